@@ -1,0 +1,49 @@
+# Holdfast: `make run` starts one node with no configuration; `make test` runs everything CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.installed
+
+.PHONY: help install system-deps build run lint typecheck test test-unit test-integration bench-store clean
+
+help:
+	@echo "make run          build and start one node on the in-process store (port 3000)"
+	@echo "make test         install what the tests need, then lint, typecheck and every test"
+	@echo "make bench-store  store benchmark against a local Redis Cluster"
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NPM_STAMP)
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+build: install
+	npm run --silent build
+
+run: build
+	node dist/cli/main.js start
+
+lint: install
+	npx eslint .
+	npx prettier --check .
+	npx madge --circular --extensions ts --ts-config tsconfig.json src
+
+typecheck: install
+	npx tsc --noEmit
+
+test: install system-deps lint typecheck
+	npx jest --ci
+
+test-unit: install
+	npx jest --ci test/unit
+
+test-integration: install system-deps
+	npx jest --ci test/integration
+
+bench-store: build system-deps
+	node -r ts-node/register bench/store.ts
+
+clean:
+	rm -rf dist coverage test-artifacts .tmp

@@ -1,0 +1,74 @@
+import type { Env } from './settings';
+
+/**
+ * Every default, in one place (docs/configuration.md lists them). Durations may be written as
+ * `30m`/`7d` or milliseconds. Values per environment override the base below.
+ */
+export const DEFAULTS = {
+  env: 'development',
+  http: { host: '0.0.0.0', port: 3000 },
+  metrics: { enabled: true, host: '0.0.0.0', port: 9464 },
+  workers: 'auto',
+  log: { level: 'info' },
+  cookie: { secure: true, name: 'holdfast', rememberName: 'holdfast_remember', sameSite: 'Lax' },
+  session: {
+    idleTtl: '30m',
+    absoluteTtl: '7d',
+    renewAfter: '5m',
+    rememberTtl: '30d',
+    rememberGrace: '30s',
+    maxPerUser: 50,
+  },
+  shutdown: { drainDelay: '5s', timeout: '20s' },
+  store: {
+    type: 'redis',
+    startupWait: '0s',
+    redis: {
+      mode: 'cluster',
+      nodes: [],
+      sentinelName: 'mymaster',
+      tls: false,
+      natMap: {},
+      keyPrefix: 'hf',
+      shards: 256,
+      commandTimeout: '2s',
+      connectTimeout: '5s',
+      durability: { replicas: 0, timeout: '100ms' },
+      require: {
+        persistence: 'any',
+        replicasPerMaster: 1,
+        evictionPolicies: ['noeviction', 'volatile-lru', 'volatile-lfu', 'volatile-ttl', 'volatile-random'],
+        minVersion: '6.2.0',
+      },
+    },
+  },
+} as const;
+
+/** What differs per environment: development and test run with no configuration at all. */
+export const ENV_DEFAULTS: Record<Env, object> = {
+  development: {
+    workers: 1,
+    cookie: { secure: false, password: 'holdfast-development-only-password-not-secret' },
+    store: { type: 'memory', redis: { require: { replicasPerMaster: 0, persistence: 'none' } } },
+    log: { level: 'info' },
+  },
+  test: {
+    workers: 1,
+    cookie: { secure: false, password: 'holdfast-test-only-password-not-a-secret!' },
+    store: { type: 'memory', redis: { require: { replicasPerMaster: 0, persistence: 'none' } } },
+    metrics: { enabled: false },
+    log: { level: 'silent' },
+  },
+  production: {},
+};
+
+/** Example and default passwords that must never reach production (preflight rejects them). */
+export const KNOWN_EXAMPLE_PASSWORDS: readonly string[] = [
+  'holdfast-development-only-password-not-secret',
+  'holdfast-test-only-password-not-a-secret!',
+  '...at least 32 chars: signs tokens and CSRF crumbs...',
+  'change-me-change-me-change-me-change-me',
+];
+
+/** Paths whose values are secrets: never printed, never logged. */
+export const SECRET_PATHS: readonly string[] = ['cookie.password', 'store.redis.password'];

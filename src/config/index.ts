@@ -1,0 +1,6 @@
+export { loadSettings, redact, redactedSettings } from './load';
+export type { LoadOptions } from './load';
+export { DEFAULTS, ENV_DEFAULTS, KNOWN_EXAMPLE_PASSWORDS, SECRET_PATHS } from './defaults';
+export { parseDuration, formatDuration } from './duration';
+export { envVarFor, pathForEnvVar, CONFIG_FILE_VAR } from './env-vars';
+export type * from './settings';

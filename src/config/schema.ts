@@ -1,0 +1,105 @@
+import Joi from 'joi';
+import { parseDuration } from './duration';
+
+/** A duration: `30m`, `7d`, `100ms` or a number of milliseconds; converted to milliseconds. */
+const duration = () =>
+  Joi.any().custom((value, helpers) => {
+    const ms = parseDuration(value);
+    return ms === undefined ? helpers.error('duration.base') : ms;
+  }, 'duration');
+
+const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[^\s:]+):(\d{1,5})$/;
+
+/** `host:port` or `{ host, port }`; converted to `{ host, port }`. */
+const hostPort = () =>
+  Joi.alternatives().try(
+    Joi.object({ host: Joi.string().min(1).required(), port: Joi.number().integer().min(1).max(65535).required() }),
+    Joi.string().custom((value: string, helpers) => {
+      const m = HOST_PORT.exec(value.trim());
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return helpers.error('hostPort.base');
+      return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+    }),
+  );
+
+const port = () => Joi.number().integer().min(0).max(65535);
+const isProd = { is: 'production', then: Joi.required() } as const;
+
+export const schema = Joi.object({
+  env: Joi.string().valid('development', 'test', 'production').required(),
+  http: Joi.object({ host: Joi.string().min(1).required(), port: port().required() }).required(),
+  metrics: Joi.object({
+    enabled: Joi.boolean().required(),
+    host: Joi.string().min(1).required(),
+    port: port().required(),
+  }).required(),
+  workers: Joi.alternatives().try(Joi.string().valid('auto'), Joi.number().integer().min(1).max(256)).required(),
+  log: Joi.object({
+    level: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').required(),
+  }).required(),
+  cookie: Joi.object({
+    password: Joi.string().min(32).when('/env', isProd),
+    secure: Joi.boolean().required().when('/env', { is: 'production', then: Joi.valid(true) }),
+    name: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required(),
+    rememberName: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required(),
+    sameSite: Joi.string().valid('Lax', 'Strict').required(),
+  }).required(),
+  session: Joi.object({
+    idleTtl: duration().required(),
+    absoluteTtl: duration().required(),
+    renewAfter: duration().required(),
+    rememberTtl: duration().required(),
+    rememberGrace: duration().required(),
+    maxPerUser: Joi.number().integer().min(1).max(1000).required(),
+  }).required(),
+  shutdown: Joi.object({ drainDelay: duration().required(), timeout: duration().required() }).required(),
+  store: Joi.object({
+    type: Joi.string()
+      .valid('memory', 'redis')
+      .required()
+      .when('/env', { is: 'production', then: Joi.valid('redis') }),
+    startupWait: duration().required(),
+    redis: Joi.object({
+      mode: Joi.string().valid('cluster', 'sentinel', 'standalone').required(),
+      nodes: Joi.array().items(hostPort()).required(),
+      dns: Joi.object({ name: Joi.string().hostname().required(), port: port().min(1).default(6379) }),
+      sentinelName: Joi.string().min(1).required(),
+      username: Joi.string().min(1),
+      password: Joi.string().min(1),
+      tls: Joi.boolean().required(),
+      natMap: Joi.object().pattern(Joi.string(), hostPort()).required(),
+      keyPrefix: Joi.string().pattern(/^[A-Za-z0-9_-]{1,32}$/).required(),
+      shards: Joi.number().integer().min(1).max(16384).required(),
+      commandTimeout: duration().required(),
+      connectTimeout: duration().required(),
+      durability: Joi.object({
+        replicas: Joi.number().integer().min(0).max(16).required(),
+        timeout: duration().required(),
+      }).required(),
+      require: Joi.object({
+        persistence: Joi.string().valid('aof', 'rdb', 'any', 'none').required(),
+        replicasPerMaster: Joi.number().integer().min(0).max(16).required(),
+        evictionPolicies: Joi.array()
+          .items(
+            Joi.string().valid(
+              'noeviction',
+              'volatile-lru',
+              'volatile-lfu',
+              'volatile-ttl',
+              'volatile-random',
+              'allkeys-lru',
+              'allkeys-lfu',
+              'allkeys-random',
+            ),
+          )
+          .min(1)
+          .required(),
+        minVersion: Joi.string().pattern(/^\d+\.\d+\.\d+$/).required(),
+      }).required(),
+    }).required(),
+  }).required(),
+})
+  .required()
+  .messages({
+    'duration.base': '{{#label}} must be a duration',
+    'hostPort.base': '{{#label}} must be host:port',
+  });

@@ -1,0 +1,67 @@
+/** Resolved, validated, frozen settings. Field names are the contract of DESIGN.md. Durations are ms. */
+export type Env = 'development' | 'test' | 'production';
+export type PersistenceRequirement = 'aof' | 'rdb' | 'any' | 'none';
+export type RedisMode = 'cluster' | 'sentinel' | 'standalone';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RedisSettings {
+  readonly mode: RedisMode;
+  /** Seed nodes (cluster, standalone: the first) or sentinels (sentinel mode). */
+  readonly nodes: readonly HostPort[];
+  /** Discovery by DNS name (a Kubernetes headless service): every A record is a seed node. */
+  readonly dns?: { readonly name: string; readonly port: number };
+  /** Sentinel mode: the monitored master's name. */
+  readonly sentinelName: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls: boolean;
+  /** Cluster behind NAT: announced address -> reachable address. */
+  readonly natMap: Readonly<Record<string, HostPort>>;
+  readonly keyPrefix: string;
+  readonly shards: number;
+  readonly commandTimeout: number;
+  readonly connectTimeout: number;
+  readonly durability: { readonly replicas: number; readonly timeout: number };
+  readonly require: {
+    readonly persistence: PersistenceRequirement;
+    readonly replicasPerMaster: number;
+    readonly evictionPolicies: readonly string[];
+    readonly minVersion: string;
+  };
+}
+
+export interface Settings {
+  readonly env: Env;
+  readonly http: HostPort;
+  readonly metrics: HostPort & { readonly enabled: boolean };
+  readonly workers: number;
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  readonly cookie: {
+    readonly password?: string;
+    readonly secure: boolean;
+    readonly name: string;
+    readonly rememberName: string;
+    readonly sameSite: 'Lax' | 'Strict';
+  };
+  readonly session: {
+    readonly idleTtl: number;
+    readonly absoluteTtl: number;
+    readonly renewAfter: number;
+    readonly rememberTtl: number;
+    /** How long a just-rotated remember-me token is still accepted (parallel requests). */
+    readonly rememberGrace: number;
+    /** Most sessions one user may hold; the oldest is revoked past it. */
+    readonly maxPerUser: number;
+  };
+  readonly shutdown: { readonly drainDelay: number; readonly timeout: number };
+  readonly store: {
+    readonly type: 'memory' | 'redis';
+    /** At start, wait up to this long for an unreachable store instead of exiting 69 (0 = exit). */
+    readonly startupWait: number;
+    readonly redis: RedisSettings;
+  };
+}

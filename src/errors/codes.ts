@@ -1,0 +1,35 @@
+/**
+ * Every error code Holdfast raises, in one place (docs/errors.md lists the same set; a test keeps
+ * them equal). Codes are stable: tools and dashboards may match on them.
+ */
+export const ErrorCodes = {
+  HF_CONFIG_INVALID: 'One or more settings are invalid; each problem names the setting.',
+  HF_CONFIG_FILE: 'The settings file could not be read or parsed.',
+  HF_STORE_UNAVAILABLE: 'The session store could not be reached or did not answer in time.',
+  HF_STORE_RECORD_INVALID: 'A record read from the store was malformed and was treated as absent.',
+  HF_STORE_DURABILITY: 'Fewer replicas acknowledged a write than store.redis.durability.replicas asks.',
+  HF_STORE_SCRIPT: 'A store script failed for a reason other than the store being unreachable.',
+  HF_PREFLIGHT_FAILED: 'A start-up check of the settings or the store failed.',
+  HF_TOKEN_INVALID: 'A session or remember-me token was malformed or did not match.',
+  HF_USER_EXISTS: 'A user with this email address already exists.',
+  HF_USER_INVALID: 'User input was rejected (email or password does not meet the rules).',
+  HF_LOGIN_FAILED: 'The email address or password is wrong.',
+  HF_LOGIN_THROTTLED: 'Too many failed logins for this account or address; retry later.',
+  HF_CSRF: 'A state-changing request came from another origin or without a valid crumb.',
+  HF_UNAUTHENTICATED: 'The request has no valid session.',
+  HF_SESSION_NOT_FOUND: 'The session named in the request does not exist or is not yours.',
+  HF_REMEMBER_THEFT: 'A remember-me token was reused after rotation; the series was revoked.',
+  HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',
+  HF_INTERNAL: 'An unexpected internal error.',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Process exit codes (sysexits.h), part of the CLI contract. */
+export const ExitCodes = {
+  OK: 0,
+  /** EX_UNAVAILABLE: the store could not be reached. */
+  UNAVAILABLE: 69,
+  /** EX_CONFIG: invalid settings or a failed preflight check. */
+  CONFIG: 78,
+} as const;
