@@ -1,0 +1,227 @@
+import type {
+  EngineStats,
+  SeriesUse,
+  SessionCounts,
+  SessionEngine,
+  StoredSeries,
+  StoredSession,
+} from '../engine';
+import { SWEEP_GRACE_MS } from '../keys';
+import { decodeSeries, decodeSession, encodeSeries, encodeSession, MalformedRecord } from '../record-codec';
+
+interface Entry {
+  value: Buffer;
+  /** Like a Redis PEXPIREAT: gone after this instant. */
+  dropAt: number;
+}
+
+class Shard {
+  readonly sessions = new Map<string, Entry>();
+  readonly live = new Map<string, number>();
+  readonly users = new Map<string, string[]>();
+  readonly series = new Map<string, Entry>();
+  readonly seriesUsers = new Map<string, string[]>();
+}
+
+/**
+ * In-process engine for development and unit tests, with the Redis engine's semantics: the same
+ * packed records, deadlines checked on read, indexes per shard, counts without scanning records.
+ * It is per process: it cannot be shared by several nodes (preflight refuses it in production).
+ */
+export class MemoryEngine implements SessionEngine {
+  readonly kind = 'memory' as const;
+  readonly stats: EngineStats = { malformed: 0 };
+  private readonly data: Shard[];
+
+  constructor(
+    readonly shards: number,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.data = Array.from({ length: shards }, () => new Shard());
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async ping(): Promise<void> {}
+
+  async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[]> {
+    const d = this.shard(shard);
+    d.sessions.set(s.id, { value: encodeSession(s), dropAt: s.expiresAt + SWEEP_GRACE_MS });
+    d.live.set(s.id, s.expiresAt);
+    const ids = this.liveIds(d, s.userId).filter((id) => id !== s.id);
+    ids.push(s.id);
+    const evicted = ids.length > maxPerUser ? ids.splice(0, ids.length - maxPerUser) : [];
+    for (const id of evicted) this.dropSession(d, id);
+    d.users.set(s.userId, ids);
+    return evicted;
+  }
+
+  async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
+    const s = this.read(this.shard(shard), id);
+    return s && s.expiresAt > now ? s : null;
+  }
+
+  async touch(shard: number, id: string, lastSeenAt: number, expiresAt: number, now: number): Promise<boolean> {
+    const d = this.shard(shard);
+    const s = this.read(d, id);
+    if (!s || s.expiresAt <= now) return false;
+    const next = { ...s, lastSeenAt, expiresAt };
+    d.sessions.set(id, { value: encodeSession(next), dropAt: expiresAt + SWEEP_GRACE_MS });
+    d.live.set(id, expiresAt);
+    return true;
+  }
+
+  async rotate(shard: number, oldId: string, next: StoredSession, now: number): Promise<boolean> {
+    const d = this.shard(shard);
+    const old = this.read(d, oldId);
+    if (!old || old.expiresAt <= now) return false;
+    this.dropSession(d, oldId);
+    d.sessions.set(next.id, { value: encodeSession(next), dropAt: next.expiresAt + SWEEP_GRACE_MS });
+    d.live.set(next.id, next.expiresAt);
+    const ids = (d.users.get(old.userId) ?? []).map((id) => (id === oldId ? next.id : id));
+    if (!ids.includes(next.id)) ids.push(next.id);
+    d.users.set(old.userId, ids);
+    return true;
+  }
+
+  async revoke(shard: number, id: string, userId?: string): Promise<boolean> {
+    const d = this.shard(shard);
+    const s = this.read(d, id);
+    if (!s) return false;
+    if (userId !== undefined && s.userId !== userId) return false;
+    this.dropSession(d, id);
+    this.unindex(d.users, s.userId, id);
+    return true;
+  }
+
+  async revokeUser(shard: number, userId: string, exceptId?: string): Promise<string[]> {
+    const d = this.shard(shard);
+    const ids = d.users.get(userId) ?? [];
+    const ended = ids.filter((id) => id !== exceptId && d.sessions.has(id));
+    for (const id of ids) if (id !== exceptId) this.dropSession(d, id);
+    if (exceptId !== undefined && ids.includes(exceptId)) d.users.set(userId, [exceptId]);
+    else d.users.delete(userId);
+    for (const sid of d.seriesUsers.get(userId) ?? []) d.series.delete(sid);
+    d.seriesUsers.delete(userId);
+    return ended;
+  }
+
+  async listUser(shard: number, userId: string, now: number): Promise<StoredSession[]> {
+    const d = this.shard(shard);
+    const out: StoredSession[] = [];
+    for (const id of d.users.get(userId) ?? []) {
+      const s = this.read(d, id);
+      if (s && s.expiresAt > now) out.push(s);
+    }
+    return out;
+  }
+
+  async count(now: number): Promise<SessionCounts> {
+    let sessions = 0;
+    let expired = 0;
+    let users = 0;
+    for (const d of this.data) {
+      for (const [id, at] of d.live) {
+        if (at > now) continue;
+        const s = this.read(d, id);
+        if (s && s.expiresAt > now) continue; // renewed since indexed
+        this.dropSession(d, id);
+        if (s) this.unindex(d.users, s.userId, id);
+        expired++;
+      }
+      sessions += d.live.size;
+      users += d.users.size;
+    }
+    return { sessions, users, expired };
+  }
+
+  async createSeries(shard: number, series: StoredSeries): Promise<void> {
+    const d = this.shard(shard);
+    d.series.set(series.id, { value: encodeSeries(series), dropAt: series.expiresAt });
+    const ids = (d.seriesUsers.get(series.userId) ?? []).filter((id) => d.series.has(id) && id !== series.id);
+    d.seriesUsers.set(series.userId, [...ids, series.id]);
+  }
+
+  async useSeries(
+    shard: number,
+    id: string,
+    presentedHash: Buffer,
+    nextHash: Buffer,
+    now: number,
+    grace: number,
+  ): Promise<SeriesUse> {
+    const d = this.shard(shard);
+    const series = this.readSeries(d, id, now);
+    if (!series) return { result: 'missing' };
+    if (series.tokenHash.equals(presentedHash)) {
+      const next = { ...series, previousHash: series.tokenHash, tokenHash: nextHash, rotatedAt: now };
+      d.series.set(id, { value: encodeSeries(next), dropAt: series.expiresAt });
+      return { result: 'rotated', userId: series.userId };
+    }
+    if (series.previousHash?.equals(presentedHash) && now - series.rotatedAt <= grace) {
+      return { result: 'grace', userId: series.userId };
+    }
+    d.series.delete(id);
+    this.unindex(d.seriesUsers, series.userId, id);
+    return { result: 'theft', userId: series.userId };
+  }
+
+  async revokeSeries(shard: number, id: string): Promise<boolean> {
+    const d = this.shard(shard);
+    const series = this.readSeries(d, id, this.clock());
+    if (!series) return false;
+    d.series.delete(id);
+    this.unindex(d.seriesUsers, series.userId, id);
+    return true;
+  }
+
+  private shard(n: number): Shard {
+    const d = this.data[n];
+    if (!d) throw new RangeError(`shard ${n} is outside 0..${this.shards - 1}`);
+    return d;
+  }
+
+  /** Decodes a stored record, dropping it like Redis would once its TTL has passed. */
+  private read(d: Shard, id: string): StoredSession | null {
+    const e = d.sessions.get(id);
+    if (!e) return null;
+    if (e.dropAt <= this.clock()) {
+      d.sessions.delete(id);
+      return null;
+    }
+    try {
+      return decodeSession(id, e.value);
+    } catch (err) {
+      if (!(err instanceof MalformedRecord)) throw err;
+      this.stats.malformed++;
+      return null;
+    }
+  }
+
+  private readSeries(d: Shard, id: string, now: number): StoredSeries | null {
+    const e = d.series.get(id);
+    if (!e || e.dropAt <= now) return null;
+    try {
+      return decodeSeries(id, e.value);
+    } catch (err) {
+      if (!(err instanceof MalformedRecord)) throw err;
+      this.stats.malformed++;
+      return null;
+    }
+  }
+
+  private liveIds(d: Shard, userId: string): string[] {
+    return (d.users.get(userId) ?? []).filter((id) => d.sessions.has(id));
+  }
+
+  private dropSession(d: Shard, id: string): void {
+    d.sessions.delete(id);
+    d.live.delete(id);
+  }
+
+  private unindex(index: Map<string, string[]>, userId: string, id: string): void {
+    const rest = (index.get(userId) ?? []).filter((x) => x !== id);
+    if (rest.length) index.set(userId, rest);
+    else index.delete(userId);
+  }
+}

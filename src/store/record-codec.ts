@@ -1,0 +1,143 @@
+import type { AuthMethod, StoredSeries, StoredSession } from './engine';
+
+/**
+ * Packed binary records: about a third of the bytes of JSON (docs/performance.md), and fixed
+ * offsets let Lua update timestamps with SETRANGE and read the owner without parsing JSON.
+ * The Lua scripts rely on these offsets (0-based here, 1-based in Lua); change them together.
+ *
+ * Session, format 1:
+ *   0 version | 1 method | 2..33 SHA-256(secret) | 34 createdAt | 40 lastSeenAt | 46 expiresAt
+ *   52 absoluteExpiresAt (all u48 big-endian ms) | 58 uid length | uid | ip length | ip | ua length | ua
+ * Series, format 1:
+ *   0 version | 1..32 token hash | 33..64 previous hash | 65 has previous | 66 rotatedAt | 72 expiresAt
+ *   78 uid length | uid
+ */
+export const SESSION_FORMAT = 1;
+export const SERIES_FORMAT = 1;
+export const OFFSET = { lastSeenAt: 40, expiresAt: 46, uidLength: 58 } as const;
+
+const METHODS: readonly AuthMethod[] = ['password', 'remember', 'oauth', 'rotation'];
+const HASH_LEN = 32;
+const MAX_SHORT = 255;
+
+/** Why a record could not be decoded; the caller counts it and treats it as absent. */
+export class MalformedRecord extends Error {}
+
+export function encodeSession(s: StoredSession): Buffer {
+  const uid = shortBytes(s.userId, 'userId', true);
+  const ip = shortBytes(s.ip, 'ip');
+  const ua = shortBytes(s.userAgent, 'userAgent');
+  const buf = Buffer.alloc(58 + 3 + uid.length + ip.length + ua.length);
+  buf[0] = SESSION_FORMAT;
+  buf[1] = methodCode(s.method);
+  hash(s.secretHash).copy(buf, 2);
+  buf.writeUIntBE(s.createdAt, 34, 6);
+  buf.writeUIntBE(s.lastSeenAt, 40, 6);
+  buf.writeUIntBE(s.expiresAt, 46, 6);
+  buf.writeUIntBE(s.absoluteExpiresAt, 52, 6);
+  let o = 58;
+  for (const part of [uid, ip, ua]) {
+    buf[o++] = part.length;
+    part.copy(buf, o);
+    o += part.length;
+  }
+  return buf;
+}
+
+export function decodeSession(id: string, buf: Buffer): StoredSession {
+  if (buf.length < 61) throw new MalformedRecord(`session record of ${buf.length} bytes is too short`);
+  if (buf[0] !== SESSION_FORMAT) throw new MalformedRecord(`session record format ${buf[0]} is not ${SESSION_FORMAT}`);
+  const method = METHODS[buf[1]];
+  if (!method) throw new MalformedRecord(`unknown method code ${buf[1]}`);
+  const reader = shortReader(buf, 58);
+  const userId = reader();
+  if (!userId) throw new MalformedRecord('session record has no user id');
+  const ip = reader();
+  const userAgent = reader();
+  if (reader.offset() !== buf.length) throw new MalformedRecord('session record has trailing bytes');
+  return {
+    id,
+    userId,
+    method,
+    secretHash: Buffer.from(buf.subarray(2, 34)),
+    createdAt: buf.readUIntBE(34, 6),
+    lastSeenAt: buf.readUIntBE(40, 6),
+    expiresAt: buf.readUIntBE(46, 6),
+    absoluteExpiresAt: buf.readUIntBE(52, 6),
+    ip,
+    userAgent,
+  };
+}
+
+/** The 12 bytes written at OFFSET.lastSeenAt by a renewal: lastSeenAt then expiresAt. */
+export function encodeTouch(lastSeenAt: number, expiresAt: number): Buffer {
+  const buf = Buffer.alloc(12);
+  buf.writeUIntBE(lastSeenAt, 0, 6);
+  buf.writeUIntBE(expiresAt, 6, 6);
+  return buf;
+}
+
+export function encodeSeries(s: StoredSeries): Buffer {
+  const uid = shortBytes(s.userId, 'userId', true);
+  const buf = Buffer.alloc(79 + uid.length);
+  buf[0] = SERIES_FORMAT;
+  hash(s.tokenHash).copy(buf, 1);
+  if (s.previousHash) {
+    hash(s.previousHash).copy(buf, 33);
+    buf[65] = 1;
+  }
+  buf.writeUIntBE(s.rotatedAt, 66, 6);
+  buf.writeUIntBE(s.expiresAt, 72, 6);
+  buf[78] = uid.length;
+  uid.copy(buf, 79);
+  return buf;
+}
+
+export function decodeSeries(id: string, buf: Buffer): StoredSeries {
+  if (buf.length < 80 || buf[0] !== SERIES_FORMAT) throw new MalformedRecord('malformed remember-me series');
+  const reader = shortReader(buf, 78);
+  const userId = reader();
+  if (!userId || reader.offset() !== buf.length) throw new MalformedRecord('malformed remember-me series');
+  return {
+    id,
+    userId,
+    tokenHash: Buffer.from(buf.subarray(1, 33)),
+    previousHash: buf[65] === 1 ? Buffer.from(buf.subarray(33, 65)) : null,
+    rotatedAt: buf.readUIntBE(66, 6),
+    expiresAt: buf.readUIntBE(72, 6),
+  };
+}
+
+function methodCode(m: AuthMethod): number {
+  const code = METHODS.indexOf(m);
+  if (code < 0) throw new TypeError(`unknown auth method ${m}`);
+  return code;
+}
+
+function hash(h: Buffer): Buffer {
+  if (h.length !== HASH_LEN) throw new TypeError(`a token hash is ${HASH_LEN} bytes, got ${h.length}`);
+  return h;
+}
+
+/** UTF-8, cut at 255 bytes on a character boundary (user agents can be long; ids may not be). */
+function shortBytes(value: string, field: string, strict = false): Buffer {
+  const b = Buffer.from(value, 'utf8');
+  if (b.length <= MAX_SHORT) return b;
+  if (strict) throw new TypeError(`${field} is longer than ${MAX_SHORT} bytes`);
+  let end = MAX_SHORT;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return b.subarray(0, end);
+}
+
+function shortReader(buf: Buffer, start: number): (() => string) & { offset(): number } {
+  let o = start;
+  const read = () => {
+    if (o >= buf.length) throw new MalformedRecord('record ends early');
+    const len = buf[o++];
+    if (o + len > buf.length) throw new MalformedRecord('record ends early');
+    const s = buf.toString('utf8', o, o + len);
+    o += len;
+    return s;
+  };
+  return Object.assign(read, { offset: () => o });
+}
