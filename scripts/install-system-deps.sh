@@ -7,6 +7,9 @@ set -euo pipefail
 declare -A NEED=(
   [redis-server]=redis-server
   [redis-cli]=redis-tools
+  [chromium]=chromium
+  [prometheus]=prometheus
+  [promtool]=prometheus
 )
 
 missing=()

@@ -56,7 +56,7 @@ export const schema = Joi.object({
     type: Joi.string()
       .valid('memory', 'redis')
       .required()
-      .when('/env', { is: 'production', then: Joi.valid('redis') }),
+      .when('/env', { is: 'production', then: Joi.valid(Joi.override, 'redis') }),
     startupWait: duration().required(),
     redis: Joi.object({
       mode: Joi.string().valid('cluster', 'sentinel', 'standalone').required(),

@@ -1,0 +1,6 @@
+export { SessionService } from './session-service';
+export type { Authentication, ClientInfo, IssuedSession, RememberUse } from './session-service';
+export { SessionPolicy } from './policy';
+export { SessionEvents, emptyStats } from './events';
+export type { AuthResult, RevokeReason, SessionEventMap, SessionStats } from './events';
+export { parseToken, formatToken, hashSecret } from './token';

@@ -1,0 +1,48 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Opaque tokens `<shard>.<id>.<secret>`: a 128-bit random id (the public session id) and a 256-bit
+ * random secret, both from the CSPRNG, base64url. The store keeps SHA-256(secret) only, so a copy
+ * of Redis lets nobody log in. Remember-me cookies use the same shape (series id + token).
+ */
+export interface ParsedToken {
+  readonly shard: number;
+  readonly id: string;
+  readonly secret: string;
+}
+
+const ID_BYTES = 16;
+const SECRET_BYTES = 32;
+const TOKEN = /^(\d{1,5})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+
+export function newId(): string {
+  return randomBytes(ID_BYTES).toString('base64url');
+}
+
+export function newSecret(): string {
+  return randomBytes(SECRET_BYTES).toString('base64url');
+}
+
+export function formatToken(shard: number, id: string, secret: string): string {
+  return `${shard}.${id}.${secret}`;
+}
+
+/** Null for anything that is not exactly a token of this deployment (wrong shape or shard). */
+export function parseToken(value: unknown, shards: number): ParsedToken | null {
+  if (typeof value !== 'string' || value.length > 80) return null;
+  const m = TOKEN.exec(value);
+  if (!m) return null;
+  const shard = Number(m[1]);
+  if (shard >= shards) return null;
+  return { shard, id: m[2], secret: m[3] };
+}
+
+export function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+/** Constant-time comparison of a presented secret with a stored hash. */
+export function secretMatches(secret: string, storedHash: Buffer): boolean {
+  const presented = hashSecret(secret);
+  return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
+}

@@ -1,0 +1,149 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, formatProblem } from '../../../src/errors';
+import { envVarFor, loadSettings, pathForEnvVar, redactedSettings } from '../../../src/config';
+
+function problemsOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const PROD = {
+  NODE_ENV: 'production',
+  HOLDFAST_COOKIE__PASSWORD: 'x'.repeat(40),
+  HOLDFAST_STORE__REDIS__NODES: '127.0.0.1:7000,127.0.0.1:7001',
+};
+
+describe('loadSettings', () => {
+  it('needs no configuration at all in development: memory store, port 3000', () => {
+    const s = loadSettings({ env: {} });
+    expect(s.env).toBe('development');
+    expect(s.store.type).toBe('memory');
+    expect(s.http.port).toBe(3000);
+    expect(s.session.idleTtl).toBe(30 * 60_000);
+    expect(s.session.absoluteTtl).toBe(7 * 86_400_000);
+    expect(Object.isFrozen(s.session)).toBe(true);
+  });
+
+  it('reads env overrides with __ between levels and upper snake case keys', () => {
+    const s = loadSettings({ env: { ...PROD, HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER: '2', HOLDFAST_SESSION__IDLE_TTL: '15m' } });
+    expect(s.env).toBe('production');
+    expect(s.store.type).toBe('redis');
+    expect(s.store.redis.nodes).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: '127.0.0.1', port: 7001 },
+    ]);
+    expect(s.store.redis.require.replicasPerMaster).toBe(2);
+    expect(s.session.idleTtl).toBe(15 * 60_000);
+  });
+
+  it('maps setting paths and env var names both ways', () => {
+    expect(envVarFor('store.redis.require.replicasPerMaster')).toBe('HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER');
+    expect(pathForEnvVar('HOLDFAST_STORE__REDIS__KEY_PREFIX')).toBe('store.redis.keyPrefix');
+    expect(pathForEnvVar('HOLDFAST_CONFIG')).toBeUndefined();
+  });
+
+  it('reads a YAML file, and env vars win over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+    const file = join(dir, 'holdfast.yaml');
+    writeFileSync(file, 'http: { port: 4000 }\nsession: { renewAfter: 1m }\nworkers: 3\n');
+    const s = loadSettings({ file, env: { HOLDFAST_HTTP__PORT: '5000' } });
+    expect(s.http.port).toBe(5000);
+    expect(s.session.renewAfter).toBe(60_000);
+    expect(s.workers).toBe(3);
+  });
+
+  it('reports every problem at once with path, found value and its source, expectation and a fix', () => {
+    const problems = problemsOf(() =>
+      loadSettings({
+        env: {
+          NODE_ENV: 'production',
+          HOLDFAST_STORE__REDIS__NODES: 'redis-a:6379,redis-b',
+          HOLDFAST_COOKIE__PASSWORD: 'short',
+          HOLDFAST_SESSION__IDLE_TTL: '30 minutes',
+          HOLDFAST_STORE__REDIS__SHARDZ: '8',
+          HOLDFAST_WORKERS: 'many',
+        },
+      }),
+    );
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
+    expect(Object.keys(byPath).sort()).toEqual(
+      ['cookie.password', 'session.idleTtl', 'store.redis.nodes.1', 'store.redis.shardz', 'workers'].sort(),
+    );
+    expect(byPath['store.redis.nodes.1']).toEqual({
+      path: 'store.redis.nodes.1',
+      found: '"redis-b" (from HOLDFAST_STORE__REDIS__NODES)',
+      expected: 'host:port, e.g. 10.0.0.1:6379',
+      hint: 'change HOLDFAST_STORE__REDIS__NODES',
+    });
+    expect(byPath['session.idleTtl'].expected).toMatch(/duration such as .*30m/);
+    expect(byPath['store.redis.shardz'].hint).toMatch(/remove or rename HOLDFAST_STORE__REDIS__SHARDZ/);
+    expect(byPath.workers.expected).toBe('"auto" or a whole number from 1 to 256');
+  });
+
+  it('never shows a secret in a problem', () => {
+    const problems = problemsOf(() => loadSettings({ env: { ...PROD, HOLDFAST_COOKIE__PASSWORD: 'hunter2-secret' } }));
+    const text = problems.map(formatProblem).join('\n');
+    expect(text).toContain('cookie.password: found a secret of 14 characters');
+    expect(text).not.toContain('hunter2');
+  });
+
+  it('requires a shared store, a cookie password and Secure cookies in production', () => {
+    const problems = problemsOf(() =>
+      loadSettings({ env: { NODE_ENV: 'production', HOLDFAST_STORE__TYPE: 'memory', HOLDFAST_COOKIE__SECURE: 'false' } }),
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual(['cookie.password', 'cookie.secure', 'store.type']);
+    const type = problems.find((p) => p.path === 'store.type')!;
+    expect(type.expected).toBe('one of "redis"');
+    expect(type.hint).toMatch(/store.type to redis/);
+  });
+
+  it('asks for seed nodes or a DNS name when the store is Redis', () => {
+    const problems = problemsOf(() => loadSettings({ env: { NODE_ENV: 'production', HOLDFAST_COOKIE__PASSWORD: 'x'.repeat(40) } }));
+    expect(problems).toEqual([expect.objectContaining({ path: 'store.redis.nodes', found: 'no nodes and no store.redis.dns' })]);
+    const s = loadSettings({
+      env: { NODE_ENV: 'production', HOLDFAST_COOKIE__PASSWORD: 'x'.repeat(40), HOLDFAST_STORE__REDIS__DNS__NAME: 'redis-headless.default.svc.cluster.local' },
+    });
+    expect(s.store.redis.dns).toEqual({ name: 'redis-headless.default.svc.cluster.local', port: 6379 });
+  });
+
+  it('checks rules that span settings', () => {
+    const problems = problemsOf(() =>
+      loadSettings({ env: { HOLDFAST_SESSION__RENEW_AFTER: '40m', HOLDFAST_SESSION__ABSOLUTE_TTL: '10m' } }),
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual(['session.idleTtl', 'session.renewAfter']);
+    expect(problems.find((p) => p.path === 'session.renewAfter')!.expected).toBe('less than session.idleTtl (30m)');
+  });
+
+  it('says what is wrong with the settings file itself', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+    const cases: Array<[string, RegExp]> = [
+      [dir, /which is a directory.*name the settings file itself/],
+      [join(dir, 'missing.yaml'), /missing.yaml \(ENOENT\)/],
+    ];
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'http: [port: 1\n');
+    cases.push([bad, /syntax error/]);
+    const list = join(dir, 'list.yaml');
+    writeFileSync(list, '- a\n- b\n');
+    cases.push([list, /holding a list.*top level must be a mapping/]);
+    for (const [file, pattern] of cases) {
+      const [p] = problemsOf(() => loadSettings({ file, env: {} }));
+      expect(formatProblem(p)).toMatch(pattern);
+    }
+  });
+
+  it('redacts secrets when settings are shown', () => {
+    const s = loadSettings({ env: { ...PROD, HOLDFAST_STORE__REDIS__PASSWORD: 'redis-pass' } });
+    const shown = JSON.stringify(redactedSettings(s));
+    expect(shown).not.toContain('redis-pass');
+    expect(shown).not.toContain('x'.repeat(40));
+    expect(shown).toContain('[redacted]');
+  });
+});

@@ -1,0 +1,146 @@
+import { loadSettings } from '../../../src/config';
+import { StoreUnavailableError } from '../../../src/errors';
+import { SessionPolicy, SessionService } from '../../../src/session';
+import { parseToken } from '../../../src/session/token';
+import type { SessionEngine } from '../../../src/store/engine';
+import { KeyLayout } from '../../../src/store/keys';
+import { MemoryEngine } from '../../../src/store/memory/memory-engine';
+
+const MIN = 60_000;
+const client = { ip: '203.0.113.7', userAgent: 'Firefox 130 on Linux' };
+
+function setup() {
+  const settings = loadSettings({ env: { NODE_ENV: 'test' } }); // idle 30m, absolute 7d, renew 5m
+  const clock = { now: 1_700_000_000_000 };
+  const layout = new KeyLayout('hf', 16);
+  const engine = new MemoryEngine(16, () => clock.now);
+  const service = new SessionService(engine, layout, new SessionPolicy(settings.session), () => clock.now);
+  return { clock, engine, service, layout };
+}
+
+describe('SessionService', () => {
+  it('issues an opaque token whose secret is stored only as a hash', async () => {
+    const { service, engine, layout, clock } = setup();
+    const { token, session } = await service.create('user-1', client, 'password');
+    const parsed = parseToken(token, 16)!;
+    expect(parsed.shard).toBe(layout.shardOf('user-1'));
+    expect(parsed.id).toBe(session.id);
+    expect(parsed.secret).toHaveLength(43); // 256 bits
+    const stored = await engine.get(parsed.shard, parsed.id, clock.now);
+    expect(stored!.secretHash.toString('base64url')).not.toContain(parsed.secret);
+    expect(service.stats.created.password).toBe(1);
+  });
+
+  it('authenticates the token and rejects a wrong secret, a foreign shard and garbage', async () => {
+    const { service } = setup();
+    const { token } = await service.create('user-1', client, 'password');
+    expect((await service.authenticate(token)).result).toBe('ok');
+    const [shard, id, secret] = token.split('.');
+    const wrongSecret = `${shard}.${id}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    expect((await service.authenticate(wrongSecret)).result).toBe('invalid');
+    expect((await service.authenticate(`${(Number(shard) + 1) % 16}.${id}.${secret}`)).result).toBe('invalid');
+    expect((await service.authenticate('garbage')).result).toBe('invalid');
+    expect((await service.authenticate(undefined)).result).toBe('missing');
+    expect(service.stats.auth).toEqual({ ok: 1, invalid: 3, missing: 1, unavailable: 0 });
+  });
+
+  it('renews at most once per renewal interval, and never past the absolute lifetime', async () => {
+    const { service, clock } = setup();
+    const { token, session } = await service.create('user-1', client, 'password');
+    clock.now += 4 * MIN;
+    const early = await service.authenticate(token);
+    expect(early.result === 'ok' && early.session.expiresAt).toBe(session.expiresAt);
+    expect(service.stats.renewals).toBe(0);
+    clock.now += 2 * MIN;
+    const due = await service.authenticate(token);
+    expect(due.result === 'ok' && due.session.expiresAt).toBe(clock.now + 30 * MIN);
+    expect(service.stats.renewals).toBe(1);
+
+    // Keep the session busy: it still ends at the absolute deadline.
+    while (clock.now + 20 * MIN < session.absoluteExpiresAt) {
+      clock.now += 20 * MIN;
+      expect((await service.authenticate(token)).result).toBe('ok');
+    }
+    const last = await service.authenticate(token);
+    expect(last.result === 'ok' && last.session.expiresAt).toBe(session.absoluteExpiresAt);
+    clock.now = session.absoluteExpiresAt;
+    expect((await service.authenticate(token)).result).toBe('invalid');
+  });
+
+  it('ends a session after the idle timeout', async () => {
+    const { service, clock } = setup();
+    const { token } = await service.create('user-1', client, 'password');
+    clock.now += 30 * MIN;
+    expect((await service.authenticate(token)).result).toBe('invalid');
+  });
+
+  it('rotates to a new id and secret; the old token stops working', async () => {
+    const { service } = setup();
+    const first = await service.create('user-1', client, 'password');
+    const next = await service.rotate(first.session, client);
+    expect(next).not.toBeNull();
+    expect(next!.session.id).not.toBe(first.session.id);
+    expect((await service.authenticate(first.token)).result).toBe('invalid');
+    expect((await service.authenticate(next!.token)).result).toBe('ok');
+    expect(await service.rotate(first.session, client)).toBeNull();
+  });
+
+  it('revokes one, all others, or all sessions of a user, and emits what it ended', async () => {
+    const { service } = setup();
+    const revoked: string[][] = [];
+    service.events.on('revoked', (e) => revoked.push([e.reason, ...e.sessionIds]));
+    const a = await service.create('user-1', client, 'password');
+    const b = await service.create('user-1', client, 'password');
+    const c = await service.create('user-1', client, 'password');
+    const other = await service.create('user-2', client, 'password');
+    expect(await service.revoke('user-2', a.session.id, 'revoke')).toBe(false); // not theirs
+    expect(await service.revoke('user-1', a.session.id, 'revoke')).toBe(true);
+    expect((await service.list('user-1')).map((s) => s.id)).toEqual([b.session.id, c.session.id]);
+    expect(await service.revokeAll('user-1', 'password', c.session.id)).toEqual([b.session.id]);
+    expect((await service.authenticate(c.token)).result).toBe('ok');
+    expect((await service.authenticate(b.token)).result).toBe('invalid');
+    expect((await service.authenticate(other.token)).result).toBe('ok');
+    expect(revoked).toEqual([
+      ['revoke', a.session.id],
+      ['password', b.session.id],
+    ]);
+    expect(await service.count()).toEqual({ sessions: 2, users: 2, expired: 0 });
+  });
+
+  it('remember-me: rotates the token, tolerates parallel use within grace, treats later reuse as theft', async () => {
+    const { service, clock } = setup();
+    const remember = await service.remember('user-1');
+    const keep = await service.create('user-1', client, 'password');
+
+    const first = await service.useRemember(remember, client);
+    expect(first.result).toBe('ok');
+    const rotated = first.result === 'ok' ? first.rememberToken! : '';
+    expect(rotated).not.toBe(remember);
+
+    clock.now += 10_000; // a parallel request that still carried the old token
+    const parallel = await service.useRemember(remember, client);
+    expect(parallel.result === 'ok' && parallel.rememberToken).toBeUndefined();
+
+    clock.now += 60_000; // past the 30 s grace: the old token is stolen
+    const thefts: string[] = [];
+    service.events.on('theft', (e) => thefts.push(e.userId));
+    expect((await service.useRemember(remember, client)).result).toBe('theft');
+    expect(thefts).toEqual(['user-1']);
+    expect((await service.authenticate(keep.token)).result).toBe('invalid');
+    expect((await service.useRemember(rotated, client)).result).toBe('invalid');
+    expect(await service.list('user-1')).toEqual([]);
+  });
+
+  it('a failed renewal keeps the user logged in; a failed read is an outage, not a logout', async () => {
+    const { service, engine, clock } = setup();
+    const { token } = await service.create('user-1', client, 'password');
+    clock.now += 10 * MIN;
+    const down = new StoreUnavailableError('touch', new Error('connection closed'));
+    const touch = jest.spyOn(engine as SessionEngine, 'touch').mockRejectedValueOnce(down);
+    expect((await service.authenticate(token)).result).toBe('ok');
+    expect(touch).toHaveBeenCalledTimes(1);
+    jest.spyOn(engine as SessionEngine, 'get').mockRejectedValueOnce(down);
+    await expect(service.authenticate(token)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(service.stats.auth.unavailable).toBe(1);
+  });
+});
