@@ -49,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
         return await withServices((s) => sessionsCount(s, values.json ?? false));
       case 'sessions list':
         if (!values.user) break;
-        return await withServices((s) => sessionsList(s, values.user as string, values.json ?? false));
+        return await withServices((s) =>
+          sessionsList(s, values.user as string, values.json ?? false),
+        );
       case 'sessions revoke':
         return await withServices((s) => sessionsRevoke(s, values.user, values.session));
     }

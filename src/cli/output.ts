@@ -1,4 +1,10 @@
-import { ConfigError, ExitCodes, formatProblem, HoldfastError, StoreUnavailableError } from '../errors';
+import {
+  ConfigError,
+  ExitCodes,
+  formatProblem,
+  HoldfastError,
+  StoreUnavailableError,
+} from '../errors';
 
 /** Maps an error to the CLI contract: one line per problem on stderr, and the exit code. */
 export function exitCodeFor(err: unknown): number {
@@ -8,13 +14,18 @@ export function exitCodeFor(err: unknown): number {
   return 1;
 }
 
-export function reportError(err: unknown, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): number {
+export function reportError(
+  err: unknown,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): number {
   if (err instanceof ConfigError) {
     for (const p of err.problems) write(`holdfast: ${err.code} ${formatProblem(p)}`);
   } else if (err instanceof HoldfastError) {
     write(`holdfast: ${err.code} ${err.message}`);
   } else {
-    write(`holdfast: HF_INTERNAL ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    write(
+      `holdfast: HF_INTERNAL ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
   }
   return exitCodeFor(err);
 }

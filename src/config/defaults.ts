@@ -37,7 +37,13 @@ export const DEFAULTS = {
       require: {
         persistence: 'any',
         replicasPerMaster: 1,
-        evictionPolicies: ['noeviction', 'volatile-lru', 'volatile-lfu', 'volatile-ttl', 'volatile-random'],
+        evictionPolicies: [
+          'noeviction',
+          'volatile-lru',
+          'volatile-lfu',
+          'volatile-ttl',
+          'volatile-random',
+        ],
         minVersion: '6.2.0',
       },
     },

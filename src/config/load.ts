@@ -35,7 +35,14 @@ export function loadSettings(options: LoadOptions = {}): Settings {
   const fromEnv = readEnvOverrides(env, sources);
 
   const chosenEnv = String(fromEnv.env ?? fromCode.env ?? fromFile.env ?? nodeEnv(env)) as Env;
-  const layers = [DEFAULTS, ENV_DEFAULTS[chosenEnv] ?? {}, fromFile, fromCode, fromEnv, { env: chosenEnv }];
+  const layers = [
+    DEFAULTS,
+    ENV_DEFAULTS[chosenEnv] ?? {},
+    fromFile,
+    fromCode,
+    fromEnv,
+    { env: chosenEnv },
+  ];
   const merged = layers.reduce<Tree>((acc, layer) => merge(acc, layer as Tree), {});
 
   const { value, error } = schema.validate(merged, { abortEarly: false, convert: true });
@@ -56,26 +63,44 @@ function nodeEnv(env: NodeJS.ProcessEnv): Env {
 function readSettingsFile(file: string): Tree {
   const fail = (found: string, hint: string): never => {
     throw new ConfigError(
-      [{ path: `settings file (--config / ${CONFIG_FILE_VAR})`, found, expected: 'a readable YAML or JSON file holding a mapping', hint }],
+      [
+        {
+          path: `settings file (--config / ${CONFIG_FILE_VAR})`,
+          found,
+          expected: 'a readable YAML or JSON file holding a mapping',
+          hint,
+        },
+      ],
       'HF_CONFIG_FILE',
     );
   };
   let text: string;
   try {
-    if (statSync(file).isDirectory()) fail(`${file}, which is a directory`, 'name the settings file itself, not its folder');
+    if (statSync(file).isDirectory())
+      fail(`${file}, which is a directory`, 'name the settings file itself, not its folder');
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    return fail(`${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`, 'check the path and that this user may read it');
+    return fail(
+      `${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      'check the path and that this user may read it',
+    );
   }
   let doc: unknown;
   try {
     doc = YAML.parse(text);
   } catch (err) {
-    return fail(`${file} with a syntax error: ${(err as Error).message.split('\n')[0]}`, 'fix the YAML/JSON syntax at that line');
+    return fail(
+      `${file} with a syntax error: ${(err as Error).message.split('\n')[0]}`,
+      'fix the YAML/JSON syntax at that line',
+    );
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) return fail(`${file} holding a ${Array.isArray(doc) ? 'list' : typeof doc}`, 'the top level must be a mapping of settings, e.g. `http: { port: 3000 }`');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    return fail(
+      `${file} holding a ${Array.isArray(doc) ? 'list' : typeof doc}`,
+      'the top level must be a mapping of settings, e.g. `http: { port: 3000 }`',
+    );
   return doc as Tree;
 }
 
@@ -115,7 +140,12 @@ function problemFromDetail(d: Joi.ValidationErrorItem, sources: Map<string, stri
   const ctx = d.context ?? {};
   const source = sourceOf(path, sources);
   const found = `${path === '' ? 'settings' : redact(path, ctx.value)}${source ? ` (from ${source})` : ''}`;
-  return { path: path || '(root)', found, expected: expectedFor(d), hint: hintFor(path, d, source) };
+  return {
+    path: path || '(root)',
+    found,
+    expected: expectedFor(d),
+    hint: hintFor(path, d, source),
+  };
 }
 
 function sourceOf(path: string, sources: Map<string, string>): string | undefined {
@@ -152,7 +182,9 @@ function expectedFor(d: Joi.ValidationErrorItem): string {
     case 'hostPort.base':
     case 'alternatives.match':
     case 'alternatives.types':
-      return d.path.includes('workers') ? '"auto" or a whole number from 1 to 256' : 'host:port, e.g. 10.0.0.1:6379';
+      return d.path.includes('workers')
+        ? '"auto" or a whole number from 1 to 256'
+        : 'host:port, e.g. 10.0.0.1:6379';
     case 'string.pattern.base':
       return `text matching ${String(ctx.regex)}`;
     case 'string.hostname':
@@ -169,15 +201,21 @@ function expectedFor(d: Joi.ValidationErrorItem): string {
 }
 
 const HINTS: Record<string, string> = {
-  'cookie.password': 'set cookie.password (or HOLDFAST_COOKIE__PASSWORD) to a random secret of 32+ characters, e.g. `openssl rand -base64 33`',
-  'cookie.secure': 'production cookies must be Secure: remove cookie.secure=false or run with env other than production',
-  'store.type': 'production needs a shared store: set store.type to redis and store.redis.nodes or store.redis.dns',
+  'cookie.password':
+    'set cookie.password (or HOLDFAST_COOKIE__PASSWORD) to a random secret of 32+ characters, e.g. `openssl rand -base64 33`',
+  'cookie.secure':
+    'production cookies must be Secure: remove cookie.secure=false or run with env other than production',
+  'store.type':
+    'production needs a shared store: set store.type to redis and store.redis.nodes or store.redis.dns',
 };
 
 function hintFor(path: string, d: Joi.ValidationErrorItem, source?: string): string {
   if (HINTS[path]) return HINTS[path];
-  const where = source?.startsWith('HOLDFAST_') ? `change ${source}` : `set ${path} in the settings file or ${envVarFor(path)}`;
-  if (d.type === 'object.unknown') return `remove or rename ${source ?? path}; check the spelling against docs/configuration.md`;
+  const where = source?.startsWith('HOLDFAST_')
+    ? `change ${source}`
+    : `set ${path} in the settings file or ${envVarFor(path)}`;
+  if (d.type === 'object.unknown')
+    return `remove or rename ${source ?? path}; check the spelling against docs/configuration.md`;
   return where;
 }
 
@@ -233,9 +271,12 @@ function crossChecks(s: Settings): Problem[] {
 export function redact(path: string, value: unknown): string {
   if (value === undefined) return 'nothing';
   if (SECRET_PATHS.includes(path)) {
-    return typeof value === 'string' ? `a secret of ${value.length} characters` : `a ${typeof value}`;
+    return typeof value === 'string'
+      ? `a secret of ${value.length} characters`
+      : `a ${typeof value}`;
   }
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text =
+    typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
@@ -274,7 +315,13 @@ function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    const bothObjects = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b);
+    const bothObjects =
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      b &&
+      typeof b === 'object' &&
+      !Array.isArray(b);
     out[k] = bothObjects ? merge(b as Tree, v as Tree) : v;
   }
   return out;

@@ -13,7 +13,10 @@ const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[^\s:]+):(\d{1,5})$/;
 /** `host:port` or `{ host, port }`; converted to `{ host, port }`. */
 const hostPort = () =>
   Joi.alternatives().try(
-    Joi.object({ host: Joi.string().min(1).required(), port: Joi.number().integer().min(1).max(65535).required() }),
+    Joi.object({
+      host: Joi.string().min(1).required(),
+      port: Joi.number().integer().min(1).max(65535).required(),
+    }),
     Joi.string().custom((value: string, helpers) => {
       const m = HOST_PORT.exec(value.trim());
       if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return helpers.error('hostPort.base');
@@ -32,15 +35,25 @@ export const schema = Joi.object({
     host: Joi.string().min(1).required(),
     port: port().required(),
   }).required(),
-  workers: Joi.alternatives().try(Joi.string().valid('auto'), Joi.number().integer().min(1).max(256)).required(),
+  workers: Joi.alternatives()
+    .try(Joi.string().valid('auto'), Joi.number().integer().min(1).max(256))
+    .required(),
   log: Joi.object({
-    level: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').required(),
+    level: Joi.string()
+      .valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')
+      .required(),
   }).required(),
   cookie: Joi.object({
     password: Joi.string().min(32).when('/env', isProd),
-    secure: Joi.boolean().required().when('/env', { is: 'production', then: Joi.valid(true) }),
-    name: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required(),
-    rememberName: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required(),
+    secure: Joi.boolean()
+      .required()
+      .when('/env', { is: 'production', then: Joi.valid(true) }),
+    name: Joi.string()
+      .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+      .required(),
+    rememberName: Joi.string()
+      .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+      .required(),
     sameSite: Joi.string().valid('Lax', 'Strict').required(),
   }).required(),
   session: Joi.object({
@@ -51,7 +64,10 @@ export const schema = Joi.object({
     rememberGrace: duration().required(),
     maxPerUser: Joi.number().integer().min(1).max(1000).required(),
   }).required(),
-  shutdown: Joi.object({ drainDelay: duration().required(), timeout: duration().required() }).required(),
+  shutdown: Joi.object({
+    drainDelay: duration().required(),
+    timeout: duration().required(),
+  }).required(),
   store: Joi.object({
     type: Joi.string()
       .valid('memory', 'redis')
@@ -61,13 +77,18 @@ export const schema = Joi.object({
     redis: Joi.object({
       mode: Joi.string().valid('cluster', 'sentinel', 'standalone').required(),
       nodes: Joi.array().items(hostPort()).required(),
-      dns: Joi.object({ name: Joi.string().hostname().required(), port: port().min(1).default(6379) }),
+      dns: Joi.object({
+        name: Joi.string().hostname().required(),
+        port: port().min(1).default(6379),
+      }),
       sentinelName: Joi.string().min(1).required(),
       username: Joi.string().min(1),
       password: Joi.string().min(1),
       tls: Joi.boolean().required(),
       natMap: Joi.object().pattern(Joi.string(), hostPort()).required(),
-      keyPrefix: Joi.string().pattern(/^[A-Za-z0-9_-]{1,32}$/).required(),
+      keyPrefix: Joi.string()
+        .pattern(/^[A-Za-z0-9_-]{1,32}$/)
+        .required(),
       shards: Joi.number().integer().min(1).max(16384).required(),
       commandTimeout: duration().required(),
       connectTimeout: duration().required(),
@@ -93,7 +114,9 @@ export const schema = Joi.object({
           )
           .min(1)
           .required(),
-        minVersion: Joi.string().pattern(/^\d+\.\d+\.\d+$/).required(),
+        minVersion: Joi.string()
+          .pattern(/^\d+\.\d+\.\d+$/)
+          .required(),
       }).required(),
     }).required(),
   }).required(),

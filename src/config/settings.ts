@@ -39,7 +39,9 @@ export interface Settings {
   readonly http: HostPort;
   readonly metrics: HostPort & { readonly enabled: boolean };
   readonly workers: number;
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  readonly log: {
+    readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
   readonly cookie: {
     readonly password?: string;
     readonly secure: boolean;

@@ -7,7 +7,8 @@ export const ErrorCodes = {
   HF_CONFIG_FILE: 'The settings file could not be read or parsed.',
   HF_STORE_UNAVAILABLE: 'The session store could not be reached or did not answer in time.',
   HF_STORE_RECORD_INVALID: 'A record read from the store was malformed and was treated as absent.',
-  HF_STORE_DURABILITY: 'Fewer replicas acknowledged a write than store.redis.durability.replicas asks.',
+  HF_STORE_DURABILITY:
+    'Fewer replicas acknowledged a write than store.redis.durability.replicas asks.',
   HF_STORE_SCRIPT: 'A store script failed for a reason other than the store being unreachable.',
   HF_PREFLIGHT_FAILED: 'A start-up check of the settings or the store failed.',
   HF_TOKEN_INVALID: 'A session or remember-me token was malformed or did not match.',

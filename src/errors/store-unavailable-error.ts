@@ -4,6 +4,8 @@ import { HoldfastError } from './holdfast-error';
 export class StoreUnavailableError extends HoldfastError {
   constructor(operation: string, cause?: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause ?? 'no answer');
-    super('HF_STORE_UNAVAILABLE', `session store unavailable during ${operation}: ${reason}`, { cause });
+    super('HF_STORE_UNAVAILABLE', `session store unavailable during ${operation}: ${reason}`, {
+      cause,
+    });
   }
 }

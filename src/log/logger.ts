@@ -30,7 +30,11 @@ export type { Logger };
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
-    { level, base: { pid: process.pid }, redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } },
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    },
     destination,
   );
 }

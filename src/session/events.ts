@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { AuthMethod } from '../store/engine';
 
-export type RevokeReason = 'logout' | 'revoke' | 'password' | 'theft' | 'admin' | 'evicted' | 'rotation';
+export type RevokeReason =
+  'logout' | 'revoke' | 'password' | 'theft' | 'admin' | 'evicted' | 'rotation';
 export type AuthResult = 'ok' | 'missing' | 'invalid' | 'unavailable';
 
 /** What the session service tells metrics and logs. Never carries a token or secret. */

@@ -79,7 +79,11 @@ export class SessionService {
       if (err instanceof StoreUnavailableError) this.stats.auth.unavailable++;
       throw err;
     }
-    if (!session || !secretMatches(parsed.secret, session.secretHash) || this.layout.shardOf(session.userId) !== parsed.shard) {
+    if (
+      !session ||
+      !secretMatches(parsed.secret, session.secretHash) ||
+      this.layout.shardOf(session.userId) !== parsed.shard
+    ) {
       return this.decided({ result: 'invalid' });
     }
     const renewTo = this.policy.renewal(session, now);
@@ -98,7 +102,10 @@ export class SessionService {
       secretHash: hashSecret(secret),
       method: 'rotation',
       lastSeenAt: now,
-      expiresAt: Math.min(now + (current.expiresAt - current.lastSeenAt), current.absoluteExpiresAt),
+      expiresAt: Math.min(
+        now + (current.expiresAt - current.lastSeenAt),
+        current.absoluteExpiresAt,
+      ),
       ip: client.ip,
       userAgent: client.userAgent,
     };
@@ -174,7 +181,8 @@ export class SessionService {
       return { result: 'theft' };
     }
     const issued = await this.create(use.userId, client, 'remember');
-    const rememberToken = use.result === 'rotated' ? formatToken(parsed.shard, parsed.id, next) : undefined;
+    const rememberToken =
+      use.result === 'rotated' ? formatToken(parsed.shard, parsed.id, next) : undefined;
     return { result: 'ok', issued, rememberToken };
   }
 
@@ -184,7 +192,12 @@ export class SessionService {
     if (parsed) await this.engine.revokeSeries(parsed.shard, parsed.id);
   }
 
-  private async renew(shard: number, s: StoredSession, now: number, expiresAt: number): Promise<StoredSession | null> {
+  private async renew(
+    shard: number,
+    s: StoredSession,
+    now: number,
+    expiresAt: number,
+  ): Promise<StoredSession | null> {
     try {
       if (!(await this.engine.touch(shard, s.id, now, expiresAt, now))) return null; // ended meanwhile
       this.stats.renewals++;

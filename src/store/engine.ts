@@ -68,7 +68,13 @@ export interface SessionEngine {
   /** One read. Null when absent, expired (deadline checked here, not only by TTL) or malformed. */
   get(shard: number, id: string, now: number): Promise<StoredSession | null>;
   /** Extends a live session. False when it no longer exists or has expired: never resurrects. */
-  touch(shard: number, id: string, lastSeenAt: number, expiresAt: number, now: number): Promise<boolean>;
+  touch(
+    shard: number,
+    id: string,
+    lastSeenAt: number,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean>;
   /** Replaces a live session by a new one atomically. False (and nothing written) when the old is gone. */
   rotate(shard: number, oldId: string, next: StoredSession, now: number): Promise<boolean>;
   /** Ends a session. With `userId`, only if it belongs to that user. True when something was removed. */

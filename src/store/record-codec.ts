@@ -45,8 +45,10 @@ export function encodeSession(s: StoredSession): Buffer {
 }
 
 export function decodeSession(id: string, buf: Buffer): StoredSession {
-  if (buf.length < 61) throw new MalformedRecord(`session record of ${buf.length} bytes is too short`);
-  if (buf[0] !== SESSION_FORMAT) throw new MalformedRecord(`session record format ${buf[0]} is not ${SESSION_FORMAT}`);
+  if (buf.length < 61)
+    throw new MalformedRecord(`session record of ${buf.length} bytes is too short`);
+  if (buf[0] !== SESSION_FORMAT)
+    throw new MalformedRecord(`session record format ${buf[0]} is not ${SESSION_FORMAT}`);
   const method = METHODS[buf[1]];
   if (!method) throw new MalformedRecord(`unknown method code ${buf[1]}`);
   const reader = shortReader(buf, 58);
@@ -54,7 +56,8 @@ export function decodeSession(id: string, buf: Buffer): StoredSession {
   if (!userId) throw new MalformedRecord('session record has no user id');
   const ip = reader();
   const userAgent = reader();
-  if (reader.offset() !== buf.length) throw new MalformedRecord('session record has trailing bytes');
+  if (reader.offset() !== buf.length)
+    throw new MalformedRecord('session record has trailing bytes');
   return {
     id,
     userId,
@@ -94,10 +97,12 @@ export function encodeSeries(s: StoredSeries): Buffer {
 }
 
 export function decodeSeries(id: string, buf: Buffer): StoredSeries {
-  if (buf.length < 80 || buf[0] !== SERIES_FORMAT) throw new MalformedRecord('malformed remember-me series');
+  if (buf.length < 80 || buf[0] !== SERIES_FORMAT)
+    throw new MalformedRecord('malformed remember-me series');
   const reader = shortReader(buf, 78);
   const userId = reader();
-  if (!userId || reader.offset() !== buf.length) throw new MalformedRecord('malformed remember-me series');
+  if (!userId || reader.offset() !== buf.length)
+    throw new MalformedRecord('malformed remember-me series');
   return {
     id,
     userId,
@@ -115,7 +120,8 @@ function methodCode(m: AuthMethod): number {
 }
 
 function hash(h: Buffer): Buffer {
-  if (h.length !== HASH_LEN) throw new TypeError(`a token hash is ${HASH_LEN} bytes, got ${h.length}`);
+  if (h.length !== HASH_LEN)
+    throw new TypeError(`a token hash is ${HASH_LEN} bytes, got ${h.length}`);
   return h;
 }
 

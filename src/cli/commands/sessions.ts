@@ -3,12 +3,18 @@ import type { Services } from '../../server/services';
 /** `holdfast sessions count`: live sessions and users across the deployment, O(shards). */
 export async function sessionsCount(services: Services, json: boolean): Promise<number> {
   const c = await services.sessions.count();
-  process.stdout.write(json ? `${JSON.stringify({ sessions: c.sessions, users: c.users })}\n` : `${c.sessions}\n`);
+  process.stdout.write(
+    json ? `${JSON.stringify({ sessions: c.sessions, users: c.users })}\n` : `${c.sessions}\n`,
+  );
   return 0;
 }
 
 /** `holdfast sessions list --user ID`: one line per live session; never a token or its hash. */
-export async function sessionsList(services: Services, userId: string, json: boolean): Promise<number> {
+export async function sessionsList(
+  services: Services,
+  userId: string,
+  json: boolean,
+): Promise<number> {
   const list = await services.sessions.list(userId);
   const rows = list.map((s) => ({
     id: s.id,
@@ -20,12 +26,18 @@ export async function sessionsList(services: Services, userId: string, json: boo
     userAgent: s.userAgent,
   }));
   if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else for (const r of rows) process.stdout.write(`${r.id}  ${r.createdAt}  ${r.lastSeenAt}  ${r.ip}  ${r.userAgent}\n`);
+  else
+    for (const r of rows)
+      process.stdout.write(`${r.id}  ${r.createdAt}  ${r.lastSeenAt}  ${r.ip}  ${r.userAgent}\n`);
   return 0;
 }
 
 /** `holdfast sessions revoke --user X | --session <shard.id>`. */
-export async function sessionsRevoke(services: Services, userId: string | undefined, session: string | undefined): Promise<number> {
+export async function sessionsRevoke(
+  services: Services,
+  userId: string | undefined,
+  session: string | undefined,
+): Promise<number> {
   if (userId && !session) {
     const ended = await services.sessions.revokeAll(userId, 'admin');
     process.stdout.write(`${ended.length}\n`);
@@ -36,6 +48,8 @@ export async function sessionsRevoke(services: Services, userId: string | undefi
     process.stdout.write(`${done ? 1 : 0}\n`);
     return done ? 0 : 1;
   }
-  process.stderr.write('holdfast: sessions revoke needs --user ID (all of that user\'s sessions) and optionally --session ID\n');
+  process.stderr.write(
+    "holdfast: sessions revoke needs --user ID (all of that user's sessions) and optionally --session ID\n",
+  );
   return 64;
 }

@@ -7,7 +7,13 @@ import type {
   StoredSession,
 } from '../engine';
 import { SWEEP_GRACE_MS } from '../keys';
-import { decodeSeries, decodeSession, encodeSeries, encodeSession, MalformedRecord } from '../record-codec';
+import {
+  decodeSeries,
+  decodeSession,
+  encodeSeries,
+  encodeSession,
+  MalformedRecord,
+} from '../record-codec';
 
 interface Entry {
   value: Buffer;
@@ -61,7 +67,13 @@ export class MemoryEngine implements SessionEngine {
     return s && s.expiresAt > now ? s : null;
   }
 
-  async touch(shard: number, id: string, lastSeenAt: number, expiresAt: number, now: number): Promise<boolean> {
+  async touch(
+    shard: number,
+    id: string,
+    lastSeenAt: number,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean> {
     const d = this.shard(shard);
     const s = this.read(d, id);
     if (!s || s.expiresAt <= now) return false;
@@ -76,7 +88,10 @@ export class MemoryEngine implements SessionEngine {
     const old = this.read(d, oldId);
     if (!old || old.expiresAt <= now) return false;
     this.dropSession(d, oldId);
-    d.sessions.set(next.id, { value: encodeSession(next), dropAt: next.expiresAt + SWEEP_GRACE_MS });
+    d.sessions.set(next.id, {
+      value: encodeSession(next),
+      dropAt: next.expiresAt + SWEEP_GRACE_MS,
+    });
     d.live.set(next.id, next.expiresAt);
     const ids = (d.users.get(old.userId) ?? []).map((id) => (id === oldId ? next.id : id));
     if (!ids.includes(next.id)) ids.push(next.id);
@@ -138,7 +153,9 @@ export class MemoryEngine implements SessionEngine {
   async createSeries(shard: number, series: StoredSeries): Promise<void> {
     const d = this.shard(shard);
     d.series.set(series.id, { value: encodeSeries(series), dropAt: series.expiresAt });
-    const ids = (d.seriesUsers.get(series.userId) ?? []).filter((id) => d.series.has(id) && id !== series.id);
+    const ids = (d.seriesUsers.get(series.userId) ?? []).filter(
+      (id) => d.series.has(id) && id !== series.id,
+    );
     d.seriesUsers.set(series.userId, [...ids, series.id]);
   }
 
@@ -154,7 +171,12 @@ export class MemoryEngine implements SessionEngine {
     const series = this.readSeries(d, id, now);
     if (!series) return { result: 'missing' };
     if (series.tokenHash.equals(presentedHash)) {
-      const next = { ...series, previousHash: series.tokenHash, tokenHash: nextHash, rotatedAt: now };
+      const next = {
+        ...series,
+        previousHash: series.tokenHash,
+        tokenHash: nextHash,
+        rotatedAt: now,
+      };
       d.series.set(id, { value: encodeSeries(next), dropAt: series.expiresAt });
       return { result: 'rotated', userId: series.userId };
     }

@@ -10,9 +10,15 @@ describe('durations', () => {
     [0, 0],
   ])('parses %p', (input, ms) => expect(parseDuration(input)).toBe(ms));
 
-  it.each(['30 minutes', '-1s', '', 'm', -5, null, {}])('rejects %p', (input) => expect(parseDuration(input)).toBeUndefined());
+  it.each(['30 minutes', '-1s', '', 'm', -5, null, {}])('rejects %p', (input) =>
+    expect(parseDuration(input)).toBeUndefined(),
+  );
 
   it('formats milliseconds the way settings are written', () => {
-    expect([formatDuration(604_800_000), formatDuration(90_000), formatDuration(1500)]).toEqual(['7d', '90s', '1500ms']);
+    expect([formatDuration(604_800_000), formatDuration(90_000), formatDuration(1500)]).toEqual([
+      '7d',
+      '90s',
+      '1500ms',
+    ]);
   });
 });

@@ -32,7 +32,13 @@ describe('loadSettings', () => {
   });
 
   it('reads env overrides with __ between levels and upper snake case keys', () => {
-    const s = loadSettings({ env: { ...PROD, HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER: '2', HOLDFAST_SESSION__IDLE_TTL: '15m' } });
+    const s = loadSettings({
+      env: {
+        ...PROD,
+        HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER: '2',
+        HOLDFAST_SESSION__IDLE_TTL: '15m',
+      },
+    });
     expect(s.env).toBe('production');
     expect(s.store.type).toBe('redis');
     expect(s.store.redis.nodes).toEqual([
@@ -44,7 +50,9 @@ describe('loadSettings', () => {
   });
 
   it('maps setting paths and env var names both ways', () => {
-    expect(envVarFor('store.redis.require.replicasPerMaster')).toBe('HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER');
+    expect(envVarFor('store.redis.require.replicasPerMaster')).toBe(
+      'HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER',
+    );
     expect(pathForEnvVar('HOLDFAST_STORE__REDIS__KEY_PREFIX')).toBe('store.redis.keyPrefix');
     expect(pathForEnvVar('HOLDFAST_CONFIG')).toBeUndefined();
   });
@@ -74,7 +82,13 @@ describe('loadSettings', () => {
     );
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
     expect(Object.keys(byPath).sort()).toEqual(
-      ['cookie.password', 'session.idleTtl', 'store.redis.nodes.1', 'store.redis.shardz', 'workers'].sort(),
+      [
+        'cookie.password',
+        'session.idleTtl',
+        'store.redis.nodes.1',
+        'store.redis.shardz',
+        'workers',
+      ].sort(),
     );
     expect(byPath['store.redis.nodes.1']).toEqual({
       path: 'store.redis.nodes.1',
@@ -83,12 +97,16 @@ describe('loadSettings', () => {
       hint: 'change HOLDFAST_STORE__REDIS__NODES',
     });
     expect(byPath['session.idleTtl'].expected).toMatch(/duration such as .*30m/);
-    expect(byPath['store.redis.shardz'].hint).toMatch(/remove or rename HOLDFAST_STORE__REDIS__SHARDZ/);
+    expect(byPath['store.redis.shardz'].hint).toMatch(
+      /remove or rename HOLDFAST_STORE__REDIS__SHARDZ/,
+    );
     expect(byPath.workers.expected).toBe('"auto" or a whole number from 1 to 256');
   });
 
   it('never shows a secret in a problem', () => {
-    const problems = problemsOf(() => loadSettings({ env: { ...PROD, HOLDFAST_COOKIE__PASSWORD: 'hunter2-secret' } }));
+    const problems = problemsOf(() =>
+      loadSettings({ env: { ...PROD, HOLDFAST_COOKIE__PASSWORD: 'hunter2-secret' } }),
+    );
     const text = problems.map(formatProblem).join('\n');
     expect(text).toContain('cookie.password: found a secret of 14 characters');
     expect(text).not.toContain('hunter2');
@@ -96,29 +114,57 @@ describe('loadSettings', () => {
 
   it('requires a shared store, a cookie password and Secure cookies in production', () => {
     const problems = problemsOf(() =>
-      loadSettings({ env: { NODE_ENV: 'production', HOLDFAST_STORE__TYPE: 'memory', HOLDFAST_COOKIE__SECURE: 'false' } }),
+      loadSettings({
+        env: {
+          NODE_ENV: 'production',
+          HOLDFAST_STORE__TYPE: 'memory',
+          HOLDFAST_COOKIE__SECURE: 'false',
+        },
+      }),
     );
-    expect(problems.map((p) => p.path).sort()).toEqual(['cookie.password', 'cookie.secure', 'store.type']);
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      'cookie.password',
+      'cookie.secure',
+      'store.type',
+    ]);
     const type = problems.find((p) => p.path === 'store.type')!;
     expect(type.expected).toBe('one of "redis"');
     expect(type.hint).toMatch(/store.type to redis/);
   });
 
   it('asks for seed nodes or a DNS name when the store is Redis', () => {
-    const problems = problemsOf(() => loadSettings({ env: { NODE_ENV: 'production', HOLDFAST_COOKIE__PASSWORD: 'x'.repeat(40) } }));
-    expect(problems).toEqual([expect.objectContaining({ path: 'store.redis.nodes', found: 'no nodes and no store.redis.dns' })]);
+    const problems = problemsOf(() =>
+      loadSettings({ env: { NODE_ENV: 'production', HOLDFAST_COOKIE__PASSWORD: 'x'.repeat(40) } }),
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'store.redis.nodes',
+        found: 'no nodes and no store.redis.dns',
+      }),
+    ]);
     const s = loadSettings({
-      env: { NODE_ENV: 'production', HOLDFAST_COOKIE__PASSWORD: 'x'.repeat(40), HOLDFAST_STORE__REDIS__DNS__NAME: 'redis-headless.default.svc.cluster.local' },
+      env: {
+        NODE_ENV: 'production',
+        HOLDFAST_COOKIE__PASSWORD: 'x'.repeat(40),
+        HOLDFAST_STORE__REDIS__DNS__NAME: 'redis-headless.default.svc.cluster.local',
+      },
     });
-    expect(s.store.redis.dns).toEqual({ name: 'redis-headless.default.svc.cluster.local', port: 6379 });
+    expect(s.store.redis.dns).toEqual({
+      name: 'redis-headless.default.svc.cluster.local',
+      port: 6379,
+    });
   });
 
   it('checks rules that span settings', () => {
     const problems = problemsOf(() =>
-      loadSettings({ env: { HOLDFAST_SESSION__RENEW_AFTER: '40m', HOLDFAST_SESSION__ABSOLUTE_TTL: '10m' } }),
+      loadSettings({
+        env: { HOLDFAST_SESSION__RENEW_AFTER: '40m', HOLDFAST_SESSION__ABSOLUTE_TTL: '10m' },
+      }),
     );
     expect(problems.map((p) => p.path).sort()).toEqual(['session.idleTtl', 'session.renewAfter']);
-    expect(problems.find((p) => p.path === 'session.renewAfter')!.expected).toBe('less than session.idleTtl (30m)');
+    expect(problems.find((p) => p.path === 'session.renewAfter')!.expected).toBe(
+      'less than session.idleTtl (30m)',
+    );
   });
 
   it('says what is wrong with the settings file itself', () => {

@@ -14,7 +14,12 @@ function setup() {
   const clock = { now: 1_700_000_000_000 };
   const layout = new KeyLayout('hf', 16);
   const engine = new MemoryEngine(16, () => clock.now);
-  const service = new SessionService(engine, layout, new SessionPolicy(settings.session), () => clock.now);
+  const service = new SessionService(
+    engine,
+    layout,
+    new SessionPolicy(settings.session),
+    () => clock.now,
+  );
   return { clock, engine, service, layout };
 }
 
@@ -38,7 +43,9 @@ describe('SessionService', () => {
     const [shard, id, secret] = token.split('.');
     const wrongSecret = `${shard}.${id}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
     expect((await service.authenticate(wrongSecret)).result).toBe('invalid');
-    expect((await service.authenticate(`${(Number(shard) + 1) % 16}.${id}.${secret}`)).result).toBe('invalid');
+    expect((await service.authenticate(`${(Number(shard) + 1) % 16}.${id}.${secret}`)).result).toBe(
+      'invalid',
+    );
     expect((await service.authenticate('garbage')).result).toBe('invalid');
     expect((await service.authenticate(undefined)).result).toBe('missing');
     expect(service.stats.auth).toEqual({ ok: 1, invalid: 3, missing: 1, unavailable: 0 });
