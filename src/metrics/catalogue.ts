@@ -1,0 +1,197 @@
+import type { Aggregator } from 'prom-client';
+
+/**
+ * Every Holdfast metric in one place: createMetrics builds the registry from this list, and
+ * docs/metrics.md lists the same names and labels (a unit test keeps them equal).
+ *
+ * `aggregator` says how the primary folds its workers' values into one per node (node:cluster).
+ * Deployment-wide figures read from the shared store (live sessions, failovers seen) use `max`:
+ * every worker reads the same store, so summing would multiply them. Health gauges use `min`, so
+ * one worker that cannot reach the store makes the node report the store down.
+ */
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly aggregator: Aggregator;
+}
+
+/** Seconds; store operations are sub-millisecond on loopback and up to commandTimeout (2 s) when stuck. */
+export const STORE_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** Seconds; auth routes include password hashing (tens to hundreds of ms by design). */
+export const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const METRICS = {
+  sessionsActive: {
+    name: 'holdfast_sessions_active',
+    type: 'gauge',
+    help: 'Live sessions in the whole deployment (every node reports the same figure; aggregate with max).',
+    labels: [],
+    aggregator: 'max',
+  },
+  usersActive: {
+    name: 'holdfast_users_active',
+    type: 'gauge',
+    help: 'Users with at least one live session in the whole deployment (aggregate with max).',
+    labels: [],
+    aggregator: 'max',
+  },
+  sessionCountFailures: {
+    name: 'holdfast_session_count_failures_total',
+    type: 'counter',
+    help: 'Counts of live sessions that failed (store unreachable); the live gauges go stale, then absent.',
+    labels: [],
+    aggregator: 'sum',
+  },
+  sessionsCreated: {
+    name: 'holdfast_sessions_created_total',
+    type: 'counter',
+    help: 'Sessions created, by method (password, remember, oauth; rotation replaces a session).',
+    labels: ['method'],
+    aggregator: 'sum',
+  },
+  sessionsRevoked: {
+    name: 'holdfast_sessions_revoked_total',
+    type: 'counter',
+    help: 'Sessions ended before their deadline, by reason.',
+    labels: ['reason'],
+    aggregator: 'sum',
+  },
+  sessionsExpired: {
+    name: 'holdfast_sessions_expired_total',
+    type: 'counter',
+    help: 'Expired sessions removed from the shard indexes by this node while counting.',
+    labels: [],
+    aggregator: 'sum',
+  },
+  sessionsRenewed: {
+    name: 'holdfast_sessions_renewed_total',
+    type: 'counter',
+    help: 'Sliding renewals written (at most one per session per renewal interval).',
+    labels: [],
+    aggregator: 'sum',
+  },
+  loginsFailed: {
+    name: 'holdfast_logins_failed_total',
+    type: 'counter',
+    help: 'Failed login attempts, by reason (throttled ones included, with reason throttled).',
+    labels: ['reason'],
+    aggregator: 'sum',
+  },
+  loginsThrottled: {
+    name: 'holdfast_logins_throttled_total',
+    type: 'counter',
+    help: 'Login attempts refused by throttling before the password was checked, by scope.',
+    labels: ['scope'],
+    aggregator: 'sum',
+  },
+  rememberThefts: {
+    name: 'holdfast_remember_thefts_total',
+    type: 'counter',
+    help: 'Remember-me tokens reused after rotation (theft): the series and the user sessions were revoked.',
+    labels: [],
+    aggregator: 'sum',
+  },
+  authDecisions: {
+    name: 'holdfast_auth_decisions_total',
+    type: 'counter',
+    help: 'Authentication decisions on requests, by result.',
+    labels: ['result'],
+    aggregator: 'sum',
+  },
+  httpDuration: {
+    name: 'holdfast_http_request_duration_seconds',
+    type: 'histogram',
+    help: 'Latency of Holdfast routes (auth API and pages), by route template, method and status class.',
+    labels: ['route', 'method', 'status_class'],
+    aggregator: 'sum',
+  },
+  storeDuration: {
+    name: 'holdfast_store_operation_duration_seconds',
+    type: 'histogram',
+    help: 'Latency of session store operations, by operation and outcome (ok, unavailable, error).',
+    labels: ['operation', 'outcome'],
+    aggregator: 'sum',
+  },
+  storeMalformed: {
+    name: 'holdfast_store_records_malformed_total',
+    type: 'counter',
+    help: 'Store records that could not be decoded and were treated as no session.',
+    labels: [],
+    aggregator: 'sum',
+  },
+  storeUp: {
+    name: 'holdfast_store_up',
+    type: 'gauge',
+    help: '1 when the session store answers, 0 when it does not.',
+    labels: [],
+    aggregator: 'min',
+  },
+  storeClusterOk: {
+    name: 'holdfast_store_cluster_state_ok',
+    type: 'gauge',
+    help: '1 when the store can serve every shard (Redis Cluster cluster_state:ok; a reachable master otherwise).',
+    labels: [],
+    aggregator: 'min',
+  },
+  storeMasters: {
+    name: 'holdfast_store_masters',
+    type: 'gauge',
+    help: 'Masters serving the store as last seen by the health check.',
+    labels: [],
+    aggregator: 'min',
+  },
+  storeReplicas: {
+    name: 'holdfast_store_replicas_online',
+    type: 'gauge',
+    help: 'Replicas linked to their masters as last seen by the health check.',
+    labels: [],
+    aggregator: 'min',
+  },
+  storeReplicasRequired: {
+    name: 'holdfast_store_replicas_required',
+    type: 'gauge',
+    help: 'Replicas the settings require (masters x store.redis.require.replicasPerMaster).',
+    labels: [],
+    aggregator: 'max',
+  },
+  storeFailovers: {
+    name: 'holdfast_store_failovers_total',
+    type: 'counter',
+    help: 'Store failovers this node observed (a shard or master moved to another server).',
+    labels: [],
+    aggregator: 'max',
+  },
+  preflightStatus: {
+    name: 'holdfast_preflight_check_status',
+    type: 'gauge',
+    help: 'Each start-up check at the last preflight: 1 passed (or warned, or skipped), 0 failed or waiting.',
+    labels: ['check'],
+    aggregator: 'min',
+  },
+  ready: {
+    name: 'holdfast_ready',
+    type: 'gauge',
+    help: '1 when this node is ready for traffic (workers listen and the store is healthy), else 0.',
+    labels: [],
+    aggregator: 'min',
+  },
+  workers: {
+    name: 'holdfast_workers',
+    type: 'gauge',
+    help: 'Worker processes whose metrics are in this scrape.',
+    labels: [],
+    aggregator: 'sum',
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** prom-client's default process and Node.js metrics carry this prefix too. */
+export const DEFAULT_METRICS_PREFIX = 'holdfast_';

@@ -1,0 +1,13 @@
+export { METRICS, DEFAULT_METRICS_PREFIX, STORE_BUCKETS, HTTP_BUCKETS } from './catalogue';
+export type { MetricDefinition, MetricKey, MetricType } from './catalogue';
+export { createMetrics, Metrics, MaybeGauge, PrimaryMetrics } from './metrics';
+export type { MetricsOptions, PreflightCheckResult, StoreHealthSnapshot } from './metrics';
+export { InstrumentedEngine, STORE_OPERATIONS } from './instrumented-engine';
+export type { StoreOperation, StoreOutcome } from './instrumented-engine';
+export { LiveCounts, DEFAULT_LIVE_COUNTS } from './live-counts';
+export type { LiveCountsOptions } from './live-counts';
+export { startMetricsServer } from './http-server';
+export type { MetricsServer, MetricsServerOptions } from './http-server';
+export { answerPrimary, clusterScrape } from './cluster';
+export type { ClusterScrapeOptions } from './cluster';
+export { instrumentRoutes, isHoldfastRoute } from './routes';

@@ -1,0 +1,403 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthStats } from '../auth/events';
+import type { Readiness } from '../health/readiness';
+import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
+import type { CheckStatus } from '../preflight/types';
+import type { SessionService } from '../session';
+import type { SessionEngine } from '../store/engine';
+import {
+  DEFAULT_METRICS_PREFIX,
+  HTTP_BUCKETS,
+  METRICS,
+  MetricDefinition,
+  STORE_BUCKETS,
+} from './catalogue';
+import type { Server } from '@hapi/hapi';
+import { InstrumentedEngine, STORE_OPERATIONS } from './instrumented-engine';
+import { instrumentRoutes, isHoldfastRoute } from './routes';
+import { DEFAULT_LIVE_COUNTS, LiveCounts, LiveCountsOptions } from './live-counts';
+
+/** What the continuous store health check last saw (src/health fills it in). */
+export interface StoreHealthSnapshot {
+  readonly up: boolean;
+  /** Redis Cluster cluster_state:ok; for sentinel / standalone / memory: a master answers. */
+  readonly clusterOk: boolean;
+  readonly masters?: number;
+  readonly replicasOnline?: number;
+  /** Replicas the settings require in total; the "replicas missing" alert compares with it. */
+  readonly replicasRequired?: number;
+  /** Failovers seen since this process started (monotonic). */
+  readonly failovers?: number;
+}
+
+/** One line of a preflight report (src/preflight CheckResult fits); `id` is from a fixed set. */
+export interface PreflightCheckResult {
+  readonly id: string;
+  readonly status: CheckStatus;
+  readonly subject?: string;
+}
+
+/**
+ * 1 unless the check stops a start: a warning works and a skipped check does not apply. A check
+ * reporting several lines (one per setting) is 0 when any line fails.
+ */
+function preflightValues(results: readonly PreflightCheckResult[]): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const r of results) {
+    const ok = r.status === 'fail' || r.status === 'wait' ? 0 : 1;
+    values.set(r.id, Math.min(ok, values.get(r.id) ?? 1));
+  }
+  return values;
+}
+
+export interface MetricsOptions {
+  /** Process and Node.js metrics (prom-client defaults, prefixed holdfast_). Default true. */
+  readonly defaultMetrics?: boolean;
+  readonly liveCounts?: Partial<LiveCountsOptions>;
+}
+
+type Labels<D extends MetricDefinition> = D['labels'][number];
+
+function counter<D extends MetricDefinition>(
+  registry: Registry,
+  d: D,
+  collect?: () => void,
+): Counter<Labels<D>> {
+  return new Counter<Labels<D>>({
+    name: d.name,
+    help: d.help,
+    labelNames: d.labels,
+    aggregator: d.aggregator,
+    registers: [registry],
+    ...(collect ? { collect } : {}),
+  });
+}
+
+/**
+ * A gauge without labels that reports no sample until set (prom-client would report 0): "the
+ * store is down" or "no sessions" must never be said by a gauge nobody has measured yet.
+ */
+export class MaybeGauge extends Gauge<string> {
+  private known = false;
+
+  override set(value: number): void;
+  override set(labels: Partial<Record<string, string | number>>, value: number): void;
+  override set(a: number | Partial<Record<string, string | number>>, b?: number): void {
+    this.known = true;
+    if (typeof a === 'number') super.set(a);
+    else super.set(a, b as number);
+  }
+
+  /** Back to "not measured": the next scrape has no sample. */
+  unset(): void {
+    this.known = false;
+    super.reset();
+  }
+
+  override async get(): ReturnType<Gauge<string>['get']> {
+    const metric = await super.get();
+    return this.known ? metric : { ...metric, values: [] };
+  }
+}
+
+function maybeGauge(
+  registry: Registry,
+  d: MetricDefinition,
+  collect?: () => void | Promise<void>,
+): MaybeGauge {
+  return new MaybeGauge({
+    name: d.name,
+    help: d.help,
+    aggregator: d.aggregator,
+    registers: [registry],
+    ...(collect ? { collect } : {}),
+  });
+}
+
+function gauge<D extends MetricDefinition>(registry: Registry, d: D): Gauge<Labels<D>> {
+  return new Gauge<Labels<D>>({
+    name: d.name,
+    help: d.help,
+    labelNames: d.labels,
+    aggregator: d.aggregator,
+    registers: [registry],
+  });
+}
+
+function histogram<D extends MetricDefinition>(
+  registry: Registry,
+  d: D,
+  buckets: number[],
+): Histogram<Labels<D>> {
+  return new Histogram<Labels<D>>({
+    name: d.name,
+    help: d.help,
+    labelNames: d.labels,
+    aggregator: d.aggregator,
+    buckets,
+    registers: [registry],
+  });
+}
+
+/**
+ * Exports a plain counter (catbox-style `stats`) as a Prometheus counter: at each scrape, adds
+ * what the source gained since the last one. Only deltas are added, so the exported counter stays
+ * monotonic and the hot path keeps its `n++`.
+ */
+class CounterSync<L extends string> {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly target: Counter<L>) {}
+
+  sync(label: L | null, value: string | null, current: number): void {
+    const key = `${label}=${value}`;
+    const delta = current - (this.seen.get(key) ?? 0);
+    this.seen.set(key, current);
+    if (delta <= 0) return;
+    if (label === null || value === null) this.target.inc(delta);
+    else this.target.inc({ [label]: value } as Partial<Record<L, string>>, delta);
+  }
+}
+
+/**
+ * The Holdfast metrics of one process: its own prom-client registry (never the global one), the
+ * collectors that read the session service's counters, engine stats and health, and the hooks the
+ * server wires in. Build it first, wrap the engine with instrumentEngine(), then observe*().
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly sessionsActive;
+  private readonly usersActive;
+  private readonly countFailures;
+  private readonly created;
+  private readonly revoked;
+  private readonly expired;
+  private readonly renewed;
+  private readonly loginsFailed;
+  private readonly loginsThrottled;
+  private readonly thefts;
+  private readonly decisions;
+  readonly httpDuration;
+  readonly storeDuration;
+  private readonly malformed;
+  private readonly storeUp;
+  private readonly storeClusterOk;
+  private readonly storeMasters;
+  private readonly storeReplicas;
+  private readonly storeReplicasRequired;
+  private readonly storeFailovers;
+  private readonly preflight;
+  private readonly ready;
+
+  private live: LiveCounts | null = null;
+  private failoversSeen = 0;
+  private readonly syncs: Array<() => void> = [];
+
+  constructor(private readonly opts: MetricsOptions = {}) {
+    const r = this.registry;
+    // Both live gauges ask the same cached count: one store count per scrape at most.
+    this.sessionsActive = maybeGauge(r, METRICS.sessionsActive, () => this.collectLive());
+    this.usersActive = maybeGauge(r, METRICS.usersActive, () => this.collectLive());
+    this.countFailures = counter(r, METRICS.sessionCountFailures);
+    // Counters over plain stats catch up when they are collected (each scrape, each worker answer).
+    const sync = (): void => this.syncStats();
+    this.created = counter(r, METRICS.sessionsCreated, sync);
+    this.revoked = counter(r, METRICS.sessionsRevoked, sync);
+    this.expired = counter(r, METRICS.sessionsExpired);
+    this.renewed = counter(r, METRICS.sessionsRenewed, sync);
+    this.loginsFailed = counter(r, METRICS.loginsFailed, sync);
+    this.loginsThrottled = counter(r, METRICS.loginsThrottled, sync);
+    this.thefts = counter(r, METRICS.rememberThefts, sync);
+    this.decisions = counter(r, METRICS.authDecisions, sync);
+    this.httpDuration = histogram(r, METRICS.httpDuration, HTTP_BUCKETS);
+    this.storeDuration = histogram(r, METRICS.storeDuration, STORE_BUCKETS);
+    this.malformed = counter(r, METRICS.storeMalformed, sync);
+    this.storeUp = maybeGauge(r, METRICS.storeUp);
+    this.storeClusterOk = maybeGauge(r, METRICS.storeClusterOk);
+    this.storeMasters = maybeGauge(r, METRICS.storeMasters);
+    this.storeReplicas = maybeGauge(r, METRICS.storeReplicas);
+    this.storeReplicasRequired = maybeGauge(r, METRICS.storeReplicasRequired);
+    this.storeFailovers = counter(r, METRICS.storeFailovers);
+    this.preflight = gauge(r, METRICS.preflightStatus);
+    this.ready = maybeGauge(r, METRICS.ready);
+    gauge(r, METRICS.workers).set(1);
+    // Series at 0 from the start: rate() and increase() need a first sample before the first event.
+    this.expired.inc(0);
+    this.renewed.inc(0);
+    this.thefts.inc(0);
+    this.malformed.inc(0);
+    this.countFailures.inc(0);
+    this.storeFailovers.inc(0);
+    if (opts.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: r, prefix: DEFAULT_METRICS_PREFIX });
+    }
+  }
+
+  /** Wraps the engine so every store call lands in holdfast_store_operation_duration_seconds. */
+  instrumentEngine(engine: SessionEngine): SessionEngine {
+    for (const operation of STORE_OPERATIONS) {
+      // Zero series for the hot operations, so latency panels have data before the first error.
+      this.storeDuration.zero({ operation, outcome: 'ok' });
+    }
+    return new InstrumentedEngine(engine, this.storeDuration);
+  }
+
+  /** Exports the session service's counters and the deployment-wide live counts. */
+  observeSessions(sessions: SessionService): void {
+    const stats = sessions.stats;
+    const engineStats = sessions.engine.stats;
+    const created = new CounterSync(this.created);
+    const revoked = new CounterSync(this.revoked);
+    const decisions = new CounterSync(this.decisions);
+    const renewed = new CounterSync(this.renewed);
+    const thefts = new CounterSync(this.thefts);
+    const malformed = new CounterSync(this.malformed);
+    for (const method of Object.keys(stats.created)) this.created.inc({ method }, 0);
+    for (const reason of Object.keys(stats.revoked)) this.revoked.inc({ reason }, 0);
+    for (const result of Object.keys(stats.auth)) this.decisions.inc({ result }, 0);
+    this.syncs.push(() => {
+      for (const [method, n] of Object.entries(stats.created)) created.sync('method', method, n);
+      for (const [reason, n] of Object.entries(stats.revoked)) revoked.sync('reason', reason, n);
+      for (const [result, n] of Object.entries(stats.auth)) decisions.sync('result', result, n);
+      renewed.sync(null, null, stats.renewals);
+      thefts.sync(null, null, stats.thefts);
+      malformed.sync(null, null, engineStats.malformed);
+    });
+    this.live = new LiveCounts(
+      () => sessions.count(),
+      { ...DEFAULT_LIVE_COUNTS, ...this.opts.liveCounts },
+      (counts) => {
+        if (counts.expired > 0) this.expired.inc(counts.expired);
+      },
+      () => this.countFailures.inc(),
+    );
+  }
+
+  /** The latest continuous health check result. */
+  setStoreHealth(h: StoreHealthSnapshot): void {
+    this.storeUp.set(h.up ? 1 : 0);
+    this.storeClusterOk.set(h.clusterOk ? 1 : 0);
+    if (h.masters !== undefined) this.storeMasters.set(h.masters);
+    if (h.replicasOnline !== undefined) this.storeReplicas.set(h.replicasOnline);
+    if (h.replicasRequired !== undefined) this.storeReplicasRequired.set(h.replicasRequired);
+    if (h.failovers !== undefined && h.failovers > this.failoversSeen) {
+      this.storeFailovers.inc(h.failovers - this.failoversSeen);
+      this.failoversSeen = h.failovers;
+    }
+  }
+
+  /**
+   * Follows the continuous health check (every finished check) and readiness (every change).
+   * `replicasRequired`: masters x store.redis.require.replicasPerMaster, when known.
+   */
+  observeHealth(
+    store: StoreHealth,
+    readiness?: Readiness,
+    replicasRequired?: (s: StoreHealthStatus) => number | undefined,
+  ): void {
+    const seen = (s: StoreHealthStatus): void => {
+      if (s.state === 'unknown') return; // not measured yet: no sample rather than a false 0
+      this.setStoreHealth({
+        up: s.up,
+        clusterOk: s.up && (s.details?.clusterOk ?? true),
+        masters: s.details?.masters,
+        replicasOnline: s.details?.replicasOnline,
+        replicasRequired: replicasRequired?.(s),
+        failovers: s.details?.failovers,
+      });
+    };
+    seen(store.status);
+    store.on('check', seen);
+    if (readiness) {
+      this.setReady(readiness.ready);
+      readiness.on('change', (r) => this.setReady(r.ready));
+    }
+  }
+
+  /** Results of the last preflight run; replaces earlier results (a check may be gone). */
+  setPreflight(results: readonly PreflightCheckResult[]): void {
+    this.preflight.reset();
+    for (const [check, v] of preflightValues(results)) this.preflight.set({ check }, v);
+  }
+
+  setReady(ready: boolean): void {
+    this.ready.set(ready ? 1 : 0);
+  }
+
+  /** Exports the auth layer's counters (AuthEvents.stats): failed and throttled logins. */
+  observeAuth(source: { readonly stats: AuthStats }): void {
+    const stats = source.stats;
+    const failed = new CounterSync(this.loginsFailed);
+    const throttled = new CounterSync(this.loginsThrottled);
+    for (const reason of Object.keys(stats.loginFailures)) this.loginsFailed.inc({ reason }, 0);
+    for (const scope of Object.keys(stats.throttled)) this.loginsThrottled.inc({ scope }, 0);
+    this.syncs.push(() => {
+      for (const [reason, n] of Object.entries(stats.loginFailures)) {
+        failed.sync('reason', reason, n);
+      }
+      for (const [scope, n] of Object.entries(stats.throttled)) throttled.sync('scope', scope, n);
+    });
+  }
+
+  /** Times the auth routes and account pages of a Hapi server (call before server.start()). */
+  observeServer(server: Server, include: (path: string) => boolean = isHoldfastRoute): void {
+    instrumentRoutes(server, this.httpDuration, include);
+  }
+
+  /**
+   * The exposition of this process alone (a single-process node's). The live count runs first, so
+   * what it adds (its latency, expired entries, failures) shows in the same scrape.
+   */
+  async scrape(): Promise<string> {
+    await this.collectLive();
+    return this.registry.metrics();
+  }
+
+  /** The same as JSON, for the primary's aggregation (answerPrimary). */
+  async json(): ReturnType<Registry['getMetricsAsJSON']> {
+    await this.collectLive();
+    return this.registry.getMetricsAsJSON();
+  }
+
+  private syncStats(): void {
+    for (const sync of this.syncs) sync();
+  }
+
+  private async collectLive(): Promise<void> {
+    if (!this.live) return;
+    const counts = await this.live.get();
+    if (counts) {
+      this.sessionsActive.set(counts.sessions);
+      this.usersActive.set(counts.users);
+    } else {
+      // No fresh figure: report nothing rather than a stale or zero one (see docs/adr/010).
+      this.sessionsActive.unset();
+      this.usersActive.unset();
+    }
+  }
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  return new Metrics(opts);
+}
+
+/**
+ * The node:cluster primary's own registry: what only the primary knows (the preflight it ran
+ * before forking) and its own process metrics. clusterScrape() aggregates it with the workers'.
+ */
+export class PrimaryMetrics {
+  readonly registry = new Registry();
+  private readonly preflight;
+
+  constructor(opts: Pick<MetricsOptions, 'defaultMetrics'> = {}) {
+    this.preflight = gauge(this.registry, METRICS.preflightStatus);
+    if (opts.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
+    }
+  }
+
+  setPreflight(results: readonly PreflightCheckResult[]): void {
+    this.preflight.reset();
+    for (const [check, v] of preflightValues(results)) this.preflight.set({ check }, v);
+  }
+}
