@@ -20,6 +20,18 @@ export const DEFAULTS = {
     maxPerUser: 50,
   },
   shutdown: { drainDelay: '5s', timeout: '20s' },
+  /** scrypt N = 2^17 (r 8, p 1): OWASP's recommendation; docs/security.md explains. */
+  password: { cost: 131072, minLength: 8, maxLength: 1024 },
+  throttle: {
+    accountFailures: 5,
+    addressFailures: 50,
+    baseDelay: '30s',
+    maxDelay: '15m',
+    window: '1h',
+    trustProxy: false,
+  },
+  csrf: { origins: [] },
+  oauth: {},
   store: {
     type: 'redis',
     startupWait: '0s',
@@ -64,6 +76,8 @@ export const ENV_DEFAULTS: Record<Env, object> = {
     store: { type: 'memory', redis: { require: { replicasPerMaster: 0, persistence: 'none' } } },
     metrics: { enabled: false },
     log: { level: 'silent' },
+    // scrypt N = 2^12 keeps the test suite fast; only ever used with env test.
+    password: { cost: 4096 },
   },
   production: {},
 };
@@ -77,4 +91,9 @@ export const KNOWN_EXAMPLE_PASSWORDS: readonly string[] = [
 ];
 
 /** Paths whose values are secrets: never printed, never logged. */
-export const SECRET_PATHS: readonly string[] = ['cookie.password', 'store.redis.password'];
+export const SECRET_PATHS: readonly string[] = [
+  'cookie.password',
+  'store.redis.password',
+  'oauth.github.clientSecret',
+  'oauth.google.clientSecret',
+];

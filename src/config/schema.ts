@@ -68,6 +68,40 @@ export const schema = Joi.object({
     drainDelay: duration().required(),
     timeout: duration().required(),
   }).required(),
+  password: Joi.object({
+    cost: Joi.number()
+      .integer()
+      .min(1024)
+      .max(2 ** 20)
+      .custom((v: number, h) => ((v & (v - 1)) === 0 ? v : h.error('powerOfTwo.base')))
+      .required(),
+    minLength: Joi.number().integer().min(8).max(128).required(),
+    maxLength: Joi.number().integer().min(64).max(4096).required(),
+  }).required(),
+  throttle: Joi.object({
+    accountFailures: Joi.number().integer().min(1).max(1000).required(),
+    addressFailures: Joi.number().integer().min(1).max(100000).required(),
+    baseDelay: duration().required(),
+    maxDelay: duration().required(),
+    window: duration().required(),
+    trustProxy: Joi.boolean().required(),
+  }).required(),
+  csrf: Joi.object({
+    origins: Joi.array()
+      .items(Joi.string().uri({ scheme: ['http', 'https'] }))
+      .required(),
+  }).required(),
+  oauth: Joi.object({
+    location: Joi.string().uri({ scheme: ['http', 'https'] }),
+    github: Joi.object({
+      clientId: Joi.string().min(1).required(),
+      clientSecret: Joi.string().min(1).required(),
+    }),
+    google: Joi.object({
+      clientId: Joi.string().min(1).required(),
+      clientSecret: Joi.string().min(1).required(),
+    }),
+  }).required(),
   store: Joi.object({
     type: Joi.string()
       .valid('memory', 'redis')
@@ -125,4 +159,5 @@ export const schema = Joi.object({
   .messages({
     'duration.base': '{{#label}} must be a duration',
     'hostPort.base': '{{#label}} must be host:port',
+    'powerOfTwo.base': '{{#label}} must be a power of two',
   });

@@ -34,6 +34,11 @@ export interface RedisSettings {
   };
 }
 
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
 export interface Settings {
   readonly env: Env;
   readonly http: HostPort;
@@ -60,6 +65,35 @@ export interface Settings {
     readonly maxPerUser: number;
   };
   readonly shutdown: { readonly drainDelay: number; readonly timeout: number };
+  readonly password: {
+    /** scrypt cost N (a power of two); r = 8, p = 1. */
+    readonly cost: number;
+    readonly minLength: number;
+    readonly maxLength: number;
+  };
+  readonly throttle: {
+    /** Failed logins for one account before each further attempt waits. */
+    readonly accountFailures: number;
+    /** Failed logins from one client address before each further attempt waits. */
+    readonly addressFailures: number;
+    /** The first wait past a limit; it doubles with each further failure, up to maxDelay. */
+    readonly baseDelay: number;
+    readonly maxDelay: number;
+    /** How long failures are remembered after the last one. */
+    readonly window: number;
+    /** Take the client address from the last X-Forwarded-For entry (behind a proxy). */
+    readonly trustProxy: boolean;
+  };
+  readonly csrf: {
+    /** Origins besides the request's own host allowed to send state-changing requests. */
+    readonly origins: readonly string[];
+  };
+  readonly oauth: {
+    /** Public base URL for OAuth redirects, e.g. https://app.example.com (default: from the request). */
+    readonly location?: string;
+    readonly github?: OAuthClient;
+    readonly google?: OAuthClient;
+  };
   readonly store: {
     readonly type: 'memory' | 'redis';
     /** At start, wait up to this long for an unreachable store instead of exiting 69 (0 = exit). */

@@ -20,6 +20,11 @@ export const ErrorCodes = {
   HF_UNAUTHENTICATED: 'The request has no valid session.',
   HF_SESSION_NOT_FOUND: 'The session named in the request does not exist or is not yours.',
   HF_REMEMBER_THEFT: 'A remember-me token was reused after rotation; the series was revoked.',
+  HF_REQUEST_INVALID:
+    'The request body, query or parameters failed validation; the message names the field.',
+  HF_PASSWORD_MISMATCH: 'The current password given to confirm an account change is wrong.',
+  HF_OAUTH_FAILED:
+    'Signing in with an OAuth provider failed or the provider gave no verified email.',
   HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',
   HF_INTERNAL: 'An unexpected internal error.',
 } as const;

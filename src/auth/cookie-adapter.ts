@@ -1,0 +1,37 @@
+import type { Request } from '@hapi/hapi';
+import type { SessionService } from '../session';
+import type { HoldfastCredentials } from './scheme';
+
+/**
+ * For teams already on @hapi/cookie: Holdfast as their strategy's `validate`. Their cookie
+ * (iron-sealed by @hapi/cookie) holds `{ token }`, the opaque Holdfast session token, and
+ * validation is a Holdfast session check, so sessions are shared across nodes, listed and revoked
+ * like native ones. `sessionToken()` is what to put into `request.cookieAuth.set()` at login.
+ *
+ *   server.auth.strategy('session', 'cookie', {
+ *     cookie: { name: 'sid', password, isSecure: true },
+ *     validate: holdfastCookieValidate(sessions),
+ *   });
+ *
+ * A store outage throws (hapi answers 500 from @hapi/cookie, or 503 with the Holdfast plugin's
+ * error mapping registered); it never returns `isValid: false`, which would log the user out.
+ */
+export interface CookieSessionValue {
+  readonly token: string;
+}
+
+export function sessionToken(token: string): CookieSessionValue {
+  return { token };
+}
+
+export function holdfastCookieValidate(sessions: SessionService) {
+  return async (
+    _request: Request,
+    value: unknown,
+  ): Promise<{ isValid: boolean; credentials?: HoldfastCredentials }> => {
+    const token = (value as Partial<CookieSessionValue> | null)?.token;
+    const a = await sessions.authenticate(typeof token === 'string' ? token : undefined);
+    if (a.result !== 'ok') return { isValid: false };
+    return { isValid: true, credentials: { user: { id: a.session.userId }, session: a.session } };
+  };
+}

@@ -1,0 +1,92 @@
+import { EventEmitter } from 'node:events';
+import type { AuthMethod } from '../store/engine';
+
+/** Why a login did not succeed. The email is never part of an event: logs must not collect it. */
+export type LoginFailureReason =
+  'unknown_email' | 'wrong_password' | 'no_password' | 'throttled' | 'invalid_input' | 'oauth';
+
+export type ThrottleScope = 'account' | 'address';
+
+/** Account-level audit events (the session service emits created/revoked/theft for sessions). */
+export interface AuthEventMap {
+  registered: [{ userId: string; method: 'password' | 'oauth' }];
+  login: [{ userId: string; sessionId: string; method: AuthMethod; remember: boolean; ip: string }];
+  loginFailed: [{ reason: LoginFailureReason; ip: string }];
+  throttled: [{ scope: ThrottleScope; retryAfterMs: number; ip: string }];
+  logout: [{ userId: string; sessionId: string }];
+  /** A user ended sessions themselves: one (`one`) or every other (`others`). */
+  revoked: [{ userId: string; sessionIds: readonly string[]; scope: 'one' | 'others' }];
+  passwordChanged: [{ userId: string; revokedSessions: number }];
+  /** A remember-me token was replayed after rotation: series and sessions were revoked. */
+  theft: [{ userId: string; seriesId: string }];
+}
+
+/** Plain counters (catbox `stats`), read by metrics/. */
+export interface AuthStats {
+  registrations: number;
+  logins: Record<AuthMethod, number>;
+  loginFailures: Record<LoginFailureReason, number>;
+  throttled: Record<ThrottleScope, number>;
+  logouts: number;
+  revocations: number;
+  passwordChanges: number;
+  thefts: number;
+}
+
+export function emptyAuthStats(): AuthStats {
+  return {
+    registrations: 0,
+    logins: { password: 0, remember: 0, oauth: 0, rotation: 0 },
+    loginFailures: {
+      unknown_email: 0,
+      wrong_password: 0,
+      no_password: 0,
+      throttled: 0,
+      invalid_input: 0,
+      oauth: 0,
+    },
+    throttled: { account: 0, address: 0 },
+    logouts: 0,
+    revocations: 0,
+    passwordChanges: 0,
+    thefts: 0,
+  };
+}
+
+/** Emits audit events and keeps their counters in step, so metrics and logs never disagree. */
+export class AuthEvents extends EventEmitter<AuthEventMap> {
+  readonly stats: AuthStats = emptyAuthStats();
+
+  record<K extends keyof AuthEventMap>(event: K, ...args: AuthEventMap[K]): void {
+    const s = this.stats;
+    const e = args[0] as Record<string, unknown>;
+    switch (event) {
+      case 'registered':
+        s.registrations++;
+        break;
+      case 'login':
+        s.logins[e.method as AuthMethod]++;
+        break;
+      case 'loginFailed':
+        s.loginFailures[e.reason as LoginFailureReason]++;
+        break;
+      case 'throttled':
+        s.throttled[e.scope as ThrottleScope]++;
+        s.loginFailures.throttled++;
+        break;
+      case 'logout':
+        s.logouts++;
+        break;
+      case 'revoked':
+        s.revocations += (e.sessionIds as readonly string[]).length;
+        break;
+      case 'passwordChanged':
+        s.passwordChanges++;
+        break;
+      case 'theft':
+        s.thefts++;
+        break;
+    }
+    (this.emit as (name: K, ...a: AuthEventMap[K]) => boolean)(event, ...args);
+  }
+}

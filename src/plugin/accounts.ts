@@ -1,0 +1,259 @@
+import type { AuthEvents, HoldfastCredentials } from '../auth';
+import type { Settings } from '../config';
+import { HoldfastError } from '../errors';
+import type { ClientInfo, IssuedSession, SessionService } from '../session';
+import {
+  isAcceptableEmail,
+  LoginThrottle,
+  MAX_EMAIL_LENGTH,
+  normalizeEmail,
+  PasswordHasher,
+  User,
+  UserInputError,
+  UserStore,
+} from '../users';
+import { LoginFailedError, ThrottledError } from './errors';
+
+export interface LoginResult {
+  readonly user: User;
+  readonly issued: IssuedSession;
+  /** The remember-me cookie value when `remember` was asked for. */
+  readonly rememberToken?: string;
+}
+
+/** A provider's word about who signed in (OAuth). */
+export interface OAuthProfile {
+  readonly provider: string;
+  readonly id: string;
+  readonly email?: string;
+  readonly emailVerified: boolean;
+  readonly name?: string;
+}
+
+/**
+ * Account operations behind the routes and pages: registration, login (throttled, same work for
+ * unknown email and wrong password), logout, password change, OAuth sign-in. No HTTP here.
+ */
+export class Accounts {
+  constructor(
+    private readonly settings: Settings,
+    private readonly sessions: SessionService,
+    private readonly users: UserStore,
+    private readonly throttle: LoginThrottle,
+    private readonly hasher: PasswordHasher,
+    private readonly events: AuthEvents,
+  ) {}
+
+  checkPassword(password: unknown, field = 'password'): string {
+    const { minLength, maxLength } = this.settings.password;
+    if (typeof password !== 'string') throw new UserInputError(field, 'must be text');
+    // Counted in code points, so a password of emoji is not judged by its UTF-16 length.
+    const length = [...password].length;
+    if (length < minLength)
+      throw new UserInputError(field, `must be at least ${minLength} characters`);
+    if (length > maxLength)
+      throw new UserInputError(field, `must be at most ${maxLength} characters`);
+    return password;
+  }
+
+  checkEmail(email: unknown): string {
+    if (typeof email !== 'string') throw new UserInputError('email', 'must be text');
+    const normalized = normalizeEmail(email);
+    if (normalized.length > MAX_EMAIL_LENGTH) {
+      throw new UserInputError('email', `must be at most ${MAX_EMAIL_LENGTH} characters`);
+    }
+    if (!isAcceptableEmail(normalized))
+      throw new UserInputError('email', 'must be an address like name@example.com');
+    return normalized;
+  }
+
+  async register(
+    input: { email: unknown; password: unknown; name?: string },
+    client: ClientInfo,
+  ): Promise<LoginResult> {
+    const email = this.checkEmail(input.email);
+    const password = this.checkPassword(input.password);
+    const name = (input.name ?? '').trim().slice(0, 100);
+    const passwordHash = await this.hasher.hash(password);
+    const user = await this.users.create({ email, name, passwordHash });
+    this.events.record('registered', { userId: user.id, method: 'password' });
+    const issued = await this.sessions.create(user.id, client, 'password');
+    this.events.record('login', {
+      userId: user.id,
+      sessionId: issued.session.id,
+      method: 'password',
+      remember: false,
+      ip: client.ip,
+    });
+    return { user, issued };
+  }
+
+  async login(
+    input: { email: string; password: string; remember?: boolean },
+    client: ClientInfo,
+    previous?: HoldfastCredentials | null,
+  ): Promise<LoginResult> {
+    const email = normalizeEmail(input.email);
+    const decision = await this.throttle.begin(email, client.ip);
+    if (!decision.allowed) {
+      this.events.record('throttled', {
+        scope: decision.scope,
+        retryAfterMs: decision.retryAfterMs,
+        ip: client.ip,
+      });
+      throw new ThrottledError(decision.retryAfterMs);
+    }
+    const user = await this.users.findByEmail(email);
+    let reason: 'unknown_email' | 'no_password' | 'wrong_password' | null = null;
+    if (!user) {
+      await this.hasher.verifyDummy(input.password);
+      reason = 'unknown_email';
+    } else if (!user.passwordHash) {
+      await this.hasher.verifyDummy(input.password);
+      reason = 'no_password';
+    } else {
+      const v = await this.hasher.verify(input.password, user.passwordHash);
+      if (!v.ok) reason = 'wrong_password';
+      else if (v.needsRehash) {
+        await this.users.setPasswordHash(
+          user.id,
+          await this.hasher.hash(input.password),
+          user.passwordChangedAt ?? Date.now(),
+        );
+      }
+    }
+    if (reason || !user) {
+      this.events.record('loginFailed', { reason: reason ?? 'unknown_email', ip: client.ip });
+      throw new LoginFailedError();
+    }
+    await this.throttle.succeeded(email, client.ip);
+    // A new session at every login; a session the browser already had ends (no fixation, V3.2.1).
+    if (previous) await this.sessions.revoke(previous.user.id, previous.session.id, 'rotation');
+    const issued = await this.sessions.create(user.id, client, 'password');
+    const rememberToken = input.remember ? await this.sessions.remember(user.id) : undefined;
+    this.events.record('login', {
+      userId: user.id,
+      sessionId: issued.session.id,
+      method: 'password',
+      remember: !!input.remember,
+      ip: client.ip,
+    });
+    return { user, issued, rememberToken };
+  }
+
+  async logout(
+    credentials: HoldfastCredentials | null,
+    rememberCookie: string | undefined,
+  ): Promise<void> {
+    await this.sessions.forget(rememberCookie);
+    if (!credentials) return;
+    await this.sessions.revoke(credentials.user.id, credentials.session.id, 'logout');
+    this.events.record('logout', {
+      userId: credentials.user.id,
+      sessionId: credentials.session.id,
+    });
+  }
+
+  /** Ends one of the user's sessions. False when it is not theirs or already gone. */
+  async revokeOne(credentials: HoldfastCredentials, sessionId: string): Promise<boolean> {
+    const done = await this.sessions.revoke(credentials.user.id, sessionId, 'revoke');
+    if (done)
+      this.events.record('revoked', {
+        userId: credentials.user.id,
+        sessionIds: [sessionId],
+        scope: 'one',
+      });
+    return done;
+  }
+
+  async revokeOthers(credentials: HoldfastCredentials): Promise<string[]> {
+    const ended = await this.sessions.revokeAll(
+      credentials.user.id,
+      'revoke',
+      credentials.session.id,
+    );
+    this.events.record('revoked', {
+      userId: credentials.user.id,
+      sessionIds: ended,
+      scope: 'others',
+    });
+    return ended;
+  }
+
+  /**
+   * Changes the password after checking the current one (re-authentication), ends every other
+   * session and remember-me series, and replaces the current session by a new id.
+   */
+  async changePassword(
+    credentials: HoldfastCredentials,
+    input: { currentPassword: string; newPassword: unknown },
+    client: ClientInfo,
+  ): Promise<IssuedSession> {
+    const user = await this.users.findById(credentials.user.id);
+    if (!user)
+      throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
+    const ok = user.passwordHash
+      ? (await this.hasher.verify(input.currentPassword, user.passwordHash)).ok
+      : (await this.hasher.verifyDummy(input.currentPassword), false);
+    if (!ok) throw new HoldfastError('HF_PASSWORD_MISMATCH', 'currentPassword is wrong');
+    const next = this.checkPassword(input.newPassword, 'newPassword');
+    await this.users.setPasswordHash(user.id, await this.hasher.hash(next), Date.now());
+    const ended = await this.sessions.revokeAll(user.id, 'password', credentials.session.id);
+    const issued = await this.sessions.rotate(credentials.session, client);
+    if (!issued)
+      throw new HoldfastError(
+        'HF_UNAUTHENTICATED',
+        'this session ended while the password changed: log in again',
+      );
+    this.events.record('passwordChanged', { userId: user.id, revokedSessions: ended.length });
+    return issued;
+  }
+
+  /**
+   * OAuth sign-in: a linked identity logs its user in; otherwise a verified email links to the
+   * account with that email, or creates one. An unverified email never links (account takeover).
+   */
+  async oauthLogin(profile: OAuthProfile, client: ClientInfo): Promise<LoginResult> {
+    let user = await this.users.findByIdentity(profile.provider, profile.id);
+    if (!user) {
+      if (!profile.email || !profile.emailVerified) {
+        this.events.record('loginFailed', { reason: 'oauth', ip: client.ip });
+        throw new HoldfastError(
+          'HF_OAUTH_FAILED',
+          `${profile.provider} gave no verified email address for this account`,
+        );
+      }
+      const email = this.checkEmail(profile.email);
+      user = await this.users.findByEmail(email);
+      if (!user) {
+        try {
+          user = await this.users.create({
+            email,
+            name: profile.name ?? '',
+            passwordHash: null,
+            emailVerified: true,
+          });
+          this.events.record('registered', { userId: user.id, method: 'oauth' });
+        } catch (err) {
+          // Lost a race with a concurrent registration of the same email: link to that account.
+          user = await this.users.findByEmail(email);
+          if (!user) throw err;
+        }
+      } else if (!user.emailVerified) {
+        await this.users.markEmailVerified(user.id);
+      }
+      if (!(await this.users.linkIdentity(profile.provider, profile.id, user.id))) {
+        user = (await this.users.findByIdentity(profile.provider, profile.id)) ?? user;
+      }
+    }
+    const issued = await this.sessions.create(user.id, client, 'oauth');
+    this.events.record('login', {
+      userId: user.id,
+      sessionId: issued.session.id,
+      method: 'oauth',
+      remember: false,
+      ip: client.ip,
+    });
+    return { user, issued };
+  }
+}

@@ -1,0 +1,210 @@
+import type { Request, ResponseToolkit, RouteOptions, ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { SCHEME } from '../auth';
+import { HoldfastError } from '../errors';
+import { publicUser } from '../users';
+import type { PluginContext } from './context';
+import {
+  clearCookies,
+  client,
+  credentialsOf,
+  requireCredentials,
+  sessionView,
+  setSessionCookie,
+} from './context';
+import { failAction } from './errors';
+import { buildOpenApi } from './openapi';
+
+/** Bodies are small JSON documents: anything larger is refused before it is read (413). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const json = {
+  allow: 'application/json',
+  maxBytes: MAX_BODY_BYTES,
+  output: 'data',
+  parse: true,
+} as const;
+const noStore = { privacy: 'private', otherwise: 'no-cache, no-store' } as const;
+const SESSION_ID = Joi.string()
+  .pattern(/^[A-Za-z0-9_-]{22}$/)
+  .required();
+
+/** The JSON API under /auth. Every state-changing route checks Origin (CSRF) before anything else. */
+export function apiRoutes(ctx: PluginContext): ServerRoute[] {
+  const { accounts, sessions, csrf, settings } = ctx;
+  const p = settings.password;
+  const base = (auth: 'required' | 'optional' | false, extra: RouteOptions = {}): RouteOptions => ({
+    auth: auth ? { strategy: SCHEME, mode: auth } : false,
+    cache: noStore,
+    // A broken Cookie header (someone else's cookie, or garbage) is "no session", not a 400.
+    state: { parse: true, failAction: 'log' },
+    validate: { failAction },
+    tags: ['api', 'holdfast'],
+    ...extra,
+    ...(extra.validate ? { validate: { failAction, ...extra.validate } } : {}),
+  });
+  const changing =
+    (handler: (r: Request, h: ResponseToolkit) => Promise<unknown>) =>
+    async (r: Request, h: ResponseToolkit) => {
+      csrf.checkOrigin(r);
+      return handler(r, h);
+    };
+  const openapi = buildOpenApi(settings);
+
+  return [
+    {
+      method: 'POST',
+      path: '/auth/register',
+      options: base('optional', {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            email: Joi.string().max(1024).required(),
+            password: Joi.string()
+              .min(1)
+              .max(p.maxLength * 4)
+              .required(),
+            name: Joi.string().max(100).allow(''),
+          }),
+        },
+      }),
+      handler: changing(async (r, h) => {
+        const body = r.payload as { email: string; password: string; name?: string };
+        const { user, issued } = await accounts.register(body, client(ctx, r));
+        const previous = credentialsOf(r);
+        if (previous) await sessions.revoke(previous.user.id, previous.session.id, 'rotation');
+        setSessionCookie(ctx, h, issued);
+        return h
+          .response({
+            user: publicUser(user),
+            session: sessionView(issued.session, issued.session.id),
+          })
+          .code(201);
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/auth/login',
+      options: base('optional', {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            email: Joi.string().max(1024).required(),
+            password: Joi.string()
+              .max(p.maxLength * 4)
+              .allow('')
+              .required(),
+            remember: Joi.boolean().default(false),
+          }),
+        },
+      }),
+      handler: changing(async (r, h) => {
+        const body = r.payload as { email: string; password: string; remember: boolean };
+        const result = await accounts.login(body, client(ctx, r), credentialsOf(r));
+        setSessionCookie(ctx, h, result.issued);
+        if (result.rememberToken) h.state(ctx.cookies.remember, result.rememberToken);
+        return {
+          user: publicUser(result.user),
+          session: sessionView(result.issued.session, result.issued.session.id),
+        };
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/auth/logout',
+      options: base('optional'),
+      handler: changing(async (r, h) => {
+        const remember = r.state[ctx.cookies.remember];
+        await accounts.logout(
+          credentialsOf(r),
+          typeof remember === 'string' ? remember : undefined,
+        );
+        clearCookies(ctx, h);
+        return h.response().code(204);
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/auth/me',
+      options: base('required'),
+      handler: async (r) => {
+        const c = requireCredentials(r);
+        const user = await ctx.users.findById(c.user.id);
+        if (!user)
+          throw new HoldfastError(
+            'HF_UNAUTHENTICATED',
+            'the account of this session no longer exists',
+          );
+        return { user: publicUser(user), session: sessionView(c.session, c.session.id) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/auth/sessions',
+      options: base('required'),
+      handler: async (r) => {
+        const c = requireCredentials(r);
+        const list = await sessions.list(c.user.id);
+        return { sessions: list.map((s) => sessionView(s, c.session.id)) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/auth/sessions/{id}',
+      options: base('required', { validate: { params: Joi.object({ id: SESSION_ID }) } }),
+      handler: changing(async (r, h) => {
+        const c = requireCredentials(r);
+        const id = (r.params as { id: string }).id;
+        if (!(await accounts.revokeOne(c, id))) {
+          throw new HoldfastError(
+            'HF_SESSION_NOT_FOUND',
+            `no session ${id} of yours: list them at GET /auth/sessions`,
+          );
+        }
+        if (id === c.session.id) clearCookies(ctx, h);
+        return h.response().code(204);
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/auth/sessions',
+      options: base('required'),
+      handler: changing(async (r) => {
+        const ended = await accounts.revokeOthers(requireCredentials(r));
+        return { revoked: ended.length };
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/auth/password',
+      options: base('required', {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            currentPassword: Joi.string()
+              .max(p.maxLength * 4)
+              .allow('')
+              .required(),
+            newPassword: Joi.string()
+              .min(1)
+              .max(p.maxLength * 4)
+              .required(),
+          }),
+        },
+      }),
+      handler: changing(async (r, h) => {
+        const body = r.payload as { currentPassword: string; newPassword: string };
+        const issued = await accounts.changePassword(requireCredentials(r), body, client(ctx, r));
+        setSessionCookie(ctx, h, issued);
+        h.unstate(ctx.cookies.remember);
+        return { session: sessionView(issued.session, issued.session.id) };
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/auth/openapi.json',
+      options: { auth: false, tags: ['api', 'holdfast'] },
+      handler: () => openapi,
+    },
+  ];
+}

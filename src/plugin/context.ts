@@ -1,0 +1,83 @@
+import type { Request, ResponseToolkit } from '@hapi/hapi';
+import { clientInfo, CookieNames, HoldfastCredentials } from '../auth';
+import type { AuthEvents } from '../auth';
+import type { Settings } from '../config';
+import { HoldfastError } from '../errors';
+import type { ClientInfo, IssuedSession, SessionService } from '../session';
+import type { StoredSession } from '../store/engine';
+import type { UserStore } from '../users';
+import type { Accounts } from './accounts';
+import type { Csrf } from './csrf';
+
+/** Everything the routes share, built once at registration. */
+export interface PluginContext {
+  readonly settings: Settings;
+  readonly sessions: SessionService;
+  readonly users: UserStore;
+  readonly accounts: Accounts;
+  readonly events: AuthEvents;
+  readonly cookies: CookieNames;
+  readonly csrf: Csrf;
+}
+
+export function client(ctx: PluginContext, request: Request): ClientInfo {
+  return clientInfo(request, ctx.settings.throttle.trustProxy);
+}
+
+/** The caller's credentials on an `optional`/`try` route; an auth failure other than "no session" is rethrown. */
+export function credentialsOf(request: Request): HoldfastCredentials | null {
+  // In `try` mode hapi swallows every auth error: an outage (or a bug) must still surface as
+  // 503/500, never as "signed out". Only a 401 (no valid session) means anonymous.
+  const err = request.auth.error as
+    (Error & { output?: { statusCode: number } }) | null | undefined;
+  if (err && err.output?.statusCode !== 401) throw err;
+  return request.auth.isAuthenticated
+    ? (request.auth.credentials as unknown as HoldfastCredentials)
+    : null;
+}
+
+export function requireCredentials(request: Request): HoldfastCredentials {
+  const c = credentialsOf(request);
+  if (!c) throw new HoldfastError('HF_UNAUTHENTICATED', 'no valid session: log in first');
+  return c;
+}
+
+export function setSessionCookie(
+  ctx: PluginContext,
+  h: ResponseToolkit,
+  issued: IssuedSession,
+): void {
+  h.state(ctx.cookies.session, issued.token);
+}
+
+export function clearCookies(ctx: PluginContext, h: ResponseToolkit): void {
+  h.unstate(ctx.cookies.session);
+  h.unstate(ctx.cookies.remember);
+}
+
+export interface SessionView {
+  readonly id: string;
+  readonly current: boolean;
+  readonly method: string;
+  readonly createdAt: string;
+  readonly lastSeenAt: string;
+  readonly expiresAt: string;
+  readonly absoluteExpiresAt: string;
+  readonly ip: string;
+  readonly userAgent: string;
+}
+
+/** A session as a response shows it: never the secret hash. */
+export function sessionView(s: StoredSession, currentId: string): SessionView {
+  return {
+    id: s.id,
+    current: s.id === currentId,
+    method: s.method,
+    createdAt: new Date(s.createdAt).toISOString(),
+    lastSeenAt: new Date(s.lastSeenAt).toISOString(),
+    expiresAt: new Date(s.expiresAt).toISOString(),
+    absoluteExpiresAt: new Date(s.absoluteExpiresAt).toISOString(),
+    ip: s.ip,
+    userAgent: s.userAgent,
+  };
+}

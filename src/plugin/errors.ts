@@ -1,0 +1,72 @@
+import Boom from '@hapi/boom';
+import type { Lifecycle, Request, ResponseToolkit } from '@hapi/hapi';
+import { ErrorCode, HoldfastError } from '../errors';
+
+/** Login is waiting out a throttle delay. */
+export class ThrottledError extends HoldfastError {
+  constructor(readonly retryAfterMs: number) {
+    super(
+      'HF_LOGIN_THROTTLED',
+      'too many failed logins for this account or address: retry after the Retry-After delay',
+    );
+  }
+}
+
+export class LoginFailedError extends HoldfastError {
+  constructor() {
+    // One message for unknown email and wrong password: login does not reveal which accounts exist.
+    super('HF_LOGIN_FAILED', 'the email address or password is wrong');
+  }
+}
+
+/** How long a client should wait after a store outage before retrying (seconds). */
+export const OUTAGE_RETRY_AFTER_S = 2;
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  HF_STORE_UNAVAILABLE: 503,
+  HF_STORE_DURABILITY: 503,
+  HF_USER_EXISTS: 409,
+  HF_USER_INVALID: 400,
+  HF_REQUEST_INVALID: 400,
+  HF_LOGIN_FAILED: 401,
+  HF_LOGIN_THROTTLED: 429,
+  HF_CSRF: 403,
+  HF_UNAUTHENTICATED: 401,
+  HF_TOKEN_INVALID: 401,
+  HF_REMEMBER_THEFT: 401,
+  HF_SESSION_NOT_FOUND: 404,
+  HF_PASSWORD_MISMATCH: 403,
+  HF_OAUTH_FAILED: 403,
+};
+
+/**
+ * The one place a HoldfastError becomes HTTP. Anything unknown is a 500 whose message is not
+ * shown (it may hold internals); an outage is 503 with Retry-After and never a 401.
+ */
+export function toBoom(err: HoldfastError): Boom.Boom {
+  const status = STATUS[err.code] ?? 500;
+  const boom =
+    status >= 500 && status !== 503
+      ? Boom.badImplementation(err.message)
+      : new Boom.Boom(err.message, { statusCode: status });
+  if (status === 503) {
+    boom.output.payload.message = 'the session store is unavailable; retry shortly';
+    boom.output.headers['Retry-After'] = String(OUTAGE_RETRY_AFTER_S);
+  }
+  if (err instanceof ThrottledError) {
+    boom.output.headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+  }
+  (boom.output.payload as Record<string, unknown>).code = err.code;
+  return boom;
+}
+
+/** Route validation failures name the field (joi's message) and carry HF_REQUEST_INVALID. */
+export const failAction: Lifecycle.Method = (
+  _request: Request,
+  _h: ResponseToolkit,
+  err?: Error,
+) => {
+  const detail = (err as { details?: Array<{ message: string }> } | undefined)?.details?.[0]
+    ?.message;
+  throw new HoldfastError('HF_REQUEST_INVALID', detail ?? err?.message ?? 'invalid request');
+};

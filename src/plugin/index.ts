@@ -1,0 +1,108 @@
+import type { Plugin, Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
+import { AuthEvents, defineCookies, holdfastScheme, SCHEME } from '../auth';
+import { HoldfastError } from '../errors';
+import { LoginThrottle, PasswordHasher } from '../users';
+import { Accounts } from './accounts';
+import { apiRoutes } from './api';
+import type { PluginContext } from './context';
+import { Csrf } from './csrf';
+import { toBoom } from './errors';
+import { registerPages } from './pages';
+import { HoldfastPluginOptions, validateOptions } from './options';
+
+export type { HoldfastPluginOptions } from './options';
+export { Accounts } from './accounts';
+export type { OAuthProfile, LoginResult } from './accounts';
+export { toBoom, ThrottledError, LoginFailedError, OUTAGE_RETRY_AFTER_S } from './errors';
+export { Csrf } from './csrf';
+export { MAX_BODY_BYTES } from './api';
+export { buildOpenApi } from './openapi';
+export { createAccountStores } from './stores';
+
+/** What the plugin exposes as `server.plugins.holdfast`. */
+export interface HoldfastExposed {
+  readonly events: AuthEvents;
+  readonly accounts: Accounts;
+}
+
+/**
+ * The Hapi plugin: the `holdfast` auth scheme and strategy (default unless defaultStrategy:
+ * false), the JSON API under /auth, the pages, OAuth, CSRF checks, and the mapping of Holdfast
+ * errors to HTTP (an outage is 503 with Retry-After, never 401).
+ */
+export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
+  name: 'holdfast',
+  version: '0.1.0',
+  async register(server: Server, raw: HoldfastPluginOptions) {
+    const options = validateOptions(raw);
+    const { settings, sessions, users } = options;
+    const events = options.events ?? new AuthEvents();
+    const cookies = defineCookies(server, settings);
+    const throttle = new LoginThrottle(options.throttle, settings.throttle);
+    const hasher = new PasswordHasher(settings.password.cost);
+    const accounts = new Accounts(settings, sessions, users, throttle, hasher, events);
+    const csrf = new Csrf(
+      settings.cookie.password as string,
+      settings.csrf.origins,
+      settings.cookie.secure,
+    );
+    const ctx: PluginContext = { settings, sessions, users, accounts, events, cookies, csrf };
+
+    // Session-level theft is detected by the session service; audit it with the account events.
+    sessions.events.on('theft', (e) => events.record('theft', e));
+    if (options.logger) auditLog(events, options.logger);
+
+    server.auth.scheme(SCHEME, () =>
+      holdfastScheme({ sessions, cookies, events, trustProxy: settings.throttle.trustProxy }),
+    );
+    server.auth.strategy(SCHEME, SCHEME);
+    if (options.defaultStrategy !== false) server.auth.default(SCHEME);
+
+    server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
+    server.route(apiRoutes(ctx));
+    if (options.pages !== false) await registerPages(server, ctx);
+    server.expose('events', events);
+    server.expose('accounts', accounts);
+  },
+};
+
+/**
+ * Maps HoldfastErrors anywhere in the app (a store outage in a host route is a 503 too) and tags
+ * other 4xx answers of Holdfast routes with a stable code.
+ */
+function mapErrors(request: Request, h: ResponseToolkit) {
+  const response = request.response as
+    | (ResponseObject & { isBoom?: false })
+    | (Error & { isBoom: true; output: { statusCode: number; payload: Record<string, unknown> } });
+  if (!response || !('isBoom' in response) || !response.isBoom) return h.continue;
+  if (response instanceof HoldfastError) return toBoom(response);
+  const ours =
+    request.route.realm.plugin === 'holdfast' ||
+    (request.route.settings.tags ?? []).includes('holdfast');
+  const payload = response.output.payload;
+  if (ours && payload.code === undefined) {
+    const status = response.output.statusCode;
+    if (status === 401) payload.code = 'HF_UNAUTHENTICATED';
+    else if (status >= 400 && status < 500) payload.code = 'HF_REQUEST_INVALID';
+    else payload.code = 'HF_INTERNAL';
+  }
+  return h.continue;
+}
+
+function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['logger']>): void {
+  events.on('registered', (e) => log.info({ audit: 'registered', ...e }, 'user registered'));
+  events.on('login', (e) => log.info({ audit: 'login', ...e }, 'login'));
+  events.on('loginFailed', (e) => log.info({ audit: 'login_failed', ...e }, 'login failed'));
+  events.on('throttled', (e) => log.warn({ audit: 'login_throttled', ...e }, 'login throttled'));
+  events.on('logout', (e) => log.info({ audit: 'logout', ...e }, 'logout'));
+  events.on('revoked', (e) => log.info({ audit: 'sessions_revoked', ...e }, 'sessions revoked'));
+  events.on('passwordChanged', (e) =>
+    log.info({ audit: 'password_changed', ...e }, 'password changed'),
+  );
+  events.on('theft', (e) =>
+    log.warn(
+      { audit: 'remember_theft', ...e },
+      'remember-me token reused: series and sessions revoked',
+    ),
+  );
+}

@@ -1,0 +1,87 @@
+import Joi from 'joi';
+import type { Logger } from 'pino';
+import type { AuthEvents } from '../auth';
+import type { Settings } from '../config';
+import { HoldfastError } from '../errors';
+import type { SessionService } from '../session';
+import type { ThrottleStore, UserStore } from '../users';
+
+export interface HoldfastPluginOptions {
+  readonly settings: Settings;
+  readonly sessions: SessionService;
+  /** The user store; a host app may pass its own implementation. */
+  readonly users: UserStore;
+  /** Where login failures are counted (Redis in production so every node sees them). */
+  readonly throttle: ThrottleStore;
+  /** Audit event emitter (one is created when absent); exposed as server.plugins.holdfast.events. */
+  readonly events?: AuthEvents;
+  /** Logs audit events (never a token, password or email). */
+  readonly logger?: Logger;
+  /** Make Holdfast the server's default auth strategy (default true). */
+  readonly defaultStrategy?: boolean;
+  /** Serve /login, /register, /account, /logout (default true). */
+  readonly pages?: boolean;
+}
+
+const fn = (methods: string[]) =>
+  Joi.object()
+    .unknown(true)
+    .custom((v, h) =>
+      methods.every((m) => typeof v[m] === 'function') ? v : h.error('any.invalid'),
+    )
+    .messages({ 'any.invalid': `{{#label}} must implement ${methods.join(', ')}` });
+
+const schema = Joi.object({
+  settings: Joi.object({
+    cookie: Joi.object().required(),
+    session: Joi.object().required(),
+    throttle: Joi.object().required(),
+    password: Joi.object().required(),
+  })
+    .unknown(true)
+    .required()
+    .messages({ 'any.required': '{{#label}} is required: pass the Settings from loadSettings()' }),
+  sessions: fn([
+    'create',
+    'authenticate',
+    'revoke',
+    'revokeAll',
+    'list',
+    'remember',
+    'useRemember',
+    'forget',
+  ]).required(),
+  users: fn([
+    'create',
+    'findById',
+    'findByEmail',
+    'setPasswordHash',
+    'markEmailVerified',
+    'findByIdentity',
+    'linkIdentity',
+  ]).required(),
+  throttle: fn(['attempt', 'release', 'reset']).required(),
+  events: fn(['record', 'on']),
+  logger: fn(['info', 'warn']),
+  defaultStrategy: Joi.boolean(),
+  pages: Joi.boolean(),
+});
+
+/** Validates the plugin options; the error names every option that is wrong. */
+export function validateOptions(options: unknown): HoldfastPluginOptions {
+  const { value, error } = schema.validate(options, { abortEarly: false });
+  if (error) {
+    throw new HoldfastError(
+      'HF_PLUGIN_OPTIONS',
+      `holdfast plugin options: ${error.details.map((d) => d.message).join('; ')}`,
+    );
+  }
+  const opts = value as HoldfastPluginOptions;
+  if (!opts.settings.cookie.password) {
+    throw new HoldfastError(
+      'HF_PLUGIN_OPTIONS',
+      'holdfast plugin options: settings.cookie.password is required (it keys the CSRF crumbs and OAuth state)',
+    );
+  }
+  return opts;
+}

@@ -1,0 +1,295 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Request, ResponseToolkit, RouteOptions, Server } from '@hapi/hapi';
+import Vision from '@hapi/vision';
+import Handlebars from 'handlebars';
+import { SCHEME } from '../auth';
+import type { HoldfastCredentials } from '../auth';
+import { HoldfastError } from '../errors';
+import { publicUser } from '../users';
+import { MAX_BODY_BYTES } from './api';
+import type { PluginContext } from './context';
+import { clearCookies, client, credentialsOf, sessionView, setSessionCookie } from './context';
+import { ThrottledError, toBoom } from './errors';
+
+/** Pages say what they may load and who may frame them: nothing from elsewhere, nobody. */
+const CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+type Form = Record<string, string | undefined>;
+
+/**
+ * Server-rendered pages (no JavaScript needed): /login, /register, /account, /logout, and the
+ * form posts behind them. Every POST checks Origin; forms of a signed-in user carry a crumb.
+ */
+export async function registerPages(server: Server, ctx: PluginContext): Promise<void> {
+  const { accounts, csrf, sessions, settings } = ctx;
+  await server.register(Vision, { once: true });
+  server.views({
+    engines: { hbs: Handlebars.create() },
+    relativeTo: __dirname,
+    path: 'views',
+    layout: true,
+    layoutPath: 'views/layout',
+    isCached: settings.env === 'production',
+  });
+  const css = readFileSync(join(__dirname, 'public', 'holdfast.css'));
+  // OAuth sign-in buttons appear once OAuth routes exist (not yet built).
+  const providers: string[] = [];
+
+  const page = (mode: 'optional' | false, extra: RouteOptions = {}): RouteOptions => ({
+    auth: mode ? { strategy: SCHEME, mode } : false,
+    cache: { privacy: 'private', otherwise: 'no-cache, no-store' },
+    state: { parse: true, failAction: 'log' },
+    security: {
+      hsts: settings.cookie.secure,
+      xframe: 'deny',
+      noSniff: true,
+      referrer: 'same-origin',
+      noOpen: true,
+      xss: 'disabled',
+    },
+    tags: ['holdfast', 'holdfast-page'],
+    ...extra,
+  });
+  const form = {
+    allow: 'application/x-www-form-urlencoded',
+    maxBytes: MAX_BODY_BYTES,
+    output: 'data',
+    parse: true,
+  } as const;
+  const render = (h: ResponseToolkit, template: string, context: object, code = 200) =>
+    h.view(template, context).code(code).header('content-security-policy', CSP);
+  const layoutCtx = (c: HoldfastCredentials | null, title: string) => ({
+    title,
+    signedIn: !!c,
+    crumb: c ? csrf.crumb(c.session.id) : '',
+  });
+
+  async function accountPage(
+    _r: Request,
+    h: ResponseToolkit,
+    c: HoldfastCredentials,
+    extra: object = {},
+    code = 200,
+  ) {
+    const user = await ctx.users.findById(c.user.id);
+    if (!user)
+      throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
+    const list = (await sessions.list(c.user.id)).map((s) => {
+      const v = sessionView(s, c.session.id);
+      return { ...v, rowClass: v.current ? 'current' : '', crumb: csrf.crumb(c.session.id) };
+    });
+    return render(
+      h,
+      'account',
+      {
+        ...layoutCtx(c, 'Your account'),
+        user: publicUser(user),
+        sessions: list,
+        minLength: settings.password.minLength,
+        ...extra,
+      },
+      code,
+    );
+  }
+
+  /** A signed-in form post: same origin, a valid crumb; else the login page. */
+  function signedInPost(r: Request): HoldfastCredentials | null {
+    csrf.checkOrigin(r);
+    const c = credentialsOf(r);
+    if (c) csrf.checkCrumb(c.session.id, (r.payload as Form | null)?.crumb);
+    return c;
+  }
+
+  server.route([
+    {
+      method: 'GET',
+      path: '/auth/assets/holdfast.css',
+      options: { auth: false, cache: { expiresIn: 3_600_000, privacy: 'public' } },
+      handler: (_r, h) => h.response(css).type('text/css; charset=utf-8'),
+    },
+    {
+      method: 'GET',
+      path: '/login',
+      options: page('optional'),
+      handler: (r, h) =>
+        credentialsOf(r)
+          ? h.redirect('/account').code(303)
+          : render(h, 'login', { ...layoutCtx(null, 'Log in'), providers: providers }),
+    },
+    {
+      method: 'POST',
+      path: '/login',
+      options: page('optional', { payload: form }),
+      handler: async (r, h) => {
+        csrf.checkOrigin(r);
+        const f = (r.payload ?? {}) as Form;
+        const email = String(f.email ?? '').slice(0, 1024);
+        try {
+          const result = await accounts.login(
+            { email, password: String(f.password ?? ''), remember: f.remember === 'on' },
+            client(ctx, r),
+            credentialsOf(r),
+          );
+          setSessionCookie(ctx, h, result.issued);
+          if (result.rememberToken) h.state(ctx.cookies.remember, result.rememberToken);
+          return h.redirect('/account').code(303);
+        } catch (err) {
+          if (
+            !(err instanceof HoldfastError) ||
+            !['HF_LOGIN_FAILED', 'HF_LOGIN_THROTTLED'].includes(err.code)
+          )
+            throw err;
+          const res = render(
+            h,
+            'login',
+            { ...layoutCtx(null, 'Log in'), error: err.message, email, providers: providers },
+            err instanceof ThrottledError ? 429 : 401,
+          );
+          if (err instanceof ThrottledError)
+            res.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
+          return res;
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/register',
+      options: page('optional'),
+      handler: (r, h) =>
+        credentialsOf(r)
+          ? h.redirect('/account').code(303)
+          : render(h, 'register', {
+              ...layoutCtx(null, 'Register'),
+              minLength: settings.password.minLength,
+            }),
+    },
+    {
+      method: 'POST',
+      path: '/register',
+      options: page('optional', { payload: form }),
+      handler: async (r, h) => {
+        csrf.checkOrigin(r);
+        const f = (r.payload ?? {}) as Form;
+        const email = String(f.email ?? '').slice(0, 1024);
+        const name = String(f.name ?? '').slice(0, 100);
+        try {
+          const { issued } = await accounts.register(
+            { email, password: f.password, name },
+            client(ctx, r),
+          );
+          setSessionCookie(ctx, h, issued);
+          return h.redirect('/account').code(303);
+        } catch (err) {
+          if (
+            !(err instanceof HoldfastError) ||
+            !['HF_USER_INVALID', 'HF_USER_EXISTS'].includes(err.code)
+          )
+            throw err;
+          return render(
+            h,
+            'register',
+            {
+              ...layoutCtx(null, 'Register'),
+              error: err.message,
+              email,
+              name,
+              minLength: settings.password.minLength,
+            },
+            toBoom(err).output.statusCode,
+          );
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/account',
+      options: page('optional'),
+      handler: async (r, h) => {
+        const c = credentialsOf(r);
+        if (!c) return h.redirect('/login').code(303);
+        const notice = typeof r.query.done === 'string' ? NOTICES[r.query.done] : undefined;
+        return accountPage(r, h, c, { notice });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/account/sessions/{id}/revoke',
+      options: page('optional', { payload: form }),
+      handler: async (r, h) => {
+        const c = signedInPost(r);
+        if (!c) return h.redirect('/login').code(303);
+        const id = String(r.params.id);
+        if (/^[A-Za-z0-9_-]{22}$/.test(id) && id !== c.session.id) await accounts.revokeOne(c, id);
+        return h.redirect('/account?done=revoked').code(303);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/account/sessions/revoke-others',
+      options: page('optional', { payload: form }),
+      handler: async (r, h) => {
+        const c = signedInPost(r);
+        if (!c) return h.redirect('/login').code(303);
+        await accounts.revokeOthers(c);
+        return h.redirect('/account?done=others').code(303);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/account/password',
+      options: page('optional', { payload: form }),
+      handler: async (r, h) => {
+        const c = signedInPost(r);
+        if (!c) return h.redirect('/login').code(303);
+        const f = (r.payload ?? {}) as Form;
+        try {
+          const issued = await accounts.changePassword(
+            c,
+            { currentPassword: String(f.currentPassword ?? ''), newPassword: f.newPassword },
+            client(ctx, r),
+          );
+          setSessionCookie(ctx, h, issued);
+          h.unstate(ctx.cookies.remember);
+          return h.redirect('/account?done=password').code(303);
+        } catch (err) {
+          if (
+            !(err instanceof HoldfastError) ||
+            !['HF_USER_INVALID', 'HF_PASSWORD_MISMATCH'].includes(err.code)
+          )
+            throw err;
+          return accountPage(r, h, c, { error: err.message }, toBoom(err).output.statusCode);
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/logout',
+      options: page('optional'),
+      handler: (r, h) => {
+        const c = credentialsOf(r);
+        if (!c) return h.redirect('/login').code(303);
+        return render(h, 'logout', layoutCtx(c, 'Log out'));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/logout',
+      options: page('optional', { payload: form }),
+      handler: async (r, h) => {
+        const c = signedInPost(r);
+        const remember = r.state[ctx.cookies.remember];
+        await accounts.logout(c, typeof remember === 'string' ? remember : undefined);
+        clearCookies(ctx, h);
+        return h.redirect('/login').code(303);
+      },
+    },
+  ]);
+}
+
+const NOTICES: Record<string, string> = {
+  revoked: 'That device is signed out.',
+  others: 'Every other device is signed out.',
+  password: 'Your password is changed and every other device is signed out.',
+};

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { normalizeEmail } from './email';
+import { IdentityProvider, NewUser, User, UserExistsError, UserStore } from './user-store';
+
+/** Per-process user store for development and tests; same semantics as the Redis one. */
+export class MemoryUserStore implements UserStore {
+  private readonly byId = new Map<string, User>();
+  private readonly byEmail = new Map<string, string>();
+  private readonly identities = new Map<string, string>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  async create(input: NewUser): Promise<User> {
+    const email = normalizeEmail(input.email);
+    if (this.byEmail.has(email)) throw new UserExistsError();
+    const now = this.clock();
+    const user: User = {
+      id: randomBytes(16).toString('base64url'),
+      email,
+      name: input.name ?? '',
+      passwordHash: input.passwordHash,
+      emailVerified: input.emailVerified ?? false,
+      createdAt: now,
+      passwordChangedAt: input.passwordHash ? now : null,
+    };
+    this.byEmail.set(email, user.id);
+    this.byId.set(user.id, user);
+    return user;
+  }
+
+  async findById(id: string): Promise<User | null> {
+    return this.byId.get(id) ?? null;
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    const id = this.byEmail.get(normalizeEmail(email));
+    return id ? (this.byId.get(id) ?? null) : null;
+  }
+
+  async setPasswordHash(id: string, passwordHash: string, changedAt: number): Promise<void> {
+    const u = this.byId.get(id);
+    if (u) this.byId.set(id, { ...u, passwordHash, passwordChangedAt: changedAt });
+  }
+
+  async markEmailVerified(id: string): Promise<void> {
+    const u = this.byId.get(id);
+    if (u) this.byId.set(id, { ...u, emailVerified: true });
+  }
+
+  async findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null> {
+    const id = this.identities.get(`${provider}:${subject}`);
+    return id ? (this.byId.get(id) ?? null) : null;
+  }
+
+  async linkIdentity(
+    provider: IdentityProvider,
+    subject: string,
+    userId: string,
+  ): Promise<boolean> {
+    const key = `${provider}:${subject}`;
+    const existing = this.identities.get(key);
+    if (existing && existing !== userId) return false;
+    this.identities.set(key, userId);
+    return true;
+  }
+}

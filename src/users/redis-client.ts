@@ -1,0 +1,17 @@
+import type { RedisClient } from '../store';
+import { storeError } from '../store/redis/store-errors';
+
+/** The ioredis client the Redis session engine holds (a Cluster, or one Redis for sentinel/standalone). */
+export type { RedisClient };
+
+/**
+ * Runs one store call with the session engine's error rules: an outage becomes
+ * StoreUnavailableError (the plugin answers 503), a bug stays itself (500), never a 401.
+ */
+export async function guard<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw storeError(operation, err);
+  }
+}

@@ -1,0 +1,75 @@
+import { Cluster } from 'ioredis';
+import { getProvider, RedisClusterHandle } from '../../harness';
+import {
+  LoginThrottle,
+  RedisThrottleStore,
+  RedisUserStore,
+  UserExistsError,
+} from '../../../src/users';
+
+jest.setTimeout(120_000);
+
+let cluster: RedisClusterHandle;
+let client: Cluster;
+
+beforeAll(async () => {
+  cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 0 });
+  client = new Cluster(cluster.seeds);
+});
+
+afterAll(async () => {
+  await client?.quit();
+  await cluster?.stop();
+});
+
+test('Redis user store on a cluster: create, find by any spelling, unique under concurrency, no CROSSSLOT', async () => {
+  const users = new RedisUserStore(client, 'hft');
+  const email = `Üser.${Date.now()}@Example.com`;
+  const results = await Promise.allSettled(
+    Array.from({ length: 10 }, () => users.create({ email, passwordHash: 'h' })),
+  );
+  const ok = results.filter((r) => r.status === 'fulfilled');
+  expect(ok).toHaveLength(1);
+  for (const r of results)
+    if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UserExistsError);
+  const created = (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof users.create>>>).value;
+  expect(await users.findByEmail(`  ${email.toUpperCase()}`)).toEqual(created);
+  expect(await users.findById(created.id)).toEqual(created);
+  await users.setPasswordHash(created.id, 'h2', 123);
+  expect((await users.findById(created.id))?.passwordHash).toBe('h2');
+  await users.setPasswordHash('no-such-user', 'h3', 1);
+  expect(await users.findById('no-such-user')).toBeNull();
+  expect(await users.linkIdentity('github', '42', created.id)).toBe(true);
+  expect(await users.linkIdentity('github', '42', 'someone-else')).toBe(false);
+  expect((await users.findByIdentity('github', '42'))?.id).toBe(created.id);
+  // No email in any key name.
+  const keys = (await Promise.all(client.nodes('master').map((n) => n.keys('{hft:*')))).flat();
+  expect(keys.join(' ')).not.toMatch(/example/i);
+});
+
+test('Redis throttle store: counts are shared by clients and survive a new connection', async () => {
+  const settings = {
+    accountFailures: 2,
+    addressFailures: 100,
+    baseDelay: 60_000,
+    maxDelay: 600_000,
+    window: 3_600_000,
+    trustProxy: false,
+  };
+  const a = new LoginThrottle(new RedisThrottleStore(client, 'hft'), settings);
+  const other = new Cluster(cluster.seeds);
+  try {
+    const b = new LoginThrottle(new RedisThrottleStore(other, 'hft'), settings);
+    const email = `t.${Date.now()}@x.io`;
+    expect((await a.begin(email, '10.0.0.1')).allowed).toBe(true);
+    expect((await b.begin(email, '10.0.0.2')).allowed).toBe(true);
+    const d = await b.begin(email, '10.0.0.3');
+    expect(d.allowed).toBe(false);
+    if (!d.allowed) {
+      expect(d.scope).toBe('account');
+      expect(d.retryAfterMs).toBeGreaterThan(50_000);
+    }
+  } finally {
+    await other.quit();
+  }
+});

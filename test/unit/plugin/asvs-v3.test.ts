@@ -1,0 +1,217 @@
+/**
+ * OWASP ASVS 4.0.3 chapter V3 (session management): one named test per requirement that applies.
+ * docs/security.md maps each requirement to the test here.
+ */
+import { parseToken } from '../../../src/session';
+import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
+
+let app: TestApp;
+let secure: TestApp;
+
+beforeAll(async () => {
+  app = await buildTestApp({ pages: true });
+  secure = await buildTestApp({
+    settings: testSettings({ cookie: { secure: true } }),
+    pages: true,
+  });
+});
+
+let n = 0;
+async function signedIn(on: TestApp = app, remember = false) {
+  const email = `asvs.${Date.now()}.${++n}@example.com`;
+  const jar = new Jar();
+  await call(on.server, jar, 'POST', '/auth/register', {
+    email,
+    password: 'correct horse battery',
+  });
+  if (remember)
+    await call(on.server, jar, 'POST', '/auth/login', {
+      email,
+      password: 'correct horse battery',
+      remember: true,
+    });
+  return { email, jar };
+}
+
+test('V3.1.1 the session token never appears in a URL, a response body or a redirect', async () => {
+  const { email, jar } = await signedIn();
+  const token = jar.cookies.get('holdfast') as string;
+  const responses = [
+    await call(app.server, null, 'POST', '/auth/login', {
+      email,
+      password: 'correct horse battery',
+    }),
+    await call(app.server, jar, 'GET', '/auth/me'),
+    await call(app.server, jar, 'GET', '/auth/sessions'),
+    await call(app.server, jar, 'GET', '/account'),
+  ];
+  for (const r of responses) {
+    expect(r.payload).not.toContain(token);
+    expect(r.payload).not.toContain(token.split('.')[2]);
+    expect(String(r.headers.location ?? '')).not.toContain(token);
+  }
+});
+
+test('V3.2.1 a new session token at every authentication; the old one ends', async () => {
+  const { email, jar } = await signedIn();
+  const before = jar.cookies.get('holdfast');
+  const old = jar.clone();
+  await call(app.server, jar, 'POST', '/auth/login', { email, password: 'correct horse battery' });
+  expect(jar.cookies.get('holdfast')).not.toBe(before);
+  expect((await call(app.server, old, 'GET', '/auth/me')).statusCode).toBe(401);
+});
+
+test('V3.2.2 session tokens have at least 128 bits of entropy (128-bit id, 256-bit secret)', async () => {
+  const { jar } = await signedIn();
+  const parsed = parseToken(jar.cookies.get('holdfast'), app.settings.store.redis.shards);
+  expect(parsed).not.toBeNull();
+  expect(Buffer.from(parsed!.id, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
+  expect(Buffer.from(parsed!.secret, 'base64url').length * 8).toBeGreaterThanOrEqual(256);
+});
+
+test('V3.2.3 the token is kept only in an HttpOnly cookie, and only its hash is stored', async () => {
+  const { jar } = await signedIn();
+  const parsed = parseToken(jar.cookies.get('holdfast'), app.settings.store.redis.shards)!;
+  const stored = await app.engine.get(parsed.shard, parsed.id, app.clock.now);
+  expect(stored).not.toBeNull();
+  expect(stored!.secretHash.toString('base64url')).not.toBe(parsed.secret);
+  expect(JSON.stringify(stored)).not.toContain(parsed.secret);
+});
+
+test('V3.2.4 tokens are random (CSPRNG): 20 logins give 20 distinct tokens', async () => {
+  const { email } = await signedIn();
+  const seen = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const jar = new Jar();
+    await call(app.server, jar, 'POST', '/auth/login', {
+      email,
+      password: 'correct horse battery',
+    });
+    seen.add(jar.cookies.get('holdfast') as string);
+  }
+  expect(seen.size).toBe(20);
+});
+
+test('V3.3.1 logout ends the session; the token cannot be replayed', async () => {
+  const { jar } = await signedIn();
+  const copy = jar.clone();
+  await call(app.server, jar, 'POST', '/auth/logout');
+  expect((await call(app.server, copy, 'GET', '/auth/me')).statusCode).toBe(401);
+});
+
+test('V3.3.2 idle timeout and absolute lifetime: renewal never passes the absolute deadline', async () => {
+  const { jar } = await signedIn();
+  const s = app.settings.session;
+  // Idle: nothing for longer than idleTtl ends the session.
+  const idle = jar.clone();
+  app.clock.now += s.idleTtl + 1000;
+  expect((await call(app.server, idle, 'GET', '/auth/me')).statusCode).toBe(401);
+  // Absolute: activity every renewAfter keeps a session alive only until absoluteTtl.
+  const active = await signedIn();
+  const start = app.clock.now;
+  let status = 200;
+  while (status === 200 && app.clock.now - start < s.absoluteTtl + s.idleTtl) {
+    app.clock.now += s.renewAfter + 1000;
+    status = (await call(app.server, active.jar, 'GET', '/auth/me')).statusCode;
+  }
+  expect(status).toBe(401);
+  expect(app.clock.now - start).toBeLessThanOrEqual(s.absoluteTtl + s.renewAfter + 1000);
+  expect(app.clock.now - start).toBeGreaterThan(s.absoluteTtl - s.renewAfter - 1000);
+});
+
+test('V3.3.3 a password change ends every other session and remember-me series', async () => {
+  const { email, jar } = await signedIn(app, true);
+  const other = new Jar();
+  await call(app.server, other, 'POST', '/auth/login', {
+    email,
+    password: 'correct horse battery',
+    remember: true,
+  });
+  const r = await call(app.server, jar, 'POST', '/auth/password', {
+    currentPassword: 'correct horse battery',
+    newPassword: 'brand new password',
+  });
+  expect(r.statusCode).toBe(200);
+  expect((await call(app.server, other, 'GET', '/auth/me')).statusCode).toBe(401);
+});
+
+test('V3.3.4 users can see their active sessions and end any of them', async () => {
+  const { email, jar } = await signedIn();
+  const other = new Jar();
+  await call(app.server, other, 'POST', '/auth/login', {
+    email,
+    password: 'correct horse battery',
+  });
+  const list = JSON.parse((await call(app.server, jar, 'GET', '/auth/sessions')).payload)
+    .sessions as Array<{ id: string; current: boolean }>;
+  expect(list).toHaveLength(2);
+  const page = await call(app.server, jar, 'GET', '/account');
+  expect(page.payload).toContain('Sign out everywhere else');
+  const target = list.find((s) => !s.current)!;
+  expect((await call(app.server, jar, 'DELETE', `/auth/sessions/${target.id}`)).statusCode).toBe(
+    204,
+  );
+  expect((await call(app.server, other, 'GET', '/auth/me')).statusCode).toBe(401);
+});
+
+test('V3.4.1-V3.4.5 cookies: Secure, HttpOnly, SameSite, __Host- prefix, Path=/', async () => {
+  const email = `cookie.${Date.now()}@example.com`;
+  const reg = await secure.server.inject({
+    method: 'POST',
+    url: '/auth/register',
+    payload: { email, password: 'correct horse battery' },
+  });
+  const login = await secure.server.inject({
+    method: 'POST',
+    url: '/auth/login',
+    payload: { email, password: 'correct horse battery', remember: true },
+  });
+  for (const r of [reg, login]) {
+    const cookies = ([] as string[]).concat(r.headers['set-cookie'] as string[]);
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const c of cookies) {
+      expect(c).toMatch(/^__Host-/);
+      expect(c).toMatch(/; Secure/);
+      expect(c).toMatch(/; HttpOnly/);
+      expect(c).toMatch(/; SameSite=Lax/);
+      expect(c).toMatch(/; Path=\//);
+      expect(c).not.toMatch(/Domain=/i);
+    }
+  }
+});
+
+test('V3.7.1 changing the password requires the current password (re-authentication)', async () => {
+  const { jar } = await signedIn();
+  const r = await call(app.server, jar, 'POST', '/auth/password', {
+    currentPassword: 'guess guess guess',
+    newPassword: 'brand new password',
+  });
+  expect(r.statusCode).toBe(403);
+  expect(JSON.parse(r.payload).code).toBe('HF_PASSWORD_MISMATCH');
+});
+
+test('V3.5 (n/a) / V13.2.3 CSRF: cross-site requests and forms without a crumb change nothing', async () => {
+  const { jar } = await signedIn();
+  const noCrumb = await app.server.inject({
+    method: 'POST',
+    url: '/account/sessions/revoke-others',
+    payload: 'crumb=wrong',
+    headers: {
+      cookie: jar.header() as string,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+  });
+  expect(noCrumb.statusCode).toBe(403);
+  expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
+});
+
+test('pages carry security headers', async () => {
+  const r = await call(app.server, null, 'GET', '/login');
+  expect(r.statusCode).toBe(200);
+  expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(r.headers['x-frame-options']).toBe('DENY');
+  expect(r.headers['x-content-type-options']).toBe('nosniff');
+  expect(r.headers['cache-control']).toContain('no-store');
+  const s = await call(secure.server, null, 'GET', '/login');
+  expect(s.headers['strict-transport-security']).toBeDefined();
+});

@@ -1,0 +1,138 @@
+import Hapi from '@hapi/hapi';
+import { loadSettings, Settings } from '../../../src/config';
+import { AuthEvents } from '../../../src/auth';
+import { createAccountStores, holdfastPlugin } from '../../../src/plugin';
+import { SessionPolicy, SessionService } from '../../../src/session';
+import { KeyLayout, MemoryEngine } from '../../../src/store';
+import type { SessionEngine } from '../../../src/store/engine';
+import type { ThrottleStore, UserStore } from '../../../src/users';
+
+export interface TestApp {
+  server: Hapi.Server;
+  settings: Settings;
+  sessions: SessionService;
+  engine: SessionEngine;
+  users: UserStore;
+  throttle: ThrottleStore;
+  events: AuthEvents;
+  /** Settable clock used by the session service. */
+  clock: { now: number };
+}
+
+export function testSettings(overrides: object = {}): Settings {
+  return loadSettings({ env: { NODE_ENV: 'test' }, overrides });
+}
+
+/** A Hapi server with the Holdfast plugin on the given engine (memory by default). */
+export async function buildTestApp(
+  opts: {
+    settings?: Settings;
+    engine?: SessionEngine;
+    users?: UserStore;
+    throttle?: ThrottleStore;
+    pages?: boolean;
+    extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
+  } = {},
+): Promise<TestApp> {
+  const settings = opts.settings ?? testSettings();
+  const clock = { now: Date.now() };
+  const engine = opts.engine ?? new MemoryEngine(settings.store.redis.shards, () => clock.now);
+  const layout = new KeyLayout(settings.store.redis.keyPrefix, settings.store.redis.shards);
+  const sessions = new SessionService(
+    engine,
+    layout,
+    new SessionPolicy(settings.session),
+    () => clock.now,
+  );
+  const stores =
+    opts.users && opts.throttle
+      ? { users: opts.users, throttle: opts.throttle }
+      : createAccountStores(settings, engine);
+  const events = new AuthEvents();
+  const server = Hapi.server({ host: '127.0.0.1', port: 0 });
+  await server.register({
+    plugin: holdfastPlugin,
+    options: {
+      settings,
+      sessions,
+      users: stores.users,
+      throttle: stores.throttle,
+      events,
+      pages: opts.pages ?? true,
+      ...opts.extra,
+    },
+  });
+  server.route({
+    method: 'GET',
+    path: '/private',
+    handler: (r) => ({
+      userId: (r.auth.credentials as unknown as { user: { id: string } }).user.id,
+    }),
+  });
+  await server.initialize();
+  return {
+    server,
+    settings,
+    sessions,
+    engine,
+    users: stores.users,
+    throttle: stores.throttle,
+    events,
+    clock,
+  };
+}
+
+/** The cookie jar of one browser: remembers Set-Cookie values and replays them. */
+export class Jar {
+  readonly cookies = new Map<string, string>();
+
+  header(): string | undefined {
+    if (!this.cookies.size) return undefined;
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  take(res: { headers: Record<string, unknown> }): void {
+    const raw = res.headers['set-cookie'];
+    const list = Array.isArray(raw) ? (raw as string[]) : raw ? [String(raw)] : [];
+    for (const c of list) {
+      const [pair, ...attrs] = c.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i).trim();
+      const value = pair.slice(i + 1).trim();
+      const expired = attrs.some(
+        (a) => /max-age=0\b/i.test(a.trim()) || /expires=Thu, 01 Jan 1970/i.test(a.trim()),
+      );
+      if (!value || expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  clone(): Jar {
+    const j = new Jar();
+    for (const [k, v] of this.cookies) j.cookies.set(k, v);
+    return j;
+  }
+}
+
+/** server.inject with a jar: sends its cookies, keeps what the server sets. */
+export async function call(
+  server: Hapi.Server,
+  jar: Jar | null,
+  method: string,
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const h: Record<string, string> = { ...headers };
+  const cookie = jar?.header();
+  if (cookie && !h.cookie) h.cookie = cookie;
+  const res = await server.inject({
+    method,
+    url,
+    payload: payload as object,
+    headers: h,
+    remoteAddress: headers['x-test-ip'] ?? '127.0.0.1',
+  });
+  jar?.take(res);
+  return res;
+}
