@@ -7,11 +7,33 @@ export type LoginFailureReason =
 
 export type ThrottleScope = 'account' | 'address';
 
+/** Why an OAuth sign-in failed (a fixed vocabulary: logs never carry what the provider sent). */
+export type OAuthFailureCause =
+  | 'denied'
+  | 'provider_error'
+  | 'state_mismatch'
+  | 'state_missing'
+  | 'unverified_email'
+  | 'invalid_profile';
+
 /** Account-level audit events (the session service emits created/revoked/theft for sessions). */
 export interface AuthEventMap {
   registered: [{ userId: string; method: 'password' | 'oauth' }];
-  login: [{ userId: string; sessionId: string; method: AuthMethod; remember: boolean; ip: string }];
-  loginFailed: [{ reason: LoginFailureReason; ip: string }];
+  /** `provider`: the OAuth provider's name when `method` is `oauth`. */
+  login: [
+    {
+      userId: string;
+      sessionId: string;
+      method: AuthMethod;
+      remember: boolean;
+      ip: string;
+      provider?: string;
+    },
+  ];
+  /** `provider` and `cause` (a short fixed phrase, never provider-supplied text) for `oauth`. */
+  loginFailed: [
+    { reason: LoginFailureReason; ip: string; provider?: string; cause?: OAuthFailureCause },
+  ];
   throttled: [{ scope: ThrottleScope; retryAfterMs: number; ip: string }];
   logout: [{ userId: string; sessionId: string }];
   /** A user ended sessions themselves: one (`one`) or every other (`others`). */

@@ -4,6 +4,12 @@ export { cookieNames, defineCookies } from './cookies';
 export type { CookieNames } from './cookies';
 export { clientInfo } from './client';
 export { AuthEvents, emptyAuthStats } from './events';
-export type { AuthEventMap, AuthStats, LoginFailureReason, ThrottleScope } from './events';
+export type {
+  AuthEventMap,
+  AuthStats,
+  LoginFailureReason,
+  OAuthFailureCause,
+  ThrottleScope,
+} from './events';
 export { holdfastCookieValidate, sessionToken } from './cookie-adapter';
 export type { CookieSessionValue } from './cookie-adapter';

@@ -31,7 +31,8 @@ export const DEFAULTS = {
     trustProxy: false,
   },
   csrf: { origins: [] },
-  oauth: {},
+  /** Where a browser goes after signing in with an OAuth provider (a path on this site). */
+  oauth: { redirectTo: '/account' },
   store: {
     type: 'redis',
     startupWait: '0s',

@@ -93,9 +93,14 @@ export const schema = Joi.object({
   }).required(),
   oauth: Joi.object({
     location: Joi.string().uri({ scheme: ['http', 'https'] }),
+    redirectTo: Joi.string()
+      .pattern(/^\/(?![/\\])[^\s\\]*$/)
+      .required()
+      .messages({ 'string.pattern.base': '{{#label}} must be a path on this site, like /account' }),
     github: Joi.object({
       clientId: Joi.string().min(1).required(),
       clientSecret: Joi.string().min(1).required(),
+      uri: Joi.string().uri({ scheme: ['http', 'https'] }),
     }),
     google: Joi.object({
       clientId: Joi.string().min(1).required(),

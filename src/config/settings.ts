@@ -91,7 +91,10 @@ export interface Settings {
   readonly oauth: {
     /** Public base URL for OAuth redirects, e.g. https://app.example.com (default: from the request). */
     readonly location?: string;
-    readonly github?: OAuthClient;
+    /** Where the browser goes after an OAuth sign-in: a path on this site (default /account). */
+    readonly redirectTo: string;
+    /** `uri`: a GitHub Enterprise Server base URL, e.g. https://github.example.com (default github.com). */
+    readonly github?: OAuthClient & { readonly uri?: string };
     readonly google?: OAuthClient;
   };
   readonly store: {

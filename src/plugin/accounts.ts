@@ -211,16 +211,29 @@ export class Accounts {
 
   /**
    * OAuth sign-in: a linked identity logs its user in; otherwise a verified email links to the
-   * account with that email, or creates one. An unverified email never links (account takeover).
+   * account with that email, or creates one. An unverified email never links or creates (account
+   * takeover). Linking to an account whose email nobody had proved yet ends every session and
+   * remember-me series it had: whoever registered that address without owning it is signed out.
+   * A session the browser already had ends (no fixation); the new one has method `oauth`.
    */
-  async oauthLogin(profile: OAuthProfile, client: ClientInfo): Promise<LoginResult> {
-    let user = await this.users.findByIdentity(profile.provider, profile.id);
+  async oauthLogin(
+    profile: OAuthProfile,
+    client: ClientInfo,
+    previous?: HoldfastCredentials | null,
+  ): Promise<LoginResult> {
+    const provider = profile.provider;
+    let user = await this.users.findByIdentity(provider, profile.id);
     if (!user) {
       if (!profile.email || !profile.emailVerified) {
-        this.events.record('loginFailed', { reason: 'oauth', ip: client.ip });
+        this.events.record('loginFailed', {
+          reason: 'oauth',
+          ip: client.ip,
+          provider,
+          cause: 'unverified_email',
+        });
         throw new HoldfastError(
           'HF_OAUTH_FAILED',
-          `${profile.provider} gave no verified email address for this account`,
+          `${provider} gave no verified email address for this account: verify your address with ${provider}, then sign in again`,
         );
       }
       const email = this.checkEmail(profile.email);
@@ -229,7 +242,7 @@ export class Accounts {
         try {
           user = await this.users.create({
             email,
-            name: profile.name ?? '',
+            name: (profile.name ?? '').trim().slice(0, 100),
             passwordHash: null,
             emailVerified: true,
           });
@@ -241,11 +254,16 @@ export class Accounts {
         }
       } else if (!user.emailVerified) {
         await this.users.markEmailVerified(user.id);
+        const ended = await this.sessions.revokeAll(user.id, 'revoke');
+        if (ended.length)
+          this.events.record('revoked', { userId: user.id, sessionIds: ended, scope: 'others' });
       }
-      if (!(await this.users.linkIdentity(profile.provider, profile.id, user.id))) {
-        user = (await this.users.findByIdentity(profile.provider, profile.id)) ?? user;
+      if (!(await this.users.linkIdentity(provider, profile.id, user.id))) {
+        user = (await this.users.findByIdentity(provider, profile.id)) ?? user;
       }
     }
+    // A new session at every sign-in; a session the browser already had ends (no fixation).
+    if (previous) await this.sessions.revoke(previous.user.id, previous.session.id, 'rotation');
     const issued = await this.sessions.create(user.id, client, 'oauth');
     this.events.record('login', {
       userId: user.id,
@@ -253,6 +271,7 @@ export class Accounts {
       method: 'oauth',
       remember: false,
       ip: client.ip,
+      provider,
     });
     return { user, issued };
   }

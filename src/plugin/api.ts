@@ -49,7 +49,7 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
       csrf.checkOrigin(r);
       return handler(r, h);
     };
-  const openapi = buildOpenApi(settings);
+  const openapi = buildOpenApi(settings, ctx.oauth);
 
   return [
     {

@@ -9,6 +9,15 @@ import type { UserStore } from '../users';
 import type { Accounts } from './accounts';
 import type { Csrf } from './csrf';
 
+/** An OAuth provider as the routes, pages and OpenAPI document see it. */
+export interface OAuthProviderInfo {
+  readonly name: string;
+  /** The button text ("GitHub"). */
+  readonly label: string;
+  /** The route that starts sign-in and receives the provider's callback. */
+  readonly path: string;
+}
+
 /** Everything the routes share, built once at registration. */
 export interface PluginContext {
   readonly settings: Settings;
@@ -18,6 +27,8 @@ export interface PluginContext {
   readonly events: AuthEvents;
   readonly cookies: CookieNames;
   readonly csrf: Csrf;
+  /** The OAuth providers registered (none unless configured). */
+  readonly oauth: readonly OAuthProviderInfo[];
 }
 
 export function client(ctx: PluginContext, request: Request): ClientInfo {

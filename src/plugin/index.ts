@@ -7,6 +7,7 @@ import { apiRoutes } from './api';
 import type { PluginContext } from './context';
 import { Csrf } from './csrf';
 import { toBoom } from './errors';
+import { providerInfo, registerOAuth, resolveProviders } from './oauth';
 import { registerPages } from './pages';
 import { HoldfastPluginOptions, validateOptions } from './options';
 
@@ -18,6 +19,9 @@ export { Csrf } from './csrf';
 export { MAX_BODY_BYTES } from './api';
 export { buildOpenApi } from './openapi';
 export { createAccountStores } from './stores';
+export { githubProvider, googleProvider, OAUTH_STATE_TTL_MS } from './oauth';
+export type { OAuthProviderOptions, OAuthProviderProfile } from './oauth';
+export type { OAuthProviderInfo } from './context';
 
 /** What the plugin exposes as `server.plugins.holdfast`. */
 export interface HoldfastExposed {
@@ -46,7 +50,18 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
       settings.csrf.origins,
       settings.cookie.secure,
     );
-    const ctx: PluginContext = { settings, sessions, users, accounts, events, cookies, csrf };
+    const providers = resolveProviders(settings, options.oauthProviders);
+    const oauth = providerInfo(providers);
+    const ctx: PluginContext = {
+      settings,
+      sessions,
+      users,
+      accounts,
+      events,
+      cookies,
+      csrf,
+      oauth,
+    };
 
     // Session-level theft is detected by the session service; audit it with the account events.
     sessions.events.on('theft', (e) => events.record('theft', e));
@@ -61,6 +76,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
     server.route(apiRoutes(ctx));
     if (options.pages !== false) await registerPages(server, ctx);
+    await registerOAuth(server, ctx, providers, options.pages !== false);
     server.expose('events', events);
     server.expose('accounts', accounts);
   },

@@ -1,4 +1,5 @@
 import type { Settings } from '../config';
+import type { OAuthProviderInfo } from './context';
 
 const err = (description: string) => ({
   description,
@@ -22,8 +23,15 @@ const common = {
 const authed = { ...common, '401': err('No valid session (HF_UNAUTHENTICATED)') };
 
 /** The OpenAPI 3.1 document served at /auth/openapi.json (docs/api.md says the same in prose). */
-export function buildOpenApi(settings: Settings): object {
+export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderInfo[] = []): object {
   const p = settings.password;
+  const q = (name: string, description: string) => ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    schema: { type: 'string' },
+  });
   return {
     openapi: '3.1.0',
     info: {
@@ -182,6 +190,37 @@ export function buildOpenApi(settings: Settings): object {
             '400': err('New password rejected (HF_USER_INVALID)'),
             ...authed,
             '403': err('Current password wrong (HF_PASSWORD_MISMATCH) or cross-site'),
+          },
+        },
+      },
+      '/auth/oauth/{provider}': {
+        get: {
+          summary:
+            'Sign in with an OAuth provider: starts the sign-in and receives the provider callback (browser navigation)',
+          description:
+            "Without `code`: redirects (302) to the provider with a fresh `state` and PKCE challenge, and sets a short-lived state cookie; must be started from this site (Origin / Sec-Fetch-Site). With `code` and `state`: the provider callback; the state must match this browser's cookie. A verified email creates or links the account; the browser gets a new session (method `oauth`; any session it had ends) and is redirected (303) to `oauth.redirectTo`. Failures answer the login page (Accept: text/html, pages on) or an Error JSON.",
+          parameters: [
+            {
+              name: 'provider',
+              in: 'path',
+              required: true,
+              schema: oauth.length
+                ? { type: 'string', enum: oauth.map((o) => o.name) }
+                : { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
+            },
+            q('code', 'authorization code (callback only)'),
+            q('state', 'the state sent to the provider (callback only)'),
+            q('error', 'the provider refused or failed (callback only), e.g. access_denied'),
+          ],
+          responses: {
+            '200': ok('A same-site refresh page (the state cookie was not sent: retried once)'),
+            '302': ok('Sign-in started: redirect to the provider'),
+            '303': ok('Signed in: new session cookie, redirect to oauth.redirectTo'),
+            '403': err(
+              'Refused: consent denied, provider error or unverified email (HF_OAUTH_FAILED); state mismatch or missing, or started from another site (HF_CSRF)',
+            ),
+            '404': err('No such provider configured (HF_REQUEST_INVALID)'),
+            '503': common['503'],
           },
         },
       },

@@ -5,6 +5,7 @@ import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { SessionService } from '../session';
 import type { ThrottleStore, UserStore } from '../users';
+import { OAuthProviderOptions, PROVIDER_NAME } from './oauth';
 
 export interface HoldfastPluginOptions {
   readonly settings: Settings;
@@ -21,6 +22,11 @@ export interface HoldfastPluginOptions {
   readonly defaultStrategy?: boolean;
   /** Serve /login, /register, /account, /logout (default true). */
   readonly pages?: boolean;
+  /**
+   * More OAuth providers by name (bell provider objects with their client credentials), each
+   * served at /auth/oauth/{name}. One named `github` or `google` replaces the built-in one.
+   */
+  readonly oauthProviders?: Readonly<Record<string, OAuthProviderOptions>>;
 }
 
 const fn = (methods: string[]) =>
@@ -65,6 +71,30 @@ const schema = Joi.object({
   logger: fn(['info', 'warn']),
   defaultStrategy: Joi.boolean(),
   pages: Joi.boolean(),
+  oauthProviders: Joi.object()
+    .pattern(
+      PROVIDER_NAME,
+      Joi.object({
+        provider: Joi.object({
+          protocol: Joi.valid('oauth2').required(),
+          auth: Joi.alternatives(Joi.string().uri(), Joi.func()).required(),
+          token: Joi.alternatives(Joi.string().uri(), Joi.func()).required(),
+          profile: Joi.func().required().messages({
+            'any.required':
+              '{{#label}} is required: it must set credentials.profile (id, email, emailVerified)',
+          }),
+        })
+          .unknown(true)
+          .required(),
+        clientId: Joi.string().min(1).required(),
+        clientSecret: Joi.string().min(1).required(),
+        label: Joi.string().min(1).max(40),
+      }).messages({ 'object.unknown': '{{#label}} is not allowed' }),
+    )
+    .messages({
+      'object.unknown':
+        '{{#label}} is not a usable provider name (lower-case letters, digits and -, at most 32)',
+    }),
 });
 
 /** Validates the plugin options; the error names every option that is wrong. */

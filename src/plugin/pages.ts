@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Request, ResponseToolkit, RouteOptions, Server } from '@hapi/hapi';
+import type { Request, ResponseObject, ResponseToolkit, RouteOptions, Server } from '@hapi/hapi';
+import type { Settings } from '../config';
 import Vision from '@hapi/vision';
 import Handlebars from 'handlebars';
 import { SCHEME } from '../auth';
@@ -13,10 +14,41 @@ import { clearCookies, client, credentialsOf, sessionView, setSessionCookie } fr
 import { ThrottledError, toBoom } from './errors';
 
 /** Pages say what they may load and who may frame them: nothing from elsewhere, nobody. */
-const CSP =
+export const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = PAGE_CSP;
+
+/** hapi's security headers on every page (and the OAuth routes a browser visits). */
+export const PAGE_SECURITY = (settings: Settings) =>
+  ({
+    hsts: settings.cookie.secure,
+    xframe: 'deny',
+    noSniff: true,
+    referrer: 'same-origin',
+    noOpen: true,
+    xss: 'disabled',
+  }) as const;
 
 type Form = Record<string, string | undefined>;
+
+/** The login page showing an error (a failed OAuth sign-in lands here). */
+export function renderLogin(
+  h: ResponseToolkit,
+  ctx: PluginContext,
+  error: string,
+  code: number,
+): ResponseObject {
+  return h
+    .view('login', {
+      title: 'Log in',
+      signedIn: false,
+      crumb: '',
+      providers: ctx.oauth,
+      error,
+    })
+    .code(code)
+    .header('content-security-policy', CSP);
+}
 
 /**
  * Server-rendered pages (no JavaScript needed): /login, /register, /account, /logout, and the
@@ -34,21 +66,14 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     isCached: settings.env === 'production',
   });
   const css = readFileSync(join(__dirname, 'public', 'holdfast.css'));
-  // OAuth sign-in buttons appear once OAuth routes exist (not yet built).
-  const providers: string[] = [];
+  // The sign-in buttons of the configured OAuth providers.
+  const providers = ctx.oauth;
 
   const page = (mode: 'optional' | false, extra: RouteOptions = {}): RouteOptions => ({
     auth: mode ? { strategy: SCHEME, mode } : false,
     cache: { privacy: 'private', otherwise: 'no-cache, no-store' },
     state: { parse: true, failAction: 'log' },
-    security: {
-      hsts: settings.cookie.secure,
-      xframe: 'deny',
-      noSniff: true,
-      referrer: 'same-origin',
-      noOpen: true,
-      xss: 'disabled',
-    },
+    security: PAGE_SECURITY(settings),
     tags: ['holdfast', 'holdfast-page'],
     ...extra,
   });
@@ -163,6 +188,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           : render(h, 'register', {
               ...layoutCtx(null, 'Register'),
               minLength: settings.password.minLength,
+              providers,
             }),
     },
     {
@@ -196,6 +222,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
               email,
               name,
               minLength: settings.password.minLength,
+              providers,
             },
             toBoom(err).output.statusCode,
           );

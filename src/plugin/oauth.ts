@@ -1,0 +1,440 @@
+import { hkdfSync } from 'node:crypto';
+import * as Bell from '@hapi/bell';
+import type { Credentials2, CustomProtocol2 } from '@hapi/bell';
+import Boom from '@hapi/boom';
+import type { Request, ResponseObject, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
+import type { HoldfastCredentials, OAuthFailureCause } from '../auth';
+import type { Settings } from '../config';
+import { HoldfastError } from '../errors';
+import type { OAuthProfile } from './accounts';
+import type { OAuthProviderInfo, PluginContext } from './context';
+import { client, setSessionCookie } from './context';
+import { toBoom } from './errors';
+import { PAGE_CSP, PAGE_SECURITY, renderLogin } from './pages';
+
+/**
+ * A bell provider object for an app's own (or a test's) OAuth 2 provider, with its client
+ * credentials. Its `profile` function must set `credentials.profile` to an OAuthProviderProfile:
+ * Holdfast links or creates accounts only from `emailVerified: true`.
+ */
+export interface OAuthProviderOptions {
+  readonly provider: CustomProtocol2;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The button text on the login page (default: the provider's name). */
+  readonly label?: string;
+}
+
+/** What a provider's `profile` function leaves in `credentials.profile`. */
+export interface OAuthProviderProfile {
+  /** The provider's stable account id (GitHub's numeric id, Google's `sub`). */
+  id: string | number;
+  email?: string;
+  /** True only when the provider vouches that this person controls `email`. */
+  emailVerified?: boolean;
+  displayName?: string;
+}
+
+interface ResolvedProvider extends OAuthProviderInfo {
+  readonly options: OAuthProviderOptions;
+}
+
+/** Provider names appear in URLs, cookie names and identity keys: keep them plain. */
+export const PROVIDER_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** How long a started sign-in may take before its state cookie expires. */
+export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
+
+/** A provider's own requests (GitHub's email list) give up after this long. */
+const PROVIDER_TIMEOUT_MS = 10_000;
+
+const GOOGLE_USERINFO = 'https://www.googleapis.com/oauth2/v3/userinfo';
+
+/** Button text of the built-in providers (also when an app replaces one through oauthProviders). */
+const LABELS: Readonly<Record<string, string>> = { github: 'GitHub', google: 'Google' };
+
+// bell's built-in providers: not in its type declarations, but part of its documented API.
+const BELL_PROVIDERS = (
+  Bell as unknown as { providers: Record<string, (config?: object) => CustomProtocol2> }
+).providers;
+
+/**
+ * GitHub (github.com, or GitHub Enterprise Server at `uri`), from bell's built-in provider. bell's
+ * own profile takes the *public* email of /user, which may be absent and is not necessarily
+ * verified; this one takes the account's primary email from /user/emails and whether GitHub
+ * verified it.
+ */
+export function githubProvider(options: { uri?: string } = {}): CustomProtocol2 {
+  const uri = options.uri?.replace(/\/+$/, '');
+  const base = BELL_PROVIDERS.github(uri ? { uri } : undefined);
+  const api = uri ? `${uri}/api/v3` : 'https://api.github.com';
+  return {
+    ...base,
+    name: 'github',
+    pkce: 'S256',
+    profile: async function (credentials, _params, get) {
+      const user = (await get(`${api}/user`)) as { id?: unknown; login?: unknown; name?: unknown };
+      // bell's `get` parses only JSON objects, and /user/emails answers an array.
+      const emails = await getJson(`${api}/user/emails`, credentials.token, 'github', {
+        ...base.headers,
+        accept: 'application/vnd.github+json',
+      });
+      const primary = Array.isArray(emails)
+        ? (emails as Array<{ email?: unknown; primary?: unknown; verified?: unknown } | null>).find(
+            (e) => e?.primary === true,
+          )
+        : undefined;
+      const profile: OAuthProviderProfile = {
+        id: user.id as string | number,
+        displayName: str(user.name) || str(user.login),
+        email: str(primary?.email) || undefined,
+        emailVerified: primary?.verified === true,
+      };
+      credentials.profile = profile;
+    },
+  };
+}
+
+/**
+ * Google, from bell's built-in provider; `email_verified` from the userinfo endpoint decides.
+ * The endpoints can be replaced (tests point them at a local provider).
+ */
+export function googleProvider(
+  options: { auth?: string; token?: string; userinfo?: string } = {},
+): CustomProtocol2 {
+  const base = BELL_PROVIDERS.google();
+  const userinfo = options.userinfo ?? GOOGLE_USERINFO;
+  return {
+    ...base,
+    name: 'google',
+    pkce: 'S256',
+    auth: options.auth ?? base.auth,
+    token: options.token ?? base.token,
+    profile: async function (credentials, _params, get) {
+      const info = (await get(userinfo)) as {
+        sub?: unknown;
+        name?: unknown;
+        email?: unknown;
+        email_verified?: unknown;
+      };
+      const profile: OAuthProviderProfile = {
+        id: info.sub as string,
+        displayName: str(info.name),
+        email: str(info.email) || undefined,
+        emailVerified: info.email_verified === true || info.email_verified === 'true',
+      };
+      credentials.profile = profile;
+    },
+  };
+}
+
+/**
+ * The providers to register: GitHub and Google when their settings are present, then the
+ * plugin's `oauthProviders` (which replace a built-in one of the same name).
+ */
+export function resolveProviders(
+  settings: Settings,
+  custom: Readonly<Record<string, OAuthProviderOptions>> = {},
+): ResolvedProvider[] {
+  const all = new Map<string, OAuthProviderOptions>();
+  const { github, google } = settings.oauth;
+  if (github) {
+    all.set('github', {
+      provider: githubProvider({ uri: github.uri }),
+      clientId: github.clientId,
+      clientSecret: github.clientSecret,
+    });
+  }
+  if (google) {
+    all.set('google', {
+      provider: googleProvider(),
+      clientId: google.clientId,
+      clientSecret: google.clientSecret,
+    });
+  }
+  for (const [name, options] of Object.entries(custom)) all.set(name, options);
+  return [...all].map(([name, options]) => ({
+    name,
+    label: options.label ?? LABELS[name] ?? name,
+    path: `/auth/oauth/${name}`,
+    options,
+  }));
+}
+
+/** The public part of the providers (for pages and the OpenAPI document). */
+export function providerInfo(providers: readonly ResolvedProvider[]): OAuthProviderInfo[] {
+  return providers.map(({ name, label, path }) => ({ name, label, path }));
+}
+
+/**
+ * Registers @hapi/bell, one bell strategy per provider and the route `GET /auth/oauth/{name}`,
+ * where bell sends the browser to the provider and receives its callback. A verified email
+ * signs in (creating or linking the account); the browser gets a new Holdfast session and goes
+ * to `oauth.redirectTo`.
+ */
+export async function registerOAuth(
+  server: Server,
+  ctx: PluginContext,
+  providers: readonly ResolvedProvider[],
+  pages: boolean,
+): Promise<void> {
+  const { settings, csrf, events } = ctx;
+  const routes: ServerRoute[] = [
+    {
+      method: 'GET',
+      path: '/auth/oauth/{provider}',
+      options: { auth: false, tags: ['holdfast', 'holdfast-oauth'] },
+      handler: () => {
+        throw Boom.notFound(
+          providers.length
+            ? `no such OAuth provider: the configured ones are ${providers.map((p) => p.name).join(', ')}`
+            : 'no OAuth provider is configured (oauth.github, oauth.google)',
+        );
+      },
+    },
+  ];
+  if (providers.length) {
+    await server.register(Bell, { once: true });
+    // bell seals its short-lived state cookie with iron; its password is derived once, here,
+    // from cookie.password (a separate key from the CSRF crumbs), never per request.
+    const password = Buffer.from(
+      hkdfSync('sha256', settings.cookie.password as string, 'holdfast', 'oauth-state-v1', 32),
+    ).toString('hex');
+    const location = settings.oauth.location?.replace(/\/+$/, '');
+    const prefix = settings.cookie.secure ? '__Host-' : '';
+    for (const p of providers) {
+      const cookie = `${prefix}${settings.cookie.name}_oauth_${p.name}`;
+      server.auth.strategy(strategyName(p.name), 'bell', {
+        provider: p.options.provider,
+        password,
+        clientId: p.options.clientId,
+        clientSecret: p.options.clientSecret,
+        cookie,
+        isSecure: settings.cookie.secure,
+        isHttpOnly: true,
+        // Lax, not bell's Strict: the provider's redirect back is a cross-site top-level GET.
+        isSameSite: 'Lax',
+        ttl: OAUTH_STATE_TTL_MS,
+        // Secure cookies mean the site is served over https (perhaps behind a TLS proxy).
+        forceHttps: settings.cookie.secure,
+        ...(location ? { location } : {}),
+      });
+      routes.push(providerRoute(p, cookie));
+    }
+  }
+  server.route(routes);
+
+  function providerRoute(p: ResolvedProvider, cookie: string): ServerRoute {
+    return {
+      method: 'GET',
+      path: p.path,
+      options: {
+        // `try`: bell's failures reach the handler, which answers them as 4xx, not bell's 500.
+        auth: { strategy: strategyName(p.name), mode: 'try' },
+        cache: { privacy: 'private', otherwise: 'no-cache, no-store' },
+        state: { parse: true, failAction: 'log' },
+        security: PAGE_SECURITY(settings),
+        tags: ['holdfast', 'holdfast-oauth'],
+        ext: {
+          onPreAuth: { method: (r: Request, h: ResponseToolkit) => beforeBell(p, cookie, r, h) },
+          onPreResponse: {
+            method: (r: Request, h: ResponseToolkit) => {
+              const res = r.response as ResponseObject & { isBoom?: boolean };
+              if (!res.isBoom) res.header('content-security-policy', PAGE_CSP);
+              return h.continue;
+            },
+          },
+        },
+      },
+      handler: async (r, h) => {
+        if (!r.auth.isAuthenticated) {
+          const { error, cause } = classify(p, r.auth.error);
+          return fail(r, h, p, error, cause);
+        }
+        const profile = toProfile(p, r.auth.credentials as unknown as Credentials2);
+        if (!profile) {
+          const error = oauthError(`${p.label} gave no account id: sign-in is not possible`);
+          return fail(r, h, p, error, 'invalid_profile');
+        }
+        try {
+          const { issued } = await ctx.accounts.oauthLogin(
+            profile,
+            client(ctx, r),
+            await currentSession(r),
+          );
+          setSessionCookie(ctx, h, issued);
+          return h.redirect(settings.oauth.redirectTo).code(303);
+        } catch (err) {
+          if (!(err instanceof HoldfastError)) throw err;
+          // Accounts recorded the failure of an unverified email itself.
+          if (err.code === 'HF_OAUTH_FAILED') return fail(r, h, p, err);
+          if (err.code === 'HF_USER_INVALID') {
+            const error = oauthError(
+              `${p.label} gave an email address that is not acceptable here: ${err.message}`,
+            );
+            return fail(r, h, p, error, 'invalid_profile');
+          }
+          throw err;
+        }
+      },
+    };
+  }
+
+  /**
+   * Before bell: a provider's error redirect ends here (bell would otherwise start a new sign-in
+   * for any error but access_denied), and a new sign-in must be started from this site.
+   */
+  function beforeBell(p: ResolvedProvider, cookie: string, r: Request, h: ResponseToolkit) {
+    const q = r.query as Record<string, unknown>;
+    if (q.error !== undefined || q.denied !== undefined) {
+      h.unstate(cookie);
+      // Only a short token of what the provider said: it is attacker-controlled text.
+      const said = typeof q.error === 'string' && /^[a-z_]{1,64}$/.test(q.error) ? q.error : '';
+      const denied = said === 'access_denied' || q.denied !== undefined;
+      const error = oauthError(
+        denied
+          ? `sign-in with ${p.label} was cancelled or refused: nothing changed, you can try again`
+          : `${p.label} could not complete the sign-in (${said || 'unknown error'}): try again later`,
+      );
+      return fail(r, h, p, error, denied ? 'denied' : 'provider_error').takeover();
+    }
+    if (q.code === undefined) {
+      // Starting a sign-in is an explicit action on this site (its login page), never a
+      // navigation from another site that could sign the browser in silently.
+      try {
+        csrf.checkOrigin(r);
+      } catch (err) {
+        if (!(err instanceof HoldfastError)) throw err;
+        const error = new HoldfastError(
+          'HF_CSRF',
+          `sign-in with ${p.label} must be started from this site's login page`,
+        );
+        return fail(r, h, p, error).takeover();
+      }
+    }
+    return h.continue;
+  }
+
+  /** Answers a failed sign-in: the login page with the message for browsers, else Boom JSON. */
+  function fail(
+    r: Request,
+    h: ResponseToolkit,
+    p: ResolvedProvider,
+    error: HoldfastError,
+    cause?: OAuthFailureCause,
+  ): ResponseObject {
+    if (cause) {
+      events.record('loginFailed', {
+        reason: 'oauth',
+        ip: client(ctx, r).ip,
+        provider: p.name,
+        cause,
+      });
+    }
+    const accept = r.headers.accept;
+    if (pages && typeof accept === 'string' && accept.includes('text/html')) {
+      return renderLogin(h, ctx, error.message, toBoom(error).output.statusCode);
+    }
+    throw error;
+  }
+
+  /** The Holdfast session this browser already has, if any (it ends at sign-in: no fixation). */
+  async function currentSession(r: Request): Promise<HoldfastCredentials | null> {
+    const raw = r.state[ctx.cookies.session];
+    if (typeof raw !== 'string') return null;
+    const a = await ctx.sessions.authenticate(raw);
+    return a.result === 'ok' ? { user: { id: a.session.userId }, session: a.session } : null;
+  }
+}
+
+function strategyName(provider: string): string {
+  return `holdfast-oauth-${provider}`;
+}
+
+function oauthError(message: string): HoldfastError {
+  return new HoldfastError('HF_OAUTH_FAILED', message);
+}
+
+/**
+ * bell reports every failure as a Boom 500; sort them into what the browser is told. Anything
+ * that is not a Boom (a bug in a profile function) stays a 500.
+ */
+function classify(
+  p: ResolvedProvider,
+  err: Error | null | undefined,
+): { error: HoldfastError; cause: OAuthFailureCause } {
+  if (!err || !(err as Boom.Boom).isBoom)
+    throw err ?? new Error('bell neither signed in nor failed');
+  const msg = err.message;
+  if (msg.startsWith('Invalid setting')) throw err;
+  if (msg.endsWith('state parameter')) {
+    const error = new HoldfastError(
+      'HF_CSRF',
+      `sign-in with ${p.label} refused: the answer does not belong to the sign-in this browser started; start again`,
+    );
+    return { error, cause: 'state_mismatch' };
+  }
+  if (msg.endsWith('request token cookie')) {
+    const error = new HoldfastError(
+      'HF_CSRF',
+      `sign-in with ${p.label} refused: it was not started in this browser, or took longer than ${OAUTH_STATE_TTL_MS / 60_000} minutes; start again`,
+    );
+    return { error, cause: 'state_missing' };
+  }
+  if (msg.startsWith('App rejected')) {
+    const error = oauthError(`sign-in with ${p.label} was cancelled or refused: you can try again`);
+    return { error, cause: 'denied' };
+  }
+  const error = oauthError(`${p.label} did not complete the sign-in: try again later`);
+  return { error, cause: 'provider_error' };
+}
+
+function toProfile(p: ResolvedProvider, credentials: Credentials2): OAuthProfile | null {
+  const raw = credentials.profile as Partial<OAuthProviderProfile> | undefined;
+  if (!raw || typeof raw !== 'object') return null;
+  const id =
+    typeof raw.id === 'number' && Number.isSafeInteger(raw.id)
+      ? String(raw.id)
+      : typeof raw.id === 'string'
+        ? raw.id
+        : '';
+  if (!id || id.length > 255) return null;
+  return {
+    provider: p.name,
+    id,
+    email: typeof raw.email === 'string' ? raw.email : undefined,
+    emailVerified: raw.emailVerified === true,
+    name: typeof raw.displayName === 'string' ? raw.displayName : undefined,
+  };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** GET a JSON resource of the provider with the access token (which never reaches an error). */
+async function getJson(
+  url: string,
+  token: string,
+  provider: string,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { ...headers, authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+    });
+  } catch {
+    throw Boom.internal(`Failed obtaining ${provider} user emails: no answer`);
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw Boom.internal(`Failed obtaining ${provider} user emails: status ${res.status}`);
+  }
+  try {
+    return await res.json();
+  } catch {
+    throw Boom.internal(`Received invalid payload from ${provider} user emails`);
+  }
+}
