@@ -10,6 +10,8 @@ declare -A NEED=(
   [chromium]=chromium
   [prometheus]=prometheus
   [promtool]=prometheus
+  [faketime]=faketime
+  [openssl]=openssl
 )
 
 missing=()

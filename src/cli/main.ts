@@ -1,21 +1,35 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../config';
+import { ConfigError } from '../errors';
+import type { PreflightInput } from '../preflight';
 import { createServices, Services } from '../server/services';
 import { configCheck } from './commands/config-check';
+import { preflightCommand } from './commands/preflight';
 import { sessionsCount, sessionsList, sessionsRevoke } from './commands/sessions';
+import { startCommand } from './commands/start';
 import { reportError } from './output';
 
 const USAGE = `usage: holdfast <command> [--config FILE] [--json]
-  start                              validate, preflight, then serve
+  start                              validate, preflight, then serve (workers)
+  preflight [--json]                 run every start-up check once; exit 0, 69 or 78
   config check                       print resolved settings (secrets redacted)
   sessions count                     live sessions (--json: sessions and users)
   sessions list --user ID            a user's live sessions
   sessions revoke --user ID [--session ID]
 `;
 
+/** Where a command reads settings from and writes to; tests run commands in-process with their own. */
+export interface CliIo {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly out?: (line: string) => void;
+  readonly err?: (line: string) => void;
+}
+
 /** Runs a command and returns the process exit code (0, 69 store unreachable, 78 bad settings). */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: CliIo = {}): Promise<number> {
+  const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const err = io.err ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -32,8 +46,25 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help ? 0 : 64;
   }
+  if (command === 'preflight' || command === 'start') {
+    // Invalid settings are reported as the preflight's `settings` lines, like every other check.
+    let input: PreflightInput;
+    try {
+      input = { settings: loadSettings({ file: values.config, env: io.env }) };
+    } catch (e) {
+      if (!(e instanceof ConfigError)) return reportError(e, err);
+      input = { settingsError: e };
+    }
+    try {
+      return command === 'preflight'
+        ? await preflightCommand(input, values.json ?? false, out)
+        : await startCommand(input, err);
+    } catch (e) {
+      return reportError(e, err);
+    }
+  }
   try {
-    const settings = loadSettings({ file: values.config });
+    const settings = loadSettings({ file: values.config, env: io.env });
     if (command === 'config check') return configCheck(settings, values.json ?? false);
     const withServices = async (run: (s: Services) => Promise<number>): Promise<number> => {
       const services = createServices(settings);

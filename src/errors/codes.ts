@@ -11,6 +11,8 @@ export const ErrorCodes = {
     'Fewer replicas acknowledged a write than store.redis.durability.replicas asks.',
   HF_STORE_SCRIPT: 'A store script failed for a reason other than the store being unreachable.',
   HF_PREFLIGHT_FAILED: 'A start-up check of the settings or the store failed.',
+  HF_WORKER_CRASH_LOOP:
+    'Workers kept dying soon after start; the node stopped instead of restarting them forever.',
   HF_TOKEN_INVALID: 'A session or remember-me token was malformed or did not match.',
   HF_USER_EXISTS: 'A user with this email address already exists.',
   HF_USER_INVALID: 'User input was rejected (email or password does not meet the rules).',
@@ -36,6 +38,8 @@ export const ExitCodes = {
   OK: 0,
   /** EX_UNAVAILABLE: the store could not be reached. */
   UNAVAILABLE: 69,
+  /** EX_SOFTWARE: workers kept dying (a crash loop); the node stopped. */
+  SOFTWARE: 70,
   /** EX_CONFIG: invalid settings or a failed preflight check. */
   CONFIG: 78,
 } as const;

@@ -1,0 +1,82 @@
+import Hapi, { Server } from '@hapi/hapi';
+import { AuthEvents } from '../auth';
+import { healthRoutes, Readiness } from '../health';
+import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics';
+import { createAccountStores, holdfastPlugin } from '../plugin';
+import type { Services } from './services';
+
+export interface ServerParts {
+  readonly services: Services;
+  readonly readiness: Readiness;
+  readonly logger: Logger;
+  /** This process's metrics, when metrics are on: auth routes timed, audit events counted. */
+  readonly metrics?: Metrics;
+  readonly events?: AuthEvents;
+}
+
+/**
+ * The Hapi server of one worker: health routes, the Holdfast plugin (auth scheme, /auth API,
+ * pages), request logs. Built, not started: the caller starts it once the store is connected.
+ */
+export async function buildServer(parts: ServerParts): Promise<Server> {
+  const { services, readiness, logger, metrics } = parts;
+  const { settings, sessions, store } = services;
+  const server = Hapi.server({
+    host: settings.http.host,
+    port: settings.http.port,
+    // Errors go to the pino logger below, never to the console.
+    debug: false,
+    routes: {
+      security: {
+        hsts: settings.cookie.secure,
+        xframe: true,
+        noSniff: true,
+        referrer: 'same-origin',
+      },
+    },
+  });
+  if (metrics) metrics.observeServer(server);
+  logRequests(server, logger);
+
+  await server.register({ plugin: healthRoutes, options: { readiness } });
+  await server.register({
+    plugin: holdfastPlugin,
+    options: {
+      settings,
+      sessions,
+      events: parts.events,
+      logger,
+      // The account stores share the raw engine's Redis connection (not the metrics wrapper).
+      ...createAccountStores(settings, store),
+    },
+  });
+  return server;
+}
+
+/** One line per request: id, method, path (never the query, which might carry a token), status, ms. */
+function logRequests(server: Server, logger: Logger): void {
+  server.events.on('response', (request) => {
+    const response = request.response as {
+      statusCode?: number;
+      output?: { statusCode: number };
+    } | null;
+    const status = response?.statusCode ?? response?.output?.statusCode;
+    logger.info(
+      {
+        reqId: request.info.id,
+        method: request.method,
+        path: request.path,
+        status,
+        ms: Math.round(request.info.completed - request.info.received),
+      },
+      'request',
+    );
+  });
+  server.events.on({ name: 'request', channels: 'error' }, (request, event) => {
+    logger.error(
+      { reqId: request.info.id, path: request.path, err: event.error },
+      'request failed',
+    );
+  });
+}

@@ -1,0 +1,10 @@
+export { createServices } from './services';
+export type { Services, ServicesOptions } from './services';
+export { buildServer } from './build-server';
+export type { ServerParts } from './build-server';
+export { startNode } from './node';
+export type { NodeOptions, RunningNode } from './node';
+export { runPrimary, CRASH_LOOP_EXIT } from './primary';
+export type { PrimaryIo, PrimaryOptions } from './primary';
+export { CrashGuard, DEFAULT_CRASH_GUARD } from './crash-guard';
+export type { CrashDecision, CrashGuardOptions } from './crash-guard';

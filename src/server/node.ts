@@ -1,0 +1,150 @@
+import type { Server } from '@hapi/hapi';
+import { AuthEvents } from '../auth';
+import type { Settings } from '../config';
+import { StoreUnavailableError } from '../errors';
+import { Readiness, RedisTopology, StoreHealth, StoreHealthStatus } from '../health';
+import type { Logger } from '../log/logger';
+import { createMetrics, Metrics } from '../metrics';
+import { buildServer } from './build-server';
+import { createServices, Services } from './services';
+
+/** One serving process (a worker, or a test's in-process node): store, health, HTTP. */
+export interface RunningNode {
+  readonly services: Services;
+  readonly server: Server;
+  readonly storeHealth: StoreHealth;
+  readonly readiness: Readiness;
+  readonly metrics?: Metrics;
+  /**
+   * Readiness false at once, wait shutdown.drainDelay, stop accepting and finish in-flight
+   * requests (up to shutdown.timeout), stop health checks, close the store. Idempotent.
+   */
+  shutdown(reason: string): Promise<void>;
+}
+
+export interface NodeOptions {
+  readonly logger: Logger;
+  /** Stops waiting for the store when a shutdown comes first. */
+  readonly signal?: AbortSignal;
+  /** Health check period (default 1 s). */
+  readonly healthIntervalMs?: number;
+}
+
+/** How often a worker retries connecting to a store that went away between preflight and now. */
+const CONNECT_RETRY_MS = 1000;
+
+export async function startNode(settings: Settings, opts: NodeOptions): Promise<RunningNode> {
+  const { logger } = opts;
+  const metrics = settings.metrics.enabled ? createMetrics() : undefined;
+  const services = createServices(settings, {
+    instrument: metrics ? (engine) => metrics.instrumentEngine(engine) : undefined,
+  });
+  await connectStore(services, logger, opts.signal);
+
+  const store = services.store;
+  const topology =
+    store.kind === 'redis' ? new RedisTopology(() => store.connection.reads) : undefined;
+  const storeHealth = new StoreHealth({
+    ping: () => services.engine.ping(),
+    details: topology ? () => topology.details() : undefined,
+    intervalMs: opts.healthIntervalMs ?? 1000,
+    timeoutMs: settings.store.redis.commandTimeout,
+  });
+  const readiness = new Readiness(storeHealth);
+  const events = new AuthEvents();
+  storeHealth.on('change', (s) => logStoreChange(logger, s));
+  readiness.on('change', (s) =>
+    logger.info({ ready: s.ready, reasons: s.reasons }, s.ready ? 'ready' : 'not ready'),
+  );
+  if (metrics) wireMetrics(metrics, services, storeHealth, readiness, events);
+
+  await storeHealth.start();
+  const server = await buildServer({ services, readiness, logger, metrics, events });
+  try {
+    await server.start();
+  } catch (err) {
+    storeHealth.stop();
+    await services.engine.stop().catch(() => undefined);
+    throw err;
+  }
+  readiness.setListening(true);
+  logger.info({ address: server.info.uri }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      readiness.startDraining();
+      const { drainDelay, timeout } = settings.shutdown;
+      logger.info({ reason, drainDelay, timeout }, 'draining: readiness false, still serving');
+      await new Promise((resolve) => setTimeout(resolve, drainDelay));
+      logger.info('stopping: no new connections, finishing requests in flight');
+      await server.stop({ timeout });
+      storeHealth.stop();
+      await services.engine.stop();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { services, server, storeHealth, readiness, metrics, shutdown };
+}
+
+/**
+ * Connects the engine, retrying while the store is unreachable: preflight saw it a moment ago
+ * (or this is a replacement worker during an outage). Nothing listens until it is connected, so
+ * no request can meet an unconnected engine.
+ */
+async function connectStore(
+  services: Services,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await services.engine.start();
+      if (attempt > 1) logger.info({ attempt }, 'store connected');
+      return;
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      if (signal?.aborted) throw err;
+      if (attempt === 1 || attempt % 30 === 0) {
+        logger.warn({ err: err.message, attempt }, 'store unreachable at worker start; retrying');
+      }
+      await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
+    }
+  }
+}
+
+function logStoreChange(logger: Logger, s: StoreHealthStatus): void {
+  if (s.state === 'up') logger.info('store up');
+  else if (s.state === 'down')
+    logger.warn({ err: s.lastError }, 'store down: readiness false, requests needing it get 503');
+}
+
+function wireMetrics(
+  metrics: Metrics,
+  services: Services,
+  storeHealth: StoreHealth,
+  readiness: Readiness,
+  events: AuthEvents,
+): void {
+  metrics.observeSessions(services.sessions);
+  metrics.observeAuth(events);
+  const r = services.settings.store.redis;
+  storeHealth.on('check', (s) => {
+    const d = s.details;
+    const masters = services.store.kind === 'memory' ? 1 : d?.masters;
+    metrics.setStoreHealth({
+      up: s.up,
+      clusterOk: s.up && (d?.clusterOk ?? true),
+      masters,
+      replicasOnline: services.store.kind === 'memory' ? 0 : d?.replicasOnline,
+      replicasRequired:
+        services.store.kind === 'memory' || masters === undefined
+          ? 0
+          : r.require.replicasPerMaster * masters,
+      failovers: d?.failovers,
+    });
+  });
+  metrics.setReady(readiness.ready);
+  readiness.on('change', (s) => metrics.setReady(s.ready));
+}

@@ -1,0 +1,111 @@
+import cluster from 'node:cluster';
+import { main } from '../../../src/cli/main';
+import { CHECK_IDS } from '../../../src/preflight';
+
+/** Runs the CLI in-process with its own environment, collecting what it prints. */
+async function run(argv: string[], env: NodeJS.ProcessEnv) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+// Development defaults (memory store), with ports that cannot collide with anything.
+const DEV = { HOLDFAST_HTTP__PORT: '0', HOLDFAST_METRICS__PORT: '0' };
+
+test('preflight with no configuration: development, memory store, exit 0, one line per check', async () => {
+  const r = await run(['preflight'], DEV);
+  expect(r.code).toBe(0);
+  expect(r.out).toHaveLength(CHECK_IDS.length + 1);
+  expect(r.out.slice(0, -1).map((l) => l.split(/\s+/)[1])).toEqual([...CHECK_IDS]);
+  expect(r.out[r.out.length - 1]).toMatch(
+    /^preflight: 4 passed, 0 warnings, 0 failed, 0 not yet, \d+ skipped: ok$/,
+  );
+  expect(r.out[0]).toMatch(/^PASS settings +found valid: env development, store memory/);
+  expect(r.out.find((l) => l.includes('store.persistence'))).toMatch(
+    /^SKIP .*store\.type is memory/,
+  );
+});
+
+test('preflight --json prints one document with every check', async () => {
+  const r = await run(['preflight', '--json'], DEV);
+  expect(r.code).toBe(0);
+  expect(r.out).toHaveLength(1);
+  const doc = JSON.parse(r.out[0]);
+  expect(doc.ok).toBe(true);
+  expect(doc.checks.map((c: { id: string }) => c.id)).toEqual([...CHECK_IDS]);
+});
+
+test('invalid settings: exit 78, one settings line per problem, every other check skipped', async () => {
+  const r = await run(['preflight'], {
+    ...DEV,
+    HOLDFAST_HTTP__PORT: 'eighty',
+    HOLDFAST_SESSION__IDLE_TTL: 'forever',
+  });
+  expect(r.code).toBe(78);
+  const settings = r.out.filter((l) => /^FAIL settings /.test(l));
+  expect(settings).toHaveLength(2);
+  expect(settings.join('\n')).toContain(
+    'http.port: found "eighty" (from HOLDFAST_HTTP__PORT); expected a number',
+  );
+  expect(settings.join('\n')).toContain(
+    'session.idleTtl: found "forever" (from HOLDFAST_SESSION__IDLE_TTL)',
+  );
+  expect(r.out.filter((l) => l.startsWith('SKIP'))).toHaveLength(CHECK_IDS.length - 1);
+});
+
+test('an unreadable settings file is a settings line too (78), not a crash', async () => {
+  const r = await run(['preflight', '--config', '/nonexistent/holdfast.yaml'], DEV);
+  expect(r.code).toBe(78);
+  expect(r.out[0]).toBe(
+    'FAIL settings                  settings file (--config / HOLDFAST_CONFIG): found /nonexistent/holdfast.yaml (ENOENT); expected a readable YAML or JSON file holding a mapping; fix: check the path and that this user may read it',
+  );
+});
+
+test('start with invalid settings prints the same lines as preflight, exits 78 and forks nothing', async () => {
+  const env = { ...DEV, HOLDFAST_HTTP__PORT: 'eighty' };
+  let forks = 0;
+  const onFork = () => forks++;
+  cluster.on('fork', onFork);
+  try {
+    const pre = await run(['preflight'], env);
+    const start = await run(['start'], env);
+    expect(start.code).toBe(78);
+    expect(start.err).toEqual(pre.out);
+    expect(forks).toBe(0);
+  } finally {
+    cluster.off('fork', onFork);
+  }
+});
+
+test('the memory store with several workers is refused: each worker would hold its own sessions', async () => {
+  const env = { ...DEV, HOLDFAST_WORKERS: '2' };
+  const r = await run(['preflight'], env);
+  expect(r.code).toBe(78);
+  let forks = 0;
+  const onFork = () => forks++;
+  cluster.on('fork', onFork);
+  try {
+    const start = await run(['start'], env);
+    expect(start.code).toBe(78);
+    expect(start.err).toEqual(r.out);
+    expect(forks).toBe(0);
+  } finally {
+    cluster.off('fork', onFork);
+  }
+  expect(r.out.find((l) => l.includes('store.memory-engine'))).toMatch(
+    /^FAIL store\.memory-engine +found store\.type memory with 2 workers: each worker would have its own sessions; .*fix: set workers to 1 \(HOLDFAST_WORKERS=1\)/,
+  );
+});
+
+test('an unknown command prints the usage and exits 64', async () => {
+  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    expect((await run([], DEV)).code).toBe(64);
+    expect(String(stdout.mock.calls[0][0])).toContain('preflight [--json]');
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+});
