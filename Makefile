@@ -33,8 +33,12 @@ lint: install
 typecheck: install
 	npx tsc --noEmit
 
+# Tests that run nodes keep their output under test-artifacts/logs; after jest, every line is
+# scanned for passwords, cookies and tokens (scripts/scan-logs.ts).
 test: install system-deps lint typecheck
+	rm -rf test-artifacts/logs
 	npx jest --ci
+	node -r ts-node/register/transpile-only scripts/scan-logs.ts test-artifacts/logs --min-files 1
 
 test-unit: install
 	npx jest --ci test/unit
@@ -42,8 +46,8 @@ test-unit: install
 test-integration: install system-deps
 	npx jest --ci test/integration
 
-bench-store: build system-deps
-	node -r ts-node/register bench/store.ts
+bench-store: install system-deps
+	node -r ts-node/register/transpile-only bench/store.ts
 
 clean:
 	rm -rf dist coverage test-artifacts .tmp
