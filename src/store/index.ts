@@ -1,13 +1,27 @@
-import type { Settings } from '../config';
-import type { SessionEngine } from './engine';
+import type { Settings } from '../config/settings';
 import { MemoryEngine } from './memory/memory-engine';
+import { RedisEngine } from './redis/redis-engine';
 
-export * from './engine';
+export type * from './engine';
 export { KeyLayout, SWEEP_GRACE_MS } from './keys';
+export { MalformedRecord } from './record-codec';
 export { MemoryEngine } from './memory/memory-engine';
+export { RedisEngine, SWEEP_LIMIT } from './redis/redis-engine';
+export type { RedisEngineOptions } from './redis/redis-engine';
+export { RedisConnection } from './redis/connection';
+export type { RedisClient } from './redis/connection';
+export { LAYOUT_FORMAT } from './redis/meta';
+export type { StoreMeta } from './redis/meta';
 
-/** The engine the settings name. (The Redis engine is wired in here by its own change.) */
-export function createEngine(settings: Settings): SessionEngine {
-  if (settings.store.type === 'memory') return new MemoryEngine(settings.store.redis.shards);
-  throw new Error('store.type redis: the Redis engine is not wired in yet');
+/** Either engine; `kind` tells them apart (`engine.kind === 'redis'` gives `connection`, `meta`). */
+export type StoreEngine = MemoryEngine | RedisEngine;
+
+/** The engine store.type names: in-process for development and tests, Redis otherwise. */
+export function createEngine(settings: Settings): StoreEngine {
+  switch (settings.store.type) {
+    case 'memory':
+      return new MemoryEngine(settings.store.redis.shards);
+    case 'redis':
+      return new RedisEngine(settings.store.redis);
+  }
 }

@@ -1,0 +1,373 @@
+/**
+ * Store benchmark (`make bench-store`): the Redis engine on a local 3+3 cluster from the test
+ * harness, side by side with `redis-benchmark -t get` on the same cluster in the same run, and
+ * the memory one session costs. Figures are recorded in docs/performance.md; compare ratios
+ * within one run, never absolute numbers across machines (ENVIRONMENT.md).
+ *
+ * Environment: BENCH_OPS (operations per phase, default 200000), BENCH_CONCURRENCY (requests in
+ * flight, default 100), BENCH_MEMORY_SESSIONS (default 100000), BENCH_SHARDS (default 256).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { RedisSettings } from '../src/config/settings';
+import type { StoredSession } from '../src/store/engine';
+import { RedisEngine } from '../src/store/redis/redis-engine';
+import { hashSecret, newId, newSecret } from '../src/session/token';
+import { getProvider, type RedisClusterHandle, type RedisNode } from '../test/harness';
+
+const OPS = Number(process.env.BENCH_OPS ?? 200_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
+const MEMORY_SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 100_000);
+const SHARDS = Number(process.env.BENCH_SHARDS ?? 256);
+const PREFILL = 10_000;
+/** Alternating rounds of raw and engine GETs; the medians are compared. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BUDGET_BYTES = 400;
+/** A realistic user agent: 60 characters. */
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36';
+const MINUTE = 60_000;
+
+const run = promisify(execFile);
+
+interface Phase {
+  name: string;
+  ops: number;
+  seconds: number;
+}
+
+function settings(cluster: RedisClusterHandle, keyPrefix: string): RedisSettings {
+  return {
+    mode: 'cluster',
+    nodes: cluster.seeds,
+    sentinelName: 'mymaster',
+    tls: false,
+    natMap: {},
+    keyPrefix,
+    shards: SHARDS,
+    commandTimeout: 5000,
+    connectTimeout: 5000,
+    durability: { replicas: 0, timeout: 100 },
+    require: {
+      persistence: 'any',
+      replicasPerMaster: 1,
+      evictionPolicies: [],
+      minVersion: '6.2.0',
+    },
+  };
+}
+
+let userSeq = 0;
+function newSession(now: number): StoredSession {
+  const n = ++userSeq;
+  return {
+    id: newId(),
+    userId: `u${1_000_000 + n}`,
+    secretHash: hashSecret(newSecret()),
+    method: 'password',
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + 30 * MINUTE,
+    absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
+    ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+    userAgent: UA,
+  };
+}
+
+/** Runs `op(i)` for i in [0, ops) with `concurrency` calls in flight; returns the elapsed seconds. */
+async function drive(ops: number, concurrency: number, op: (i: number) => Promise<unknown>) {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < ops; i = next++) await op(i);
+    }),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function masterNodes(cluster: RedisClusterHandle): Promise<RedisNode[]> {
+  return (await cluster.masters()).map((m) => {
+    if (!m.node) throw new Error(`${m.host}:${m.port} is not a harness node`);
+    return m.node;
+  });
+}
+
+/** used_memory and the replication backlog (a fixed 1 MB per master once full), summed over masters. */
+async function usedMemory(masters: RedisNode[]): Promise<{ used: number; backlog: number }> {
+  const infos = await Promise.all(masters.map((m) => m.info('memory')));
+  const sum = (field: string) => infos.reduce((total, info) => total + Number(info[field] ?? 0), 0);
+  return { used: sum('used_memory'), backlog: sum('mem_replication_backlog') };
+}
+
+async function commandCalls(masters: RedisNode[], name: string): Promise<number> {
+  const infos = await Promise.all(masters.map((m) => m.info('commandstats')));
+  return infos.reduce((sum, info) => {
+    const m = /calls=(\d+)/.exec(info[`cmdstat_${name}`] ?? '');
+    return sum + (m ? Number(m[1]) : 0);
+  }, 0);
+}
+
+/** Memory per session: 100k sessions, one per user, summed over masters. */
+async function measureMemory(cluster: RedisClusterHandle) {
+  const masters = await masterNodes(cluster);
+  const engine = new RedisEngine(settings(cluster, 'hfmem'), { name: 'bench' });
+  await engine.start();
+  try {
+    const before = await usedMemory(masters);
+    const now = Date.now();
+    const sessions: StoredSession[] = [];
+    await drive(MEMORY_SESSIONS, CONCURRENCY, async () => {
+      const s = newSession(now);
+      sessions.push(s);
+      await engine.create(engine.keys.shardOf(s.userId), s, 50);
+    });
+    // Let replicas drain the output buffers before reading.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = await usedMemory(masters);
+    const sample = sessions[0];
+    const shard = engine.keys.shardOf(sample.userId);
+    const client = engine.connection.writes;
+    const usage = async (key: string) =>
+      Number(await client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+    const [record, live, users] = await Promise.all([
+      usage(engine.keys.session(shard, sample.id)),
+      usage(engine.keys.live(shard)),
+      usage(engine.keys.users(shard)),
+    ]);
+    const [liveLen, usersLen, liveEnc, usersEnc] = await Promise.all([
+      client.zcard(engine.keys.live(shard)),
+      client.hlen(engine.keys.users(shard)),
+      client.call('OBJECT', 'ENCODING', engine.keys.live(shard)),
+      client.call('OBJECT', 'ENCODING', engine.keys.users(shard)),
+    ]);
+    return {
+      perSession: (after.used - before.used) / MEMORY_SESSIONS,
+      backlogPerSession: (after.backlog - before.backlog) / MEMORY_SESSIONS,
+      record,
+      recordBytes: (await client.strlen(engine.keys.session(shard, sample.id))) as number,
+      livePerEntry: live / liveLen,
+      usersPerEntry: users / usersLen,
+      liveEncoding: `${String(liveEnc)} (${liveLen} entries)`,
+      usersEncoding: `${String(usersEnc)} (${usersLen} entries)`,
+    };
+  } finally {
+    await engine.stop();
+  }
+}
+
+interface GetComparison {
+  engine: number;
+  raw: number;
+  engineRates: number[];
+  rawRates: number[];
+}
+
+async function benchEngine(
+  cluster: RedisClusterHandle,
+): Promise<{ phases: Phase[]; getRoundTrips: string; comparison: GetComparison }> {
+  const masters = await masterNodes(cluster);
+  const engine = new RedisEngine(settings(cluster, `hfb${randomBytes(2).toString('hex')}`), {
+    name: 'bench',
+  });
+  await engine.start();
+  try {
+    const now = Date.now();
+    const prefilled: StoredSession[] = [];
+    await drive(PREFILL, CONCURRENCY, async () => {
+      const s = newSession(now);
+      prefilled.push(s);
+      await engine.create(engine.keys.shardOf(s.userId), s, 50);
+    });
+    // A request knows the shard from its cookie: no hashing on the get path. Creates hash once.
+    const shardCache = new Map<string, number>();
+    const shardOf = (s: StoredSession) => {
+      let shard = shardCache.get(s.id);
+      if (shard === undefined) shardCache.set(s.id, (shard = engine.keys.shardOf(s.userId)));
+      return shard;
+    };
+    const pick = (i: number) => prefilled[(i * 7919) % prefilled.length];
+    const phases: Phase[] = [];
+    const phase = async (name: string, ops: number, op: (i: number) => Promise<unknown>) => {
+      phases.push({ name, ops, seconds: await drive(ops, CONCURRENCY, op) });
+    };
+
+    // Engine GETs alternate with redis-benchmark GETs so both see the same machine load.
+    const getsBefore = await commandCalls(masters, 'get');
+    const scriptsBefore = await commandCalls(masters, 'evalsha');
+    const getOp = async (i: number) => {
+      const s = pick(i);
+      if (!(await engine.get(shardOf(s), s.id, now))) throw new Error(`session ${s.id} missing`);
+    };
+    await drive(OPS, CONCURRENCY, getOp);
+    const gets = (await commandCalls(masters, 'get')) - getsBefore;
+    const scripts = (await commandCalls(masters, 'evalsha')) - scriptsBefore;
+    const getRoundTrips = `${(gets / OPS).toFixed(2)} GET and ${(scripts / OPS).toFixed(2)} scripts per get`;
+    const engineRates: number[] = [];
+    const rawRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      rawRates.push(await rawGet(cluster));
+      engineRates.push(OPS / (await drive(OPS, CONCURRENCY, getOp)));
+    }
+    const comparison = {
+      engine: median(engineRates),
+      raw: median(rawRates),
+      engineRates,
+      rawRates,
+    };
+
+    const writes = Math.max(1, Math.floor(OPS / 4));
+    await phase('touch', writes, async (i) => {
+      const s = pick(i);
+      const at = now + 1000 + i;
+      await engine.touch(shardOf(s), s.id, at, at + 30 * MINUTE, at);
+    });
+    const created: StoredSession[] = [];
+    await phase('create', writes, async () => {
+      const s = newSession(now);
+      created.push(s);
+      await engine.create(shardOf(s), s, 50);
+    });
+    await phase('revoke', writes, async (i) => {
+      const s = created[i];
+      if (!(await engine.revoke(shardOf(s), s.id))) throw new Error(`revoke of ${s.id} failed`);
+    });
+    // All four at once, in a request-like mix: mostly reads, a renewal now and then, logins.
+    const mixed: StoredSession[] = [];
+    await phase('mixed 90/5/3/2', OPS, async (i) => {
+      const r = i % 100;
+      if (r < 90) {
+        const s = pick(i);
+        await engine.get(shardOf(s), s.id, now);
+      } else if (r < 95) {
+        const s = pick(i);
+        await engine.touch(shardOf(s), s.id, now + i, now + 30 * MINUTE + i, now + i);
+      } else if (r < 98) {
+        const s = newSession(now);
+        mixed.push(s);
+        await engine.create(shardOf(s), s, 50);
+      } else {
+        const s = mixed.pop();
+        if (s) await engine.revoke(shardOf(s), s.id);
+      }
+    });
+    // The same creates with durability.replicas 1: each script is followed by WAIT 1.
+    const durable = new RedisEngine(
+      {
+        ...settings(cluster, engine.settings.keyPrefix),
+        durability: { replicas: 1, timeout: 100 },
+      },
+      { name: 'bench-durable' },
+    );
+    await durable.start();
+    try {
+      await phase('create, durability.replicas 1', writes, async () => {
+        const s = newSession(now);
+        await durable.create(shardOf(s), s, 50);
+      });
+    } finally {
+      await durable.stop();
+    }
+    const countStarted = process.hrtime.bigint();
+    const counts = await engine.count(now);
+    const countMs = Number(process.hrtime.bigint() - countStarted) / 1e6;
+    phases.push({
+      name: `count (${counts.sessions} sessions, ${SHARDS} shards)`,
+      ops: 1,
+      seconds: countMs / 1000,
+    });
+    return { phases, getRoundTrips, comparison };
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** Keys for redis-benchmark: values of a record's size, as many keys as prefilled sessions. */
+async function rawPrefill(cluster: RedisClusterHandle): Promise<void> {
+  const seed = cluster.seeds[0];
+  await run('redis-benchmark', [
+    ...['-h', seed.host, '-p', String(seed.port), '--cluster', '-c', String(CONCURRENCY)],
+    ...['-r', String(PREFILL), '-t', 'set', '-d', '140', '-n', String(PREFILL * 5), '-q'],
+  ]);
+}
+
+/** `redis-benchmark -t get` on the same cluster, requests per second. */
+async function rawGet(cluster: RedisClusterHandle): Promise<number> {
+  const seed = cluster.seeds[0];
+  const { stdout } = await run('redis-benchmark', [
+    ...['-h', seed.host, '-p', String(seed.port), '--cluster', '-c', String(CONCURRENCY)],
+    ...['-r', String(PREFILL), '-t', 'get', '-n', String(OPS), '--csv'],
+  ]);
+  const line = stdout.split('\n').find((l) => l.startsWith('"GET"'));
+  if (!line) throw new Error(`unexpected redis-benchmark output:\n${stdout}`);
+  return Number(JSON.parse(`[${line}]`)[1]);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+async function main(): Promise<void> {
+  console.log(`holdfast store benchmark: ops ${OPS}, in flight ${CONCURRENCY}, shards ${SHARDS}`);
+  const cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 1 });
+  try {
+    const memory = await measureMemory(cluster);
+    await rawPrefill(cluster);
+    const { phases, getRoundTrips, comparison } = await benchEngine(cluster);
+    const raw = comparison.raw;
+
+    console.log('\n| operation | ops per run | ops/s | vs redis-benchmark GET |');
+    console.log('|---|---:|---:|---:|');
+    console.log(
+      `| redis-benchmark -t get --cluster (median of ${ROUNDS}) | ${OPS} | ${fmt(raw)} | 1.00 |`,
+    );
+    console.log(
+      `| engine get (median of ${ROUNDS}) | ${OPS} | ${fmt(comparison.engine)} | ${(comparison.engine / raw).toFixed(2)} |`,
+    );
+    for (const p of phases) {
+      if (p.ops === 1) continue;
+      const rate = p.ops / p.seconds;
+      console.log(`| engine ${p.name} | ${p.ops} | ${fmt(rate)} | ${(rate / raw).toFixed(2)} |`);
+    }
+    console.log(
+      `\nrounds: redis-benchmark ${comparison.rawRates.map(fmt).join(', ')}; engine ${comparison.engineRates.map(fmt).join(', ')}`,
+    );
+    for (const p of phases.filter((x) => x.ops === 1)) {
+      console.log(`${p.name}: ${(p.seconds * 1000).toFixed(1)} ms`);
+    }
+    console.log(`get: ${getRoundTrips}`);
+
+    const perSession = memory.perSession - memory.backlogPerSession;
+    console.log(
+      `\nmemory, ${MEMORY_SESSIONS} sessions (1 per user, ${UA.length}-char UA, IPv4), ${SHARDS} shards:`,
+    );
+    console.log(
+      `  used_memory delta over masters / N: ${memory.perSession.toFixed(1)} B per session, of which ` +
+        `${memory.backlogPerSession.toFixed(1)} B is replication backlog filling up (fixed 1 MB per master)`,
+    );
+    console.log(
+      `  without the backlog: ${perSession.toFixed(1)} B per session (budget ${BUDGET_BYTES})`,
+    );
+    console.log(`  MEMORY USAGE of one record: ${memory.record} B (value ${memory.recordBytes} B)`);
+    console.log(
+      `  live index: ${memory.livePerEntry.toFixed(1)} B per entry, ${memory.liveEncoding}`,
+    );
+    console.log(
+      `  user index: ${memory.usersPerEntry.toFixed(1)} B per entry, ${memory.usersEncoding}`,
+    );
+    if (perSession > BUDGET_BYTES)
+      console.log(`  OVER BUDGET by ${(perSession - BUDGET_BYTES).toFixed(0)} B`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

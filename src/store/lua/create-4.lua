@@ -1,0 +1,48 @@
+--[[
+  Stores a new session and indexes it; past maxPerUser, revokes the user's oldest sessions.
+
+  KEYS[1] session record      {p:n}:s:<sid>
+  KEYS[2] live index          {p:n}:live
+  KEYS[3] user index          {p:n}:users
+  KEYS[4] session key prefix  {p:n}:s:   (same slot: evicted records are built from it)
+
+  ARGV[1] packed record
+  ARGV[2] sid
+  ARGV[3] userId
+  ARGV[4] expiresAt (ms)
+  ARGV[5] sweep grace (ms): the record outlives its deadline so the sweep can read its owner
+  ARGV[6] maxPerUser
+
+  Returns: the evicted sids (array, oldest first).
+]]
+-- @include "includes/user-index.lua"
+
+local sid, uid = ARGV[2], ARGV[3]
+local prefix = KEYS[4]
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', tonumber(ARGV[4]) + tonumber(ARGV[5]))
+redis.call('ZADD', KEYS[2], ARGV[4], sid)
+
+-- Index entries whose record is gone (expired past grace) are dropped here.
+local ids = {}
+for _, id in ipairs(indexGet(KEYS[3], uid)) do
+  if id ~= sid and redis.call('EXISTS', prefix .. id) == 1 then ids[#ids + 1] = id end
+end
+ids[#ids + 1] = sid
+
+local evicted = {}
+local over = #ids - tonumber(ARGV[6])
+if over > 0 then
+  local kept = {}
+  for i, id in ipairs(ids) do
+    if i <= over then
+      redis.call('DEL', prefix .. id)
+      redis.call('ZREM', KEYS[2], id)
+      evicted[#evicted + 1] = id
+    else
+      kept[#kept + 1] = id
+    end
+  end
+  ids = kept
+end
+indexSet(KEYS[3], uid, ids)
+return evicted

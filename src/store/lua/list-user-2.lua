@@ -1,0 +1,24 @@
+--[[
+  Read-only: the records of a user's sessions, oldest first, in one round trip. Deadlines are
+  checked and records decoded by the caller.
+
+  KEYS[1] user index          {p:n}:users
+  KEYS[2] session key prefix  {p:n}:s:
+
+  ARGV[1] userId
+
+  Returns: flat array sid1, record1, sid2, record2, ... for records that exist ('' for a
+  value that is not a string, so the caller counts it as malformed).
+]]
+-- @include "includes/read-record.lua"
+-- @include "includes/user-index.lua"
+
+local out = {}
+for _, id in ipairs(indexGet(KEYS[1], ARGV[1])) do
+  local rec = readRecord(KEYS[2] .. id)
+  if rec then
+    out[#out + 1] = id
+    out[#out + 1] = rec
+  end
+end
+return out

@@ -1,0 +1,44 @@
+--[[
+  Replaces a live session by a new one (new id on login or privilege change). Nothing is written
+  when the old session is absent or expired.
+
+  KEYS[1] old session record  {p:n}:s:<old>
+  KEYS[2] new session record  {p:n}:s:<new>
+  KEYS[3] live index          {p:n}:live
+  KEYS[4] user index          {p:n}:users
+
+  ARGV[1] old sid
+  ARGV[2] new sid
+  ARGV[3] new packed record
+  ARGV[4] new expiresAt (ms)
+  ARGV[5] sweep grace (ms)
+  ARGV[6] now (ms)
+
+  Returns: 1 rotated, 0 old session absent or expired, -1 old record malformed (left as is).
+]]
+-- @include "includes/read-record.lua"
+-- @include "includes/session-record.lua"
+-- @include "includes/user-index.lua"
+
+local oldSid, newSid = ARGV[1], ARGV[2]
+local rec = readRecord(KEYS[1])
+if not rec then return 0 end
+local deadline, owner = sessionDeadline(rec), sessionOwner(rec)
+if not deadline or not owner then return -1 end
+if deadline <= tonumber(ARGV[6]) then return 0 end
+
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], oldSid)
+redis.call('SET', KEYS[2], ARGV[3], 'PXAT', tonumber(ARGV[4]) + tonumber(ARGV[5]))
+redis.call('ZADD', KEYS[3], ARGV[4], newSid)
+
+-- The new id takes the old one's place in the owner's list (age order is kept).
+local ids = indexGet(KEYS[4], owner)
+local placed = false
+for i, id in ipairs(ids) do
+  if id == oldSid then ids[i] = newSid end
+  if ids[i] == newSid then placed = true end
+end
+if not placed then ids[#ids + 1] = newSid end
+indexSet(KEYS[4], owner, ids)
+return 1

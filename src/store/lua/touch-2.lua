@@ -1,0 +1,29 @@
+--[[
+  Renews a live session: writes lastSeenAt and expiresAt in place (SETRANGE at codec offset 40)
+  and moves the key TTL and the live-index score. Applies only when the record exists and its
+  stored deadline is still ahead, so a request racing a logout cannot resurrect the session.
+
+  KEYS[1] session record  {p:n}:s:<sid>
+  KEYS[2] live index      {p:n}:live
+
+  ARGV[1] 12 bytes: lastSeenAt, expiresAt (u48 big-endian each; record-codec encodeTouch)
+  ARGV[2] expiresAt (ms)
+  ARGV[3] sweep grace (ms)
+  ARGV[4] now (ms)
+  ARGV[5] sid
+
+  Returns: 1 renewed, 0 absent or expired, -1 malformed record (left as is).
+]]
+-- @include "includes/read-record.lua"
+-- @include "includes/session-record.lua"
+
+local rec = readRecord(KEYS[1])
+if not rec then return 0 end
+local deadline = sessionDeadline(rec)
+if not deadline then return -1 end
+if deadline <= tonumber(ARGV[4]) then return 0 end
+
+redis.call('SETRANGE', KEYS[1], 40, ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[5])
+return 1

@@ -1,0 +1,40 @@
+--[[
+  Presents a remember-me token (as its SHA-256) to a series. The current token rotates; the
+  previous token is accepted within the grace window after a rotation (parallel requests);
+  anything else on a known series is theft and deletes the series. Hashes are compared here
+  with plain string equality: they are digests of 256-bit secrets, so timing reveals nothing usable.
+
+  KEYS[1] series record      {p:n}:r:<series>
+  KEYS[2] series user index  {p:n}:rusers
+
+  ARGV[1] series id
+  ARGV[2] presented token hash (32 bytes)
+  ARGV[3] 71 bytes written at codec offset 1 on rotation: next hash, presented hash (now the
+          previous), 0x01, rotatedAt (u48 big-endian)
+  ARGV[4] now (ms)
+  ARGV[5] grace (ms)
+
+  Returns: { code, userId }: 1 rotated, 2 grace, 3 theft (series deleted); { 0 } missing or
+  expired; { -1 } malformed record (left as is).
+]]
+-- @include "includes/read-record.lua"
+-- @include "includes/series-record.lua"
+-- @include "includes/user-index.lua"
+
+local rec = readRecord(KEYS[1])
+if not rec then return { 0 } end
+local series = parseSeries(rec)
+if not series then return { -1 } end
+local now = tonumber(ARGV[4])
+if series.expiresAt <= now then return { 0 } end
+
+if series.token == ARGV[2] then
+  redis.call('SETRANGE', KEYS[1], 1, ARGV[3])
+  return { 1, series.uid }
+end
+if series.previous == ARGV[2] and now - series.rotatedAt <= tonumber(ARGV[5]) then
+  return { 2, series.uid }
+end
+redis.call('DEL', KEYS[1])
+indexRemove(KEYS[2], series.uid, ARGV[1])
+return { 3, series.uid }

@@ -1,0 +1,152 @@
+import { lookup } from 'node:dns/promises';
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { HostPort, RedisSettings } from '../../config/settings';
+import { StoreUnavailableError } from '../../errors';
+
+export type RedisClient = Redis | Cluster;
+
+/** Requests retried after a reconnect before they fail: an outage must answer 503 quickly. */
+const MAX_RETRIES_PER_REQUEST = 1;
+
+/**
+ * The clients of one engine, made from RedisSettings. Two clients, never one:
+ * - `reads`: GETs and read-mostly scripts, auto-pipelined (one socket write per node per turn);
+ * - `writes`: write scripts, each followed by WAIT when durability is asked. WAIT blocks the
+ *   connection it runs on and counts only that connection's writes, so reads never share it.
+ * Reads go to masters only: a lagging replica could show a revoked session again.
+ */
+export class RedisConnection {
+  private constructor(
+    readonly settings: RedisSettings,
+    readonly reads: RedisClient,
+    readonly writes: RedisClient,
+  ) {}
+
+  get isCluster(): boolean {
+    return this.settings.mode === 'cluster';
+  }
+
+  /** Resolves seeds, connects both clients; StoreUnavailableError when the store cannot be reached. */
+  static async open(settings: RedisSettings, name = 'holdfast'): Promise<RedisConnection> {
+    const seeds = await resolveSeeds(settings);
+    const reads = createClient(settings, seeds, { name: `${name}-reads`, autoPipelining: true });
+    const writes = createClient(settings, seeds, { name: `${name}-writes`, autoPipelining: false });
+    // Both settle before giving up, so neither is left connecting (or retrying) in the background.
+    const results = await Promise.allSettled([reads.connect(), writes.connect()]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      reads.disconnect();
+      writes.disconnect();
+      throw new StoreUnavailableError(`connect (${describeSeeds(settings, seeds)})`, failed.reason);
+    }
+    return new RedisConnection(settings, reads, writes);
+  }
+
+  /** QUIT both clients (in-flight replies are still delivered), then drop what QUIT leaves. */
+  async close(): Promise<void> {
+    await Promise.all(
+      [this.reads, this.writes].map(async (client) => {
+        if (client.status !== 'end') await client.quit().catch(() => undefined);
+        // QUIT does not end the sentinel failover detector's subscriptions; disconnect() does.
+        if (this.settings.mode === 'sentinel') client.disconnect();
+      }),
+    );
+  }
+}
+
+/** Seed nodes: the configured ones, plus every address the DNS name resolves to at start. */
+export async function resolveSeeds(settings: RedisSettings): Promise<HostPort[]> {
+  const seeds = [...settings.nodes];
+  if (settings.dns) {
+    const { name, port } = settings.dns;
+    let addresses: { address: string }[];
+    try {
+      addresses = await lookup(name, { all: true });
+    } catch (err) {
+      throw new StoreUnavailableError(`DNS discovery of store.redis.dns.name ${name}`, err);
+    }
+    for (const { address } of addresses) seeds.push({ host: address, port });
+  }
+  const unique = new Map(seeds.map((s) => [`${s.host}:${s.port}`, s]));
+  if (unique.size === 0) {
+    throw new StoreUnavailableError(
+      'connect',
+      'no seed node: set store.redis.nodes or store.redis.dns',
+    );
+  }
+  return [...unique.values()];
+}
+
+interface ClientRole {
+  readonly name: string;
+  readonly autoPipelining: boolean;
+}
+
+function createClient(settings: RedisSettings, seeds: HostPort[], role: ClientRole): RedisClient {
+  const common: RedisOptions = {
+    connectionName: role.name,
+    username: settings.username,
+    password: settings.password,
+    tls: settings.tls ? {} : undefined,
+    // A dead node must not hang requests until the TCP timeout (ioredis #559).
+    commandTimeout: settings.commandTimeout,
+    connectTimeout: settings.connectTimeout,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+    // After disconnect(), how long a socket may linger before it is destroyed (keeps exit quick).
+    disconnectTimeout: 500,
+    lazyConnect: true,
+  };
+  let client: RedisClient;
+  if (settings.mode === 'cluster') {
+    const options: ClusterOptions = {
+      redisOptions: common,
+      scaleReads: 'master',
+      enableAutoPipelining: role.autoPipelining,
+      natMap: { ...settings.natMap },
+      slotsRefreshTimeout: settings.connectTimeout,
+      lazyConnect: true,
+      // With TLS the certificate names the host, so seeds must not be replaced by resolved IPs.
+      ...(settings.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+    };
+    client = new Cluster(
+      seeds.map((s) => ({ host: s.host, port: s.port })),
+      options,
+    );
+  } else if (settings.mode === 'sentinel') {
+    client = new Redis({
+      ...common,
+      sentinels: seeds.map((s) => ({ host: s.host, port: s.port })),
+      name: settings.sentinelName,
+      role: 'master',
+      enableTLSForSentinelMode: settings.tls,
+      natMap: { ...settings.natMap },
+      sentinelCommandTimeout: settings.connectTimeout,
+      // Reconnect as soon as sentinels announce a new master, and when a demoted master refuses
+      // a write, instead of failing until the old connection breaks.
+      failoverDetector: true,
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
+      enableAutoPipelining: role.autoPipelining,
+    });
+  } else {
+    client = new Redis({
+      ...common,
+      host: seeds[0].host,
+      port: seeds[0].port,
+      enableAutoPipelining: role.autoPipelining,
+    });
+  }
+  // Queue commands only until the first connection: afterwards an outage fails fast (503)
+  // instead of piling requests up in memory.
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = false;
+  });
+  // Errors surface on the commands; an unhandled 'error' event would crash the process.
+  client.on('error', () => {});
+  return client;
+}
+
+function describeSeeds(settings: RedisSettings, seeds: HostPort[]): string {
+  const list = seeds.map((s) => `${s.host}:${s.port}`).join(', ');
+  return `store.redis.mode ${settings.mode}, ${settings.mode === 'sentinel' ? 'sentinels' : 'nodes'} ${list}`;
+}

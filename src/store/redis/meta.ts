@@ -1,0 +1,39 @@
+import type { KeyLayout } from '../keys';
+import { SERIES_FORMAT, SESSION_FORMAT } from '../record-codec';
+import type { RedisClient } from './connection';
+
+/**
+ * The layout a deployment's data was written with, recorded once in `{prefix}:meta`: changing
+ * `shards` or the record format under existing data would strand every session, so preflight
+ * compares what is recorded with the settings before any worker starts.
+ */
+export interface StoreMeta {
+  readonly shards: number;
+  readonly keyPrefix: string;
+  readonly format: string;
+}
+
+/** The record formats this code reads and writes. */
+export const LAYOUT_FORMAT = `session-${SESSION_FORMAT} series-${SERIES_FORMAT}`;
+
+/** Records this deployment's layout where none is recorded yet (HSETNX), and returns what is recorded. */
+export async function recordMeta(client: RedisClient, keys: KeyLayout): Promise<StoreMeta> {
+  const key = keys.meta();
+  const wanted: Record<keyof StoreMeta, string> = {
+    shards: String(keys.shards),
+    keyPrefix: keys.prefix,
+    format: LAYOUT_FORMAT,
+  };
+  const pipeline = client.pipeline();
+  for (const [field, value] of Object.entries(wanted)) pipeline.hsetnx(key, field, value);
+  pipeline.hgetall(key);
+  const results = await pipeline.exec();
+  const failed = results?.find(([err]) => err);
+  if (!results || failed) throw failed?.[0] ?? new Error('meta: pipeline returned no results');
+  const recorded = results[results.length - 1][1] as Record<string, string>;
+  return {
+    shards: Number(recorded.shards),
+    keyPrefix: recorded.keyPrefix ?? '',
+    format: recorded.format ?? '',
+  };
+}

@@ -1,0 +1,422 @@
+import { Cluster } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { RedisSettings } from '../../config/settings';
+import { DurabilityError, StoreUnavailableError } from '../../errors';
+import type {
+  EngineStats,
+  SeriesUse,
+  SessionCounts,
+  SessionEngine,
+  StoredSeries,
+  StoredSession,
+} from '../engine';
+import { KeyLayout, SWEEP_GRACE_MS } from '../keys';
+import {
+  decodeSession,
+  encodeSeries,
+  encodeSession,
+  encodeTouch,
+  MalformedRecord,
+} from '../record-codec';
+import { evalScript, evalThenWait, withRedirects } from './commands';
+import type { ScriptArg } from './commands';
+import { RedisConnection } from './connection';
+import type { RedisClient } from './connection';
+import { recordMeta } from './meta';
+import type { StoreMeta } from './meta';
+import { loadScripts } from './scripts';
+import type { ScriptName, ScriptSet } from './scripts';
+import { replyCode, storeError } from './store-errors';
+
+/** Expired index entries one count removes per shard: bounds the time a count script runs. */
+export const SWEEP_LIMIT = 500;
+const HASH_BYTES = 32;
+
+export interface RedisEngineOptions {
+  /** Prefix of the client names (CLIENT LIST), e.g. the process role. */
+  readonly name?: string;
+  /** Clock for revokeSeries, which has no `now` argument (like MemoryEngine). */
+  readonly clock?: () => number;
+}
+
+/**
+ * The session engine on Redis (cluster, sentinel or standalone) with MemoryEngine's semantics.
+ * A read is one GET decoded here; every change is one Lua script on one shard's slot (atomic);
+ * deadlines are checked on every read, not left to TTLs. When the store does not answer, methods
+ * throw StoreUnavailableError: a session is never reported missing because Redis was down.
+ */
+export class RedisEngine implements SessionEngine {
+  readonly kind = 'redis' as const;
+  readonly stats: EngineStats = { malformed: 0 };
+  readonly shards: number;
+  readonly keys: KeyLayout;
+  private readonly scripts: ScriptSet;
+  private readonly name: string;
+  private readonly clock: () => number;
+  private conn: RedisConnection | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    readonly settings: RedisSettings,
+    options: RedisEngineOptions = {},
+  ) {
+    this.shards = settings.shards;
+    this.keys = new KeyLayout(settings.keyPrefix, settings.shards);
+    this.scripts = loadScripts();
+    this.name = options.name ?? 'holdfast';
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The clients, for modules that share them (users store, throttling, health). After start(). */
+  get connection(): RedisConnection {
+    // Before start() or after stop() (shutdown): the store is unavailable to callers, a 503.
+    if (!this.conn)
+      throw new StoreUnavailableError('use of the store', 'the engine is not started');
+    return this.conn;
+  }
+
+  /** Connects and loads the scripts; concurrent calls share one attempt. */
+  start(): Promise<void> {
+    this.starting ??= this.open().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
+    if (this.conn) return;
+    const conn = await RedisConnection.open(this.settings, this.name);
+    try {
+      // Loaded up front so the first requests (and the first count's burst of one script per
+      // shard) do not each fall back from EVALSHA to EVAL. Later masters load them on NOSCRIPT.
+      await Promise.all(
+        masters(conn.writes).flatMap((node) =>
+          Object.values(this.scripts).map((script) => node.script('LOAD', script.lua)),
+        ),
+      );
+    } catch (err) {
+      await conn.close();
+      throw storeError('start (loading scripts)', err);
+    }
+    this.conn = conn;
+  }
+
+  async stop(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    await conn?.close();
+  }
+
+  /** Every master must answer: a session on a dead master's slots is unreachable. */
+  async ping(): Promise<void> {
+    try {
+      const nodes = masters(this.connection.reads);
+      if (nodes.length === 0) throw new Error('no master is connected');
+      await Promise.all(nodes.map((node) => node.ping()));
+    } catch (err) {
+      throw storeError('ping', err);
+    }
+  }
+
+  /** The recorded layout (written on first call); preflight compares it with the settings. */
+  async meta(): Promise<StoreMeta> {
+    try {
+      return await recordMeta(this.connection.writes, this.keys);
+    } catch (err) {
+      throw storeError('meta', err);
+    }
+  }
+
+  async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[]> {
+    const k = this.shardKeys(shard);
+    const record = encodeSession(s);
+    const reply = await this.write(
+      'create',
+      'create',
+      [k.session(shard, s.id), k.live(shard), k.users(shard), k.sessionPrefix(shard)],
+      [record, s.id, s.userId, s.expiresAt, SWEEP_GRACE_MS, maxPerUser],
+      () => true,
+    );
+    return strings(reply);
+  }
+
+  async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
+    const key = this.shardKeys(shard).session(shard, id);
+    const { reads } = this.connection;
+    let buf: Buffer | null;
+    try {
+      buf = await reads.getBuffer(key);
+    } catch (err) {
+      if (replyCode(err) === 'WRONGTYPE') return this.malformed();
+      try {
+        buf = await withRedirects(reads, () => reads.getBuffer(key));
+      } catch (again) {
+        if (replyCode(again) === 'WRONGTYPE') return this.malformed();
+        throw storeError('get', again);
+      }
+    }
+    if (!buf) return null;
+    const s = this.decode(id, buf);
+    return s && s.expiresAt > now ? s : null;
+  }
+
+  async touch(
+    shard: number,
+    id: string,
+    lastSeenAt: number,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    const k = this.shardKeys(shard);
+    // A lost renewal only shortens a session: no WAIT.
+    const code = await this.run(
+      'touch',
+      'touch',
+      this.connection.writes,
+      [k.session(shard, id), k.live(shard)],
+      [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id],
+    );
+    return this.applied(code);
+  }
+
+  async rotate(shard: number, oldId: string, next: StoredSession, now: number): Promise<boolean> {
+    const k = this.shardKeys(shard);
+    const record = encodeSession(next);
+    const code = await this.write(
+      'rotate',
+      'rotate',
+      [k.session(shard, oldId), k.session(shard, next.id), k.live(shard), k.users(shard)],
+      [oldId, next.id, record, next.expiresAt, SWEEP_GRACE_MS, now],
+      (reply) => reply === 1,
+    );
+    return this.applied(code);
+  }
+
+  async revoke(shard: number, id: string, userId?: string): Promise<boolean> {
+    const k = this.shardKeys(shard);
+    const code = await this.write(
+      'revoke',
+      'revoke',
+      [k.session(shard, id), k.live(shard), k.users(shard)],
+      [id, userId === undefined ? '0' : '1', userId ?? ''],
+      (reply) => reply === 1,
+    );
+    return this.applied(code);
+  }
+
+  async revokeUser(shard: number, userId: string, exceptId?: string): Promise<string[]> {
+    const k = this.shardKeys(shard);
+    const reply = await this.write(
+      'revokeUser',
+      'revoke-user',
+      [
+        k.users(shard),
+        k.live(shard),
+        k.sessionPrefix(shard),
+        k.seriesUsers(shard),
+        k.seriesPrefix(shard),
+      ],
+      [userId, exceptId ?? ''],
+      // Series may have been deleted even when no session was: always wait.
+      () => true,
+    );
+    return strings(reply);
+  }
+
+  async listUser(shard: number, userId: string, now: number): Promise<StoredSession[]> {
+    const k = this.shardKeys(shard);
+    const reply = await this.run(
+      'listUser',
+      'list-user',
+      this.connection.reads,
+      [k.users(shard), k.sessionPrefix(shard)],
+      [userId],
+      true,
+    );
+    const flat = Array.isArray(reply) ? (reply as Buffer[]) : [];
+    const out: StoredSession[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const s = this.decode(flat[i].toString(), flat[i + 1]);
+      if (s && s.expiresAt > now) out.push(s);
+    }
+    return out;
+  }
+
+  async count(now: number): Promise<SessionCounts> {
+    const { reads } = this.connection;
+    // One script per shard, all issued at once: auto-pipelining sends them to each node together.
+    // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this runs
+    // on the reads client and never queues behind a WAIT.
+    const replies = await Promise.all(
+      Array.from({ length: this.shards }, (_, shard) =>
+        this.run(
+          'count',
+          'count',
+          reads,
+          [this.keys.live(shard), this.keys.users(shard), this.keys.sessionPrefix(shard)],
+          [now, SWEEP_LIMIT],
+        ),
+      ),
+    );
+    let sessions = 0;
+    let users = 0;
+    let expired = 0;
+    for (const reply of replies) {
+      const [live, userCount, swept, malformed] = (reply as number[]).map(Number);
+      sessions += live;
+      users += userCount;
+      expired += swept;
+      this.stats.malformed += malformed;
+    }
+    return { sessions, users, expired };
+  }
+
+  async createSeries(shard: number, series: StoredSeries): Promise<void> {
+    const k = this.shardKeys(shard);
+    const record = encodeSeries(series);
+    await this.write(
+      'createSeries',
+      'create-series',
+      [k.series(shard, series.id), k.seriesUsers(shard), k.seriesPrefix(shard)],
+      [record, series.id, series.userId, series.expiresAt],
+      () => true,
+    );
+  }
+
+  async useSeries(
+    shard: number,
+    id: string,
+    presentedHash: Buffer,
+    nextHash: Buffer,
+    now: number,
+    grace: number,
+  ): Promise<SeriesUse> {
+    const k = this.shardKeys(shard);
+    if (presentedHash.length !== HASH_BYTES || nextHash.length !== HASH_BYTES) {
+      throw new TypeError(`a token hash is ${HASH_BYTES} bytes`);
+    }
+    // What a rotation writes at codec offset 1: next hash, the presented one as previous, flag, time.
+    const rotation = Buffer.alloc(2 * HASH_BYTES + 7);
+    nextHash.copy(rotation, 0);
+    presentedHash.copy(rotation, HASH_BYTES);
+    rotation[2 * HASH_BYTES] = 1;
+    rotation.writeUIntBE(now, 2 * HASH_BYTES + 1, 6);
+    const reply = await this.write(
+      'useSeries',
+      'use-series',
+      [k.series(shard, id), k.seriesUsers(shard)],
+      [id, presentedHash, rotation, now, grace],
+      (r) => Array.isArray(r) && (r[0] === 1 || r[0] === 3),
+    );
+    const [code, userId] = Array.isArray(reply) ? reply : [];
+    switch (code) {
+      case 1:
+        return { result: 'rotated', userId: String(userId) };
+      case 2:
+        return { result: 'grace', userId: String(userId) };
+      case 3:
+        return { result: 'theft', userId: String(userId) };
+      case -1:
+        this.stats.malformed++;
+        return { result: 'missing' };
+      default:
+        return { result: 'missing' };
+    }
+  }
+
+  async revokeSeries(shard: number, id: string): Promise<boolean> {
+    const k = this.shardKeys(shard);
+    const code = await this.write(
+      'revokeSeries',
+      'revoke-series',
+      [k.series(shard, id), k.seriesUsers(shard)],
+      [id, this.clock()],
+      (reply) => reply === 1,
+    );
+    return this.applied(code);
+  }
+
+  /**
+   * A change, on the writes client. With durability.replicas > 0, WAIT follows on the same
+   * connection; when fewer replicas acknowledge, DurabilityError is thrown although the write
+   * did happen on the master (it may be lost if the master fails before replicating).
+   */
+  private async write(
+    operation: string,
+    name: ScriptName,
+    keys: string[],
+    args: ScriptArg[],
+    wrote: (reply: unknown) => boolean,
+  ): Promise<unknown> {
+    const { replicas, timeout } = this.settings.durability;
+    if (replicas <= 0) return this.run(operation, name, this.connection.writes, keys, args);
+    let outcome: { reply: unknown; acknowledged: number };
+    try {
+      outcome = await evalThenWait(
+        this.connection.writes,
+        this.scripts[name],
+        keys,
+        args,
+        replicas,
+        timeout,
+      );
+    } catch (err) {
+      throw storeError(operation, err);
+    }
+    if (wrote(outcome.reply) && outcome.acknowledged < replicas) {
+      throw new DurabilityError(operation, outcome.acknowledged, replicas);
+    }
+    return outcome.reply;
+  }
+
+  private async run(
+    operation: string,
+    name: ScriptName,
+    client: RedisClient,
+    keys: string[],
+    args: ScriptArg[],
+    buffers = false,
+  ): Promise<unknown> {
+    try {
+      return await evalScript(client, this.scripts[name], keys, args, buffers);
+    } catch (err) {
+      throw storeError(operation, err);
+    }
+  }
+
+  /** Script codes: 1 applied, 0 not (absent, expired, not the owner), -1 malformed record. */
+  private applied(code: unknown): boolean {
+    if (code === -1) this.stats.malformed++;
+    return code === 1;
+  }
+
+  private decode(id: string, buf: Buffer): StoredSession | null {
+    try {
+      return decodeSession(id, buf);
+    } catch (err) {
+      if (!(err instanceof MalformedRecord)) throw err;
+      return this.malformed();
+    }
+  }
+
+  private malformed(): null {
+    this.stats.malformed++;
+    return null;
+  }
+
+  private shardKeys(shard: number): KeyLayout {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.shards) {
+      throw new RangeError(`shard ${shard} is outside 0..${this.shards - 1}`);
+    }
+    return this.keys;
+  }
+}
+
+/** The master connections of a client: every cluster master, or the one server. */
+function masters(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
+}
+
+function strings(reply: unknown): string[] {
+  return Array.isArray(reply) ? reply.map(String) : [];
+}

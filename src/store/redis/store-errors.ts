@@ -1,0 +1,48 @@
+import { HoldfastError, StoreUnavailableError } from '../../errors';
+
+/**
+ * Which failures mean "the store did not answer" (503, never a logout) and which are bugs (500).
+ * Anything that is not a Redis reply is about the connection: closed, timed out, offline queue
+ * off, cluster not ready, slots not refreshable. Of the replies, these prefixes are states of the
+ * server or the cluster, not of the command.
+ */
+const UNAVAILABLE_REPLIES = [
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'LOADING',
+  'MASTERDOWN',
+  'READONLY',
+  'BUSY',
+  'NOREPLICAS',
+  'MOVED',
+  'ASK',
+  'OOM',
+  'NOAUTH',
+  'WRONGPASS',
+];
+
+/** ioredis exports ReplyError untyped; its name is stable. */
+export function isReplyError(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'ReplyError';
+}
+
+/** The first word of a reply error (`MOVED`, `NOSCRIPT`, `WRONGTYPE`), or '' for other errors. */
+export function replyCode(err: unknown): string {
+  return isReplyError(err) ? (err.message.split(' ', 1)[0] ?? '') : '';
+}
+
+/** Errors of our own code, never of the store. */
+const BUGS = [TypeError, RangeError, ReferenceError, SyntaxError];
+
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof HoldfastError) return false;
+  if (BUGS.some((kind) => err instanceof kind)) return false;
+  if (!isReplyError(err)) return true;
+  return UNAVAILABLE_REPLIES.includes(replyCode(err));
+}
+
+/** `err` as StoreUnavailableError when the store did not answer; anything else passes unchanged. */
+export function storeError(operation: string, err: unknown): Error {
+  if (isUnavailable(err)) return new StoreUnavailableError(operation, err);
+  return err instanceof Error ? err : new Error(String(err));
+}

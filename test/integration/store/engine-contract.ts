@@ -1,0 +1,409 @@
+/**
+ * The SessionEngine contract: one suite, run against the memory engine (unit) and the Redis
+ * engine on a standalone server, a Sentinel set and a cluster (integration). Every engine must
+ * behave the same; the cases that look beneath the engine (raw bytes, slots) need `raw`.
+ */
+import type { SessionEngine, StoredSession } from '../../../src/store/engine';
+import type { KeyLayout } from '../../../src/store/keys';
+import { encodeSession } from '../../../src/store/record-codec';
+import { MINUTE, newUserId, series, session, sha256, stored } from './fixtures';
+
+/** Direct access to the store under the engine (a real client, never a mock). */
+export interface RawStore {
+  get(key: string): Promise<Buffer | null>;
+  set(key: string, value: Buffer | string): Promise<void>;
+  /** Writes a HASH where a record belongs (a foreign value of the wrong type). */
+  setHash(key: string, field: string, value: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  zscore(key: string, member: string): Promise<number | null>;
+  /** CLUSTER KEYSLOT, on a cluster only. */
+  keySlot?(key: string): Promise<number>;
+}
+
+export interface ContractTarget {
+  readonly engine: SessionEngine;
+  readonly keys: KeyLayout;
+  readonly raw?: RawStore;
+  close(): Promise<void>;
+}
+
+/** Makes a started engine on a fresh key prefix (counts start at zero). */
+export type ContractFactory = () => Promise<ContractTarget>;
+
+const GRACE = 30_000;
+
+export function engineContract(factory: ContractFactory): void {
+  let t: ContractTarget;
+  let engine: SessionEngine;
+  let now: number;
+
+  beforeEach(async () => {
+    t = await factory();
+    engine = t.engine;
+    // Real time: Redis drops keys by the wall clock (PXAT), so deadlines must lie around it.
+    now = Date.now();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const shardOf = (userId: string) => t.keys.shardOf(userId);
+  async function created(userId = newUserId(), overrides: Partial<StoredSession> = {}) {
+    const s = session(userId, now, overrides);
+    expect(await engine.create(shardOf(userId), stored(s), 50)).toEqual([]);
+    return s;
+  }
+
+  describe('create and get', () => {
+    it('returns what was stored', async () => {
+      const s = await created();
+      expect(await engine.get(shardOf(s.userId), s.id, now)).toEqual(stored(s));
+    });
+
+    it('returns null for an unknown id', async () => {
+      const userId = newUserId();
+      expect(await engine.get(shardOf(userId), 'AAAAAAAAAAAAAAAAAAAAAA', now)).toBeNull();
+    });
+
+    it('keeps method and long user agents (cut at 255 bytes)', async () => {
+      const s = await created(newUserId(), { method: 'remember', userAgent: 'é'.repeat(200) });
+      const got = await engine.get(shardOf(s.userId), s.id, now);
+      expect(got?.method).toBe('remember');
+      expect(got?.userAgent).toBe('é'.repeat(127));
+    });
+  });
+
+  describe('touch', () => {
+    it('writes exactly the deadlines it is given, within the renewal interval', async () => {
+      const s = await created();
+      const shard = shardOf(s.userId);
+      // Policy (renewal throttling) is not the engine's: an early touch is applied as given.
+      expect(await engine.touch(shard, s.id, now + 1000, now + 10 * MINUTE, now + 1000)).toBe(true);
+      expect(await engine.get(shard, s.id, now + 1000)).toEqual({
+        ...stored(s),
+        lastSeenAt: now + 1000,
+        expiresAt: now + 10 * MINUTE,
+      });
+    });
+
+    it('extends a session past its old deadline when renewed after the interval', async () => {
+      const s = await created(newUserId(), { expiresAt: now + 10 * MINUTE });
+      const shard = shardOf(s.userId);
+      const at = now + 6 * MINUTE;
+      expect(await engine.touch(shard, s.id, at, at + 30 * MINUTE, at)).toBe(true);
+      const later = now + 20 * MINUTE;
+      expect(await engine.get(shard, s.id, later)).toMatchObject({
+        lastSeenAt: at,
+        expiresAt: at + 30 * MINUTE,
+      });
+      if (t.raw) expect(await t.raw.zscore(t.keys.live(shard), s.id)).toBe(at + 30 * MINUTE);
+    });
+
+    it('does not resurrect an expired or revoked session', async () => {
+      const s = await created(newUserId(), { expiresAt: now + 1000 });
+      const shard = shardOf(s.userId);
+      expect(await engine.touch(shard, s.id, now + 2000, now + 30 * MINUTE, now + 2000)).toBe(
+        false,
+      );
+      expect(await engine.get(shard, s.id, now + 2000)).toBeNull();
+
+      const r = await created();
+      await engine.revoke(shardOf(r.userId), r.id);
+      expect(await engine.touch(shardOf(r.userId), r.id, now, now + MINUTE, now)).toBe(false);
+      expect(await engine.get(shardOf(r.userId), r.id, now)).toBeNull();
+      if (t.raw) expect(await t.raw.exists(t.keys.session(shardOf(r.userId), r.id))).toBe(false);
+    });
+  });
+
+  describe('expiry', () => {
+    it('checks the idle deadline on every read, even while the stored record still exists', async () => {
+      const s = await created(newUserId(), { expiresAt: now + 1000 });
+      const shard = shardOf(s.userId);
+      expect(await engine.get(shard, s.id, now + 999)).not.toBeNull();
+      expect(await engine.get(shard, s.id, now + 1000)).toBeNull();
+      expect(await engine.get(shard, s.id, now + 60_000)).toBeNull();
+      if (t.raw) expect(await t.raw.exists(t.keys.session(shard, s.id))).toBe(true);
+    });
+
+    it('ends a session at its absolute deadline: renewal capped there cannot pass it', async () => {
+      const absolute = now + 2000;
+      const s = await created(newUserId(), { expiresAt: now + 1000, absoluteExpiresAt: absolute });
+      const shard = shardOf(s.userId);
+      expect(await engine.touch(shard, s.id, now + 500, absolute, now + 500)).toBe(true);
+      expect(await engine.get(shard, s.id, absolute - 1)).toMatchObject({ expiresAt: absolute });
+      expect(await engine.get(shard, s.id, absolute)).toBeNull();
+      expect(await engine.touch(shard, s.id, absolute, absolute + MINUTE, absolute)).toBe(false);
+    });
+  });
+
+  describe('revoke', () => {
+    it('ends a session once', async () => {
+      const s = await created();
+      const shard = shardOf(s.userId);
+      expect(await engine.revoke(shard, s.id)).toBe(true);
+      expect(await engine.get(shard, s.id, now)).toBeNull();
+      expect(await engine.revoke(shard, s.id)).toBe(false);
+      expect(await engine.listUser(shard, s.userId, now)).toEqual([]);
+    });
+
+    it('with an owner, ends only that owner’s session', async () => {
+      const s = await created();
+      const shard = shardOf(s.userId);
+      expect(await engine.revoke(shard, s.id, 'someone-else')).toBe(false);
+      expect(await engine.get(shard, s.id, now)).not.toBeNull();
+      expect(await engine.revoke(shard, s.id, s.userId)).toBe(true);
+      expect(await engine.get(shard, s.id, now)).toBeNull();
+    });
+
+    it('stays revoked under 50 touches racing the revoke', async () => {
+      const s = await created();
+      const shard = shardOf(s.userId);
+      const touches = Array.from({ length: 50 }, (_, i) =>
+        engine.touch(shard, s.id, now + i, now + 60 * MINUTE, now + i),
+      );
+      const revoked = engine.revoke(shard, s.id);
+      const more = Array.from({ length: 25 }, (_, i) =>
+        engine.touch(shard, s.id, now + 100 + i, now + 60 * MINUTE, now + 100 + i),
+      );
+      await Promise.all([...touches, revoked, ...more]);
+      expect(await revoked).toBe(true);
+      expect(await engine.get(shard, s.id, now + 200)).toBeNull();
+      expect(await engine.listUser(shard, s.userId, now + 200)).toEqual([]);
+      if (t.raw) {
+        expect(await t.raw.exists(t.keys.session(shard, s.id))).toBe(false);
+        expect(await t.raw.zscore(t.keys.live(shard), s.id)).toBeNull();
+      }
+    });
+  });
+
+  describe('revokeUser', () => {
+    it('ends every session of the user but the one kept, and every remember-me series', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const [a, b, c] = [await created(userId), await created(userId), await created(userId)];
+      const other = await created();
+      const r = series(userId, now, 'token-1');
+      await engine.createSeries(shard, r);
+
+      expect(await engine.revokeUser(shard, userId, b.id)).toEqual([a.id, c.id]);
+      expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([b.id]);
+      expect(await engine.get(shardOf(other.userId), other.id, now)).not.toBeNull();
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('t2'), now, GRACE),
+      ).toEqual({
+        result: 'missing',
+      });
+
+      expect(await engine.revokeUser(shard, userId)).toEqual([b.id]);
+      expect(await engine.listUser(shard, userId, now)).toEqual([]);
+      expect(await engine.revokeUser(shard, userId)).toEqual([]);
+    });
+  });
+
+  describe('listUser', () => {
+    it('lists the user’s live sessions oldest first', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const a = await created(userId);
+      const b = await created(userId, { expiresAt: now + 1000 });
+      const c = await created(userId);
+      await created();
+      expect(await engine.listUser(shard, userId, now)).toEqual([a, b, c].map(stored));
+      expect((await engine.listUser(shard, userId, now + 2000)).map((s) => s.id)).toEqual([
+        a.id,
+        c.id,
+      ]);
+      expect(await engine.listUser(shard, newUserId(), now)).toEqual([]);
+    });
+  });
+
+  describe('count', () => {
+    it('counts live sessions and users over every shard, sweeping expired entries', async () => {
+      const [u1, u2, u3] = [newUserId(), newUserId(), newUserId()];
+      await created(u1);
+      await created(u1);
+      await created(u2);
+      const gone = await created(u3, { expiresAt: now + 100 });
+      expect(await engine.count(now)).toEqual({ sessions: 4, users: 3, expired: 0 });
+      expect(await engine.count(now + 200)).toEqual({ sessions: 3, users: 2, expired: 1 });
+      expect(await engine.count(now + 200)).toEqual({ sessions: 3, users: 2, expired: 0 });
+      expect(await engine.get(shardOf(u3), gone.id, now)).toBeNull();
+      if (t.raw) expect(await t.raw.exists(t.keys.session(shardOf(u3), gone.id))).toBe(false);
+    });
+
+    it('keeps a renewed session that the index saw as due', async () => {
+      const s = await created(newUserId(), { expiresAt: now + 100 });
+      const shard = shardOf(s.userId);
+      await engine.touch(shard, s.id, now + 50, now + MINUTE, now + 50);
+      expect(await engine.count(now + 200)).toEqual({ sessions: 1, users: 1, expired: 0 });
+    });
+  });
+
+  describe('maxPerUser', () => {
+    it('revokes the oldest sessions past the limit and returns their ids', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const a = session(userId, now);
+      const b = session(userId, now);
+      const c = session(userId, now);
+      expect(await engine.create(shard, stored(a), 2)).toEqual([]);
+      expect(await engine.create(shard, stored(b), 2)).toEqual([]);
+      expect(await engine.create(shard, stored(c), 2)).toEqual([a.id]);
+      expect(await engine.get(shard, a.id, now)).toBeNull();
+      expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([b.id, c.id]);
+      expect(await engine.count(now)).toEqual({ sessions: 2, users: 1, expired: 0 });
+    });
+  });
+
+  describe('rotate', () => {
+    it('replaces the old session by the new one in place', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const a = await created(userId);
+      const b = await created(userId);
+      const next = session(userId, now, { method: 'rotation' });
+      expect(await engine.rotate(shard, a.id, stored(next), now)).toBe(true);
+      expect(await engine.get(shard, a.id, now)).toBeNull();
+      expect(await engine.get(shard, next.id, now)).toEqual(stored(next));
+      expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([next.id, b.id]);
+      expect(await engine.count(now)).toEqual({ sessions: 2, users: 1, expired: 0 });
+    });
+
+    it('does nothing for a revoked or expired session', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const a = await created(userId);
+      await engine.revoke(shard, a.id);
+      const next = session(userId, now);
+      expect(await engine.rotate(shard, a.id, stored(next), now)).toBe(false);
+      expect(await engine.get(shard, next.id, now)).toBeNull();
+
+      const e = await created(userId, { expiresAt: now + 100 });
+      expect(await engine.rotate(shard, e.id, stored(next), now + 100)).toBe(false);
+      expect(await engine.get(shard, next.id, now)).toBeNull();
+      expect(await engine.listUser(shard, userId, now)).toEqual([stored(e)]);
+    });
+  });
+
+  describe('remember-me series', () => {
+    it('rotates on the current token, accepts the previous one within grace, and sees theft after', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const r = series(userId, now, 'token-1');
+      await engine.createSeries(shard, r);
+      const use = (token: string, next: string, at: number) =>
+        engine.useSeries(shard, r.id, sha256(token), sha256(next), at, GRACE);
+
+      expect(await use('token-1', 'token-2', now + 1000)).toEqual({ result: 'rotated', userId });
+      expect(await use('token-1', 'token-x', now + 1000 + GRACE)).toEqual({
+        result: 'grace',
+        userId,
+      });
+      expect(await use('token-2', 'token-3', now + 2000)).toEqual({ result: 'rotated', userId });
+      // token-2 is now the previous token, rotated at now + 2000: past grace it is theft.
+      expect(await use('token-2', 'token-x', now + 2001 + GRACE)).toEqual({
+        result: 'theft',
+        userId,
+      });
+      expect(await use('token-3', 'token-4', now + 3000 + GRACE)).toEqual({ result: 'missing' });
+    });
+
+    it('treats an unknown token on a known series as theft', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const r = series(userId, now, 'token-1');
+      await engine.createSeries(shard, r);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('forged'), sha256('n'), now, GRACE),
+      ).toEqual({
+        result: 'theft',
+        userId,
+      });
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('n'), now, GRACE),
+      ).toEqual({
+        result: 'missing',
+      });
+    });
+
+    it('reports missing for an unknown or expired series, and revokes once', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      expect(await engine.useSeries(shard, 'nope', sha256('a'), sha256('b'), now, GRACE)).toEqual({
+        result: 'missing',
+      });
+      const r = { ...series(userId, now, 'token-1'), expiresAt: now + 60_000 };
+      await engine.createSeries(shard, r);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('b'), now + 60_000, GRACE),
+      ).toEqual({ result: 'missing' });
+      expect(await engine.revokeSeries(shard, r.id)).toBe(true);
+      expect(await engine.revokeSeries(shard, r.id)).toBe(false);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('b'), now, GRACE),
+      ).toEqual({
+        result: 'missing',
+      });
+    });
+  });
+
+  describe('at rest', () => {
+    it('stores every key of one user in one hash slot', async () => {
+      if (!t.raw?.keySlot) return;
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const sessions = [await created(userId), await created(userId)];
+      const r = series(userId, now, 'token-1');
+      await engine.createSeries(shard, r);
+      const keys = [
+        ...sessions.map((s) => t.keys.session(shard, s.id)),
+        t.keys.live(shard),
+        t.keys.users(shard),
+        t.keys.series(shard, r.id),
+        t.keys.seriesUsers(shard),
+      ];
+      for (const key of keys) expect(await t.raw.exists(key)).toBe(true);
+      const slots = new Set(await Promise.all(keys.map((key) => t.raw!.keySlot!(key))));
+      expect(slots.size).toBe(1);
+    });
+
+    it('keeps SHA-256 of the cookie secret, never the secret', async () => {
+      if (!t.raw) return;
+      const s = await created();
+      const raw = await t.raw.get(t.keys.session(shardOf(s.userId), s.id));
+      expect(raw).not.toBeNull();
+      expect(raw!.includes(sha256(s.secret))).toBe(true);
+      expect(raw!.includes(Buffer.from(s.secret))).toBe(false);
+      expect(raw!.includes(Buffer.from(s.secret, 'base64url'))).toBe(false);
+    });
+
+    it('treats malformed records as no session, counts them and never throws', async () => {
+      if (!t.raw) return;
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const good = encodeSession(stored(session(userId, now)));
+      const wrongVersion = Buffer.from(good);
+      wrongVersion[0] = 9;
+      const noUid = Buffer.concat([good.subarray(0, 58), Buffer.from([0, 0, 0])]);
+      const cases: Array<Buffer | string> = [
+        JSON.stringify({ userId, expiresAt: now + MINUTE }),
+        wrongVersion,
+        good.subarray(0, 40),
+        good.subarray(0, good.length - 3),
+        noUid,
+      ];
+      const before = engine.stats.malformed;
+      for (const [i, value] of cases.entries()) {
+        const id = `malformed${i}`;
+        await t.raw.set(t.keys.session(shard, id), value);
+        await expect(engine.get(shard, id, now)).resolves.toBeNull();
+      }
+      await t.raw.setHash(t.keys.session(shard, 'wrongtype'), 'f', 'v');
+      await expect(engine.get(shard, 'wrongtype', now)).resolves.toBeNull();
+      expect(engine.stats.malformed - before).toBe(cases.length + 1);
+      // Writes on a malformed record do nothing and do not throw either.
+      await expect(engine.touch(shard, 'malformed1', now, now + MINUTE, now)).resolves.toBe(false);
+      await expect(engine.revoke(shard, 'malformed2')).resolves.toBe(false);
+    });
+  });
+}

@@ -1,0 +1,86 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { RedisSettings } from '../../../src/config/settings';
+import type { StoredSeries, StoredSession } from '../../../src/store/engine';
+import { hashSecret, newId, newSecret } from '../../../src/session/token';
+
+export const MINUTE = 60_000;
+/** A realistic user agent (60 characters), as in the memory budget of docs/performance.md. */
+export const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Fi';
+
+let users = 0;
+/** A user id no other test uses. */
+export function newUserId(): string {
+  return `user-${process.pid}-${++users}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A prefix no other test (or earlier run) uses, so counts start from zero. */
+export function newPrefix(): string {
+  return `t${randomBytes(4).toString('hex')}`;
+}
+
+export function session(
+  userId: string,
+  now: number,
+  overrides: Partial<StoredSession> = {},
+): StoredSession & { secret: string } {
+  const secret = newSecret();
+  return {
+    id: newId(),
+    userId,
+    secretHash: hashSecret(secret),
+    method: 'password',
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + 30 * MINUTE,
+    absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
+    ip: '203.0.113.7',
+    userAgent: UA,
+    secret,
+    ...overrides,
+  };
+}
+
+/** The fields the engine stores (the test-only `secret` dropped). */
+export function stored(s: StoredSession & { secret?: string }): StoredSession {
+  const copy: StoredSession & { secret?: string } = { ...s };
+  delete copy.secret;
+  return copy;
+}
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export function series(userId: string, now: number, token: string): StoredSeries {
+  return {
+    id: newId(),
+    userId,
+    tokenHash: sha256(token),
+    previousHash: null,
+    rotatedAt: now,
+    expiresAt: now + 30 * 24 * 60 * MINUTE,
+  };
+}
+
+/** RedisSettings for tests: short timeouts so a dead server fails a test quickly. */
+export function redisSettings(overrides: Partial<RedisSettings> = {}): RedisSettings {
+  return {
+    mode: 'standalone',
+    nodes: [],
+    sentinelName: 'mymaster',
+    tls: false,
+    natMap: {},
+    keyPrefix: newPrefix(),
+    shards: 16,
+    commandTimeout: 2000,
+    connectTimeout: 2000,
+    durability: { replicas: 0, timeout: 100 },
+    require: {
+      persistence: 'any',
+      replicasPerMaster: 0,
+      evictionPolicies: ['noeviction'],
+      minVersion: '6.2.0',
+    },
+    ...overrides,
+  };
+}

@@ -1,0 +1,316 @@
+/**
+ * RedisEngine against real servers from the harness (never a mock): the engine contract on a
+ * standalone server, a Sentinel set and a 3+3 cluster, then what only Redis has: the recorded
+ * layout, durability by WAIT, slots that move, DNS discovery, and a store that goes down.
+ */
+import type { RedisSettings } from '../../../src/config/settings';
+import { DurabilityError, StoreUnavailableError } from '../../../src/errors';
+import { RedisEngine } from '../../../src/store/redis/redis-engine';
+import { LAYOUT_FORMAT } from '../../../src/store/redis/meta';
+import {
+  getProvider,
+  waitUntil,
+  type RedisClusterHandle,
+  type RedisNode,
+  type RedisSentinelHandle,
+} from '../../harness';
+import { engineContract, type ContractTarget } from './engine-contract';
+import { newUserId, redisSettings, session, stored } from './fixtures';
+
+const provider = getProvider();
+
+async function started(settings: RedisSettings): Promise<RedisEngine> {
+  const engine = new RedisEngine(settings, { name: 'holdfast-test' });
+  await engine.start();
+  return engine;
+}
+
+async function target(
+  settings: RedisSettings,
+  slotOf?: (key: string) => Promise<number>,
+): Promise<ContractTarget> {
+  const engine = await started(settings);
+  const c = engine.connection.writes;
+  return {
+    engine,
+    keys: engine.keys,
+    close: () => engine.stop(),
+    raw: {
+      get: (key) => c.getBuffer(key),
+      set: async (key, value) => void (await c.set(key, value)),
+      setHash: async (key, field, value) => void (await c.hset(key, field, value)),
+      exists: async (key) => (await c.exists(key)) === 1,
+      zscore: async (key, member) => {
+        const score = await c.zscore(key, member);
+        return score === null ? null : Number(score);
+      },
+      keySlot: slotOf,
+    },
+  };
+}
+
+describe('RedisEngine on a standalone server', () => {
+  let server: RedisNode;
+  const settings = (o: Partial<RedisSettings> = {}) =>
+    redisSettings({ mode: 'standalone', nodes: [{ host: server.host, port: server.port }], ...o });
+
+  beforeAll(async () => {
+    server = await provider.standalone();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  engineContract(() => target(settings()));
+
+  it('records the layout once and returns what is recorded', async () => {
+    const first = await started(settings({ shards: 16 }));
+    const prefix = first.settings.keyPrefix;
+    const later = await started(settings({ keyPrefix: prefix, shards: 64 }));
+    try {
+      const recorded = { shards: 16, keyPrefix: prefix, format: LAYOUT_FORMAT };
+      expect(await first.meta()).toEqual(recorded);
+      expect(await later.meta()).toEqual(recorded);
+    } finally {
+      await Promise.all([first.stop(), later.stop()]);
+    }
+  });
+
+  it('keeps reads and WAITed writes on separate connections', async () => {
+    const engine = await started(settings());
+    try {
+      await engine.ping();
+      await engine.count(Date.now());
+      const clients = String(await server.command(['CLIENT', 'LIST']));
+      expect(clients).toMatch(/ name=holdfast-test-reads /);
+      expect(clients).toMatch(/ name=holdfast-test-writes /);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('reads with one GET and no script', async () => {
+    const engine = await started(settings());
+    try {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      const s = session(userId, Date.now());
+      await engine.create(shard, stored(s), 50);
+      const before = await commandCalls(server);
+      await engine.get(shard, s.id, Date.now());
+      const after = await commandCalls(server);
+      expect(after.get - before.get).toBe(1);
+      expect(after.evalsha - before.evalsha).toBe(0);
+    } finally {
+      await engine.stop();
+    }
+  });
+});
+
+describe('RedisEngine on a Sentinel set', () => {
+  let set: RedisSentinelHandle;
+  const settings = (o: Partial<RedisSettings> = {}) =>
+    redisSettings({ mode: 'sentinel', nodes: set.sentinels, sentinelName: set.name, ...o });
+
+  beforeAll(async () => {
+    set = await provider.sentinel();
+  }, 60_000);
+  afterAll(async () => {
+    await set?.stop();
+  });
+
+  engineContract(() => target(settings()));
+
+  it('waits for the replica when durability asks for one', async () => {
+    const engine = await started(settings({ durability: { replicas: 1, timeout: 1000 } }));
+    try {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      const s = session(userId, Date.now());
+      expect(await engine.create(shard, stored(s), 50)).toEqual([]);
+      expect(await engine.revoke(shard, s.id)).toBe(true);
+    } finally {
+      await engine.stop();
+    }
+  });
+});
+
+describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
+  let cluster: RedisClusterHandle;
+  const settings = (o: Partial<RedisSettings> = {}) =>
+    redisSettings({ mode: 'cluster', nodes: cluster.seeds, ...o });
+
+  beforeAll(async () => {
+    cluster = await provider.cluster({ masters: 3, replicasPerMaster: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  engineContract(() => target(settings(), (key) => cluster.slotOf(key)));
+
+  it('acknowledges a write replicated to one replica (durability.replicas 1)', async () => {
+    const engine = await started(settings({ durability: { replicas: 1, timeout: 1000 } }));
+    try {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      const s = session(userId, Date.now());
+      expect(await engine.create(shard, stored(s), 50)).toEqual([]);
+      expect(await engine.revoke(shard, s.id)).toBe(true);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('throws DurabilityError naming the setting when fewer replicas acknowledge', async () => {
+    const engine = await started(settings({ durability: { replicas: 2, timeout: 50 } }));
+    try {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      const s = session(userId, Date.now());
+      const error = await engine.create(shard, stored(s), 50).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DurabilityError);
+      expect(error).toMatchObject({ code: 'HF_STORE_DURABILITY', acknowledged: 1, required: 2 });
+      expect((error as Error).message).toContain('store.redis.durability.replicas');
+      // The write happened on the master: the error reports weak durability, not a failure.
+      expect(await engine.get(shard, s.id, Date.now())).toEqual(stored(s));
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('follows a slot moved to another master during a durable write (MOVED in the WAIT pipeline)', async () => {
+    const engine = await started(settings({ durability: { replicas: 1, timeout: 1000 } }));
+    try {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      const first = session(userId, Date.now());
+      await engine.create(shard, stored(first), 50);
+      // The engine's slot map now points at the source master; move the slot behind its back.
+      const key = engine.keys.session(shard, first.id);
+      const moved = await moveSlot(cluster, key);
+
+      const next = session(userId, Date.now());
+      expect(await engine.create(shard, stored(next), 50)).toEqual([]);
+      expect(await engine.get(shard, next.id, Date.now())).toEqual(stored(next));
+      expect(await engine.get(shard, first.id, Date.now())).toEqual(stored(first));
+      const onTarget = await moved.target.command(['EXISTS', engine.keys.session(shard, next.id)]);
+      expect(onTarget).toBe(1);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('discovers the cluster from a DNS name', async () => {
+    const seed = cluster.seeds[0];
+    const engine = await started(
+      settings({ nodes: [], dns: { name: 'localhost', port: seed.port } }),
+    );
+    try {
+      await engine.ping();
+      const userId = newUserId();
+      const s = session(userId, Date.now());
+      await engine.create(engine.keys.shardOf(userId), stored(s), 50);
+      expect(await engine.get(engine.keys.shardOf(userId), s.id, Date.now())).not.toBeNull();
+    } finally {
+      await engine.stop();
+    }
+  });
+});
+
+describe('RedisEngine when the store is down', () => {
+  let server: RedisNode;
+
+  beforeAll(async () => {
+    server = await provider.standalone();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  it('throws StoreUnavailableError (never "no session") and recovers when the store is back', async () => {
+    const engine = await started(
+      redisSettings({ mode: 'standalone', nodes: [{ host: server.host, port: server.port }] }),
+    );
+    try {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      const s = session(userId, Date.now());
+      await engine.create(shard, stored(s), 50);
+
+      await server.stop();
+      const started = Date.now();
+      const now = Date.now();
+      await expect(engine.get(shard, s.id, now)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(engine.touch(shard, s.id, now, now + 1000, now)).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+      await expect(engine.create(shard, stored(session(userId, now)), 50)).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+      await expect(engine.count(now)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(engine.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      // Failing fast: nothing waited for a reconnect or a command timeout.
+      expect(Date.now() - started).toBeLessThan(1000);
+
+      await server.start();
+      const back = await waitUntil(
+        'the engine to read again',
+        () => engine.get(shard, s.id, Date.now()),
+        {
+          timeoutMs: 10_000,
+          intervalMs: 100,
+        },
+      );
+      expect(back).toEqual(stored(s));
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('refuses to start when no server answers', async () => {
+    const engine = new RedisEngine(
+      redisSettings({
+        mode: 'standalone',
+        nodes: [{ host: '127.0.0.1', port: 1 }],
+        connectTimeout: 500,
+      }),
+    );
+    await expect(engine.start()).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+/** calls of GET and EVALSHA so far (INFO commandstats). */
+async function commandCalls(node: RedisNode): Promise<{ get: number; evalsha: number }> {
+  const stats = await node.info('commandstats');
+  const calls = (name: string) =>
+    Number(/calls=(\d+)/.exec(stats[`cmdstat_${name}`] ?? '')?.[1] ?? 0);
+  return { get: calls('get'), evalsha: calls('evalsha') };
+}
+
+/**
+ * Moves the slot of `key` to another master the way a resharding does (IMPORTING/MIGRATING,
+ * MIGRATE, SETSLOT NODE everywhere), without telling any client.
+ */
+async function moveSlot(
+  cluster: RedisClusterHandle,
+  key: string,
+): Promise<{ source: RedisNode; target: RedisNode }> {
+  const slot = await cluster.slotOf(key);
+  const source = await cluster.masterForKey(key);
+  const masters = await cluster.masters();
+  const targetView = masters.find((m) => m.port !== source.port);
+  const sourceView = masters.find((m) => m.port === source.port);
+  if (!targetView?.node || !sourceView) throw new Error('need two masters');
+  const target = targetView.node;
+  await target.command(['CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceView.id]);
+  await source.command(['CLUSTER', 'SETSLOT', slot, 'MIGRATING', targetView.id]);
+  for (;;) {
+    const keys = (await source.command(['CLUSTER', 'GETKEYSINSLOT', slot, 100])) as string[];
+    if (keys.length === 0) break;
+    await source.command(['MIGRATE', target.host, target.port, '', 0, 5000, 'KEYS', ...keys]);
+  }
+  for (const m of masters)
+    await m.node?.command(['CLUSTER', 'SETSLOT', slot, 'NODE', targetView.id]);
+  return { source, target };
+}
