@@ -1,0 +1,14 @@
+/**
+ * The package's public surface: what a Hapi team imports to use Holdfast in its own server
+ * (README "Use in your Hapi server"). The `holdfast` command lives in cli/.
+ */
+export { loadSettings, redactedSettings } from './config';
+export type { LoadOptions, Settings } from './config';
+export * from './errors';
+export { createServices } from './server/services';
+export type { Services } from './server/services';
+export { holdfastPlugin, createAccountStores } from './plugin';
+export type { HoldfastPluginOptions } from './plugin';
+export { holdfastCookieValidate } from './auth';
+export type { HoldfastCredentials } from './auth';
+export type { StoredSession } from './store/engine';
