@@ -33,14 +33,19 @@ export function canary(...secrets: string[]): void {
   fs.appendFileSync(path.join(LOGS, 'canaries.txt'), secrets.map((s) => `${s}\n`).join(''));
 }
 
+/**
+ * Starts `holdfast ARGS` with only `env` (plus PATH and HOME); its output is appended to
+ * test-artifacts/logs/e2e-<suite>-<logName>.log (`suite`: the e2e folder, default process).
+ */
 export function spawnHoldfast(
   args: string[],
   env: NodeJS.ProcessEnv,
   logName: string,
   wrapper: string[] = [],
+  suite = 'process',
 ): HoldfastProcess {
   fs.mkdirSync(LOGS, { recursive: true });
-  const log = fs.createWriteStream(path.join(LOGS, `e2e-process-${logName}.log`), { flags: 'a' });
+  const log = fs.createWriteStream(path.join(LOGS, `e2e-${suite}-${logName}.log`), { flags: 'a' });
   const command = [
     ...wrapper,
     process.execPath,
@@ -126,6 +131,8 @@ export function request(
     method?: string;
     body?: unknown;
     cookie?: string;
+    /** More request headers, e.g. an Origin for the CSRF check of state-changing routes. */
+    headers?: http.OutgoingHttpHeaders;
     agent?: http.Agent;
     timeoutMs?: number;
   } = {},
@@ -144,6 +151,7 @@ export function request(
             ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
             : {}),
           ...(opts.cookie ? { cookie: opts.cookie } : {}),
+          ...opts.headers,
         },
       },
       (res) => {

@@ -1,84 +1,123 @@
 /**
- * A real Prometheus scrapes two Holdfast nodes sharing one Redis while users log in through both:
- * every expression of the overview dashboard returns data, and live sessions read N on both
- * nodes, then N-1 after one logout.
+ * A real Prometheus scrapes two real Holdfast nodes sharing one Redis Cluster while users register
+ * and log in through both. Each node is `holdfast start` as an operator runs it: preflight in the
+ * primary, then workers forked (node:cluster), and the primary answering /metrics on its own port
+ * with the aggregate of its workers. Node 1 runs two workers, so the scrape is an aggregation over
+ * node:cluster; node 2 runs one. Every expression of the overview dashboard returns data, and live
+ * sessions read N on both nodes' series, then N-1 after one logout.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { getProvider, LOOPBACK, notYet, waitUntil, type RedisNode } from '../../harness';
+import {
+  freePorts,
+  getProvider,
+  LOOPBACK,
+  notYet,
+  waitUntil,
+  type RedisClusterHandle,
+} from '../../harness';
+import {
+  canary,
+  childrenOf,
+  cookiesOf,
+  HoldfastProcess,
+  request,
+  ROOT,
+  spawnHoldfast,
+  waitReady,
+} from '../process/helpers';
 import { PrometheusProcess } from './prometheus-process';
 
 jest.setTimeout(120_000);
 
-const ROOT = path.join(__dirname, '..', '..', '..');
-const LOGS = path.join(ROOT, 'test-artifacts', 'logs');
 const PASSWORD = 'correct horse battery staple';
 const USERS = 4;
 
 interface Node {
-  proc: ChildProcess;
-  base: string;
-  metrics: string;
+  readonly name: string;
+  readonly proc: HoldfastProcess;
+  readonly httpPort: number;
+  /** host:port of the primary's metrics listener: the Prometheus target (its `instance` label). */
+  readonly target: string;
+  readonly workers: number;
+  /** The node's own origin, sent as Origin on every request (src/plugin/csrf.ts). */
+  readonly origin: string;
 }
 
-function startNode(redis: RedisNode, prefix: string, index: number): Promise<Node> {
-  const proc = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures', 'metrics-node.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        HOLDFAST_LOG__LEVEL: 'info',
-        HOLDFAST_STORE__TYPE: 'redis',
-        HOLDFAST_STORE__REDIS__MODE: 'standalone',
-        HOLDFAST_STORE__REDIS__NODES: `${redis.host}:${redis.port}`,
-        HOLDFAST_STORE__REDIS__KEY_PREFIX: prefix,
-        TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  // Node output goes where the log scan (scripts/scan-logs.ts) looks.
-  const log = fs.createWriteStream(path.join(LOGS, `e2e-prometheus-node-${index}.log`));
-  proc.stderr?.pipe(log);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (d) => {
-      out += String(d);
-      log.write(d);
-      const m = /\{"port":(\d+),"metricsPort":(\d+)\}/.exec(out);
-      if (m) resolve({ proc, base: `http://${LOOPBACK}:${m[1]}`, metrics: `${LOOPBACK}:${m[2]}` });
-    });
-    proc.on('exit', (code) => reject(new Error(`holdfast node exited ${code}: ${out}`)));
-  });
+/**
+ * Settings through HOLDFAST_* only. Env `test` with store.type redis rather than production:
+ * - production only accepts cookie.secure true (the schema refuses false), and with Secure cookies
+ *   the CSRF check refuses an `http://` Origin unless every node's origin is listed in
+ *   csrf.origins, while these nodes serve plain HTTP on 127.0.0.1;
+ * - production's preflight requires a replica per master (store.redis.require.replicasPerMaster
+ *   1), i.e. a twice-as-large cluster, or more overrides;
+ * - production hashes passwords at scrypt N=2^17 (128 MiB, hundreds of ms per hash on 2 cores).
+ * Env `test` runs the same `holdfast start`: every preflight check against the real cluster,
+ * forked workers, the Redis store, the primary's metrics listener, with the test defaults (no
+ * replicas or persistence required, cookie.secure false, scrypt N=2^12). It turns metrics and
+ * logs off by default, so both are switched on here.
+ */
+function nodeEnv(
+  cluster: RedisClusterHandle,
+  shared: { prefix: string; cookiePassword: string },
+  ports: { http: number; metrics: number },
+  workers: number,
+): NodeJS.ProcessEnv {
+  return {
+    HOLDFAST_ENV: 'test',
+    HOLDFAST_COOKIE__PASSWORD: shared.cookiePassword,
+    HOLDFAST_HTTP__HOST: LOOPBACK,
+    HOLDFAST_HTTP__PORT: String(ports.http),
+    HOLDFAST_METRICS__ENABLED: 'true',
+    HOLDFAST_METRICS__HOST: LOOPBACK,
+    HOLDFAST_METRICS__PORT: String(ports.metrics),
+    HOLDFAST_WORKERS: String(workers),
+    HOLDFAST_LOG__LEVEL: 'info',
+    HOLDFAST_STORE__TYPE: 'redis',
+    HOLDFAST_STORE__REDIS__MODE: 'cluster',
+    HOLDFAST_STORE__REDIS__NODES: cluster.seeds.map((s) => `${s.host}:${s.port}`).join(','),
+    HOLDFAST_STORE__REDIS__KEY_PREFIX: shared.prefix,
+    HOLDFAST_SHUTDOWN__DRAIN_DELAY: '100ms',
+    HOLDFAST_SHUTDOWN__TIMEOUT: '5s',
+  };
 }
 
-/** Cookie jar of one browser. */
-class Client {
-  cookies = new Map<string, string>();
-  async send(base: string, method: string, route: string, body?: unknown): Promise<number> {
-    const headers: Record<string, string> = {};
-    if (this.cookies.size) {
-      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    }
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + route, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      if (pair.slice(i + 1)) this.cookies.set(pair.slice(0, i), pair.slice(i + 1));
-      else this.cookies.delete(pair.slice(0, i));
-    }
-    await res.arrayBuffer();
-    return res.status;
+/** `holdfast start`, its output in test-artifacts/logs/e2e-prometheus-<name>.log. */
+function startNode(name: string, env: NodeJS.ProcessEnv): Node {
+  const httpPort = Number(env.HOLDFAST_HTTP__PORT);
+  return {
+    name,
+    proc: spawnHoldfast(['start'], env, name, [], 'prometheus'),
+    httpPort,
+    target: `${LOOPBACK}:${env.HOLDFAST_METRICS__PORT}`,
+    workers: Number(env.HOLDFAST_WORKERS),
+    origin: `http://${LOOPBACK}:${httpPort}`,
+  };
+}
+
+/** Ready for traffic, or the node's output when it exited instead (e.g. a failed preflight). */
+async function ready(node: Node): Promise<void> {
+  const outcome = await Promise.race([
+    waitReady(node.httpPort).then(() => 'ready'),
+    node.proc.exited.then(({ code, signal }) => `exited (code ${code}, signal ${signal})`),
+  ]);
+  if (outcome !== 'ready') {
+    throw new Error(`holdfast start ${node.name} ${outcome}:\n${node.proc.output()}`);
   }
+}
+
+/** SIGTERM (graceful drain), SIGKILL if the node has not stopped within 20 s. */
+async function stopNode(node: Node): Promise<void> {
+  node.proc.child.kill('SIGTERM');
+  const guard = setTimeout(() => node.proc.kill(), 20_000);
+  await node.proc.exited;
+  clearTimeout(guard);
+}
+
+/** A JSON API call on `node`, as a browser on that node's page sends it. */
+function api(node: Node, method: string, route: string, opts: { body?: unknown; cookie?: string }) {
+  return request(node.httpPort, route, { method, ...opts, headers: { origin: node.origin } });
 }
 
 function overviewExpressions(): Array<{ panel: string; expr: string }> {
@@ -92,39 +131,43 @@ function overviewExpressions(): Array<{ panel: string; expr: string }> {
   );
 }
 
-describe('Prometheus scraping Holdfast nodes', () => {
-  let redis: RedisNode;
+describe('Prometheus scraping two `holdfast start` nodes', () => {
+  let cluster: RedisClusterHandle;
   let prometheus: PrometheusProcess;
   const nodes: Node[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(LOGS, { recursive: true });
-    fs.appendFileSync(path.join(LOGS, 'canaries.txt'), `${PASSWORD}\n`);
-    redis = await getProvider().standalone();
-    const prefix = `e2e${Date.now().toString(36)}`;
-    nodes.push(...(await Promise.all([startNode(redis, prefix, 1), startNode(redis, prefix, 2)])));
-    prometheus = await PrometheusProcess.start(nodes.map((n) => n.metrics));
+    canary(PASSWORD);
+    cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 0 });
+    const shared = {
+      prefix: `e2e${randomBytes(3).toString('hex')}`,
+      // One secret for the whole deployment, as every node of a real one shares it.
+      cookiePassword: randomBytes(30).toString('base64'),
+    };
+    canary(shared.cookiePassword);
+    const [http1, metrics1, http2, metrics2] = await freePorts(4);
+    nodes.push(
+      startNode('node-1', nodeEnv(cluster, shared, { http: http1, metrics: metrics1 }, 2)),
+      startNode('node-2', nodeEnv(cluster, shared, { http: http2, metrics: metrics2 }, 1)),
+    );
+    await Promise.all(nodes.map(ready));
+    prometheus = await PrometheusProcess.start(nodes.map((n) => n.target));
   });
 
   afterAll(async () => {
     await prometheus?.stop();
-    for (const n of nodes) {
-      if (n.proc.exitCode !== null) continue;
-      const exited = new Promise((r) => n.proc.once('exit', r));
-      n.proc.kill('SIGTERM');
-      await exited;
-    }
-    await redis?.destroy();
+    await Promise.all(nodes.map(stopNode));
+    await cluster?.stop();
   });
 
-  /** Waits until Prometheus reports `value` for the expression on each of both nodes. */
-  async function onBothNodes(expr: string, value: number): Promise<void> {
+  /** Waits until Prometheus has exactly one series per node for `expr`, each equal to `value(node)`. */
+  async function perNode(expr: string, value: (node: Node) => number): Promise<void> {
     await waitUntil(
-      `${expr} = ${value} on both nodes`,
+      `${expr} per node = ${nodes.map((n) => `${n.name}: ${value(n)}`).join(', ')}`,
       async () => {
         const r = await prometheus.query(expr);
-        const values = r.map((s) => Number(s.value[1]));
-        return values.length === 2 && values.every((v) => v === value)
+        const seen = new Map(r.map((s) => [s.metric.instance, Number(s.value[1])]));
+        return r.length === nodes.length && nodes.every((n) => seen.get(n.target) === value(n))
           ? true
           : notYet(JSON.stringify(r.map((s) => [s.metric.instance, s.value[1]])));
       },
@@ -133,37 +176,36 @@ describe('Prometheus scraping Holdfast nodes', () => {
   }
 
   it('shows N live sessions on both nodes, N-1 after a logout, and data in every overview panel', async () => {
-    await waitUntil(
-      'both targets up',
-      async () => {
-        const up = await prometheus.query('up{job="holdfast"} == 1');
-        return up.length === 2 ? true : notYet(`${up.length} targets up`);
-      },
-      { timeoutMs: 30_000, intervalMs: 500 },
-    );
+    // Each node is its own process tree: a primary and its forked workers.
+    for (const n of nodes) expect(childrenOf(n.proc.pid)).toHaveLength(n.workers);
+    await perNode('up{job="holdfast"}', () => 1);
+    // The primary answers the scrape with every worker's metrics folded in.
+    await perNode('holdfast_workers', (n) => n.workers);
+    await perNode('holdfast_preflight_check_status{check="store.reachable"}', () => 1);
 
-    const clients: Client[] = [];
+    const cookies: string[] = [];
     for (let i = 0; i < USERS; i++) {
-      const c = new Client();
-      const node = nodes[i % 2].base;
+      const [home, other] = [nodes[i % 2], nodes[(i + 1) % 2]];
       const email = `prom.${i}.${Date.now()}@example.com`;
-      expect(await c.send(node, 'POST', '/auth/register', { email, password: PASSWORD })).toBe(201);
-      // A second login of the same user through the other node replaces nothing: log out of the
-      // registration session first, so each user holds exactly one session.
-      expect(await c.send(node, 'POST', '/auth/logout')).toBe(204);
-      expect(
-        await c.send(nodes[(i + 1) % 2].base, 'POST', '/auth/login', { email, password: PASSWORD }),
-      ).toBe(200);
-      expect(await c.send(node, 'GET', '/auth/me')).toBe(200);
-      clients.push(c);
+      const credentials = { email, password: PASSWORD };
+      const registered = await api(home, 'POST', '/auth/register', { body: credentials });
+      expect(registered.status).toBe(201);
+      // Log out of the registration session, then log in through the other node: each user
+      // holds exactly one session, created on one node and used on the other.
+      const out = await api(home, 'POST', '/auth/logout', { cookie: cookiesOf(registered) });
+      expect(out.status).toBe(204);
+      const login = await api(other, 'POST', '/auth/login', { body: credentials });
+      expect(login.status).toBe(200);
+      const cookie = cookiesOf(login);
+      expect((await api(home, 'GET', '/auth/me', { cookie })).status).toBe(200);
+      cookies.push(cookie);
     }
     // One failed login, so the failure panels have something besides zeros.
-    const stranger = new Client();
     const wrong = { email: 'nobody@example.com', password: 'not the password' };
-    expect(await stranger.send(nodes[0].base, 'POST', '/auth/login', wrong)).toBe(401);
+    expect((await api(nodes[0], 'POST', '/auth/login', { body: wrong })).status).toBe(401);
 
-    await onBothNodes('holdfast_sessions_active', USERS);
-    await onBothNodes('holdfast_users_active', USERS);
+    await perNode('holdfast_sessions_active', () => USERS);
+    await perNode('holdfast_users_active', () => USERS);
 
     for (const { panel, expr } of overviewExpressions()) {
       await waitUntil(
@@ -175,16 +217,24 @@ describe('Prometheus scraping Holdfast nodes', () => {
         { timeoutMs: 30_000, intervalMs: 500 },
       );
     }
-    const failed = await prometheus.query('sum(holdfast_logins_failed_total)');
-    expect(Number(failed[0].value[1])).toBeGreaterThanOrEqual(1);
-    const created = await prometheus.query(
-      'sum(holdfast_sessions_created_total{method="password"})',
+    // Counters are summed over each node's workers, then over the nodes: register + login each.
+    await waitUntil(
+      'every login counted',
+      async () => {
+        const created = await prometheus.query(
+          'sum(holdfast_sessions_created_total{method="password"})',
+        );
+        const failed = await prometheus.query('sum(holdfast_logins_failed_total)');
+        const seen = [created[0]?.value[1], failed[0]?.value[1]].map(Number);
+        return seen[0] === 2 * USERS && seen[1] >= 1 ? true : notYet(JSON.stringify(seen));
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
     );
-    expect(Number(created[0].value[1])).toBe(2 * USERS);
 
-    expect(await clients[0].send(nodes[1].base, 'POST', '/auth/logout')).toBe(204);
-    await onBothNodes('holdfast_sessions_active', USERS - 1);
-    await onBothNodes('holdfast_users_active', USERS - 1);
+    const logout = await api(nodes[1], 'POST', '/auth/logout', { cookie: cookies[0] });
+    expect(logout.status).toBe(204);
+    await perNode('holdfast_sessions_active', () => USERS - 1);
+    await perNode('holdfast_users_active', () => USERS - 1);
     const deployment = await prometheus.query('max(holdfast_sessions_active)');
     expect(Number(deployment[0].value[1])).toBe(USERS - 1);
   });
