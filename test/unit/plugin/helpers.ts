@@ -49,7 +49,7 @@ export async function buildTestApp(
       ? { users: opts.users, throttle: opts.throttle }
       : createAccountStores(settings, engine);
   const events = new AuthEvents();
-  const server = Hapi.server({ host: '127.0.0.1', port: 0 });
+  const server = Hapi.server({ host: '127.0.0.1', port: 0, debug: false });
   await server.register({
     plugin: holdfastPlugin,
     options: {

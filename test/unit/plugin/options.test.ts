@@ -4,7 +4,7 @@ import { buildTestApp } from './helpers';
 
 test('plugin options are validated and the error names each wrong option', async () => {
   const ok = await buildTestApp({ pages: false });
-  const server = Hapi.server({ debug: false });
+  const server = Hapi.server();
   const bad = {
     settings: ok.settings,
     sessions: ok.sessions,
