@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { normalizeEmail } from './email';
-import { IdentityProvider, NewUser, User, UserExistsError, UserStore } from './user-store';
+import { IdentityProvider, NewUser, newUser, User, UserExistsError, UserStore } from './user-store';
 
 /** Per-process user store for development and tests; same semantics as the Redis one. */
 export class MemoryUserStore implements UserStore {
@@ -11,18 +10,9 @@ export class MemoryUserStore implements UserStore {
   constructor(private readonly clock: () => number = Date.now) {}
 
   async create(input: NewUser): Promise<User> {
-    const email = normalizeEmail(input.email);
+    const user = newUser(input, this.clock());
+    const email = user.email;
     if (this.byEmail.has(email)) throw new UserExistsError();
-    const now = this.clock();
-    const user: User = {
-      id: randomBytes(16).toString('base64url'),
-      email,
-      name: input.name ?? '',
-      passwordHash: input.passwordHash,
-      emailVerified: input.emailVerified ?? false,
-      createdAt: now,
-      passwordChangedAt: input.passwordHash ? now : null,
-    };
     this.byEmail.set(email, user.id);
     this.byId.set(user.id, user);
     return user;

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { normalizeEmail } from './email';
 import { guard, RedisClient } from './redis-client';
-import { IdentityProvider, NewUser, User, UserExistsError, UserStore } from './user-store';
+import { IdentityProvider, NewUser, newUser, User, UserExistsError, UserStore } from './user-store';
 
 /**
  * Users in Redis. Every operation is on one key, so nothing is ever CROSSSLOT in a cluster:
@@ -41,17 +41,8 @@ export class RedisUserStore implements UserStore {
   }
 
   async create(input: NewUser): Promise<User> {
-    const email = normalizeEmail(input.email);
-    const now = this.clock();
-    const user: User = {
-      id: randomBytes(16).toString('base64url'),
-      email,
-      name: input.name ?? '',
-      passwordHash: input.passwordHash,
-      emailVerified: input.emailVerified ?? false,
-      createdAt: now,
-      passwordChangedAt: input.passwordHash ? now : null,
-    };
+    const user = newUser(input, this.clock());
+    const email = user.email;
     const key = this.userKey(user.id);
     await guard('users.create', () => this.redis.hset(key, encode(user)));
     const claimed = await guard('users.create', () =>

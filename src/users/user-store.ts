@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { HoldfastError } from '../errors';
+import { normalizeEmail } from './email';
 
 /** OAuth providers Holdfast knows how to link. */
 export type IdentityProvider = 'github' | 'google' | (string & {});
@@ -29,6 +31,19 @@ export interface PublicUser {
   readonly name: string;
   readonly emailVerified: boolean;
   readonly createdAt: string;
+}
+
+/** A user record as every store creates it: random 128-bit id, normalised email. */
+export function newUser(input: NewUser, now: number): User {
+  return {
+    id: randomBytes(16).toString('base64url'),
+    email: normalizeEmail(input.email),
+    name: input.name ?? '',
+    passwordHash: input.passwordHash,
+    emailVerified: input.emailVerified ?? false,
+    createdAt: now,
+    passwordChangedAt: input.passwordHash ? now : null,
+  };
 }
 
 export function publicUser(u: User): PublicUser {
