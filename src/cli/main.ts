@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../config';
-import { ConfigError } from '../errors';
+import { ConfigError, ExitCodes } from '../errors';
 import type { PreflightInput } from '../preflight';
 import { createServices, Services } from '../server/services';
 import { configCheck } from './commands/config-check';
 import { preflightCommand } from './commands/preflight';
 import { sessionsCount, sessionsList, sessionsRevoke } from './commands/sessions';
 import { startCommand } from './commands/start';
-import { reportError } from './output';
+import { usersCreate, readFirstLine } from './commands/users';
+import { Out, reportError } from './output';
 
 const USAGE = `usage: holdfast <command> [--config FILE] [--json]
   start                              validate, preflight, then serve (workers)
@@ -17,6 +18,7 @@ const USAGE = `usage: holdfast <command> [--config FILE] [--json]
   sessions count                     live sessions (--json: sessions and users)
   sessions list --user ID            a user's live sessions
   sessions revoke --user ID [--session ID]
+  users create --email E             a password account; the password is read from stdin
 `;
 
 /** Where a command reads settings from and writes to; tests run commands in-process with their own. */
@@ -38,13 +40,15 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
       json: { type: 'boolean', default: false },
       user: { type: 'string' },
       session: { type: 'string' },
+      email: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   const command = positionals.join(' ');
+  const json = values.json ?? false;
   if (values.help || !command) {
-    process.stdout.write(USAGE);
-    return values.help ? 0 : 64;
+    (values.help ? out : err)(USAGE);
+    return values.help ? ExitCodes.OK : ExitCodes.USAGE;
   }
   if (command === 'preflight' || command === 'start') {
     // Invalid settings are reported as the preflight's `settings` lines, like every other check.
@@ -57,7 +61,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     }
     try {
       return command === 'preflight'
-        ? await preflightCommand(input, values.json ?? false, out)
+        ? await preflightCommand(input, json, out)
         : await startCommand(input, err);
     } catch (e) {
       return reportError(e, err);
@@ -65,33 +69,45 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   }
   try {
     const settings = loadSettings({ file: values.config, env: io.env });
-    if (command === 'config check') return configCheck(settings, values.json ?? false);
-    const withServices = async (run: (s: Services) => Promise<number>): Promise<number> => {
-      const services = createServices(settings);
-      await services.engine.start();
-      try {
-        return await run(services);
-      } finally {
-        await services.engine.stop();
-      }
-    };
-    switch (command) {
-      case 'sessions count':
-        return await withServices((s) => sessionsCount(s, values.json ?? false));
-      case 'sessions list':
-        if (!values.user) break;
-        return await withServices((s) =>
-          sessionsList(s, values.user as string, values.json ?? false),
-        );
-      case 'sessions revoke':
-        return await withServices((s) => sessionsRevoke(s, values.user, values.session));
+    if (command === 'config check') return configCheck(settings, json, out);
+    const run: Command | undefined = Object.hasOwn(COMMANDS, command)
+      ? COMMANDS[command]
+      : undefined;
+    const missing = run && REQUIRED[command]?.find((name) => !values[name]);
+    if (!run || missing) {
+      err(`holdfast: ${missing ? `${command} needs --${missing}` : `unknown command: ${command}`}`);
+      err(USAGE);
+      return ExitCodes.USAGE;
     }
-    process.stderr.write(`holdfast: unknown command or missing option: ${command}\n${USAGE}`);
-    return 64;
-  } catch (err) {
-    return reportError(err);
+    const services = createServices(settings);
+    await services.store.start();
+    try {
+      return await run(services, values as Options, out);
+    } finally {
+      await services.store.stop();
+    }
+  } catch (e) {
+    return reportError(e, err);
   }
 }
+
+type Options = { json: boolean; user?: string; session?: string; email?: string };
+type Command = (services: Services, o: Options, out: Out) => Promise<number>;
+
+/** Commands that need the store; each a line, so the list is the documentation. */
+const COMMANDS: Record<string, Command> = {
+  'sessions count': (s, o, out) => sessionsCount(s, o.json, out),
+  'sessions list': (s, o, out) => sessionsList(s, o.user as string, o.json, out),
+  'sessions revoke': (s, o, out) => sessionsRevoke(s, o.user as string, o.session, out),
+  'users create': async (s, o, out) =>
+    usersCreate(s, o.email as string, await readFirstLine(), o.json, out),
+};
+
+const REQUIRED: Record<string, readonly (keyof Options)[]> = {
+  'sessions list': ['user'],
+  'sessions revoke': ['user'],
+  'users create': ['email'],
+};
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

@@ -6,11 +6,20 @@ import {
   StoreUnavailableError,
 } from '../errors';
 
+/** Where a command prints one line. */
+export type Out = (line: string) => void;
+
 /** Maps an error to the CLI contract: one line per problem on stderr, and the exit code. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof StoreUnavailableError) return ExitCodes.UNAVAILABLE;
   if (err instanceof ConfigError) return ExitCodes.CONFIG;
   if (err instanceof HoldfastError && err.code === 'HF_PREFLIGHT_FAILED') return ExitCodes.CONFIG;
+  if (
+    err instanceof HoldfastError &&
+    (err.code === 'HF_USER_INVALID' || err.code === 'HF_USER_EXISTS')
+  ) {
+    return ExitCodes.DATAERR;
+  }
   return 1;
 }
 

@@ -36,6 +36,10 @@ export type ErrorCode = keyof typeof ErrorCodes;
 /** Process exit codes (sysexits.h), part of the CLI contract. */
 export const ExitCodes = {
   OK: 0,
+  /** EX_USAGE: unknown command or missing option. */
+  USAGE: 64,
+  /** EX_DATAERR: input rejected (e.g. an email already taken, a password too short). */
+  DATAERR: 65,
   /** EX_UNAVAILABLE: the store could not be reached. */
   UNAVAILABLE: 69,
   /** EX_SOFTWARE: workers kept dying (a crash loop); the node stopped. */

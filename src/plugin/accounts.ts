@@ -67,16 +67,22 @@ export class Accounts {
     return normalized;
   }
 
-  async register(
-    input: { email: unknown; password: unknown; name?: string },
-    client: ClientInfo,
-  ): Promise<LoginResult> {
+  /** A new password account (registration, `holdfast users create`); no session. */
+  async createUser(input: { email: unknown; password: unknown; name?: string }): Promise<User> {
     const email = this.checkEmail(input.email);
     const password = this.checkPassword(input.password);
     const name = (input.name ?? '').trim().slice(0, 100);
     const passwordHash = await this.hasher.hash(password);
     const user = await this.users.create({ email, name, passwordHash });
     this.events.record('registered', { userId: user.id, method: 'password' });
+    return user;
+  }
+
+  async register(
+    input: { email: unknown; password: unknown; name?: string },
+    client: ClientInfo,
+  ): Promise<LoginResult> {
+    const user = await this.createUser(input);
     const issued = await this.sessions.create(user.id, client, 'password');
     this.events.record('login', {
       userId: user.id,

@@ -1,11 +1,10 @@
 import type { Services } from '../../server/services';
+import type { Out } from '../output';
 
 /** `holdfast sessions count`: live sessions and users across the deployment, O(shards). */
-export async function sessionsCount(services: Services, json: boolean): Promise<number> {
+export async function sessionsCount(services: Services, json: boolean, out: Out): Promise<number> {
   const c = await services.sessions.count();
-  process.stdout.write(
-    json ? `${JSON.stringify({ sessions: c.sessions, users: c.users })}\n` : `${c.sessions}\n`,
-  );
+  out(json ? JSON.stringify({ sessions: c.sessions, users: c.users }) : String(c.sessions));
   return 0;
 }
 
@@ -14,9 +13,9 @@ export async function sessionsList(
   services: Services,
   userId: string,
   json: boolean,
+  out: Out,
 ): Promise<number> {
-  const list = await services.sessions.list(userId);
-  const rows = list.map((s) => ({
+  const rows = (await services.sessions.list(userId)).map((s) => ({
     id: s.id,
     method: s.method,
     createdAt: new Date(s.createdAt).toISOString(),
@@ -25,31 +24,24 @@ export async function sessionsList(
     ip: s.ip,
     userAgent: s.userAgent,
   }));
-  if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  if (json) out(JSON.stringify(rows));
   else
-    for (const r of rows)
-      process.stdout.write(`${r.id}  ${r.createdAt}  ${r.lastSeenAt}  ${r.ip}  ${r.userAgent}\n`);
+    for (const r of rows) out(`${r.id}  ${r.createdAt}  ${r.lastSeenAt}  ${r.ip}  ${r.userAgent}`);
   return 0;
 }
 
-/** `holdfast sessions revoke --user X | --session <shard.id>`. */
+/** `holdfast sessions revoke --user X [--session ID]`: prints how many sessions ended. */
 export async function sessionsRevoke(
   services: Services,
-  userId: string | undefined,
-  session: string | undefined,
+  userId: string,
+  sessionId: string | undefined,
+  out: Out,
 ): Promise<number> {
-  if (userId && !session) {
-    const ended = await services.sessions.revokeAll(userId, 'admin');
-    process.stdout.write(`${ended.length}\n`);
+  if (sessionId === undefined) {
+    out(String((await services.sessions.revokeAll(userId, 'admin')).length));
     return 0;
   }
-  if (userId && session) {
-    const done = await services.sessions.revoke(userId, session, 'admin');
-    process.stdout.write(`${done ? 1 : 0}\n`);
-    return done ? 0 : 1;
-  }
-  process.stderr.write(
-    "holdfast: sessions revoke needs --user ID (all of that user's sessions) and optionally --session ID\n",
-  );
-  return 64;
+  const done = await services.sessions.revoke(userId, sessionId, 'admin');
+  out(done ? '1' : '0');
+  return done ? 0 : 1;
 }

@@ -98,14 +98,35 @@ test('the memory store with several workers is refused: each worker would hold i
   );
 });
 
-test('an unknown command prints the usage and exits 64', async () => {
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    expect((await run([], DEV)).code).toBe(64);
-    expect(String(stdout.mock.calls[0][0])).toContain('preflight [--json]');
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
+test('no command or an unknown one prints the usage and exits 64; a missing option is named', async () => {
+  for (const argv of [[], ['sessions', 'frobnicate'], ['sessions', 'list']]) {
+    const r = await run(argv, DEV);
+    expect(r.code).toBe(64);
+    expect(r.err.join('\n')).toContain('sessions list --user ID');
   }
+  expect((await run(['sessions', 'list'], DEV)).err[0]).toBe(
+    'holdfast: sessions list needs --user',
+  );
+});
+
+test('config check prints resolved settings with secrets redacted (0), or every problem (78)', async () => {
+  const ok = await run(['config', 'check', '--json'], {
+    ...DEV,
+    HOLDFAST_STORE__REDIS__PASSWORD: 'redis-secret',
+  });
+  expect(ok.code).toBe(0);
+  const shown = JSON.parse(ok.out.join('\n'));
+  expect(shown.store.redis.password).toBe('[redacted]');
+  expect(shown.cookie.password).toBe('[redacted]');
+  expect(ok.out.join('\n')).not.toContain('redis-secret');
+  const bad = await run(['config', 'check'], {
+    ...DEV,
+    HOLDFAST_SESSION__IDLE_TTL: 'soon',
+    HOLDFAST_HTTP__PORT: '-1',
+  });
+  expect(bad.code).toBe(78);
+  expect(bad.err).toHaveLength(2);
+  expect(bad.err.join('\n')).toMatch(
+    /session\.idleTtl: found "soon" \(from HOLDFAST_SESSION__IDLE_TTL\)/,
+  );
 });

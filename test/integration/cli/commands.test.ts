@@ -1,0 +1,114 @@
+/**
+ * The store commands against a real Redis: sessions count / list / revoke and users create see
+ * and change exactly what the server's own services see.
+ */
+import { Readable } from 'node:stream';
+import { main } from '../../../src/cli/main';
+import { readFirstLine } from '../../../src/cli/commands/users';
+import { loadSettings } from '../../../src/config';
+import { createServices, Services } from '../../../src/server/services';
+import { getProvider, RedisNode } from '../../harness';
+
+let redis: RedisNode;
+let env: NodeJS.ProcessEnv;
+let services: Services;
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+beforeAll(async () => {
+  redis = await getProvider().standalone();
+  env = {
+    NODE_ENV: 'test',
+    HOLDFAST_STORE__TYPE: 'redis',
+    HOLDFAST_STORE__REDIS__MODE: 'standalone',
+    HOLDFAST_STORE__REDIS__NODES: `${redis.host}:${redis.port}`,
+    HOLDFAST_STORE__REDIS__SHARDS: '16',
+  };
+  services = createServices(loadSettings({ env }));
+  await services.store.start();
+}, 60_000);
+
+afterAll(async () => {
+  await services?.store.stop();
+  await redis?.destroy();
+});
+
+const client = { ip: '198.51.100.4', userAgent: 'Firefox 130 on Linux' };
+
+test('sessions count, list and revoke see what the server created', async () => {
+  const a = await services.sessions.create('alice', client, 'password');
+  await services.sessions.create('alice', client, 'password');
+  await services.sessions.create('bob', client, 'password');
+
+  expect((await run(['sessions', 'count'])).out).toEqual(['3']);
+  expect(JSON.parse((await run(['sessions', 'count', '--json'])).out[0])).toEqual({
+    sessions: 3,
+    users: 2,
+  });
+
+  const list = await run(['sessions', 'list', '--user', 'alice', '--json']);
+  const rows = JSON.parse(list.out[0]) as Array<Record<string, string>>;
+  expect(rows.map((r) => r.id)).toContain(a.session.id);
+  expect(rows[0]).toMatchObject({
+    ip: '198.51.100.4',
+    userAgent: 'Firefox 130 on Linux',
+    method: 'password',
+  });
+  expect(list.out[0]).not.toContain(a.token.split('.')[2]); // never the secret
+
+  expect(
+    await run(['sessions', 'revoke', '--user', 'alice', '--session', a.session.id]),
+  ).toMatchObject({ code: 0, out: ['1'] });
+  expect((await services.sessions.authenticate(a.token)).result).toBe('invalid');
+  expect(
+    await run(['sessions', 'revoke', '--user', 'bob', '--session', a.session.id]),
+  ).toMatchObject({ code: 1, out: ['0'] });
+  expect(await run(['sessions', 'revoke', '--user', 'alice'])).toMatchObject({
+    code: 0,
+    out: ['1'],
+  });
+  expect(JSON.parse((await run(['sessions', 'count', '--json'])).out[0])).toEqual({
+    sessions: 1,
+    users: 1,
+  });
+});
+
+test('users create reads the password from stdin and refuses a taken email with exit 65', async () => {
+  const stdin = jest.spyOn(process, 'stdin', 'get');
+  stdin.mockReturnValue(
+    Readable.from(['first-admin-password\n']) as unknown as typeof process.stdin,
+  );
+  const made = await run(['users', 'create', '--email', 'Admin@Example.org', '--json']);
+  expect(made.code).toBe(0);
+  expect(JSON.parse(made.out[0])).toMatchObject({ email: 'admin@example.org' });
+  stdin.mockReturnValue(Readable.from(['another-password-1\n']) as unknown as typeof process.stdin);
+  const again = await run(['users', 'create', '--email', 'admin@example.org']);
+  expect(again.code).toBe(65);
+  expect(again.err.join('\n')).toContain('HF_USER_EXISTS');
+  stdin.mockRestore();
+});
+
+test('a store that cannot be reached exits 69', async () => {
+  const down = {
+    ...env,
+    HOLDFAST_STORE__REDIS__NODES: '127.0.0.1:1',
+    HOLDFAST_STORE__REDIS__CONNECT_TIMEOUT: '300ms',
+  };
+  const out: string[] = [];
+  const code = await main(['sessions', 'count'], {
+    env: down,
+    out: (l) => out.push(l),
+    err: (l) => out.push(l),
+  });
+  expect(code).toBe(69);
+  expect(out.join('\n')).toContain('HF_STORE_UNAVAILABLE');
+});
+
+test('readFirstLine stops at the first line break', async () => {
+  expect(await readFirstLine(Readable.from(['pass', 'word\r\nrest\n']))).toBe('password');
+});
