@@ -103,7 +103,13 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
     const list = (await sessions.list(c.user.id)).map((s) => {
       const v = sessionView(s, c.session.id);
-      return { ...v, rowClass: v.current ? 'current' : '', crumb: csrf.crumb(c.session.id) };
+      return {
+        ...v,
+        createdText: readableTime(v.createdAt),
+        lastSeenText: readableTime(v.lastSeenAt),
+        rowClass: v.current ? 'current' : '',
+        crumb: csrf.crumb(c.session.id),
+      };
     });
     return render(
       h,
@@ -320,3 +326,8 @@ const NOTICES: Record<string, string> = {
   others: 'Every other device is signed out.',
   password: 'Your password is changed and every other device is signed out.',
 };
+
+/** `2026-11-26 09:24 UTC`: the page has no JavaScript to localise times, so say the zone. */
+function readableTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
