@@ -155,7 +155,7 @@ test('store.layout: a shard count other than the recorded one fails (78); the sa
     'keyPrefix',
     String(env.HOLDFAST_STORE__REDIS__KEY_PREFIX),
     'format',
-    'session-1 series-1',
+    'session-2 series-1',
   ]);
   try {
     const { preflight } = await preflightThenStart(env);
@@ -168,7 +168,7 @@ test('store.layout: a shard count other than the recorded one fails (78); the sa
     );
     const same = await cli(['preflight'], { ...env, HOLDFAST_STORE__REDIS__SHARDS: '128' });
     expect(lineOf(same.out, 'store.layout')).toMatch(
-      /^PASS store\.layout +found .* records shards 128, format "session-1 series-1"/,
+      /^PASS store\.layout +found .* records shards 128, format "session-2 series-1"/,
     );
   } finally {
     await node.command(['DEL', meta]);
@@ -182,7 +182,7 @@ test('store.layout: records written by another format fail (78)', async () => {
   try {
     const { preflight } = await preflightThenStart(env);
     expect(lineOf(preflight.out, 'store.layout')).toMatch(
-      /^FAIL store\.layout +found .* records format "session-9 series-9"; expected format "session-1 series-1"/,
+      /^FAIL store\.layout +found .* records format "session-9 series-9"; expected format "session-2 series-1"/,
     );
   } finally {
     await node.command(['DEL', meta]);
