@@ -5,15 +5,21 @@
  * within one run, never absolute numbers across machines (ENVIRONMENT.md).
  *
  * Environment: BENCH_OPS (operations per phase, default 200000), BENCH_CONCURRENCY (requests in
- * flight, default 100), BENCH_MEMORY_SESSIONS (default 100000), BENCH_SHARDS (default 256).
+ * flight, default 100), BENCH_MEMORY_SESSIONS (default 100000), BENCH_SHARDS (default 256),
+ * BENCH_ROUNDS (default 3), BENCH_MEMORY_ONLY (set: stop after the memory figures), BENCH_USER_IDS (`short`: 8-character ids as in earlier runs, the
+ * default; `random`: 22-character random ids, as the user stores make them).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { RedisSettings } from '../src/config/settings';
+import { DurabilityError } from '../src/errors';
 import type { StoredSession } from '../src/store/engine';
 import { RedisEngine } from '../src/store/redis/redis-engine';
+import { deviceLabel } from '../src/session/device';
 import { hashSecret, newId, newSecret } from '../src/session/token';
+import { LIVE_BUCKETS, USER_BUCKETS } from '../src/store/keys';
+import type { RedisClient } from '../src/store/redis/connection';
 import { getProvider, type RedisClusterHandle, type RedisNode } from '../test/harness';
 
 const OPS = Number(process.env.BENCH_OPS ?? 200_000);
@@ -23,9 +29,12 @@ const SHARDS = Number(process.env.BENCH_SHARDS ?? 256);
 const PREFILL = 10_000;
 /** Alternating rounds of raw and engine GETs; the medians are compared. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RANDOM_USER_IDS = process.env.BENCH_USER_IDS === 'random';
 const BUDGET_BYTES = 400;
-/** A realistic user agent: 60 characters. */
-const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36';
+/** A real user agent header; sessions store its device label ("Chrome 120 on Windows"), as the plugin does. */
+const UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+const DEVICE = deviceLabel(UA);
 const MINUTE = 60_000;
 
 const run = promisify(execFile);
@@ -62,7 +71,7 @@ function newSession(now: number): StoredSession {
   const n = ++userSeq;
   return {
     id: newId(),
-    userId: `u${1_000_000 + n}`,
+    userId: RANDOM_USER_IDS ? newId() : `u${1_000_000 + n}`,
     secretHash: hashSecret(newSecret()),
     method: 'password',
     createdAt: now,
@@ -70,7 +79,7 @@ function newSession(now: number): StoredSession {
     expiresAt: now + 30 * MINUTE,
     absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
     ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    userAgent: UA,
+    userAgent: DEVICE,
   };
 }
 
@@ -108,6 +117,59 @@ async function commandCalls(masters: RedisNode[], name: string): Promise<number>
   }, 0);
 }
 
+/** Size and shape of one kind of index over every shard: all its keys, MEMORY USAGE summed. */
+interface IndexStats {
+  keys: number;
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  encodings: Map<string, number>;
+}
+
+/** Length, MEMORY USAGE and encoding of a shard's index keys, in one script on the shard's slot. */
+const INDEX_STATS_LUA = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call(ARGV[1], key)
+  if n > 0 then
+    out[#out + 1] = { n, redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'), redis.call('OBJECT', 'ENCODING', key) }
+  end
+end
+return out`;
+
+async function indexStats(
+  client: RedisClient,
+  keysOfShard: (shard: number) => string[],
+  lengthCommand: 'ZCARD' | 'HLEN',
+): Promise<IndexStats> {
+  const stats: IndexStats = { keys: 0, entries: 0, bytes: 0, maxEntries: 0, encodings: new Map() };
+  const replies = await Promise.all(
+    Array.from({ length: SHARDS }, (_, shard) => {
+      const keys = keysOfShard(shard);
+      return client.eval(INDEX_STATS_LUA, keys.length, ...keys, lengthCommand) as Promise<
+        [number, number, string][]
+      >;
+    }),
+  );
+  for (const [n, bytes, encoding] of replies.flat()) {
+    stats.keys++;
+    stats.entries += n;
+    stats.bytes += bytes;
+    stats.maxEntries = Math.max(stats.maxEntries, n);
+    stats.encodings.set(encoding, (stats.encodings.get(encoding) ?? 0) + 1);
+  }
+  return stats;
+}
+
+/**
+ * Entries of the fullest of `buckets` indexes when `total` entries spread over them at random:
+ * the mean plus sqrt(2 ln buckets) standard deviations (Poisson), a fair estimate of the maximum.
+ */
+function projectedMax(total: number, buckets: number): number {
+  const mean = total / buckets;
+  return Math.round(mean + Math.sqrt(2 * Math.log(buckets)) * Math.sqrt(mean));
+}
+
 /** Memory per session: 100k sessions, one per user, summed over masters. */
 async function measureMemory(cluster: RedisClusterHandle) {
   const masters = await masterNodes(cluster);
@@ -127,33 +189,34 @@ async function measureMemory(cluster: RedisClusterHandle) {
     const after = await usedMemory(masters);
     const sample = sessions[0];
     const shard = engine.keys.shardOf(sample.userId);
-    const client = engine.connection.writes;
-    const usage = async (key: string) =>
-      Number(await client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
-    const [record, live, users] = await Promise.all([
-      usage(engine.keys.session(shard, sample.id)),
-      usage(engine.keys.live(shard)),
-      usage(engine.keys.users(shard)),
-    ]);
-    const [liveLen, usersLen, liveEnc, usersEnc] = await Promise.all([
-      client.zcard(engine.keys.live(shard)),
-      client.hlen(engine.keys.users(shard)),
-      client.call('OBJECT', 'ENCODING', engine.keys.live(shard)),
-      client.call('OBJECT', 'ENCODING', engine.keys.users(shard)),
-    ]);
+    const client = engine.connection.reads;
+    const recordKey = engine.keys.session(shard, sample.id);
+    // MEMORY USAGE is not routed by key in ioredis: ask the record's master directly.
+    const owner = await cluster.masterForKey(recordKey);
+    const live = await indexStats(client, (n) => engine.keys.liveKeys(n), 'ZCARD');
+    const users = await indexStats(client, (n) => engine.keys.usersKeys(n), 'HLEN');
     return {
       perSession: (after.used - before.used) / MEMORY_SESSIONS,
       backlogPerSession: (after.backlog - before.backlog) / MEMORY_SESSIONS,
-      record,
-      recordBytes: (await client.strlen(engine.keys.session(shard, sample.id))) as number,
-      livePerEntry: live / liveLen,
-      usersPerEntry: users / usersLen,
-      liveEncoding: `${String(liveEnc)} (${liveLen} entries)`,
-      usersEncoding: `${String(usersEnc)} (${usersLen} entries)`,
+      record: Number(await owner.command(['MEMORY', 'USAGE', recordKey, 'SAMPLES', '0'])),
+      recordBytes: await client.strlen(recordKey),
+      live,
+      users,
     };
   } finally {
     await engine.stop();
   }
+}
+
+function describeIndex(name: string, stats: IndexStats, buckets: number): string {
+  const encodings = [...stats.encodings].map(([enc, n]) => `${n} ${enc}`).join(', ');
+  const million = projectedMax(1_000_000, SHARDS * buckets);
+  return (
+    `  ${name}: ${(stats.bytes / MEMORY_SESSIONS).toFixed(1)} B per session (MEMORY USAGE of ${stats.keys} keys, ` +
+    `${(stats.bytes / stats.entries).toFixed(1)} B per entry); ${encodings}; ` +
+    `entries per key: mean ${(stats.entries / stats.keys).toFixed(1)}, max ${stats.maxEntries}; ` +
+    `at 1M over ${SHARDS} x ${buckets}: mean ${(1_000_000 / (SHARDS * buckets)).toFixed(0)}, max ~${million}`
+  );
 }
 
 interface GetComparison {
@@ -261,10 +324,16 @@ async function benchEngine(
     );
     await durable.start();
     try {
+      // On two shared cores a WAIT can miss its 100 ms: counted, not fatal to the run.
+      let late = 0;
       await phase('create, durability.replicas 1', writes, async () => {
         const s = newSession(now);
-        await durable.create(shardOf(s), s, 50);
+        await durable.create(shardOf(s), s, 50).catch((err: unknown) => {
+          if (!(err instanceof DurabilityError)) throw err;
+          late++;
+        });
       });
+      if (late) console.log(`durable creates past the WAIT timeout: ${late} of ${writes}`);
     } finally {
       await durable.stop();
     }
@@ -312,11 +381,40 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+type Memory = Awaited<ReturnType<typeof measureMemory>>;
+
+function printMemory(memory: Memory): void {
+  const perSession = memory.perSession - memory.backlogPerSession;
+  console.log(
+    `\nmemory, ${MEMORY_SESSIONS} sessions (1 per user, ${RANDOM_USER_IDS ? '22' : '8'}-char user ids, IPv4), ${SHARDS} shards:`,
+  );
+  console.log(
+    `  used_memory delta over masters / N: ${memory.perSession.toFixed(1)} B per session, of which ` +
+      `${memory.backlogPerSession.toFixed(1)} B is replication backlog filling up (fixed 1 MB per master)`,
+  );
+  console.log(
+    `  without the backlog: ${perSession.toFixed(1)} B per session (budget ${BUDGET_BYTES})`,
+  );
+  console.log(
+    `  MEMORY USAGE of one record: ${memory.record} B (value ${memory.recordBytes} B, device "${DEVICE}")`,
+  );
+  console.log(describeIndex('live index', memory.live, LIVE_BUCKETS));
+  console.log(describeIndex('user index', memory.users, USER_BUCKETS));
+  const indexes = (memory.live.bytes + memory.users.bytes) / MEMORY_SESSIONS;
+  console.log(
+    `  records (the rest: keys, TTLs, values, keyspace tables): ${(perSession - indexes).toFixed(1)} B per session`,
+  );
+  if (perSession > BUDGET_BYTES)
+    console.log(`  OVER BUDGET by ${(perSession - BUDGET_BYTES).toFixed(0)} B`);
+}
+
 async function main(): Promise<void> {
   console.log(`holdfast store benchmark: ops ${OPS}, in flight ${CONCURRENCY}, shards ${SHARDS}`);
   const cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 1 });
   try {
-    const memory = await measureMemory(cluster);
+    // Printed at once: the throughput phases take minutes and a failure there must not lose it.
+    printMemory(await measureMemory(cluster));
+    if (process.env.BENCH_MEMORY_ONLY) return;
     await rawPrefill(cluster);
     const { phases, getRoundTrips, comparison } = await benchEngine(cluster);
     const raw = comparison.raw;
@@ -341,27 +439,6 @@ async function main(): Promise<void> {
       console.log(`${p.name}: ${(p.seconds * 1000).toFixed(1)} ms`);
     }
     console.log(`get: ${getRoundTrips}`);
-
-    const perSession = memory.perSession - memory.backlogPerSession;
-    console.log(
-      `\nmemory, ${MEMORY_SESSIONS} sessions (1 per user, ${UA.length}-char UA, IPv4), ${SHARDS} shards:`,
-    );
-    console.log(
-      `  used_memory delta over masters / N: ${memory.perSession.toFixed(1)} B per session, of which ` +
-        `${memory.backlogPerSession.toFixed(1)} B is replication backlog filling up (fixed 1 MB per master)`,
-    );
-    console.log(
-      `  without the backlog: ${perSession.toFixed(1)} B per session (budget ${BUDGET_BYTES})`,
-    );
-    console.log(`  MEMORY USAGE of one record: ${memory.record} B (value ${memory.recordBytes} B)`);
-    console.log(
-      `  live index: ${memory.livePerEntry.toFixed(1)} B per entry, ${memory.liveEncoding}`,
-    );
-    console.log(
-      `  user index: ${memory.usersPerEntry.toFixed(1)} B per entry, ${memory.usersEncoding}`,
-    );
-    if (perSession > BUDGET_BYTES)
-      console.log(`  OVER BUDGET by ${(perSession - BUDGET_BYTES).toFixed(0)} B`);
   } finally {
     await cluster.stop();
   }

@@ -1,11 +1,12 @@
 import type { Request } from '@hapi/hapi';
 import type { ClientInfo } from '../session';
-
-const MAX_USER_AGENT = 256;
+import { deviceLabel } from '../session';
 
 /**
  * Where a request comes from. Behind a proxy (throttle.trustProxy) the address is the last
  * X-Forwarded-For entry, the one our own proxy appended; earlier entries are client-controlled.
+ * The User-Agent header is kept only as a short device label ("Firefox 130 on Linux",
+ * session/device.ts): that is what the session list shows, and all a session record stores.
  */
 export function clientInfo(request: Request, trustProxy: boolean): ClientInfo {
   let ip = request.info.remoteAddress ?? '';
@@ -15,5 +16,5 @@ export function clientInfo(request: Request, trustProxy: boolean): ClientInfo {
     if (last && last.length <= 64) ip = last;
   }
   const ua = request.headers['user-agent'];
-  return { ip, userAgent: typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : '' };
+  return { ip, userAgent: deviceLabel(typeof ua === 'string' ? ua : undefined) };
 }

@@ -79,8 +79,12 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
             lastSeenAt: { type: 'string', format: 'date-time' },
             expiresAt: { type: 'string', format: 'date-time' },
             absoluteExpiresAt: { type: 'string', format: 'date-time' },
-            ip: { type: 'string' },
-            userAgent: { type: 'string' },
+            ip: { type: 'string', description: "'' when the address was not an IP address" },
+            userAgent: {
+              type: 'string',
+              description:
+                'A device label made from the User-Agent header at sign-in, e.g. "Firefox 130 on Linux" (at most 48 bytes; the raw header is not stored)',
+            },
           },
         },
         UserAndSession: {

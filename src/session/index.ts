@@ -4,3 +4,4 @@ export { SessionPolicy } from './policy';
 export { SessionEvents, emptyStats } from './events';
 export type { AuthResult, RevokeReason, SessionEventMap, SessionStats } from './events';
 export { parseToken, formatToken, hashSecret } from './token';
+export { deviceLabel, DEVICE_LABEL_BYTES } from './device';

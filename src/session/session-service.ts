@@ -8,6 +8,7 @@ import { formatToken, hashSecret, newId, newSecret, parseToken, secretMatches } 
 /** Where a request comes from; stored with the session for the user's device list. */
 export interface ClientInfo {
   readonly ip: string;
+  /** A device label (deviceLabel of the User-Agent header, e.g. "Firefox 130 on Linux"). */
   readonly userAgent: string;
 }
 

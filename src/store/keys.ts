@@ -2,17 +2,59 @@ import { createHash } from 'node:crypto';
 
 /**
  * Key layout. Every key of one user carries the hash tag `{<prefix>:<shard>}`, so a user's session
- * records, the user index and the shard's live index share one slot: each write is one atomic
+ * records, the user indexes and the shard's live index share one slot: each write is one atomic
  * script on one node, and nothing is ever CROSSSLOT.
  *
- *   {hf:17}:s:<sid>     STRING  packed session record (record-codec.ts), PEXPIREAT deadline + grace
- *   {hf:17}:live        ZSET    sid -> expiresAt, the shard's active-session index (counts, sweeps)
- *   {hf:17}:users       HASH    userId -> space-separated sids, oldest first (HLEN = live users)
- *   {hf:17}:r:<series>  STRING  packed remember-me series, PEXPIREAT expiresAt
- *   {hf:17}:rusers      HASH    userId -> space-separated series ids
- *   {hf}:meta           HASH    layout recorded at first start (shards, format) for preflight
+ *   {hf:17}:s:<sid>       STRING  packed session record (record-codec.ts), PEXPIREAT deadline + grace
+ *   {hf:17}:live:<b>      ZSET    sid -> expiresAt, one of the shard's LIVE_BUCKETS active-session
+ *                                 indexes (counts, sweeps); b = liveBucketOf(sid)
+ *   {hf:17}:users:<u>     HASH    userId -> space-separated sids, oldest first (sum of HLEN = live
+ *                                 users); u = userBucketOf(userId), one of USER_BUCKETS
+ *   {hf:17}:r:<series>    STRING  packed remember-me series, PEXPIREAT expiresAt
+ *   {hf:17}:rusers:<u>    HASH    userId -> space-separated series ids; u = userBucketOf(userId)
+ *   {hf}:meta             HASH    layout recorded at first start (shards, buckets, format) for preflight
+ *
+ * Why buckets: Redis keeps a ZSET of at most 128 entries (a HASH of at most 512) as a listpack,
+ * about a third of the memory of a skiplist (hashtable). One `live` ZSET per shard holds
+ * sessions / shards entries: 390 at 100k sessions and 256 shards, a skiplist at 121 B per entry
+ * instead of 38 (docs/performance.md). Split into LIVE_BUCKETS sub-indexes in the same slot, each
+ * holds sessions / (shards * LIVE_BUCKETS): 61 at 1M sessions, 122 at 2M. The user indexes
+ * likewise: users / (shards * USER_BUCKETS) is 244 at 1M users. Scripts that count or sweep
+ * iterate a shard's buckets inside one script, so a count stays O(shards) round trips.
+ *
+ * Both bucket functions are computed in Node and in Lua (src/store/lua/includes/buckets.lua):
+ * they must stay equal (test/integration/store/redis-engine.test.ts checks both on real Redis).
+ * Changing a bucket count strands every index entry: the counts are recorded in `{prefix}:meta`
+ * and preflight (store.layout) refuses a mismatch.
  */
+export const LIVE_BUCKETS = 64;
+export const USER_BUCKETS = 16;
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Byte value -> base64url digit; bytes outside the alphabet count as 0 (as in Lua). */
+const DIGIT = new Int8Array(256);
+for (let i = 0; i < BASE64URL.length; i++) DIGIT[BASE64URL.charCodeAt(i)] = i;
+
+/**
+ * The live bucket of a session id: the first byte of the base64url-decoded id, mod LIVE_BUCKETS
+ * (uniform for random ids). Computed on the UTF-8 bytes, like Lua, so any string maps the same
+ * way on both sides; a byte outside base64url counts as digit 0.
+ */
+export function liveBucketOf(id: string): number {
+  const head = Buffer.from(id.slice(0, 2), 'utf8');
+  const first = (DIGIT[head[0] ?? 0] << 2) | (DIGIT[head[1] ?? 0] >> 4);
+  return first % LIVE_BUCKETS;
+}
+
+/** The user-index bucket of a user id: the first byte of SHA-1(userId) mod USER_BUCKETS (Lua has SHA-1). */
+export function userBucketOf(userId: string): number {
+  return createHash('sha1').update(userId).digest()[0] % USER_BUCKETS;
+}
+
 export class KeyLayout {
+  readonly liveBuckets = LIVE_BUCKETS;
+  readonly userBuckets = USER_BUCKETS;
+
   constructor(
     readonly prefix: string,
     readonly shards: number,
@@ -27,11 +69,28 @@ export class KeyLayout {
   sessionPrefix(shard: number): string {
     return `${this.tag(shard)}:s:`;
   }
-  live(shard: number): string {
-    return `${this.tag(shard)}:live`;
+  /** The live sub-index holding session `id`. */
+  live(shard: number, id: string): string {
+    return `${this.livePrefix(shard)}${liveBucketOf(id)}`;
   }
-  users(shard: number): string {
-    return `${this.tag(shard)}:users`;
+  /** Bucket `b` appended gives a live sub-index (scripts that iterate a shard's buckets). */
+  livePrefix(shard: number): string {
+    return `${this.tag(shard)}:live:`;
+  }
+  /** Every live sub-index of a shard. */
+  liveKeys(shard: number): string[] {
+    return Array.from({ length: this.liveBuckets }, (_, b) => `${this.livePrefix(shard)}${b}`);
+  }
+  /** The user index holding `userId`'s sessions. */
+  users(shard: number, userId: string): string {
+    return `${this.usersPrefix(shard)}${userBucketOf(userId)}`;
+  }
+  usersPrefix(shard: number): string {
+    return `${this.tag(shard)}:users:`;
+  }
+  /** Every user index of a shard. */
+  usersKeys(shard: number): string[] {
+    return Array.from({ length: this.userBuckets }, (_, b) => `${this.usersPrefix(shard)}${b}`);
   }
   series(shard: number, id: string): string {
     return `${this.tag(shard)}:r:${id}`;
@@ -39,8 +98,12 @@ export class KeyLayout {
   seriesPrefix(shard: number): string {
     return `${this.tag(shard)}:r:`;
   }
-  seriesUsers(shard: number): string {
-    return `${this.tag(shard)}:rusers`;
+  /** The series index holding `userId`'s remember-me series. */
+  seriesUsers(shard: number, userId: string): string {
+    return `${this.seriesUsersPrefix(shard)}${userBucketOf(userId)}`;
+  }
+  seriesUsersPrefix(shard: number): string {
+    return `${this.tag(shard)}:rusers:`;
   }
   meta(): string {
     return `{${this.prefix}}:meta`;

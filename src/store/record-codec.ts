@@ -1,18 +1,25 @@
 import type { AuthMethod, StoredSeries, StoredSession } from './engine';
+import { bytesToIp, ipToBytes } from './ip-bytes';
 
 /**
  * Packed binary records: about a third of the bytes of JSON (docs/performance.md), and fixed
  * offsets let Lua update timestamps with SETRANGE and read the owner without parsing JSON.
  * The Lua scripts rely on these offsets (0-based here, 1-based in Lua); change them together.
  *
- * Session, format 1:
- *   0 version | 1 method | 2..33 SHA-256(secret) | 34 createdAt | 40 lastSeenAt | 46 expiresAt
- *   52 absoluteExpiresAt (all u48 big-endian ms) | 58 uid length | uid | ip length | ip | ua length | ua
+ * Session, format 2 (docs/adr/001-session-record-layout.md):
+ *   0 version (2) | 1 method | 2..33 SHA-256(secret) | 34 createdAt | 40 lastSeenAt | 46 expiresAt
+ *   52 absoluteExpiresAt (all u48 big-endian ms) | 58 uid length | uid (UTF-8)
+ *   | ip length (0, 4 or 16) | ip (binary: ip-bytes.ts) | ua length | ua (UTF-8, at most 255 bytes)
+ *   `ua` holds what the caller gives as userAgent: the device label of session/device.ts (at most
+ *   48 bytes), not the raw header. Fixed part 61 bytes; a typical record (22-char user id, IPv4,
+ *   "Chrome 120 on Windows") is 108 bytes, so Redis allocates 128 bytes for the value, not 160
+ *   (a value of n bytes takes n + 4 with its sds header: keep typical records at most 124).
+ *   Format 1 (text IP, raw user agent) reads as malformed: counted, treated as no session.
  * Series, format 1:
  *   0 version | 1..32 token hash | 33..64 previous hash | 65 has previous | 66 rotatedAt | 72 expiresAt
  *   78 uid length | uid
  */
-export const SESSION_FORMAT = 1;
+export const SESSION_FORMAT = 2;
 export const SERIES_FORMAT = 1;
 export const OFFSET = { lastSeenAt: 40, expiresAt: 46, uidLength: 58 } as const;
 
@@ -25,7 +32,7 @@ export class MalformedRecord extends Error {}
 
 export function encodeSession(s: StoredSession): Buffer {
   const uid = shortBytes(s.userId, 'userId', true);
-  const ip = shortBytes(s.ip, 'ip');
+  const ip = ipToBytes(s.ip);
   const ua = shortBytes(s.userAgent, 'userAgent');
   const buf = Buffer.alloc(58 + 3 + uid.length + ip.length + ua.length);
   buf[0] = SESSION_FORMAT;
@@ -54,7 +61,8 @@ export function decodeSession(id: string, buf: Buffer): StoredSession {
   const reader = shortReader(buf, 58);
   const userId = reader();
   if (!userId) throw new MalformedRecord('session record has no user id');
-  const ip = reader();
+  const ip = bytesToIp(reader.bytes());
+  if (ip === null) throw new MalformedRecord('session record has an IP of neither 4 nor 16 bytes');
   const userAgent = reader();
   if (reader.offset() !== buf.length)
     throw new MalformedRecord('session record has trailing bytes');
@@ -135,15 +143,19 @@ function shortBytes(value: string, field: string, strict = false): Buffer {
   return b.subarray(0, end);
 }
 
-function shortReader(buf: Buffer, start: number): (() => string) & { offset(): number } {
+/** Reads length-prefixed fields: as UTF-8 text (call) or as bytes (`bytes()`). */
+function shortReader(
+  buf: Buffer,
+  start: number,
+): (() => string) & { bytes(): Buffer; offset(): number } {
   let o = start;
-  const read = () => {
+  const bytes = () => {
     if (o >= buf.length) throw new MalformedRecord('record ends early');
     const len = buf[o++];
     if (o + len > buf.length) throw new MalformedRecord('record ends early');
-    const s = buf.toString('utf8', o, o + len);
     o += len;
-    return s;
+    return buf.subarray(o - len, o);
   };
-  return Object.assign(read, { offset: () => o });
+  const read = () => bytes().toString('utf8');
+  return Object.assign(read, { bytes, offset: () => o });
 }

@@ -1,5 +1,5 @@
 import { envVarFor } from '../../config';
-import { KeyLayout } from '../../store/keys';
+import { KeyLayout, LIVE_BUCKETS, USER_BUCKETS } from '../../store/keys';
 import { LAYOUT_FORMAT, recordMeta } from '../../store/redis/meta';
 import { loadScripts } from '../../store/redis/scripts';
 import { isUnavailable } from '../../store/redis/store-errors';
@@ -10,7 +10,10 @@ import { formatEndpoint } from '../probe';
 import { slotCount } from '../redis-info';
 import { CheckOutcome, fail, pass, skip, warn } from '../types';
 
-/** The store's own layout: its Lua scripts load, and the recorded shard count and format match. */
+/**
+ * The store's own layout: its Lua scripts load, and the recorded shard count, index bucket counts
+ * and format match.
+ */
 
 /** Masters that serve data: slot owners in a cluster, else the master the engine writes to. */
 export function writableMasters(ctx: StoreContext): NodeFacts[] {
@@ -109,7 +112,7 @@ export const scriptsCheck: CheckDefinition = {
 export const layoutCheck: CheckDefinition = {
   id: 'store.layout',
   summary:
-    'store.redis.shards and the record format match what was recorded in {prefix}:meta at the first start.',
+    'store.redis.shards, the index bucket counts and the record format match what was recorded in {prefix}:meta at the first start.',
   gate: 'store',
   async run(c): Promise<CheckOutcome> {
     const ctx = c as StoreContext;
@@ -120,7 +123,8 @@ export const layoutCheck: CheckDefinition = {
     }
     const owner = await metaOwner(ctx);
     if (typeof owner === 'string') return skip(owner);
-    const expected = `shards ${r.shards}, format "${LAYOUT_FORMAT}" as recorded in ${keys.meta()}`;
+    const buckets = `buckets ${LIVE_BUCKETS} live / ${USER_BUCKETS} user`;
+    const expected = `shards ${r.shards}, format "${LAYOUT_FORMAT}", ${buckets} as recorded in ${keys.meta()}`;
     let recorded: Record<string, string>;
     try {
       recorded = hashReply(await owner.probe.call('HGETALL', keys.meta()));
@@ -153,7 +157,7 @@ export const layoutCheck: CheckDefinition = {
         );
       }
       return pass(
-        `nothing recorded yet (first start): ${keys.meta()} will record shards ${r.shards}`,
+        `nothing recorded yet (first start): ${keys.meta()} will record shards ${r.shards}, ${buckets}`,
         expected,
       );
     }
@@ -173,7 +177,23 @@ export const layoutCheck: CheckDefinition = {
       return fail(
         `${keys.meta()} records format "${recorded.format}"`,
         `format "${LAYOUT_FORMAT}" (what this version of Holdfast reads and writes)`,
-        'run the Holdfast version that wrote these records, or migrate them (docs/operations.md); never mix versions with different record formats',
+        'run the Holdfast version that wrote these records, or start a new deployment under another store.redis.keyPrefix (there is no in-place migration, docs/operations.md); never mix versions with different record formats',
+      );
+    }
+    // Absent counts (a meta hash edited by hand) are recorded by the next start, like keyPrefix.
+    const mismatched = (
+      [
+        ['liveBuckets', LIVE_BUCKETS],
+        ['userBuckets', USER_BUCKETS],
+      ] as const
+    ).filter(
+      ([field, built]) => recorded[field] !== undefined && Number(recorded[field]) !== built,
+    );
+    if (mismatched.length) {
+      return fail(
+        `${keys.meta()} records ${mismatched.map(([field]) => `${field} ${recorded[field]}`).join(', ')}; this version of Holdfast uses ${mismatched.map(([field, built]) => `${field} ${built}`).join(', ')}`,
+        `${buckets} (the index buckets of this version of Holdfast), as recorded at the first start`,
+        'run the Holdfast version that wrote this store, or start a new deployment under another store.redis.keyPrefix: with other bucket counts sessions are looked up in indexes they are not in; never mix versions with different bucket counts',
       );
     }
     if (problems.length) {
@@ -183,7 +203,14 @@ export const layoutCheck: CheckDefinition = {
         `the meta hash was edited by hand: restore it with HSET ${keys.meta()} keyPrefix ${r.keyPrefix}`,
       );
     }
-    return pass(`${keys.meta()} records shards ${shards}, format "${recorded.format}"`, expected);
+    const recordedBuckets =
+      recorded.liveBuckets !== undefined && recorded.userBuckets !== undefined
+        ? `buckets ${recorded.liveBuckets} live / ${recorded.userBuckets} user`
+        : `no bucket counts (the next start records ${LIVE_BUCKETS} live / ${USER_BUCKETS} user)`;
+    return pass(
+      `${keys.meta()} records shards ${shards}, format "${recorded.format}", ${recordedBuckets}`,
+      expected,
+    );
   },
 };
 

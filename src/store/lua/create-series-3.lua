@@ -2,7 +2,7 @@
   Stores a remember-me series (expires with its deadline) and indexes it under its user.
 
   KEYS[1] series record      {p:n}:r:<series>
-  KEYS[2] series user index  {p:n}:rusers
+  KEYS[2] series user index  {p:n}:rusers:<userBucketOf(userId)>
   KEYS[3] series key prefix  {p:n}:r:
 
   ARGV[1] packed series

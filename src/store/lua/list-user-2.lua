@@ -2,7 +2,7 @@
   Read-only: the records of a user's sessions, oldest first, in one round trip. Deadlines are
   checked and records decoded by the caller.
 
-  KEYS[1] user index          {p:n}:users
+  KEYS[1] user index          {p:n}:users:<userBucketOf(userId)>
   KEYS[2] session key prefix  {p:n}:s:
 
   ARGV[1] userId

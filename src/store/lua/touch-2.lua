@@ -4,7 +4,7 @@
   stored deadline is still ahead, so a request racing a logout cannot resurrect the session.
 
   KEYS[1] session record  {p:n}:s:<sid>
-  KEYS[2] live index      {p:n}:live
+  KEYS[2] live index      {p:n}:live:<liveBucketOf(sid)>
 
   ARGV[1] 12 bytes: lastSeenAt, expiresAt (u48 big-endian each; record-codec encodeTouch)
   ARGV[2] expiresAt (ms)

@@ -4,8 +4,8 @@
   anything else on a known series is theft and deletes the series. Hashes are compared here
   with plain string equality: they are digests of 256-bit secrets, so timing reveals nothing usable.
 
-  KEYS[1] series record      {p:n}:r:<series>
-  KEYS[2] series user index  {p:n}:rusers
+  KEYS[1] series record             {p:n}:r:<series>
+  KEYS[2] series user index prefix  {p:n}:rusers:   (the owner, read from the record, picks the bucket)
 
   ARGV[1] series id
   ARGV[2] presented token hash (32 bytes)
@@ -13,6 +13,7 @@
           previous), 0x01, rotatedAt (u48 big-endian)
   ARGV[4] now (ms)
   ARGV[5] grace (ms)
+  ARGV[6] user-index buckets (USER_BUCKETS)
 
   Returns: { code, userId }: 1 rotated, 2 grace, 3 theft (series deleted); { 0 } missing or
   expired; { -1 } malformed record (left as is).
@@ -20,6 +21,7 @@
 -- @include "includes/read-record.lua"
 -- @include "includes/series-record.lua"
 -- @include "includes/user-index.lua"
+-- @include "includes/buckets.lua"
 
 local rec = readRecord(KEYS[1])
 if not rec then return { 0 } end
@@ -36,5 +38,5 @@ if series.previous == ARGV[2] and now - series.rotatedAt <= tonumber(ARGV[5]) th
   return { 2, series.uid }
 end
 redis.call('DEL', KEYS[1])
-indexRemove(KEYS[2], series.uid, ARGV[1])
+indexRemove(userIndexKey(KEYS[2], series.uid, tonumber(ARGV[6])), series.uid, ARGV[1])
 return { 3, series.uid }

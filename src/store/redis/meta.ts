@@ -4,13 +4,18 @@ import type { RedisClient } from './connection';
 
 /**
  * The layout a deployment's data was written with, recorded once in `{prefix}:meta`: changing
- * `shards` or the record format under existing data would strand every session, so preflight
- * compares what is recorded with the settings before any worker starts.
+ * `shards`, the index bucket counts or the record format under existing data would strand every
+ * session, so preflight compares what is recorded with the settings and this build before any
+ * worker starts.
  */
 export interface StoreMeta {
   readonly shards: number;
   readonly keyPrefix: string;
   readonly format: string;
+  /** Live sub-indexes per shard (keys.ts LIVE_BUCKETS); NaN when not recorded. */
+  readonly liveBuckets: number;
+  /** User-index buckets per shard (keys.ts USER_BUCKETS); NaN when not recorded. */
+  readonly userBuckets: number;
 }
 
 /** The record formats this code reads and writes. */
@@ -23,6 +28,8 @@ export async function recordMeta(client: RedisClient, keys: KeyLayout): Promise<
     shards: String(keys.shards),
     keyPrefix: keys.prefix,
     format: LAYOUT_FORMAT,
+    liveBuckets: String(keys.liveBuckets),
+    userBuckets: String(keys.userBuckets),
   };
   const pipeline = client.pipeline();
   for (const [field, value] of Object.entries(wanted)) pipeline.hsetnx(key, field, value);
@@ -35,5 +42,7 @@ export async function recordMeta(client: RedisClient, keys: KeyLayout): Promise<
     shards: Number(recorded.shards),
     keyPrefix: recorded.keyPrefix ?? '',
     format: recorded.format ?? '',
+    liveBuckets: Number(recorded.liveBuckets),
+    userBuckets: Number(recorded.userBuckets),
   };
 }

@@ -133,8 +133,14 @@ export class RedisEngine implements SessionEngine {
     const reply = await this.write(
       'create',
       'create',
-      [k.session(shard, s.id), k.live(shard), k.users(shard), k.sessionPrefix(shard)],
-      [record, s.id, s.userId, s.expiresAt, SWEEP_GRACE_MS, maxPerUser],
+      [
+        k.session(shard, s.id),
+        k.live(shard, s.id),
+        k.users(shard, s.userId),
+        k.sessionPrefix(shard),
+        k.livePrefix(shard),
+      ],
+      [record, s.id, s.userId, s.expiresAt, SWEEP_GRACE_MS, maxPerUser, k.liveBuckets],
       () => true,
     );
     return strings(reply);
@@ -173,7 +179,7 @@ export class RedisEngine implements SessionEngine {
       'touch',
       'touch',
       this.connection.writes,
-      [k.session(shard, id), k.live(shard)],
+      [k.session(shard, id), k.live(shard, id)],
       [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id],
     );
     return this.applied(code);
@@ -185,8 +191,14 @@ export class RedisEngine implements SessionEngine {
     const code = await this.write(
       'rotate',
       'rotate',
-      [k.session(shard, oldId), k.session(shard, next.id), k.live(shard), k.users(shard)],
-      [oldId, next.id, record, next.expiresAt, SWEEP_GRACE_MS, now],
+      [
+        k.session(shard, oldId),
+        k.session(shard, next.id),
+        k.live(shard, oldId),
+        k.live(shard, next.id),
+        k.usersPrefix(shard),
+      ],
+      [oldId, next.id, record, next.expiresAt, SWEEP_GRACE_MS, now, k.userBuckets],
       (reply) => reply === 1,
     );
     return this.applied(code);
@@ -197,8 +209,8 @@ export class RedisEngine implements SessionEngine {
     const code = await this.write(
       'revoke',
       'revoke',
-      [k.session(shard, id), k.live(shard), k.users(shard)],
-      [id, userId === undefined ? '0' : '1', userId ?? ''],
+      [k.session(shard, id), k.live(shard, id), k.usersPrefix(shard)],
+      [id, userId === undefined ? '0' : '1', userId ?? '', k.userBuckets],
       (reply) => reply === 1,
     );
     return this.applied(code);
@@ -210,13 +222,13 @@ export class RedisEngine implements SessionEngine {
       'revokeUser',
       'revoke-user',
       [
-        k.users(shard),
-        k.live(shard),
+        k.users(shard, userId),
+        k.livePrefix(shard),
         k.sessionPrefix(shard),
-        k.seriesUsers(shard),
+        k.seriesUsers(shard, userId),
         k.seriesPrefix(shard),
       ],
-      [userId, exceptId ?? ''],
+      [userId, exceptId ?? '', k.liveBuckets],
       // Series may have been deleted even when no session was: always wait.
       () => true,
     );
@@ -229,7 +241,7 @@ export class RedisEngine implements SessionEngine {
       'listUser',
       'list-user',
       this.connection.reads,
-      [k.users(shard), k.sessionPrefix(shard)],
+      [k.users(shard, userId), k.sessionPrefix(shard)],
       [userId],
       true,
     );
@@ -244,7 +256,8 @@ export class RedisEngine implements SessionEngine {
 
   async count(now: number): Promise<SessionCounts> {
     const { reads } = this.connection;
-    // One script per shard, all issued at once: auto-pipelining sends them to each node together.
+    // One script per shard (it iterates the shard's buckets), all issued at once: auto-pipelining
+    // sends them to each node together.
     // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this runs
     // on the reads client and never queues behind a WAIT.
     const replies = await Promise.all(
@@ -253,8 +266,12 @@ export class RedisEngine implements SessionEngine {
           'count',
           'count',
           reads,
-          [this.keys.live(shard), this.keys.users(shard), this.keys.sessionPrefix(shard)],
-          [now, SWEEP_LIMIT],
+          [
+            this.keys.livePrefix(shard),
+            this.keys.usersPrefix(shard),
+            this.keys.sessionPrefix(shard),
+          ],
+          [now, SWEEP_LIMIT, this.keys.liveBuckets, this.keys.userBuckets],
         ),
       ),
     );
@@ -277,7 +294,7 @@ export class RedisEngine implements SessionEngine {
     await this.write(
       'createSeries',
       'create-series',
-      [k.series(shard, series.id), k.seriesUsers(shard), k.seriesPrefix(shard)],
+      [k.series(shard, series.id), k.seriesUsers(shard, series.userId), k.seriesPrefix(shard)],
       [record, series.id, series.userId, series.expiresAt],
       () => true,
     );
@@ -304,8 +321,8 @@ export class RedisEngine implements SessionEngine {
     const reply = await this.write(
       'useSeries',
       'use-series',
-      [k.series(shard, id), k.seriesUsers(shard)],
-      [id, presentedHash, rotation, now, grace],
+      [k.series(shard, id), k.seriesUsersPrefix(shard)],
+      [id, presentedHash, rotation, now, grace, k.userBuckets],
       (r) => Array.isArray(r) && (r[0] === 1 || r[0] === 3),
     );
     const [code, userId] = Array.isArray(reply) ? reply : [];
@@ -329,8 +346,8 @@ export class RedisEngine implements SessionEngine {
     const code = await this.write(
       'revokeSeries',
       'revoke-series',
-      [k.series(shard, id), k.seriesUsers(shard)],
-      [id, this.clock()],
+      [k.series(shard, id), k.seriesUsersPrefix(shard)],
+      [id, this.clock(), k.userBuckets],
       (reply) => reply === 1,
     );
     return this.applied(code);

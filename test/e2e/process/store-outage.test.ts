@@ -47,7 +47,11 @@ test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, t
     'keyPrefix',
     env.HOLDFAST_STORE__REDIS__KEY_PREFIX,
     'format',
-    'session-1 series-1',
+    'session-2 series-1',
+    'liveBuckets',
+    '64',
+    'userBuckets',
+    '16',
   ]);
 
   const password = 'outage test password 1';

@@ -155,7 +155,11 @@ test('store.layout: a shard count other than the recorded one fails (78); the sa
     'keyPrefix',
     String(env.HOLDFAST_STORE__REDIS__KEY_PREFIX),
     'format',
-    'session-1 series-1',
+    'session-2 series-1',
+    'liveBuckets',
+    '64',
+    'userBuckets',
+    '16',
   ]);
   try {
     const { preflight } = await preflightThenStart(env);
@@ -168,7 +172,7 @@ test('store.layout: a shard count other than the recorded one fails (78); the sa
     );
     const same = await cli(['preflight'], { ...env, HOLDFAST_STORE__REDIS__SHARDS: '128' });
     expect(lineOf(same.out, 'store.layout')).toMatch(
-      /^PASS store\.layout +found .* records shards 128, format "session-1 series-1"/,
+      /^PASS store\.layout +found .* records shards 128, format "session-2 series-1", buckets 64 live \/ 16 user/,
     );
   } finally {
     await node.command(['DEL', meta]);
@@ -182,7 +186,33 @@ test('store.layout: records written by another format fail (78)', async () => {
   try {
     const { preflight } = await preflightThenStart(env);
     expect(lineOf(preflight.out, 'store.layout')).toMatch(
-      /^FAIL store\.layout +found .* records format "session-9 series-9"; expected format "session-1 series-1"/,
+      /^FAIL store\.layout +found .* records format "session-9 series-9"; expected format "session-2 series-1"/,
+    );
+  } finally {
+    await node.command(['DEL', meta]);
+  }
+});
+
+test('store.layout: index bucket counts other than the recorded ones fail (78)', async () => {
+  const env = await productionEnv([node]);
+  const meta = `{${env.HOLDFAST_STORE__REDIS__KEY_PREFIX}}:meta`;
+  await node.command([
+    'HSET',
+    meta,
+    'shards',
+    '256',
+    'format',
+    'session-2 series-1',
+    'liveBuckets',
+    '32',
+    'userBuckets',
+    '16',
+  ]);
+  try {
+    const { preflight } = await preflightThenStart(env);
+    expect(preflight.code).toBe(78);
+    expect(lineOf(preflight.out, 'store.layout')).toMatch(
+      /^FAIL store\.layout +found .* records liveBuckets 32; this version of Holdfast uses liveBuckets 64; expected buckets 64 live \/ 16 user/,
     );
   } finally {
     await node.command(['DEL', meta]);

@@ -96,7 +96,7 @@ export function engineContract(factory: ContractFactory): void {
         lastSeenAt: at,
         expiresAt: at + 30 * MINUTE,
       });
-      if (t.raw) expect(await t.raw.zscore(t.keys.live(shard), s.id)).toBe(at + 30 * MINUTE);
+      if (t.raw) expect(await t.raw.zscore(t.keys.live(shard, s.id), s.id)).toBe(at + 30 * MINUTE);
     });
 
     it('does not resurrect an expired or revoked session', async () => {
@@ -171,7 +171,7 @@ export function engineContract(factory: ContractFactory): void {
       expect(await engine.listUser(shard, s.userId, now + 200)).toEqual([]);
       if (t.raw) {
         expect(await t.raw.exists(t.keys.session(shard, s.id))).toBe(false);
-        expect(await t.raw.zscore(t.keys.live(shard), s.id)).toBeNull();
+        expect(await t.raw.zscore(t.keys.live(shard, s.id), s.id)).toBeNull();
       }
     });
   });
@@ -197,6 +197,8 @@ export function engineContract(factory: ContractFactory): void {
       expect(await engine.revokeUser(shard, userId)).toEqual([b.id]);
       expect(await engine.listUser(shard, userId, now)).toEqual([]);
       expect(await engine.revokeUser(shard, userId)).toEqual([]);
+      // Nothing of the user is left in the indexes: only `other` counts.
+      expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
     });
   });
 
@@ -347,6 +349,61 @@ export function engineContract(factory: ContractFactory): void {
     });
   });
 
+  describe('index buckets', () => {
+    it('keeps each session in its own live bucket through evictions, rotation, revokes and sweeps', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      // Twelve sessions land in several of the shard's live buckets; the limit evicts two.
+      const all = Array.from({ length: 12 }, () => session(userId, now));
+      const evicted: string[] = [];
+      for (const s of all) evicted.push(...(await engine.create(shard, stored(s), 10)));
+      expect(evicted).toEqual([all[0].id, all[1].id]);
+      const indexed = async (id: string) =>
+        t.raw && (await t.raw.zscore(t.keys.live(shard, id), id));
+      if (t.raw) {
+        for (const s of all.slice(0, 2)) expect(await indexed(s.id)).toBeNull();
+        for (const s of all.slice(2)) expect(await indexed(s.id)).toBe(s.expiresAt);
+      }
+      expect(await engine.count(now)).toEqual({ sessions: 10, users: 1, expired: 0 });
+
+      const next = session(userId, now, { expiresAt: now + 20 * MINUTE });
+      expect(await engine.rotate(shard, all[2].id, stored(next), now)).toBe(true);
+      if (t.raw) {
+        expect(await indexed(all[2].id)).toBeNull();
+        expect(await indexed(next.id)).toBe(next.expiresAt);
+      }
+      // Revoked without an owner check: the script finds the owner's index from the record.
+      expect(await engine.revoke(shard, all[3].id)).toBe(true);
+      if (t.raw) expect(await indexed(all[3].id)).toBeNull();
+      expect(await engine.count(now)).toEqual({ sessions: 9, users: 1, expired: 0 });
+
+      const ended = await engine.revokeUser(shard, userId, all[4].id);
+      expect(ended).toHaveLength(8);
+      if (t.raw) {
+        for (const id of ended) expect(await indexed(id)).toBeNull();
+        expect(await indexed(all[4].id)).toBe(all[4].expiresAt);
+      }
+      expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
+
+      const due = await created(userId, { expiresAt: now + 100 });
+      expect(await engine.count(now + 200)).toEqual({ sessions: 1, users: 1, expired: 1 });
+      if (t.raw) expect(await indexed(due.id)).toBeNull();
+      expect(await engine.revoke(shard, all[4].id)).toBe(true);
+      expect(await engine.count(now + 200)).toEqual({ sessions: 0, users: 0, expired: 0 });
+    });
+
+    it('counts users over every user-index bucket and drops a revoked series from its bucket', async () => {
+      const users = Array.from({ length: 40 }, () => newUserId());
+      for (const u of users) await created(u);
+      expect(await engine.count(now)).toEqual({ sessions: 40, users: 40, expired: 0 });
+      const u = users[0];
+      const r = series(u, now, 'token-1');
+      await engine.createSeries(shardOf(u), r);
+      expect(await engine.revokeSeries(shardOf(u), r.id)).toBe(true);
+      if (t.raw) expect(await t.raw.exists(t.keys.seriesUsers(shardOf(u), u))).toBe(false);
+    });
+  });
+
   describe('at rest', () => {
     it('stores every key of one user in one hash slot', async () => {
       if (!t.raw?.keySlot) return;
@@ -357,10 +414,10 @@ export function engineContract(factory: ContractFactory): void {
       await engine.createSeries(shard, r);
       const keys = [
         ...sessions.map((s) => t.keys.session(shard, s.id)),
-        t.keys.live(shard),
-        t.keys.users(shard),
+        ...sessions.map((s) => t.keys.live(shard, s.id)),
+        t.keys.users(shard, userId),
         t.keys.series(shard, r.id),
-        t.keys.seriesUsers(shard),
+        t.keys.seriesUsers(shard, userId),
       ];
       for (const key of keys) expect(await t.raw.exists(key)).toBe(true);
       const slots = new Set(await Promise.all(keys.map((key) => t.raw!.keySlot!(key))));

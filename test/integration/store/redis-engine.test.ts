@@ -3,10 +3,16 @@
  * standalone server, a Sentinel set and a 3+3 cluster, then what only Redis has: the recorded
  * layout, durability by WAIT, slots that move, DNS discovery, and a store that goes down.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RedisSettings } from '../../../src/config/settings';
 import { DurabilityError, StoreUnavailableError } from '../../../src/errors';
+import { newId } from '../../../src/session/token';
+import { LIVE_BUCKETS, liveBucketOf, USER_BUCKETS, userBucketOf } from '../../../src/store/keys';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { LAYOUT_FORMAT } from '../../../src/store/redis/meta';
+import { LUA_DIR } from '../../../src/store/redis/scripts';
 import {
   getProvider,
   waitUntil,
@@ -68,11 +74,51 @@ describe('RedisEngine on a standalone server', () => {
     const prefix = first.settings.keyPrefix;
     const later = await started(settings({ keyPrefix: prefix, shards: 64 }));
     try {
-      const recorded = { shards: 16, keyPrefix: prefix, format: LAYOUT_FORMAT };
+      const recorded = {
+        shards: 16,
+        keyPrefix: prefix,
+        format: LAYOUT_FORMAT,
+        liveBuckets: LIVE_BUCKETS,
+        userBuckets: USER_BUCKETS,
+      };
       expect(await first.meta()).toEqual(recorded);
       expect(await later.meta()).toEqual(recorded);
     } finally {
       await Promise.all([first.stop(), later.stop()]);
+    }
+  });
+
+  it('computes the buckets of ids in Lua exactly as keys.ts does', async () => {
+    const engine = await started(settings());
+    try {
+      const buckets = readFileSync(join(LUA_DIR, 'includes', 'buckets.lua'), 'utf8');
+      const lua = `${buckets}
+local out = {}
+for i = 3, #ARGV do
+  out[#out + 1] = liveKey('', ARGV[i], tonumber(ARGV[1]))
+  out[#out + 1] = userIndexKey('', ARGV[i], tonumber(ARGV[2]))
+end
+return out`;
+      const ids = [
+        ...Array.from({ length: 2000 }, () => newId()),
+        ...Array.from({ length: 100 }, () => randomBytes(12).toString('base64')),
+        ...Array.from({ length: 100 }, () => newUserId()),
+        ...['', 'A', '_', '-', '_-', 'é', 'éa', '\u{1F600}x', 'malformed0', 'a@example.com'],
+        ...['\u0000x', '\ud800A', '€uro', '+/', '..'],
+      ];
+      const reply = (await engine.connection.writes.eval(
+        lua,
+        0,
+        LIVE_BUCKETS,
+        USER_BUCKETS,
+        ...ids,
+      )) as string[];
+      const expected = ids.flatMap((id) => [String(liveBucketOf(id)), String(userBucketOf(id))]);
+      expect(reply).toEqual(expected);
+      // Random session ids spread over every live bucket.
+      expect(new Set(ids.slice(0, 2000).map(liveBucketOf)).size).toBe(LIVE_BUCKETS);
+    } finally {
+      await engine.stop();
     }
   });
 

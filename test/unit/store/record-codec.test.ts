@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { StoredSeries, StoredSession } from '../../../src/store/engine';
 import {
   decodeSeries,
@@ -28,9 +29,62 @@ describe('session records', () => {
     expect(decodeSession(session.id, encodeSession(session))).toEqual(session);
   });
 
-  it('are compact: fixed 61 bytes plus the three strings', () => {
-    const size = 61 + session.userId.length + session.ip.length + session.userAgent.length;
+  it('are compact: fixed 61 bytes, the user id, the IP as 4 or 16 bytes, the device label', () => {
+    const size = 61 + session.userId.length + 16 + session.userAgent.length;
     expect(encodeSession(session).length).toBe(size);
+    const v4 = { ...session, ip: '203.0.113.7' };
+    expect(encodeSession(v4).length).toBe(61 + session.userId.length + 4 + v4.userAgent.length);
+  });
+
+  it('fit a typical session in 124 bytes (a 128-byte allocation in Redis)', () => {
+    const typical = {
+      ...session,
+      userId: 'Xk2aY7Qm9vR1sT3uW5zB0c', // 22 characters, as the user stores make them
+      ip: '2001:db8:85a3::8a2e:370:7334',
+      userAgent: 'Chrome 120 on Windows',
+    };
+    expect(encodeSession(typical).length).toBeLessThanOrEqual(124);
+    expect(encodeSession({ ...typical, ip: '198.51.100.23' }).length).toBe(108);
+  });
+
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['0.0.0.0', '0.0.0.0'],
+    ['255.255.255.255', '255.255.255.255'],
+    ['2001:db8::1', '2001:db8::1'],
+    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['fe80::1%eth0', 'fe80::1'],
+    ['::ffff:127.0.0.1', '::ffff:127.0.0.1'],
+    ['::ffff:7f00:1', '::ffff:127.0.0.1'],
+    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+    ['', ''],
+    ['unknown', ''],
+    ['1.2.3.4:5678', ''],
+    ['[2001:db8::1]', ''],
+    ['01.2.3.4', ''],
+    ['1.2.3.256', ''],
+  ])('store the IP %j as bytes and read it back as %j', (ip, back) => {
+    const buf = encodeSession({ ...session, ip });
+    expect(buf[OFFSET.uidLength + 1 + session.userId.length]).toBe(
+      back === '' ? 0 : back.includes(':') ? 16 : 4,
+    );
+    expect(decodeSession(session.id, buf).ip).toBe(back);
+  });
+
+  it('read IPv6 back in the canonical form URL parsing also gives', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (ip) => {
+        const back = decodeSession(session.id, encodeSession({ ...session, ip })).ip;
+        // WHATWG URLs write IPv4-mapped addresses in hex; RFC 5952 (and we) as dotted quad.
+        const url = new URL(`http://[${back}]/`).hostname.slice(1, -1);
+        expect(url).toBe(new URL(`http://[${ip}]/`).hostname.slice(1, -1));
+        if (!back.startsWith('::ffff:') || !back.includes('.')) expect(back).toBe(url);
+      }),
+    );
   });
 
   it('cut a long user agent at 255 bytes on a UTF-8 character boundary', () => {
@@ -61,7 +115,21 @@ describe('session records', () => {
 
   it.each([
     ['too short', (b: Buffer) => b.subarray(0, 60)],
-    ['wrong version', (b: Buffer) => Buffer.concat([Buffer.from([2]), b.subarray(1)])],
+    ['format 1', (b: Buffer) => Buffer.concat([Buffer.from([1]), b.subarray(1)])],
+    ['format 3', (b: Buffer) => Buffer.concat([Buffer.from([3]), b.subarray(1)])],
+    [
+      'an IP of 5 bytes',
+      (b: Buffer) => {
+        const at = OFFSET.uidLength + 1 + session.userId.length;
+        return Buffer.concat([
+          b.subarray(0, at),
+          Buffer.from([5]),
+          b.subarray(at + 1),
+          Buffer.alloc(1),
+        ]);
+      },
+    ],
+    ['a format 1 record as written before', () => formatOne(session)],
     [
       'unknown method',
       (b: Buffer) => Buffer.concat([b.subarray(0, 1), Buffer.from([9]), b.subarray(2)]),
@@ -76,6 +144,25 @@ describe('session records', () => {
     );
   });
 });
+
+/** A session record as format 1 wrote it: the IP as text, the raw user agent. */
+function formatOne(s: StoredSession): Buffer {
+  const parts = [s.userId, s.ip, s.userAgent].map((x) => Buffer.from(x));
+  const buf = Buffer.alloc(61 + parts.reduce((n, p) => n + p.length, 0));
+  buf[0] = 1;
+  buf[1] = 2; // oauth
+  s.secretHash.copy(buf, 2);
+  [s.createdAt, s.lastSeenAt, s.expiresAt, s.absoluteExpiresAt].forEach((t, i) =>
+    buf.writeUIntBE(t, 34 + 6 * i, 6),
+  );
+  let o = 58;
+  for (const p of parts) {
+    buf[o++] = p.length;
+    p.copy(buf, o);
+    o += p.length;
+  }
+  return buf;
+}
 
 describe('series records', () => {
   const series: StoredSeries = {

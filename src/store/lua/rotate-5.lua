@@ -4,8 +4,9 @@
 
   KEYS[1] old session record  {p:n}:s:<old>
   KEYS[2] new session record  {p:n}:s:<new>
-  KEYS[3] live index          {p:n}:live
-  KEYS[4] user index          {p:n}:users
+  KEYS[3] old live index      {p:n}:live:<liveBucketOf(old)>
+  KEYS[4] new live index      {p:n}:live:<liveBucketOf(new)>   (may equal KEYS[3])
+  KEYS[5] user index prefix   {p:n}:users:   (the owner, read from the record, picks the bucket)
 
   ARGV[1] old sid
   ARGV[2] new sid
@@ -13,12 +14,14 @@
   ARGV[4] new expiresAt (ms)
   ARGV[5] sweep grace (ms)
   ARGV[6] now (ms)
+  ARGV[7] user-index buckets (USER_BUCKETS)
 
   Returns: 1 rotated, 0 old session absent or expired, -1 old record malformed (left as is).
 ]]
 -- @include "includes/read-record.lua"
 -- @include "includes/session-record.lua"
 -- @include "includes/user-index.lua"
+-- @include "includes/buckets.lua"
 
 local oldSid, newSid = ARGV[1], ARGV[2]
 local rec = readRecord(KEYS[1])
@@ -30,15 +33,16 @@ if deadline <= tonumber(ARGV[6]) then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], oldSid)
 redis.call('SET', KEYS[2], ARGV[3], 'PXAT', tonumber(ARGV[4]) + tonumber(ARGV[5]))
-redis.call('ZADD', KEYS[3], ARGV[4], newSid)
+redis.call('ZADD', KEYS[4], ARGV[4], newSid)
 
 -- The new id takes the old one's place in the owner's list (age order is kept).
-local ids = indexGet(KEYS[4], owner)
+local users = userIndexKey(KEYS[5], owner, tonumber(ARGV[7]))
+local ids = indexGet(users, owner)
 local placed = false
 for i, id in ipairs(ids) do
   if id == oldSid then ids[i] = newSid end
   if ids[i] == newSid then placed = true end
 end
 if not placed then ids[#ids + 1] = newSid end
-indexSet(KEYS[4], owner, ids)
+indexSet(users, owner, ids)
 return 1

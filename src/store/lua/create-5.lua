@@ -2,9 +2,10 @@
   Stores a new session and indexes it; past maxPerUser, revokes the user's oldest sessions.
 
   KEYS[1] session record      {p:n}:s:<sid>
-  KEYS[2] live index          {p:n}:live
-  KEYS[3] user index          {p:n}:users
-  KEYS[4] session key prefix  {p:n}:s:   (same slot: evicted records are built from it)
+  KEYS[2] live index          {p:n}:live:<liveBucketOf(sid)>
+  KEYS[3] user index          {p:n}:users:<userBucketOf(userId)>
+  KEYS[4] session key prefix  {p:n}:s:      (same slot: evicted records are built from it)
+  KEYS[5] live prefix         {p:n}:live:   (same slot: the live buckets of evicted sids)
 
   ARGV[1] packed record
   ARGV[2] sid
@@ -12,10 +13,12 @@
   ARGV[4] expiresAt (ms)
   ARGV[5] sweep grace (ms): the record outlives its deadline so the sweep can read its owner
   ARGV[6] maxPerUser
+  ARGV[7] live buckets (LIVE_BUCKETS)
 
   Returns: the evicted sids (array, oldest first).
 ]]
 -- @include "includes/user-index.lua"
+-- @include "includes/buckets.lua"
 
 local sid, uid = ARGV[2], ARGV[3]
 local prefix = KEYS[4]
@@ -32,11 +35,12 @@ ids[#ids + 1] = sid
 local evicted = {}
 local over = #ids - tonumber(ARGV[6])
 if over > 0 then
+  local liveBuckets = tonumber(ARGV[7])
   local kept = {}
   for i, id in ipairs(ids) do
     if i <= over then
       redis.call('DEL', prefix .. id)
-      redis.call('ZREM', KEYS[2], id)
+      redis.call('ZREM', liveKey(KEYS[5], id, liveBuckets), id)
       evicted[#evicted + 1] = id
     else
       kept[#kept + 1] = id
