@@ -11,9 +11,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../harness';
 import type { Endpoint } from '../../harness';
+import { canary, LOG_DIR } from '../../harness/logs';
 
+export { canary };
 export const ROOT = path.join(__dirname, '../../..');
-const LOGS = path.join(ROOT, 'test-artifacts', 'logs');
 
 export interface HoldfastProcess {
   readonly child: ChildProcess;
@@ -27,12 +28,6 @@ export interface HoldfastProcess {
   kill(): void;
 }
 
-/** Registers strings that must never appear in any log (scripts/scan-logs.ts checks). */
-export function canary(...secrets: string[]): void {
-  fs.mkdirSync(LOGS, { recursive: true });
-  fs.appendFileSync(path.join(LOGS, 'canaries.txt'), secrets.map((s) => `${s}\n`).join(''));
-}
-
 /**
  * Starts `holdfast ARGS` with only `env` (plus PATH and HOME); its output is appended to
  * test-artifacts/logs/e2e-<suite>-<logName>.log (`suite`: the e2e folder, default process).
@@ -44,8 +39,10 @@ export function spawnHoldfast(
   wrapper: string[] = [],
   suite = 'process',
 ): HoldfastProcess {
-  fs.mkdirSync(LOGS, { recursive: true });
-  const log = fs.createWriteStream(path.join(LOGS, `e2e-${suite}-${logName}.log`), { flags: 'a' });
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const log = fs.createWriteStream(path.join(LOG_DIR, `e2e-${suite}-${logName}.log`), {
+    flags: 'a',
+  });
   const command = [
     ...wrapper,
     process.execPath,

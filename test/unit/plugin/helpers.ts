@@ -6,6 +6,10 @@ import { SessionPolicy, SessionService } from '../../../src/session';
 import { KeyLayout, MemoryEngine } from '../../../src/store';
 import type { SessionEngine } from '../../../src/store/engine';
 import type { ThrottleStore, UserStore } from '../../../src/users';
+import { canary, testLogger } from '../../harness/logs';
+
+/** Passwords the API tests use: any of them in a log fails `make test`. */
+canary('correct horse battery', 'wrong password!', 'another password', 'a new password!');
 
 export interface TestApp {
   server: Hapi.Server;
@@ -58,6 +62,7 @@ export async function buildTestApp(
       users: stores.users,
       throttle: stores.throttle,
       events,
+      logger: testLogger(`unit-plugin-${process.env.JEST_WORKER_ID ?? '1'}`),
       pages: opts.pages ?? true,
       ...opts.extra,
     },
