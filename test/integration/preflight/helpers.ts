@@ -97,7 +97,7 @@ export async function preflightThenStart(env: NodeJS.ProcessEnv): Promise<Failed
 function stripVolatile(lines: readonly string[]): string[] {
   return lines.map((l) =>
     l
-      .replace(/largest difference -?\d+ ms/, 'largest difference N ms')
+      .replace(/largest difference [^;]+ over/, 'largest difference N over')
       .replace(/\d+(\.\d+)? [KM]B/g, 'N B')
       .replace(/\(\d+%\)/g, '(N%)')
       .replace(/\(\d+(\.\d+)?%(, about \d+s left)?\)/g, '(N%)'),
