@@ -1,4 +1,4 @@
-import type { AuthMethod, StoredSeries, StoredSession } from './engine';
+import type { AuthMethod, EngineStats, StoredSeries, StoredSession } from './engine';
 import { bytesToIp, ipToBytes } from './ip-bytes';
 
 /**
@@ -29,6 +29,17 @@ const MAX_SHORT = 255;
 
 /** Why a record could not be decoded; the caller counts it and treats it as absent. */
 export class MalformedRecord extends Error {}
+
+/** Decodes, or counts a malformed record in `stats` and treats it as absent (never a throw). */
+export function decodeOrCount<T>(stats: EngineStats, decode: () => T): T | null {
+  try {
+    return decode();
+  } catch (err) {
+    if (!(err instanceof MalformedRecord)) throw err;
+    stats.malformed++;
+    return null;
+  }
+}
 
 export function encodeSession(s: StoredSession): Buffer {
   const uid = shortBytes(s.userId, 'userId', true);

@@ -12,7 +12,7 @@ import {
   decodeSession,
   encodeSeries,
   encodeSession,
-  MalformedRecord,
+  decodeOrCount,
 } from '../record-codec';
 
 interface Entry {
@@ -211,25 +211,13 @@ export class MemoryEngine implements SessionEngine {
       d.sessions.delete(id);
       return null;
     }
-    try {
-      return decodeSession(id, e.value);
-    } catch (err) {
-      if (!(err instanceof MalformedRecord)) throw err;
-      this.stats.malformed++;
-      return null;
-    }
+    return decodeOrCount(this.stats, () => decodeSession(id, e.value));
   }
 
   private readSeries(d: Shard, id: string, now: number): StoredSeries | null {
     const e = d.series.get(id);
     if (!e || e.dropAt <= now) return null;
-    try {
-      return decodeSeries(id, e.value);
-    } catch (err) {
-      if (!(err instanceof MalformedRecord)) throw err;
-      this.stats.malformed++;
-      return null;
-    }
+    return decodeOrCount(this.stats, () => decodeSeries(id, e.value));
   }
 
   private liveIds(d: Shard, userId: string): string[] {

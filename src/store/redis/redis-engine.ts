@@ -16,7 +16,7 @@ import {
   encodeSeries,
   encodeSession,
   encodeTouch,
-  MalformedRecord,
+  decodeOrCount,
 } from '../record-codec';
 import { evalScript, evalThenWait, withRedirects } from './commands';
 import type { ScriptArg } from './commands';
@@ -162,7 +162,7 @@ export class RedisEngine implements SessionEngine {
       }
     }
     if (!buf) return null;
-    const s = this.decode(id, buf);
+    const s = decodeOrCount(this.stats, () => decodeSession(id, buf));
     return s && s.expiresAt > now ? s : null;
   }
 
@@ -248,7 +248,7 @@ export class RedisEngine implements SessionEngine {
     const flat = Array.isArray(reply) ? (reply as Buffer[]) : [];
     const out: StoredSession[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const s = this.decode(flat[i].toString(), flat[i + 1]);
+      const s = decodeOrCount(this.stats, () => decodeSession(flat[i].toString(), flat[i + 1]));
       if (s && s.expiresAt > now) out.push(s);
     }
     return out;
@@ -405,15 +405,6 @@ export class RedisEngine implements SessionEngine {
   private applied(code: unknown): boolean {
     if (code === -1) this.stats.malformed++;
     return code === 1;
-  }
-
-  private decode(id: string, buf: Buffer): StoredSession | null {
-    try {
-      return decodeSession(id, buf);
-    } catch (err) {
-      if (!(err instanceof MalformedRecord)) throw err;
-      return this.malformed();
-    }
   }
 
   private malformed(): null {
