@@ -31,6 +31,19 @@ async function started(settings: RedisSettings): Promise<RedisEngine> {
   return engine;
 }
 
+/** Runs `use` on a started engine and stops it however `use` ends. */
+async function withEngine(
+  settings: RedisSettings,
+  use: (engine: RedisEngine) => Promise<void>,
+): Promise<void> {
+  const engine = await started(settings);
+  try {
+    await use(engine);
+  } finally {
+    await engine.stop();
+  }
+}
+
 async function target(
   settings: RedisSettings,
   slotOf?: (key: string) => Promise<number>,
@@ -89,8 +102,7 @@ describe('RedisEngine on a standalone server', () => {
   });
 
   it('computes the buckets of ids in Lua exactly as keys.ts does', async () => {
-    const engine = await started(settings());
-    try {
+    await withEngine(settings(), async (engine) => {
       const buckets = readFileSync(join(LUA_DIR, 'includes', 'buckets.lua'), 'utf8');
       const lua = `${buckets}
 local out = {}
@@ -117,27 +129,21 @@ return out`;
       expect(reply).toEqual(expected);
       // Random session ids spread over every live bucket.
       expect(new Set(ids.slice(0, 2000).map(liveBucketOf)).size).toBe(LIVE_BUCKETS);
-    } finally {
-      await engine.stop();
-    }
+    });
   });
 
   it('keeps reads and WAITed writes on separate connections', async () => {
-    const engine = await started(settings());
-    try {
+    await withEngine(settings(), async (engine) => {
       await engine.ping();
       await engine.count(Date.now());
       const clients = String(await server.command(['CLIENT', 'LIST']));
       expect(clients).toMatch(/ name=holdfast-test-reads /);
       expect(clients).toMatch(/ name=holdfast-test-writes /);
-    } finally {
-      await engine.stop();
-    }
+    });
   });
 
   it('reads with one GET and no script', async () => {
-    const engine = await started(settings());
-    try {
+    await withEngine(settings(), async (engine) => {
       const userId = newUserId();
       const shard = engine.keys.shardOf(userId);
       const s = session(userId, Date.now());
@@ -147,9 +153,7 @@ return out`;
       const after = await commandCalls(server);
       expect(after.get - before.get).toBe(1);
       expect(after.evalsha - before.evalsha).toBe(0);
-    } finally {
-      await engine.stop();
-    }
+    });
   });
 });
 
@@ -168,16 +172,13 @@ describe('RedisEngine on a Sentinel set', () => {
   engineContract(() => target(settings()));
 
   it('waits for the replica when durability asks for one', async () => {
-    const engine = await started(settings({ durability: { replicas: 1, timeout: 1000 } }));
-    try {
+    await withEngine(settings({ durability: { replicas: 1, timeout: 1000 } }), async (engine) => {
       const userId = newUserId();
       const shard = engine.keys.shardOf(userId);
       const s = session(userId, Date.now());
       expect(await engine.create(shard, stored(s), 50)).toEqual([]);
       expect(await engine.revoke(shard, s.id)).toBe(true);
-    } finally {
-      await engine.stop();
-    }
+    });
   });
 });
 
@@ -196,21 +197,17 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
   engineContract(() => target(settings(), (key) => cluster.slotOf(key)));
 
   it('acknowledges a write replicated to one replica (durability.replicas 1)', async () => {
-    const engine = await started(settings({ durability: { replicas: 1, timeout: 1000 } }));
-    try {
+    await withEngine(settings({ durability: { replicas: 1, timeout: 1000 } }), async (engine) => {
       const userId = newUserId();
       const shard = engine.keys.shardOf(userId);
       const s = session(userId, Date.now());
       expect(await engine.create(shard, stored(s), 50)).toEqual([]);
       expect(await engine.revoke(shard, s.id)).toBe(true);
-    } finally {
-      await engine.stop();
-    }
+    });
   });
 
   it('throws DurabilityError naming the setting when fewer replicas acknowledge', async () => {
-    const engine = await started(settings({ durability: { replicas: 2, timeout: 50 } }));
-    try {
+    await withEngine(settings({ durability: { replicas: 2, timeout: 50 } }), async (engine) => {
       const userId = newUserId();
       const shard = engine.keys.shardOf(userId);
       const s = session(userId, Date.now());
@@ -220,14 +217,11 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
       expect((error as Error).message).toContain('store.redis.durability.replicas');
       // The write happened on the master: the error reports weak durability, not a failure.
       expect(await engine.get(shard, s.id, Date.now())).toEqual(stored(s));
-    } finally {
-      await engine.stop();
-    }
+    });
   });
 
   it('follows a slot moved to another master during a durable write (MOVED in the WAIT pipeline)', async () => {
-    const engine = await started(settings({ durability: { replicas: 1, timeout: 1000 } }));
-    try {
+    await withEngine(settings({ durability: { replicas: 1, timeout: 1000 } }), async (engine) => {
       const userId = newUserId();
       const shard = engine.keys.shardOf(userId);
       const first = session(userId, Date.now());
@@ -242,25 +236,21 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
       expect(await engine.get(shard, first.id, Date.now())).toEqual(stored(first));
       const onTarget = await moved.target.command(['EXISTS', engine.keys.session(shard, next.id)]);
       expect(onTarget).toBe(1);
-    } finally {
-      await engine.stop();
-    }
+    });
   });
 
   it('discovers the cluster from a DNS name', async () => {
     const seed = cluster.seeds[0];
-    const engine = await started(
+    await withEngine(
       settings({ nodes: [], dns: { name: 'localhost', port: seed.port } }),
+      async (engine) => {
+        await engine.ping();
+        const userId = newUserId();
+        const s = session(userId, Date.now());
+        await engine.create(engine.keys.shardOf(userId), stored(s), 50);
+        expect(await engine.get(engine.keys.shardOf(userId), s.id, Date.now())).not.toBeNull();
+      },
     );
-    try {
-      await engine.ping();
-      const userId = newUserId();
-      const s = session(userId, Date.now());
-      await engine.create(engine.keys.shardOf(userId), stored(s), 50);
-      expect(await engine.get(engine.keys.shardOf(userId), s.id, Date.now())).not.toBeNull();
-    } finally {
-      await engine.stop();
-    }
   });
 });
 
@@ -275,43 +265,41 @@ describe('RedisEngine when the store is down', () => {
   });
 
   it('throws StoreUnavailableError (never "no session") and recovers when the store is back', async () => {
-    const engine = await started(
+    await withEngine(
       redisSettings({ mode: 'standalone', nodes: [{ host: server.host, port: server.port }] }),
+      async (engine) => {
+        const userId = newUserId();
+        const shard = engine.keys.shardOf(userId);
+        const s = session(userId, Date.now());
+        await engine.create(shard, stored(s), 50);
+
+        await server.stop();
+        const started = Date.now();
+        const now = Date.now();
+        await expect(engine.get(shard, s.id, now)).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(engine.touch(shard, s.id, now, now + 1000, now)).rejects.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+        await expect(engine.create(shard, stored(session(userId, now)), 50)).rejects.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+        await expect(engine.count(now)).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(engine.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+        // Failing fast: nothing waited for a reconnect or a command timeout.
+        expect(Date.now() - started).toBeLessThan(1000);
+
+        await server.start();
+        const back = await waitUntil(
+          'the engine to read again',
+          () => engine.get(shard, s.id, Date.now()),
+          {
+            timeoutMs: 10_000,
+            intervalMs: 100,
+          },
+        );
+        expect(back).toEqual(stored(s));
+      },
     );
-    try {
-      const userId = newUserId();
-      const shard = engine.keys.shardOf(userId);
-      const s = session(userId, Date.now());
-      await engine.create(shard, stored(s), 50);
-
-      await server.stop();
-      const started = Date.now();
-      const now = Date.now();
-      await expect(engine.get(shard, s.id, now)).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(engine.touch(shard, s.id, now, now + 1000, now)).rejects.toBeInstanceOf(
-        StoreUnavailableError,
-      );
-      await expect(engine.create(shard, stored(session(userId, now)), 50)).rejects.toBeInstanceOf(
-        StoreUnavailableError,
-      );
-      await expect(engine.count(now)).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(engine.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-      // Failing fast: nothing waited for a reconnect or a command timeout.
-      expect(Date.now() - started).toBeLessThan(1000);
-
-      await server.start();
-      const back = await waitUntil(
-        'the engine to read again',
-        () => engine.get(shard, s.id, Date.now()),
-        {
-          timeoutMs: 10_000,
-          intervalMs: 100,
-        },
-      );
-      expect(back).toEqual(stored(s));
-    } finally {
-      await engine.stop();
-    }
   });
 
   it('refuses to start when no server answers', async () => {
