@@ -3,13 +3,5 @@ export type { HoldfastCredentials, SchemeOptions } from './scheme';
 export { cookieNames, defineCookies } from './cookies';
 export type { CookieNames } from './cookies';
 export { clientInfo } from './client';
-export { AuthEvents, emptyAuthStats } from './events';
-export type {
-  AuthEventMap,
-  AuthStats,
-  LoginFailureReason,
-  OAuthFailureCause,
-  ThrottleScope,
-} from './events';
 export { holdfastCookieValidate, sessionToken } from './cookie-adapter';
 export type { CookieSessionValue } from './cookie-adapter';

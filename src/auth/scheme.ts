@@ -4,7 +4,7 @@ import type { SessionService } from '../session';
 import type { StoredSession } from '../store/engine';
 import { clientInfo } from './client';
 import type { CookieNames } from './cookies';
-import type { AuthEvents } from './events';
+import type { AuthEvents } from '../accounts';
 
 /** What `request.auth.credentials` holds on a Holdfast route. */
 export interface HoldfastCredentials {

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthStats } from '../auth/events';
+import type { AuthStats } from '../accounts';
 import type { Readiness } from '../health/readiness';
 import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
 import type { CheckStatus } from '../preflight/types';

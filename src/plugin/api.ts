@@ -1,4 +1,4 @@
-import type { Request, ResponseToolkit, RouteOptions, ServerRoute } from '@hapi/hapi';
+import type { RouteOptions, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { SCHEME } from '../auth';
 import { HoldfastError } from '../errors';
@@ -7,8 +7,8 @@ import type { PluginContext } from './context';
 import {
   clearCookies,
   client,
-  credentialsOf,
   requireCredentials,
+  sessionOf,
   sessionView,
   setSessionCookie,
 } from './context';
@@ -29,9 +29,9 @@ const SESSION_ID = Joi.string()
   .pattern(/^[A-Za-z0-9_-]{22}$/)
   .required();
 
-/** The JSON API under /auth. Every state-changing route checks Origin (CSRF) before anything else. */
+/** The JSON API under /auth. CSRF checks run before auth on every state-changing route (csrf.ts). */
 export function apiRoutes(ctx: PluginContext): ServerRoute[] {
-  const { accounts, sessions, csrf, settings } = ctx;
+  const { accounts, sessions, settings } = ctx;
   const p = settings.password;
   const base = (auth: 'required' | 'optional' | false, extra: RouteOptions = {}): RouteOptions => ({
     auth: auth ? { strategy: SCHEME, mode: auth } : false,
@@ -43,12 +43,6 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
     ...extra,
     ...(extra.validate ? { validate: { failAction, ...extra.validate } } : {}),
   });
-  const changing =
-    (handler: (r: Request, h: ResponseToolkit) => Promise<unknown>) =>
-    async (r: Request, h: ResponseToolkit) => {
-      csrf.checkOrigin(r);
-      return handler(r, h);
-    };
   const openapi = buildOpenApi(settings, ctx.oauth);
 
   return [
@@ -68,11 +62,9 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
           }),
         },
       }),
-      handler: changing(async (r, h) => {
+      handler: async (r, h) => {
         const body = r.payload as { email: string; password: string; name?: string };
-        const { user, issued } = await accounts.register(body, client(ctx, r));
-        const previous = credentialsOf(r);
-        if (previous) await sessions.revoke(previous.user.id, previous.session.id, 'rotation');
+        const { user, issued } = await accounts.register(body, client(ctx, r), sessionOf(r));
         setSessionCookie(ctx, h, issued);
         return h
           .response({
@@ -80,7 +72,7 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
             session: sessionView(issued.session, issued.session.id),
           })
           .code(201);
-      }),
+      },
     },
     {
       method: 'POST',
@@ -98,30 +90,27 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
           }),
         },
       }),
-      handler: changing(async (r, h) => {
+      handler: async (r, h) => {
         const body = r.payload as { email: string; password: string; remember: boolean };
-        const result = await accounts.login(body, client(ctx, r), credentialsOf(r));
+        const result = await accounts.login(body, client(ctx, r), sessionOf(r));
         setSessionCookie(ctx, h, result.issued);
         if (result.rememberToken) h.state(ctx.cookies.remember, result.rememberToken);
         return {
           user: publicUser(result.user),
           session: sessionView(result.issued.session, result.issued.session.id),
         };
-      }),
+      },
     },
     {
       method: 'POST',
       path: '/auth/logout',
       options: base('optional'),
-      handler: changing(async (r, h) => {
+      handler: async (r, h) => {
         const remember = r.state[ctx.cookies.remember];
-        await accounts.logout(
-          credentialsOf(r),
-          typeof remember === 'string' ? remember : undefined,
-        );
+        await accounts.logout(sessionOf(r), typeof remember === 'string' ? remember : undefined);
         clearCookies(ctx, h);
         return h.response().code(204);
-      }),
+      },
     },
     {
       method: 'GET',
@@ -152,10 +141,10 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
       method: 'DELETE',
       path: '/auth/sessions/{id}',
       options: base('required', { validate: { params: Joi.object({ id: SESSION_ID }) } }),
-      handler: changing(async (r, h) => {
+      handler: async (r, h) => {
         const c = requireCredentials(r);
         const id = (r.params as { id: string }).id;
-        if (!(await accounts.revokeOne(c, id))) {
+        if (!(await accounts.revokeOne(c.session, id))) {
           throw new HoldfastError(
             'HF_SESSION_NOT_FOUND',
             `no session ${id} of yours: list them at GET /auth/sessions`,
@@ -163,16 +152,16 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
         }
         if (id === c.session.id) clearCookies(ctx, h);
         return h.response().code(204);
-      }),
+      },
     },
     {
       method: 'DELETE',
       path: '/auth/sessions',
       options: base('required'),
-      handler: changing(async (r) => {
-        const ended = await accounts.revokeOthers(requireCredentials(r));
+      handler: async (r) => {
+        const ended = await accounts.revokeOthers(requireCredentials(r).session);
         return { revoked: ended.length };
-      }),
+      },
     },
     {
       method: 'POST',
@@ -192,13 +181,17 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
           }),
         },
       }),
-      handler: changing(async (r, h) => {
+      handler: async (r, h) => {
         const body = r.payload as { currentPassword: string; newPassword: string };
-        const issued = await accounts.changePassword(requireCredentials(r), body, client(ctx, r));
+        const issued = await accounts.changePassword(
+          requireCredentials(r).session,
+          body,
+          client(ctx, r),
+        );
         setSessionCookie(ctx, h, issued);
         h.unstate(ctx.cookies.remember);
         return { session: sessionView(issued.session, issued.session.id) };
-      }),
+      },
     },
     {
       method: 'GET',

@@ -1,12 +1,11 @@
 import type { Request, ResponseToolkit } from '@hapi/hapi';
+import type { AccountService, AuthEvents } from '../accounts';
 import { clientInfo, CookieNames, HoldfastCredentials } from '../auth';
-import type { AuthEvents } from '../auth';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { ClientInfo, IssuedSession, SessionService } from '../session';
 import type { StoredSession } from '../store/engine';
 import type { UserStore } from '../users';
-import type { Accounts } from './accounts';
 import type { Csrf } from './csrf';
 
 /** An OAuth provider as the routes, pages and OpenAPI document see it. */
@@ -23,7 +22,7 @@ export interface PluginContext {
   readonly settings: Settings;
   readonly sessions: SessionService;
   readonly users: UserStore;
-  readonly accounts: Accounts;
+  readonly accounts: AccountService;
   readonly events: AuthEvents;
   readonly cookies: CookieNames;
   readonly csrf: Csrf;
@@ -45,6 +44,11 @@ export function credentialsOf(request: Request): HoldfastCredentials | null {
   return request.auth.isAuthenticated
     ? (request.auth.credentials as unknown as HoldfastCredentials)
     : null;
+}
+
+/** The caller's live session on an `optional`/`try` route, null when anonymous. */
+export function sessionOf(request: Request): StoredSession | null {
+  return credentialsOf(request)?.session ?? null;
 }
 
 export function requireCredentials(request: Request): HoldfastCredentials {

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import type { Request } from '@hapi/hapi';
+import type { Request, ResponseToolkit, Server } from '@hapi/hapi';
 import { HoldfastError } from '../errors';
 
 /**
@@ -64,4 +64,40 @@ export class Csrf {
 
 function csrfError(why: string): HoldfastError {
   return new HoldfastError('HF_CSRF', `cross-site request refused: ${why}`);
+}
+
+/** Methods that change state: every one of them on a Holdfast route is checked for CSRF. */
+const STATE_CHANGING = new Set(['post', 'put', 'patch', 'delete']);
+
+/** Route option that asks for the form crumb of a signed-in user (`plugins.holdfast.crumb`). */
+export const CRUMB_ROUTE = { holdfast: { crumb: true } } as const;
+
+/**
+ * CSRF in the request pipeline, for this plugin's routes only (sandbox: 'plugin'): the Origin
+ * check runs before authentication on every state-changing route, so a cross-site request cannot
+ * even start a remember-me sign-in, and no handler can forget it; routes marked CRUMB_ROUTE also
+ * check the crumb of the signed-in user once the session and the form are known.
+ */
+export function registerCsrf(server: Server, csrf: Csrf): void {
+  server.ext(
+    'onPreAuth',
+    (r: Request, h: ResponseToolkit) => {
+      if (STATE_CHANGING.has(r.method)) csrf.checkOrigin(r);
+      return h.continue;
+    },
+    { sandbox: 'plugin' },
+  );
+  server.ext(
+    'onPreHandler',
+    (r: Request, h: ResponseToolkit) => {
+      const wants = (r.route.settings.plugins as { holdfast?: { crumb?: boolean } } | undefined)
+        ?.holdfast?.crumb;
+      if (wants && r.auth.isAuthenticated) {
+        const c = r.auth.credentials as unknown as { session: { id: string } };
+        csrf.checkCrumb(c.session.id, (r.payload as Record<string, unknown> | null)?.crumb);
+      }
+      return h.continue;
+    },
+    { sandbox: 'plugin' },
+  );
 }

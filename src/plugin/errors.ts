@@ -1,23 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseToolkit } from '@hapi/hapi';
+import { ThrottledError } from '../accounts';
 import { ErrorCode, HoldfastError } from '../errors';
-
-/** Login is waiting out a throttle delay. */
-export class ThrottledError extends HoldfastError {
-  constructor(readonly retryAfterMs: number) {
-    super(
-      'HF_LOGIN_THROTTLED',
-      'too many failed logins for this account or address: retry after the Retry-After delay',
-    );
-  }
-}
-
-export class LoginFailedError extends HoldfastError {
-  constructor() {
-    // One message for unknown email and wrong password: login does not reveal which accounts exist.
-    super('HF_LOGIN_FAILED', 'the email address or password is wrong');
-  }
-}
 
 /** How long a client should wait after a store outage before retrying (seconds). */
 export const OUTAGE_RETRY_AFTER_S = 2;

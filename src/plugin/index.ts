@@ -1,24 +1,20 @@
 import type { Plugin, Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
-import { AuthEvents, defineCookies, holdfastScheme, SCHEME } from '../auth';
+import type { AccountService, AuthEvents } from '../accounts';
+import { defineCookies, holdfastScheme, SCHEME } from '../auth';
 import { HoldfastError } from '../errors';
-import { LoginThrottle, PasswordHasher } from '../users';
-import { Accounts } from './accounts';
 import { apiRoutes } from './api';
 import type { PluginContext } from './context';
-import { Csrf } from './csrf';
+import { Csrf, registerCsrf } from './csrf';
 import { toBoom } from './errors';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
 import { registerPages } from './pages';
 import { HoldfastPluginOptions, validateOptions } from './options';
 
 export type { HoldfastPluginOptions } from './options';
-export { Accounts } from './accounts';
-export type { OAuthProfile, LoginResult } from './accounts';
-export { toBoom, ThrottledError, LoginFailedError, OUTAGE_RETRY_AFTER_S } from './errors';
+export { toBoom, OUTAGE_RETRY_AFTER_S } from './errors';
 export { Csrf } from './csrf';
 export { MAX_BODY_BYTES } from './api';
 export { buildOpenApi } from './openapi';
-export { createAccountStores } from './stores';
 export { githubProvider, googleProvider, OAUTH_STATE_TTL_MS } from './oauth';
 export type { OAuthProviderOptions, OAuthProviderProfile } from './oauth';
 export type { OAuthProviderInfo } from './context';
@@ -26,7 +22,7 @@ export type { OAuthProviderInfo } from './context';
 /** What the plugin exposes as `server.plugins.holdfast`. */
 export interface HoldfastExposed {
   readonly events: AuthEvents;
-  readonly accounts: Accounts;
+  readonly accounts: AccountService;
 }
 
 /**
@@ -39,12 +35,9 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
   version: '0.1.0',
   async register(server: Server, raw: HoldfastPluginOptions) {
     const options = validateOptions(raw);
-    const { settings, sessions, users } = options;
-    const events = options.events ?? new AuthEvents();
+    const { settings, sessions, accounts } = options;
+    const { events, users } = accounts;
     const cookies = defineCookies(server, settings);
-    const throttle = new LoginThrottle(options.throttle, settings.throttle);
-    const hasher = new PasswordHasher(settings.password.cost);
-    const accounts = new Accounts(settings, sessions, users, throttle, hasher, events);
     const csrf = new Csrf(
       settings.cookie.password as string,
       settings.csrf.origins,
@@ -63,8 +56,6 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
       oauth,
     };
 
-    // Session-level theft is detected by the session service; audit it with the account events.
-    sessions.events.on('theft', (e) => events.record('theft', e));
     if (options.logger) auditLog(events, options.logger);
 
     server.auth.scheme(SCHEME, () =>
@@ -74,6 +65,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     if (options.defaultStrategy !== false) server.auth.default(SCHEME);
 
     server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
+    registerCsrf(server, csrf);
     server.route(apiRoutes(ctx));
     if (options.pages !== false) await registerPages(server, ctx);
     await registerOAuth(server, ctx, providers, options.pages !== false);

@@ -3,10 +3,10 @@ import * as Bell from '@hapi/bell';
 import type { Credentials2, CustomProtocol2 } from '@hapi/bell';
 import Boom from '@hapi/boom';
 import type { Request, ResponseObject, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
-import type { HoldfastCredentials, OAuthFailureCause } from '../auth';
+import type { OAuthFailureCause, OAuthProfile } from '../accounts';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
-import type { OAuthProfile } from './accounts';
+import type { StoredSession } from '../store/engine';
 import type { OAuthProviderInfo, PluginContext } from './context';
 import { client, setSessionCookie } from './context';
 import { toBoom } from './errors';
@@ -339,11 +339,11 @@ export async function registerOAuth(
   }
 
   /** The Holdfast session this browser already has, if any (it ends at sign-in: no fixation). */
-  async function currentSession(r: Request): Promise<HoldfastCredentials | null> {
+  async function currentSession(r: Request): Promise<StoredSession | null> {
     const raw = r.state[ctx.cookies.session];
     if (typeof raw !== 'string') return null;
     const a = await ctx.sessions.authenticate(raw);
-    return a.result === 'ok' ? { user: { id: a.session.userId }, session: a.session } : null;
+    return a.result === 'ok' ? a.session : null;
   }
 }
 

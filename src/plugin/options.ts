@@ -1,21 +1,19 @@
 import Joi from 'joi';
 import type { Logger } from 'pino';
-import type { AuthEvents } from '../auth';
+import type { AccountService } from '../accounts';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { SessionService } from '../session';
-import type { ThrottleStore, UserStore } from '../users';
 import { OAuthProviderOptions, PROVIDER_NAME } from './oauth';
 
 export interface HoldfastPluginOptions {
   readonly settings: Settings;
   readonly sessions: SessionService;
-  /** The user store; a host app may pass its own implementation. */
-  readonly users: UserStore;
-  /** Where login failures are counted (Redis in production so every node sees them). */
-  readonly throttle: ThrottleStore;
-  /** Audit event emitter (one is created when absent); exposed as server.plugins.holdfast.events. */
-  readonly events?: AuthEvents;
+  /**
+   * The account rules over users and sessions, from createServices (a host app's own user store
+   * goes there); its audit events are exposed as server.plugins.holdfast.events.
+   */
+  readonly accounts: AccountService;
   /** Logs audit events (never a token, password or email). */
   readonly logger?: Logger;
   /** Make Holdfast the server's default auth strategy (default true). */
@@ -57,17 +55,11 @@ const schema = Joi.object({
     'useRemember',
     'forget',
   ]).required(),
-  users: fn([
-    'create',
-    'findById',
-    'findByEmail',
-    'setPasswordHash',
-    'markEmailVerified',
-    'findByIdentity',
-    'linkIdentity',
-  ]).required(),
-  throttle: fn(['attempt', 'release', 'reset']).required(),
-  events: fn(['record', 'on']),
+  accounts: fn(['register', 'login', 'logout', 'changePassword', 'oauthLogin'])
+    .required()
+    .messages({
+      'any.required': '{{#label}} is required: pass the accounts from createServices()',
+    }),
   logger: fn(['info', 'warn']),
   defaultStrategy: Joi.boolean(),
   pages: Joi.boolean(),

@@ -8,10 +8,19 @@ import { SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
+import { ThrottledError } from '../accounts';
 import { MAX_BODY_BYTES } from './api';
 import type { PluginContext } from './context';
-import { clearCookies, client, credentialsOf, sessionView, setSessionCookie } from './context';
-import { ThrottledError, toBoom } from './errors';
+import {
+  clearCookies,
+  client,
+  credentialsOf,
+  sessionOf,
+  sessionView,
+  setSessionCookie,
+} from './context';
+import { CRUMB_ROUTE } from './csrf';
+import { toBoom } from './errors';
 
 /** Pages say what they may load and who may frame them: nothing from elsewhere, nobody. */
 export const PAGE_CSP =
@@ -52,7 +61,8 @@ export function renderLogin(
 
 /**
  * Server-rendered pages (no JavaScript needed): /login, /register, /account, /logout, and the
- * form posts behind them. Every POST checks Origin; forms of a signed-in user carry a crumb.
+ * form posts behind them. Every POST is checked for Origin, and the forms of a signed-in user for
+ * their crumb, before the handler runs (csrf.ts).
  */
 export async function registerPages(server: Server, ctx: PluginContext): Promise<void> {
   const { accounts, csrf, sessions, settings } = ctx;
@@ -83,6 +93,8 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     output: 'data',
     parse: true,
   } as const;
+  /** A form post of a signed-in user: its crumb is checked in the pipeline. */
+  const signedInForm = page('optional', { payload: form, plugins: CRUMB_ROUTE });
   const render = (h: ResponseToolkit, template: string, context: object, code = 200) =>
     h.view(template, context).code(code).header('content-security-policy', CSP);
   const layoutCtx = (c: HoldfastCredentials | null, title: string) => ({
@@ -125,14 +137,6 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     );
   }
 
-  /** A signed-in form post: same origin, a valid crumb; else the login page. */
-  function signedInPost(r: Request): HoldfastCredentials | null {
-    csrf.checkOrigin(r);
-    const c = credentialsOf(r);
-    if (c) csrf.checkCrumb(c.session.id, (r.payload as Form | null)?.crumb);
-    return c;
-  }
-
   server.route([
     {
       method: 'GET',
@@ -154,14 +158,13 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       path: '/login',
       options: page('optional', { payload: form }),
       handler: async (r, h) => {
-        csrf.checkOrigin(r);
         const f = (r.payload ?? {}) as Form;
         const email = String(f.email ?? '').slice(0, 1024);
         try {
           const result = await accounts.login(
             { email, password: String(f.password ?? ''), remember: f.remember === 'on' },
             client(ctx, r),
-            credentialsOf(r),
+            sessionOf(r),
           );
           setSessionCookie(ctx, h, result.issued);
           if (result.rememberToken) h.state(ctx.cookies.remember, result.rememberToken);
@@ -202,7 +205,6 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       path: '/register',
       options: page('optional', { payload: form }),
       handler: async (r, h) => {
-        csrf.checkOrigin(r);
         const f = (r.payload ?? {}) as Form;
         const email = String(f.email ?? '').slice(0, 1024);
         const name = String(f.name ?? '').slice(0, 100);
@@ -210,6 +212,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           const { issued } = await accounts.register(
             { email, password: f.password, name },
             client(ctx, r),
+            sessionOf(r),
           );
           setSessionCookie(ctx, h, issued);
           return h.redirect('/account').code(303);
@@ -249,37 +252,38 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     {
       method: 'POST',
       path: '/account/sessions/{id}/revoke',
-      options: page('optional', { payload: form }),
+      options: signedInForm,
       handler: async (r, h) => {
-        const c = signedInPost(r);
+        const c = credentialsOf(r);
         if (!c) return h.redirect('/login').code(303);
         const id = String(r.params.id);
-        if (/^[A-Za-z0-9_-]{22}$/.test(id) && id !== c.session.id) await accounts.revokeOne(c, id);
+        if (/^[A-Za-z0-9_-]{22}$/.test(id) && id !== c.session.id)
+          await accounts.revokeOne(c.session, id);
         return h.redirect('/account?done=revoked').code(303);
       },
     },
     {
       method: 'POST',
       path: '/account/sessions/revoke-others',
-      options: page('optional', { payload: form }),
+      options: signedInForm,
       handler: async (r, h) => {
-        const c = signedInPost(r);
+        const c = credentialsOf(r);
         if (!c) return h.redirect('/login').code(303);
-        await accounts.revokeOthers(c);
+        await accounts.revokeOthers(c.session);
         return h.redirect('/account?done=others').code(303);
       },
     },
     {
       method: 'POST',
       path: '/account/password',
-      options: page('optional', { payload: form }),
+      options: signedInForm,
       handler: async (r, h) => {
-        const c = signedInPost(r);
+        const c = credentialsOf(r);
         if (!c) return h.redirect('/login').code(303);
         const f = (r.payload ?? {}) as Form;
         try {
           const issued = await accounts.changePassword(
-            c,
+            c.session,
             { currentPassword: String(f.currentPassword ?? ''), newPassword: f.newPassword },
             client(ctx, r),
           );
@@ -309,11 +313,14 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     {
       method: 'POST',
       path: '/logout',
-      options: page('optional', { payload: form }),
+      options: signedInForm,
       handler: async (r, h) => {
-        const c = signedInPost(r);
+        const c = credentialsOf(r);
         const remember = r.state[ctx.cookies.remember];
-        await accounts.logout(c, typeof remember === 'string' ? remember : undefined);
+        await accounts.logout(
+          c?.session ?? null,
+          typeof remember === 'string' ? remember : undefined,
+        );
         clearCookies(ctx, h);
         return h.redirect('/login').code(303);
       },

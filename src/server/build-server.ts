@@ -1,9 +1,8 @@
 import Hapi, { Server } from '@hapi/hapi';
-import { AuthEvents } from '../auth';
 import { healthRoutes, Readiness } from '../health';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
-import { createAccountStores, holdfastPlugin } from '../plugin';
+import { holdfastPlugin } from '../plugin';
 import type { Services } from './services';
 
 export interface ServerParts {
@@ -12,7 +11,6 @@ export interface ServerParts {
   readonly logger: Logger;
   /** This process's metrics, when metrics are on: auth routes timed, audit events counted. */
   readonly metrics?: Metrics;
-  readonly events?: AuthEvents;
 }
 
 /**
@@ -21,7 +19,7 @@ export interface ServerParts {
  */
 export async function buildServer(parts: ServerParts): Promise<Server> {
   const { services, readiness, logger, metrics } = parts;
-  const { settings, sessions, store } = services;
+  const { settings, sessions, accounts } = services;
   const server = Hapi.server({
     host: settings.http.host,
     port: settings.http.port,
@@ -42,14 +40,7 @@ export async function buildServer(parts: ServerParts): Promise<Server> {
   await server.register({ plugin: healthRoutes, options: { readiness } });
   await server.register({
     plugin: holdfastPlugin,
-    options: {
-      settings,
-      sessions,
-      events: parts.events,
-      logger,
-      // The account stores share the raw engine's Redis connection (not the metrics wrapper).
-      ...createAccountStores(settings, store),
-    },
+    options: { settings, sessions, accounts, logger },
   });
   return server;
 }

@@ -1,5 +1,4 @@
 import type { Server } from '@hapi/hapi';
-import { AuthEvents } from '../auth';
 import type { Settings } from '../config';
 import { StoreUnavailableError } from '../errors';
 import { Readiness, RedisTopology, StoreHealth, StoreHealthStatus } from '../health';
@@ -51,15 +50,14 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
     timeoutMs: settings.store.redis.commandTimeout,
   });
   const readiness = new Readiness(storeHealth);
-  const events = new AuthEvents();
   storeHealth.on('change', (s) => logStoreChange(logger, s));
   readiness.on('change', (s) =>
     logger.info({ ready: s.ready, reasons: s.reasons }, s.ready ? 'ready' : 'not ready'),
   );
-  if (metrics) wireMetrics(metrics, services, storeHealth, readiness, events);
+  if (metrics) wireMetrics(metrics, services, storeHealth, readiness);
 
   await storeHealth.start();
-  const server = await buildServer({ services, readiness, logger, metrics, events });
+  const server = await buildServer({ services, readiness, logger, metrics });
   try {
     await server.start();
   } catch (err) {
@@ -125,10 +123,9 @@ function wireMetrics(
   services: Services,
   storeHealth: StoreHealth,
   readiness: Readiness,
-  events: AuthEvents,
 ): void {
   metrics.observeSessions(services.sessions);
-  metrics.observeAuth(events);
+  metrics.observeAuth(services.events);
   const r = services.settings.store.redis;
   storeHealth.on('check', (s) => {
     const d = s.details;

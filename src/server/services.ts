@@ -1,29 +1,96 @@
+import { AccountService, AuthEvents } from '../accounts';
 import type { Settings } from '../config';
 import { SessionPolicy, SessionService } from '../session';
 import { createEngine, StoreEngine } from '../store';
 import type { SessionEngine } from '../store/engine';
 import { KeyLayout } from '../store/keys';
+import {
+  LoginThrottle,
+  MemoryThrottleStore,
+  MemoryUserStore,
+  PasswordHasher,
+  RedisClient,
+  RedisThrottleStore,
+  RedisUserStore,
+  ThrottleStore,
+  UserStore,
+} from '../users';
 
-/** The parts every entry point (server, CLI) needs, built once from settings. */
+/**
+ * Every service of one process, built here and nowhere else: the server, the CLI, tests and host
+ * apps (README) all start from createServices. One store connection serves the session engine and
+ * the account stores.
+ */
 export interface Services {
   readonly settings: Settings;
   /** The engine the session service uses (wrapped by metrics when instrumented). */
   readonly engine: SessionEngine;
-  /** The engine itself, unwrapped: the account stores and health share its Redis connection. */
+  /** The engine itself, unwrapped: the account stores and health share its connection. */
   readonly store: StoreEngine;
   readonly layout: KeyLayout;
   readonly sessions: SessionService;
+  readonly users: UserStore;
+  readonly accounts: AccountService;
+  /** Account audit events (also carries the session service's theft events). */
+  readonly events: AuthEvents;
 }
 
 export interface ServicesOptions {
   /** Wraps the engine before the session service gets it (metrics timing every store call). */
   readonly instrument?: (engine: SessionEngine) => SessionEngine;
+  /** The session engine to use instead of the one settings describe (tests). */
+  readonly engine?: StoreEngine;
+  /** A host app's own user store; by default the one that goes with the engine. */
+  readonly users?: UserStore;
+  /** Where login failures are counted; by default the one that goes with the engine. */
+  readonly throttle?: ThrottleStore;
+  /** The clock of the session service (tests move time). */
+  readonly clock?: () => number;
 }
 
 export function createServices(settings: Settings, options: ServicesOptions = {}): Services {
   const layout = new KeyLayout(settings.store.redis.keyPrefix, settings.store.redis.shards);
-  const store = createEngine(settings);
+  const store = options.engine ?? createEngine(settings);
   const engine = options.instrument ? options.instrument(store) : store;
-  const sessions = new SessionService(engine, layout, new SessionPolicy(settings.session));
-  return { settings, engine, store, layout, sessions };
+  const sessions = new SessionService(
+    engine,
+    layout,
+    new SessionPolicy(settings.session),
+    options.clock,
+  );
+  const stores = accountStores(settings, store);
+  const users = options.users ?? stores.users;
+  const events = new AuthEvents();
+  // Session-level theft is detected by the session service; audit it with the account events.
+  sessions.events.on('theft', (e) => events.record('theft', e));
+  const accounts = new AccountService({
+    settings,
+    sessions,
+    users,
+    throttle: new LoginThrottle(options.throttle ?? stores.throttle, settings.throttle),
+    hasher: new PasswordHasher(settings.password.cost),
+    events,
+  });
+  return { settings, engine, store, layout, sessions, users, accounts, events };
+}
+
+/**
+ * The user and throttle stores that go with a session engine: Redis ones on the Redis engine's
+ * own client (same connections, same topology), memory ones beside the memory engine.
+ */
+function accountStores(
+  settings: Settings,
+  engine: StoreEngine,
+): { users: UserStore; throttle: ThrottleStore } {
+  if (engine.kind === 'memory')
+    return { users: new MemoryUserStore(), throttle: new MemoryThrottleStore() };
+  // The engine's read client: auto-pipelined, masters only; never the writes client, whose WAIT
+  // for durability would stall logins behind session writes. A getter: the client exists only
+  // after engine.start().
+  const client = (): RedisClient => engine.connection.reads;
+  const prefix = settings.store.redis.keyPrefix;
+  return {
+    users: new RedisUserStore(client, prefix),
+    throttle: new RedisThrottleStore(client, prefix),
+  };
 }

@@ -11,6 +11,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['config'],
   ['store'],
   ['session', 'users'],
+  ['accounts'],
   ['auth'],
   ['plugin'],
   ['preflight'],

@@ -1,16 +1,16 @@
 import Hapi from '@hapi/hapi';
-import { createAccountStores, createServices, holdfastPlugin, loadSettings } from '../../src';
+import { createServices, holdfastPlugin, loadSettings } from '../../src';
 
 // The ten-line server of README and docs/api.md, run as written (test env: memory store).
 describe('the package entry point', () => {
   it('serves the README example: register, then a protected route knows the user', async () => {
     const settings = loadSettings({ env: { NODE_ENV: 'test' } });
-    const { store, sessions } = createServices(settings);
+    const { store, sessions, accounts } = createServices(settings);
     await store.start();
     const server = Hapi.server({ port: 0 });
     await server.register({
       plugin: holdfastPlugin,
-      options: { settings, sessions, ...createAccountStores(settings, store) },
+      options: { settings, sessions, accounts },
     });
     server.route({
       method: 'GET',

@@ -1,7 +1,4 @@
-import { AuthEvents } from '../../auth';
-import { Accounts, createAccountStores } from '../../plugin';
 import type { Services } from '../../server/services';
-import { LoginThrottle, PasswordHasher } from '../../users';
 import type { Out } from '../output';
 
 /**
@@ -15,17 +12,7 @@ export async function usersCreate(
   json: boolean,
   out: Out,
 ): Promise<number> {
-  const { settings, sessions, store } = services;
-  const stores = createAccountStores(settings, store);
-  const accounts = new Accounts(
-    settings,
-    sessions,
-    stores.users,
-    new LoginThrottle(stores.throttle, settings.throttle),
-    new PasswordHasher(settings.password.cost),
-    new AuthEvents(),
-  );
-  const user = await accounts.createUser({ email, password });
+  const user = await services.accounts.createUser({ email, password });
   out(json ? JSON.stringify({ id: user.id, email: user.email }) : user.id);
   return 0;
 }

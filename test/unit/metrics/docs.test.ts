@@ -1,5 +1,5 @@
 import Hapi from '@hapi/hapi';
-import { AuthEvents } from '../../../src/auth/events';
+import { AuthEvents } from '../../../src/accounts';
 import { loadSettings } from '../../../src/config';
 import { createMetrics, METRICS, PrimaryMetrics } from '../../../src/metrics';
 import { SessionPolicy, SessionService } from '../../../src/session';

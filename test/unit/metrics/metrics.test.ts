@@ -1,4 +1,4 @@
-import { AuthEvents } from '../../../src/auth/events';
+import { AuthEvents } from '../../../src/accounts';
 import { loadSettings } from '../../../src/config';
 import { createMetrics, Metrics } from '../../../src/metrics';
 import { SessionPolicy, SessionService } from '../../../src/session';

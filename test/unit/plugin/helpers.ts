@@ -1,10 +1,10 @@
 import Hapi from '@hapi/hapi';
 import { loadSettings, Settings } from '../../../src/config';
-import { AuthEvents } from '../../../src/auth';
-import { createAccountStores, holdfastPlugin } from '../../../src/plugin';
-import { SessionPolicy, SessionService } from '../../../src/session';
-import { KeyLayout, MemoryEngine } from '../../../src/store';
-import type { SessionEngine } from '../../../src/store/engine';
+import type { AccountService, AuthEvents } from '../../../src/accounts';
+import { holdfastPlugin } from '../../../src/plugin';
+import { createServices } from '../../../src/server/services';
+import type { SessionService } from '../../../src/session';
+import { MemoryEngine, StoreEngine } from '../../../src/store';
 import type { ThrottleStore, UserStore } from '../../../src/users';
 import { canary, testLogger } from '../../harness/logs';
 
@@ -15,9 +15,9 @@ export interface TestApp {
   server: Hapi.Server;
   settings: Settings;
   sessions: SessionService;
-  engine: SessionEngine;
+  engine: StoreEngine;
   users: UserStore;
-  throttle: ThrottleStore;
+  accounts: AccountService;
   events: AuthEvents;
   /** Settable clock used by the session service. */
   clock: { now: number };
@@ -31,7 +31,7 @@ export function testSettings(overrides: object = {}): Settings {
 export async function buildTestApp(
   opts: {
     settings?: Settings;
-    engine?: SessionEngine;
+    engine?: StoreEngine;
     users?: UserStore;
     throttle?: ThrottleStore;
     pages?: boolean;
@@ -41,27 +41,19 @@ export async function buildTestApp(
   const settings = opts.settings ?? testSettings();
   const clock = { now: Date.now() };
   const engine = opts.engine ?? new MemoryEngine(settings.store.redis.shards, () => clock.now);
-  const layout = new KeyLayout(settings.store.redis.keyPrefix, settings.store.redis.shards);
-  const sessions = new SessionService(
+  const { sessions, users, accounts, events } = createServices(settings, {
     engine,
-    layout,
-    new SessionPolicy(settings.session),
-    () => clock.now,
-  );
-  const stores =
-    opts.users && opts.throttle
-      ? { users: opts.users, throttle: opts.throttle }
-      : createAccountStores(settings, engine);
-  const events = new AuthEvents();
+    users: opts.users,
+    throttle: opts.throttle,
+    clock: () => clock.now,
+  });
   const server = Hapi.server({ host: '127.0.0.1', port: 0, debug: false });
   await server.register({
     plugin: holdfastPlugin,
     options: {
       settings,
       sessions,
-      users: stores.users,
-      throttle: stores.throttle,
-      events,
+      accounts,
       logger: testLogger(`unit-plugin-${process.env.JEST_WORKER_ID ?? '1'}`),
       pages: opts.pages ?? true,
       ...opts.extra,
@@ -80,8 +72,8 @@ export async function buildTestApp(
     settings,
     sessions,
     engine,
-    users: stores.users,
-    throttle: stores.throttle,
+    users,
+    accounts,
     events,
     clock,
   };

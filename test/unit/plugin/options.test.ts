@@ -8,12 +8,12 @@ test('plugin options are validated and the error names each wrong option', async
   const bad = {
     settings: ok.settings,
     sessions: ok.sessions,
-    users: {},
-    throttle: undefined,
+    accounts: {},
+    users: ok.users,
     pages: 'yes',
   };
   await expect(server.register({ plugin: holdfastPlugin, options: bad as never })).rejects.toThrow(
-    /HF_PLUGIN_OPTIONS|"users" must implement create.*"throttle" is required.*"pages" must be a boolean/s,
+    /"accounts" must implement register, login.*"pages" must be a boolean.*"users" is not allowed/s,
   );
   await expect(
     Hapi.server().register({ plugin: holdfastPlugin, options: bad as never }),

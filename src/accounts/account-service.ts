@@ -1,7 +1,7 @@
-import type { AuthEvents, HoldfastCredentials } from '../auth';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { ClientInfo, IssuedSession, SessionService } from '../session';
+import type { StoredSession } from '../store/engine';
 import {
   isAcceptableEmail,
   LoginThrottle,
@@ -13,6 +13,7 @@ import {
   UserStore,
 } from '../users';
 import { LoginFailedError, ThrottledError } from './errors';
+import type { AuthEvents } from './events';
 
 export interface LoginResult {
   readonly user: User;
@@ -30,19 +31,40 @@ export interface OAuthProfile {
   readonly name?: string;
 }
 
+/** What the account service works on; server/services.ts builds each once. */
+export interface AccountDeps {
+  readonly settings: Settings;
+  readonly sessions: SessionService;
+  readonly users: UserStore;
+  readonly throttle: LoginThrottle;
+  readonly hasher: PasswordHasher;
+  readonly events: AuthEvents;
+}
+
 /**
- * Account operations behind the routes and pages: registration, login (throttled, same work for
- * unknown email and wrong password), logout, password change, OAuth sign-in. No HTTP here.
+ * The account rules: registration, login (throttled, same work for unknown email and wrong
+ * password), logout, password change, OAuth sign-in. No HTTP here: the JSON API, the pages, the
+ * OAuth routes and the CLI are adapters over this service. `current` is the caller's live session
+ * (null when anonymous); a sign-in ends it, so no session id can be fixed in advance.
  */
-export class Accounts {
-  constructor(
-    private readonly settings: Settings,
-    private readonly sessions: SessionService,
-    private readonly users: UserStore,
-    private readonly throttle: LoginThrottle,
-    private readonly hasher: PasswordHasher,
-    private readonly events: AuthEvents,
-  ) {}
+export class AccountService {
+  readonly users: UserStore;
+  readonly events: AuthEvents;
+  private readonly settings: Settings;
+  private readonly sessions: SessionService;
+  private readonly throttle: LoginThrottle;
+  private readonly hasher: PasswordHasher;
+
+  constructor(deps: AccountDeps) {
+    ({
+      settings: this.settings,
+      sessions: this.sessions,
+      users: this.users,
+      throttle: this.throttle,
+      hasher: this.hasher,
+      events: this.events,
+    } = deps);
+  }
 
   checkPassword(password: unknown, field = 'password'): string {
     const { minLength, maxLength } = this.settings.password;
@@ -81,8 +103,10 @@ export class Accounts {
   async register(
     input: { email: unknown; password: unknown; name?: string },
     client: ClientInfo,
+    current?: StoredSession | null,
   ): Promise<LoginResult> {
     const user = await this.createUser(input);
+    await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'password');
     this.events.record('login', {
       userId: user.id,
@@ -97,7 +121,7 @@ export class Accounts {
   async login(
     input: { email: string; password: string; remember?: boolean },
     client: ClientInfo,
-    previous?: HoldfastCredentials | null,
+    current?: StoredSession | null,
   ): Promise<LoginResult> {
     const email = normalizeEmail(input.email);
     const decision = await this.throttle.begin(email, client.ip);
@@ -133,8 +157,7 @@ export class Accounts {
       throw new LoginFailedError();
     }
     await this.throttle.succeeded(email, client.ip);
-    // A new session at every login; a session the browser already had ends (no fixation, V3.2.1).
-    if (previous) await this.sessions.revoke(previous.user.id, previous.session.id, 'rotation');
+    await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'password');
     const rememberToken = input.remember ? await this.sessions.remember(user.id) : undefined;
     this.events.record('login', {
@@ -147,42 +170,28 @@ export class Accounts {
     return { user, issued, rememberToken };
   }
 
-  async logout(
-    credentials: HoldfastCredentials | null,
-    rememberCookie: string | undefined,
-  ): Promise<void> {
+  async logout(current: StoredSession | null, rememberCookie: string | undefined): Promise<void> {
     await this.sessions.forget(rememberCookie);
-    if (!credentials) return;
-    await this.sessions.revoke(credentials.user.id, credentials.session.id, 'logout');
-    this.events.record('logout', {
-      userId: credentials.user.id,
-      sessionId: credentials.session.id,
-    });
+    if (!current) return;
+    await this.sessions.revoke(current.userId, current.id, 'logout');
+    this.events.record('logout', { userId: current.userId, sessionId: current.id });
   }
 
   /** Ends one of the user's sessions. False when it is not theirs or already gone. */
-  async revokeOne(credentials: HoldfastCredentials, sessionId: string): Promise<boolean> {
-    const done = await this.sessions.revoke(credentials.user.id, sessionId, 'revoke');
+  async revokeOne(current: StoredSession, sessionId: string): Promise<boolean> {
+    const done = await this.sessions.revoke(current.userId, sessionId, 'revoke');
     if (done)
       this.events.record('revoked', {
-        userId: credentials.user.id,
+        userId: current.userId,
         sessionIds: [sessionId],
         scope: 'one',
       });
     return done;
   }
 
-  async revokeOthers(credentials: HoldfastCredentials): Promise<string[]> {
-    const ended = await this.sessions.revokeAll(
-      credentials.user.id,
-      'revoke',
-      credentials.session.id,
-    );
-    this.events.record('revoked', {
-      userId: credentials.user.id,
-      sessionIds: ended,
-      scope: 'others',
-    });
+  async revokeOthers(current: StoredSession): Promise<string[]> {
+    const ended = await this.sessions.revokeAll(current.userId, 'revoke', current.id);
+    this.events.record('revoked', { userId: current.userId, sessionIds: ended, scope: 'others' });
     return ended;
   }
 
@@ -191,11 +200,11 @@ export class Accounts {
    * session and remember-me series, and replaces the current session by a new id.
    */
   async changePassword(
-    credentials: HoldfastCredentials,
+    current: StoredSession,
     input: { currentPassword: string; newPassword: unknown },
     client: ClientInfo,
   ): Promise<IssuedSession> {
-    const user = await this.users.findById(credentials.user.id);
+    const user = await this.users.findById(current.userId);
     if (!user)
       throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
     const ok = user.passwordHash
@@ -204,8 +213,8 @@ export class Accounts {
     if (!ok) throw new HoldfastError('HF_PASSWORD_MISMATCH', 'currentPassword is wrong');
     const next = this.checkPassword(input.newPassword, 'newPassword');
     await this.users.setPasswordHash(user.id, await this.hasher.hash(next), Date.now());
-    const ended = await this.sessions.revokeAll(user.id, 'password', credentials.session.id);
-    const issued = await this.sessions.rotate(credentials.session, client);
+    const ended = await this.sessions.revokeAll(user.id, 'password', current.id);
+    const issued = await this.sessions.rotate(current, client);
     if (!issued)
       throw new HoldfastError(
         'HF_UNAUTHENTICATED',
@@ -225,7 +234,7 @@ export class Accounts {
   async oauthLogin(
     profile: OAuthProfile,
     client: ClientInfo,
-    previous?: HoldfastCredentials | null,
+    current?: StoredSession | null,
   ): Promise<LoginResult> {
     const provider = profile.provider;
     let user = await this.users.findByIdentity(provider, profile.id);
@@ -268,8 +277,7 @@ export class Accounts {
         user = (await this.users.findByIdentity(provider, profile.id)) ?? user;
       }
     }
-    // A new session at every sign-in; a session the browser already had ends (no fixation).
-    if (previous) await this.sessions.revoke(previous.user.id, previous.session.id, 'rotation');
+    await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'oauth');
     this.events.record('login', {
       userId: user.id,
@@ -280,5 +288,10 @@ export class Accounts {
       provider,
     });
     return { user, issued };
+  }
+
+  /** A new session at every sign-in; the one the browser already had ends (no fixation, V7.2.4). */
+  private async endCurrent(current: StoredSession | null | undefined): Promise<void> {
+    if (current) await this.sessions.revoke(current.userId, current.id, 'rotation');
   }
 }
