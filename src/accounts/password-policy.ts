@@ -61,7 +61,7 @@ export function foldPassword(password: string): string {
 
 let common: ReadonlySet<string> | undefined;
 
-/** The common-password list, read once on first use (~10k entries, ~1 ms). */
+/** The common-password list, read once on first use (10,000 entries; ~9 ms, under 1 MB). */
 export function commonPasswords(): ReadonlySet<string> {
   common ??= new Set(
     readFileSync(COMMON_PASSWORDS_FILE, 'utf8')
