@@ -1,4 +1,5 @@
-// Copies non-TypeScript runtime assets (Lua scripts, templates) next to the compiled code.
+// Copies non-TypeScript runtime assets (Lua scripts, templates, the common-password list) next to
+// the compiled code.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -6,6 +7,7 @@ const pairs = [
   ['src/store/lua', 'dist/store/lua'],
   ['src/plugin/views', 'dist/plugin/views'],
   ['src/plugin/public', 'dist/plugin/public'],
+  ['src/accounts/data', 'dist/accounts/data'],
 ];
 for (const [from, to] of pairs) {
   if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true });

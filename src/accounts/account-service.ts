@@ -14,6 +14,7 @@ import {
 } from '../users';
 import { LoginFailedError, ThrottledError } from './errors';
 import type { AuthEvents } from './events';
+import { BreachedPasswordLookup, PasswordContext, PasswordPolicy } from './password-policy';
 
 export interface LoginResult {
   readonly user: User;
@@ -39,6 +40,10 @@ export interface AccountDeps {
   readonly throttle: LoginThrottle;
   readonly hasher: PasswordHasher;
   readonly events: AuthEvents;
+  /** The host app's breach lookup (k-anonymity); none by default. See PasswordPolicy. */
+  readonly breachedPassword?: BreachedPasswordLookup;
+  /** How long the breach lookup may take before the password is accepted without it. */
+  readonly breachedPasswordTimeoutMs?: number;
 }
 
 /**
@@ -54,6 +59,7 @@ export class AccountService {
   private readonly sessions: SessionService;
   private readonly throttle: LoginThrottle;
   private readonly hasher: PasswordHasher;
+  private readonly passwords: PasswordPolicy;
 
   constructor(deps: AccountDeps) {
     ({
@@ -64,18 +70,28 @@ export class AccountService {
       hasher: this.hasher,
       events: this.events,
     } = deps);
+    this.passwords = new PasswordPolicy({
+      minLength: this.settings.password.minLength,
+      maxLength: this.settings.password.maxLength,
+      breached: deps.breachedPassword,
+      breachedTimeoutMs: deps.breachedPasswordTimeoutMs,
+      onLookupFailed: (cause, message) =>
+        this.events.record('breachCheckFailed', { cause, message }),
+    });
   }
 
-  checkPassword(password: unknown, field = 'password'): string {
-    const { minLength, maxLength } = this.settings.password;
-    if (typeof password !== 'string') throw new UserInputError(field, 'must be text');
-    // Counted in code points, so a password of emoji is not judged by its UTF-16 length.
-    const length = [...password].length;
-    if (length < minLength)
-      throw new UserInputError(field, `must be at least ${minLength} characters`);
-    if (length > maxLength)
-      throw new UserInputError(field, `must be at most ${maxLength} characters`);
-    return password;
+  /**
+   * A new password: length, not one of the most common, not the account's email or name, and not
+   * breached (when the host app gave a lookup; it fails open). Before any hashing.
+   */
+  async checkPassword(
+    password: unknown,
+    field = 'password',
+    account: PasswordContext = {},
+  ): Promise<string> {
+    const checked = this.passwords.check(password, field, account);
+    await this.passwords.checkBreached(checked, field);
+    return checked;
   }
 
   checkEmail(email: unknown): string {
@@ -92,8 +108,8 @@ export class AccountService {
   /** A new password account (registration, `holdfast users create`); no session. */
   async createUser(input: { email: unknown; password: unknown; name?: string }): Promise<User> {
     const email = this.checkEmail(input.email);
-    const password = this.checkPassword(input.password);
     const name = (input.name ?? '').trim().slice(0, 100);
+    const password = await this.checkPassword(input.password, 'password', { email, name });
     const passwordHash = await this.hasher.hash(password);
     const user = await this.users.create({ email, name, passwordHash });
     this.events.record('registered', { userId: user.id, method: 'password' });
@@ -211,7 +227,7 @@ export class AccountService {
       ? (await this.hasher.verify(input.currentPassword, user.passwordHash)).ok
       : (await this.hasher.verifyDummy(input.currentPassword), false);
     if (!ok) throw new HoldfastError('HF_PASSWORD_MISMATCH', 'currentPassword is wrong');
-    const next = this.checkPassword(input.newPassword, 'newPassword');
+    const next = await this.checkPassword(input.newPassword, 'newPassword', user);
     await this.users.setPasswordHash(user.id, await this.hasher.hash(next), Date.now());
     const ended = await this.sessions.revokeAll(user.id, 'password', current.id);
     const issued = await this.sessions.rotate(current, client);

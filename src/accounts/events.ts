@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AuthMethod } from '../store/engine';
+import type { BreachCheckFailure } from './password-policy';
 
 /** Why a login did not succeed. The email is never part of an event: logs must not collect it. */
 export type LoginFailureReason =
@@ -41,6 +42,11 @@ export interface AuthEventMap {
   passwordChanged: [{ userId: string; revokedSessions: number }];
   /** A remember-me token was replayed after rotation: series and sessions were revoked. */
   theft: [{ userId: string; seriesId: string }];
+  /**
+   * The host app's breach lookup failed or timed out, and a new password was accepted without it
+   * (fail open). `message` is the lookup's error (it never sees the password).
+   */
+  breachCheckFailed: [{ cause: BreachCheckFailure; message: string }];
 }
 
 /** Plain counters (catbox `stats`), read by metrics/. */
@@ -53,6 +59,7 @@ export interface AuthStats {
   revocations: number;
   passwordChanges: number;
   thefts: number;
+  breachCheckFailures: number;
 }
 
 export function emptyAuthStats(): AuthStats {
@@ -72,6 +79,7 @@ export function emptyAuthStats(): AuthStats {
     revocations: 0,
     passwordChanges: 0,
     thefts: 0,
+    breachCheckFailures: 0,
   };
 }
 
@@ -107,6 +115,9 @@ export class AuthEvents extends EventEmitter<AuthEventMap> {
         break;
       case 'theft':
         s.thefts++;
+        break;
+      case 'breachCheckFailed':
+        s.breachCheckFailures++;
         break;
     }
     (this.emit as (name: K, ...a: AuthEventMap[K]) => boolean)(event, ...args);

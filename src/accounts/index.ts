@@ -9,3 +9,10 @@ export type {
   ThrottleScope,
 } from './events';
 export { LoginFailedError, ThrottledError } from './errors';
+export { parsePwnedRange, PasswordPolicy } from './password-policy';
+export type {
+  BreachCheckFailure,
+  BreachedPasswordLookup,
+  BreachedSuffix,
+  PasswordContext,
+} from './password-policy';

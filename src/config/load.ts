@@ -33,6 +33,9 @@ export function loadSettings(options: LoadOptions = {}): Settings {
   const fromCode = (options.overrides ?? {}) as Tree;
   record(sources, fromCode, 'code');
   const fromEnv = readEnvOverrides(env, sources);
+  const unnamed = unnamedEnvironment(env, [fromEnv, fromCode, fromFile], sources);
+  // Alone: every other rule depends on the environment, which is the thing not known yet.
+  if (unnamed) throw new ConfigError([unnamed]);
 
   const chosenEnv = String(fromEnv.env ?? fromCode.env ?? fromFile.env ?? nodeEnv(env)) as Env;
   const layers = [
@@ -58,6 +61,41 @@ export function loadSettings(options: LoadOptions = {}): Settings {
 function nodeEnv(env: NodeJS.ProcessEnv): Env {
   const n = env.NODE_ENV;
   return n === 'production' || n === 'test' ? n : 'development';
+}
+
+const ENVS: readonly string[] = ['development', 'test', 'production'];
+
+/**
+ * A Redis store configured (any store.redis.* setting, or store.type redis) while no environment
+ * is named: without this, such a deployment would start in development mode, on the in-process
+ * store, with the published development cookie password, and say nothing.
+ */
+function unnamedEnvironment(
+  env: NodeJS.ProcessEnv,
+  layers: readonly Tree[],
+  sources: Map<string, string>,
+): Problem | undefined {
+  if (layers.some((l) => l.env !== undefined)) return undefined;
+  if (env.NODE_ENV !== undefined && ENVS.includes(env.NODE_ENV)) return undefined;
+  const typeRedis = layers.some((l) => (l.store as Tree | undefined)?.type === 'redis');
+  const keys = [...sources.keys()];
+  // A leaf setting when there is one (store.redis.nodes), else a whole object from a JSON variable.
+  const given =
+    keys.find((p) => p.startsWith('store.redis.')) ??
+    keys.find((p) => p === 'store.redis' && sources.get(p)?.startsWith('HOLDFAST_'));
+  const setting = given ?? (typeRedis ? 'store.type' : undefined);
+  if (!setting) return undefined;
+  const unknown =
+    env.NODE_ENV !== undefined
+      ? `NODE_ENV "${env.NODE_ENV}", which is not an environment Holdfast knows, and no env setting or HOLDFAST_ENV`
+      : 'no environment named (no env setting, HOLDFAST_ENV or NODE_ENV)';
+  return {
+    path: 'env',
+    found: `${unknown}, while ${setting} is set (from ${sources.get(setting)})`,
+    expected:
+      'an environment named whenever a Redis store is configured: production, development or test',
+    hint: 'set HOLDFAST_ENV=production (or env: production in the settings file); unnamed, Holdfast would run as development, on the in-process store with the published development cookie password',
+  };
 }
 
 function readSettingsFile(file: string): Tree {

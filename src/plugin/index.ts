@@ -6,6 +6,7 @@ import { apiRoutes } from './api';
 import type { PluginContext } from './context';
 import { Csrf, registerCsrf } from './csrf';
 import { toBoom } from './errors';
+import { registerMediaType } from './media-type';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
 import { registerPages } from './pages';
 import { HoldfastPluginOptions, validateOptions } from './options';
@@ -66,6 +67,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
 
     server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
     registerCsrf(server, csrf);
+    registerMediaType(server);
     server.route(apiRoutes(ctx));
     if (options.pages !== false) await registerPages(server, ctx);
     await registerOAuth(server, ctx, providers, options.pages !== false);
@@ -106,6 +108,12 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
   events.on('revoked', (e) => log.info({ audit: 'sessions_revoked', ...e }, 'sessions revoked'));
   events.on('passwordChanged', (e) =>
     log.info({ audit: 'password_changed', ...e }, 'password changed'),
+  );
+  events.on('breachCheckFailed', (e) =>
+    log.warn(
+      { audit: 'breach_check_failed', ...e },
+      'breached-password lookup failed: the new password was accepted without it',
+    ),
   );
   events.on('theft', (e) =>
     log.warn(

@@ -11,6 +11,7 @@ import {
   clockCheck,
   cookiePasswordCheck,
   memoryEngineCheck,
+  passwordCostCheck,
   portsCheck,
   settingsCheck,
 } from './checks/process-checks';
@@ -39,6 +40,7 @@ import type { CheckDefinition } from './context';
 export const CATALOGUE: readonly CheckDefinition[] = [
   settingsCheck,
   cookiePasswordCheck,
+  passwordCostCheck,
   portsCheck,
   memoryEngineCheck,
   dnsCheck,

@@ -1,4 +1,4 @@
-import { AccountService, AuthEvents } from '../accounts';
+import { AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
 import type { Settings } from '../config';
 import { SessionPolicy, SessionService } from '../session';
 import { createEngine, StoreEngine } from '../store';
@@ -46,6 +46,14 @@ export interface ServicesOptions {
   readonly throttle?: ThrottleStore;
   /** The clock of the session service (tests move time). */
   readonly clock?: () => number;
+  /**
+   * A breach lookup for new passwords (k-anonymity: it gets the first 5 hex digits of the SHA-1
+   * and answers the suffixes it knows, e.g. through Pwned Passwords' range API and
+   * parsePwnedRange). None by default; a lookup that fails or is slow accepts the password.
+   */
+  readonly breachedPassword?: BreachedPasswordLookup;
+  /** How long the breach lookup may take (default 2000 ms). */
+  readonly breachedPasswordTimeoutMs?: number;
 }
 
 export function createServices(settings: Settings, options: ServicesOptions = {}): Services {
@@ -70,6 +78,8 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     throttle: new LoginThrottle(options.throttle ?? stores.throttle, settings.throttle),
     hasher: new PasswordHasher(settings.password.cost),
     events,
+    breachedPassword: options.breachedPassword,
+    breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
   });
   return { settings, engine, store, layout, sessions, users, accounts, events };
 }

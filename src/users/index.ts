@@ -1,5 +1,10 @@
 export { normalizeEmail, isAcceptableEmail, MAX_EMAIL_LENGTH } from './email';
-export { PasswordHasher } from './password';
+export {
+  OWASP_MIN_SCRYPT_COST,
+  PasswordHasher,
+  SCRYPT_BLOCK_SIZE,
+  SCRYPT_PARALLELISM,
+} from './password';
 export type { VerifyResult } from './password';
 export { publicUser, UserExistsError, UserInputError } from './user-store';
 export type { IdentityProvider, NewUser, PublicUser, User, UserStore } from './user-store';

@@ -10,6 +10,10 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
  */
 const R = 8;
 const P = 1;
+/** OWASP's minimum scrypt cost with r = 8, p = 1 (Password Storage Cheat Sheet); preflight's floor in production. */
+export const OWASP_MIN_SCRYPT_COST = 2 ** 17;
+export const SCRYPT_BLOCK_SIZE = R;
+export const SCRYPT_PARALLELISM = P;
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 const FORMAT =

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { envVarFor, KNOWN_EXAMPLE_PASSWORDS } from '../../config';
 import type { Settings } from '../../config';
+import { OWASP_MIN_SCRYPT_COST, SCRYPT_BLOCK_SIZE, SCRYPT_PARALLELISM } from '../../users';
 import type { CheckDefinition, PreflightContext } from '../context';
 import { listOf } from '../context';
 import { usable } from '../facts';
@@ -60,6 +61,28 @@ export const cookiePasswordCheck: CheckDefinition = {
         : warn(observed, expected, PASSWORD_HINT);
     }
     return pass(shown, expected);
+  },
+};
+
+export const passwordCostCheck: CheckDefinition = {
+  id: 'process.password-cost',
+  summary:
+    "password.cost is at least OWASP's scrypt minimum (N = 2^17 with r = 8, p = 1) in production.",
+  gate: 'settings',
+  run(ctx) {
+    const s = ctx.settings as Settings;
+    const n = s.password.cost;
+    const shown = `password.cost ${n} (scrypt N = 2^${Math.log2(n)}, r = ${SCRYPT_BLOCK_SIZE}, p = ${SCRYPT_PARALLELISM})`;
+    const expected = `at least ${OWASP_MIN_SCRYPT_COST} (N = 2^${Math.log2(OWASP_MIN_SCRYPT_COST)}, OWASP's minimum for scrypt) in production`;
+    if (n >= OWASP_MIN_SCRYPT_COST) return pass(shown, expected);
+    if (s.env === 'production') {
+      return fail(
+        shown,
+        expected,
+        `set password.cost (${envVarFor('password.cost')}) to ${OWASP_MIN_SCRYPT_COST} or more, or remove it to use the default; a lower cost makes stolen password hashes cheaper to crack`,
+      );
+    }
+    return pass(`${shown}: below OWASP's minimum, allowed in ${s.env} only`, expected);
   },
 };
 

@@ -54,7 +54,8 @@ test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, t
     '16',
   ]);
 
-  const password = 'outage test password 1';
+  // Nothing of the email (outage.…@example.com) in it: a password containing it is refused.
+  const password = 'kill the store, keep the session 1';
   canary(password);
   const reg = await request(port, '/auth/register', {
     method: 'POST',

@@ -80,8 +80,18 @@ test('sessions count, list and revoke see what the server created', async () => 
 
 test('users create reads the password from stdin and refuses a taken email with exit 65', async () => {
   const stdin = jest.spyOn(process, 'stdin', 'get');
+  // The password rules apply here too: a common password, or one with the email's name in it.
+  for (const weak of ['password123', 'first-admin-password']) {
+    stdin.mockReturnValue(Readable.from([`${weak}\n`]) as unknown as typeof process.stdin);
+    const refused = await run(['users', 'create', '--email', 'Admin@Example.org']);
+    expect(refused.code).toBe(65);
+    expect(refused.err.join('\n')).toMatch(
+      /HF_USER_INVALID password: (is one of the 10,000 most common|must not contain the email)/,
+    );
+    expect(refused.err.join('\n')).not.toContain(weak);
+  }
   stdin.mockReturnValue(
-    Readable.from(['first-admin-password\n']) as unknown as typeof process.stdin,
+    Readable.from(['first-operator-passphrase\n']) as unknown as typeof process.stdin,
   );
   const made = await run(['users', 'create', '--email', 'Admin@Example.org', '--json']);
   expect(made.code).toBe(0);

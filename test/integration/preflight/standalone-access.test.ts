@@ -215,6 +215,20 @@ test('process.cookie-password: a published example value in production fails (78
   expectNoSecret(preflight.out, 'holdfast-development-only-password-not-secret');
 });
 
+test("process.password-cost: below OWASP's scrypt minimum in production fails (78); the default passes", async () => {
+  const { preflight } = await preflightThenStart(
+    await productionEnv([plain], { HOLDFAST_PASSWORD__COST: '65536' }),
+  );
+  expect(preflight.code).toBe(78);
+  expect(lineOf(preflight.out, 'process.password-cost')).toBe(
+    "FAIL process.password-cost     found password.cost 65536 (scrypt N = 2^16, r = 8, p = 1); expected at least 131072 (N = 2^17, OWASP's minimum for scrypt) in production; fix: set password.cost (HOLDFAST_PASSWORD__COST) to 131072 or more, or remove it to use the default; a lower cost makes stolen password hashes cheaper to crack",
+  );
+  const ok = await cli(['preflight'], await productionEnv([plain]));
+  expect(lineOf(ok.out, 'process.password-cost')).toMatch(
+    /^PASS process\.password-cost +found password\.cost 131072 \(scrypt N = 2\^17, r = 8, p = 1\); expected/,
+  );
+});
+
 test('settings: a value the schema rejects is one line naming the setting and its source (78)', async () => {
   const { preflight } = await preflightThenStart(
     await productionEnv([plain], { HOLDFAST_STORE__REDIS__MODE: 'clustr' }),

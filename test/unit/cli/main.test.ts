@@ -19,7 +19,7 @@ test('preflight with no configuration: development, memory store, exit 0, one li
   expect(r.out).toHaveLength(CHECK_IDS.length + 1);
   expect(r.out.slice(0, -1).map((l) => l.split(/\s+/)[1])).toEqual([...CHECK_IDS]);
   expect(r.out[r.out.length - 1]).toMatch(
-    /^preflight: 4 passed, 0 warnings, 0 failed, 0 not yet, \d+ skipped: ok$/,
+    /^preflight: 5 passed, 0 warnings, 0 failed, 0 not yet, \d+ skipped: ok$/,
   );
   expect(r.out[0]).toMatch(/^PASS settings +found valid: env development, store memory/);
   expect(r.out.find((l) => l.includes('store.persistence'))).toMatch(
@@ -78,6 +78,32 @@ test('start with invalid settings prints the same lines as preflight, exits 78 a
   }
 });
 
+test('start with Redis settings but no environment named fails (78) with one line saying to set HOLDFAST_ENV', async () => {
+  // Without it this would start as development: in-process store, published cookie password.
+  const env = { ...DEV, HOLDFAST_STORE__REDIS__NODES: '127.0.0.1:6379' };
+  let forks = 0;
+  const onFork = () => forks++;
+  cluster.on('fork', onFork);
+  try {
+    const start = await run(['start'], env);
+    expect(start.code).toBe(78);
+    expect(forks).toBe(0);
+    expect(start.err.filter((l) => /^FAIL /.test(l))).toEqual([
+      'FAIL settings                  env: found no environment named (no env setting, HOLDFAST_ENV or NODE_ENV), while store.redis.nodes is set (from HOLDFAST_STORE__REDIS__NODES); expected an environment named whenever a Redis store is configured: production, development or test; fix: set HOLDFAST_ENV=production (or env: production in the settings file); unnamed, Holdfast would run as development, on the in-process store with the published development cookie password',
+    ]);
+  } finally {
+    cluster.off('fork', onFork);
+  }
+});
+
+test("process.password-cost: a cost below OWASP's minimum passes outside production, saying so", async () => {
+  const r = await run(['preflight'], { ...DEV, HOLDFAST_PASSWORD__COST: '4096' });
+  expect(r.code).toBe(0);
+  expect(r.out.find((l) => l.split(/\s+/)[1] === 'process.password-cost')).toBe(
+    "PASS process.password-cost     found password.cost 4096 (scrypt N = 2^12, r = 8, p = 1): below OWASP's minimum, allowed in development only; expected at least 131072 (N = 2^17, OWASP's minimum for scrypt) in production",
+  );
+});
+
 test('the memory store with several workers is refused: each worker would hold its own sessions', async () => {
   const env = { ...DEV, HOLDFAST_WORKERS: '2' };
   const r = await run(['preflight'], env);
@@ -112,6 +138,8 @@ test('no command or an unknown one prints the usage and exits 64; a missing opti
 test('config check prints resolved settings with secrets redacted (0), or every problem (78)', async () => {
   const ok = await run(['config', 'check', '--json'], {
     ...DEV,
+    // A Redis setting needs a named environment (one that is not named is refused).
+    HOLDFAST_ENV: 'development',
     HOLDFAST_STORE__REDIS__PASSWORD: 'redis-secret',
   });
   expect(ok.code).toBe(0);

@@ -185,6 +185,64 @@ describe('loadSettings', () => {
     }
   });
 
+  describe('a Redis store with no environment named', () => {
+    const HINT =
+      'set HOLDFAST_ENV=production (or env: production in the settings file); unnamed, Holdfast would run as development, on the in-process store with the published development cookie password';
+
+    it('is one problem naming the setting, its source and HOLDFAST_ENV (env var)', () => {
+      const problems = problemsOf(() =>
+        loadSettings({ env: { HOLDFAST_STORE__REDIS__NODES: '10.0.0.1:6379' } }),
+      );
+      expect(problems).toEqual([
+        {
+          path: 'env',
+          found:
+            'no environment named (no env setting, HOLDFAST_ENV or NODE_ENV), while store.redis.nodes is set (from HOLDFAST_STORE__REDIS__NODES)',
+          expected:
+            'an environment named whenever a Redis store is configured: production, development or test',
+          hint: HINT,
+        },
+      ]);
+      expect(formatProblem(problems[0])).toMatch(
+        /^env: found no environment named .*HOLDFAST_ENV=production/,
+      );
+    });
+
+    it('from a settings file, from store.type redis alone, and under an unknown NODE_ENV', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+      const file = join(dir, 'holdfast.yaml');
+      writeFileSync(file, 'store:\n  redis:\n    nodes: ["10.0.0.1:6379"]\n');
+      const [fromFile] = problemsOf(() => loadSettings({ file, env: {} }));
+      expect(fromFile.found).toBe(
+        `no environment named (no env setting, HOLDFAST_ENV or NODE_ENV), while store.redis.nodes is set (from file ${file})`,
+      );
+      const [typeOnly] = problemsOf(() => loadSettings({ env: { HOLDFAST_STORE__TYPE: 'redis' } }));
+      expect(typeOnly.found).toMatch(/while store\.type is set \(from HOLDFAST_STORE__TYPE\)$/);
+      const [staging] = problemsOf(() =>
+        loadSettings({
+          env: { NODE_ENV: 'staging', HOLDFAST_STORE__REDIS__DNS__NAME: 'redis.example' },
+        }),
+      );
+      expect(staging.found).toBe(
+        'NODE_ENV "staging", which is not an environment Holdfast knows, and no env setting or HOLDFAST_ENV, while store.redis.dns.name is set (from HOLDFAST_STORE__REDIS__DNS__NAME)',
+      );
+      expect(staging.hint).toBe(HINT);
+    });
+
+    it('loads once any of env, HOLDFAST_ENV or NODE_ENV names one; no Redis setting needs none', () => {
+      const nodes = { HOLDFAST_STORE__REDIS__NODES: '10.0.0.1:6379' };
+      expect(loadSettings({ env: { ...nodes, HOLDFAST_ENV: 'development' } }).env).toBe(
+        'development',
+      );
+      expect(loadSettings({ env: { ...nodes, NODE_ENV: 'test' } }).env).toBe('test');
+      expect(loadSettings({ env: nodes, overrides: { env: 'development' } }).env).toBe(
+        'development',
+      );
+      expect(loadSettings({ env: { ...PROD } }).store.type).toBe('redis');
+      expect(loadSettings({ env: { HOLDFAST_STORE__TYPE: 'memory' } }).env).toBe('development');
+    });
+  });
+
   it('redacts secrets when settings are shown', () => {
     const s = loadSettings({ env: { ...PROD, HOLDFAST_STORE__REDIS__PASSWORD: 'redis-pass' } });
     const shown = JSON.stringify(redactedSettings(s));
