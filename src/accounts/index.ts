@@ -8,4 +8,4 @@ export type {
   OAuthFailureCause,
   ThrottleScope,
 } from './events';
-export { LoginFailedError, ThrottledError } from './errors';
+export { AccountDisabledError, LoginFailedError, ThrottledError } from './errors';
