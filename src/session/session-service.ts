@@ -118,6 +118,10 @@ export class SessionService {
   /**
    * Checks a cookie value: one store read, plus one renewal write when due. Throws
    * StoreUnavailableError when the store cannot answer: an outage is never "no session".
+   * Neither the user record nor the credential epoch is read here (the hot path stays one GET):
+   * a session outlives a credential change, disable or delete only if it was never made, because
+   * the step that raises the epoch ends every session of the user and nothing below it can be
+   * created afterwards (ADR 040).
    */
   async authenticate(raw: string | undefined): Promise<Authentication> {
     if (!raw) return this.decided({ result: 'missing' });
