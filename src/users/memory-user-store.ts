@@ -72,7 +72,7 @@ export class MemoryUserStore implements UserStore {
     if (!u) return null;
     this.byId.delete(id);
     if (this.byEmail.get(u.email) === id) this.byEmail.delete(u.email);
-    for (const [key, owner] of this.identities) if (owner === id) this.identities.delete(key);
+    // Identity links stay, resolving to no user, as in the Redis store (which cannot find them).
     return u.credentialVersion;
   }
 

@@ -105,7 +105,8 @@ export interface UserStore {
   disable(id: string): Promise<number | null>;
   /**
    * Deletes the user and frees the email address; returns the credential version the record had
-   * (null if there was none). Linked provider identities then resolve to no user.
+   * (null if there was none). Linked provider identities stay but resolve to no user (the same
+   * provider account cannot be linked to another user yet).
    */
   delete(id: string): Promise<number | null>;
   /** Marks the email verified (an OAuth provider vouched for it). */

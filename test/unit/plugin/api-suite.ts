@@ -259,7 +259,7 @@ export function apiSuite(
         expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
       }
       expect(succeeded).toBeGreaterThan(0);
-    });
+    }, 180_000);
 
     test('a re-hash racing a password change never brings the old password back (hash at cost 2^10, app at 2^12), 4 rounds', async () => {
       const weak = new PasswordHasher(1024);
@@ -318,7 +318,7 @@ export function apiSuite(
         });
         expect(fresh.statusCode).toBe(200);
       }
-    });
+    }, 120_000);
 
     test('revoking one device ends its remember-me series: that device stays signed out', async () => {
       const { email, password, jar } = await registered();
