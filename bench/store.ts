@@ -80,6 +80,8 @@ function newSession(now: number): StoredSession {
     absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
     ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
     userAgent: DEVICE,
+    credentialVersion: 0,
+    seriesId: null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
+import { CredentialsChangedError } from '../session';
 import type { ClientInfo, IssuedSession, SessionService } from '../session';
 import type { StoredSession } from '../store/engine';
 import {
@@ -12,7 +13,7 @@ import {
   UserInputError,
   UserStore,
 } from '../users';
-import { LoginFailedError, ThrottledError } from './errors';
+import { AccountDisabledError, LoginFailedError, ThrottledError } from './errors';
 import type { AuthEvents } from './events';
 import { BreachedPasswordLookup, PasswordContext, PasswordPolicy } from './password-policy';
 
@@ -149,8 +150,10 @@ export class AccountService {
       });
       throw new ThrottledError(decision.retryAfterMs);
     }
+    // Read once, before the slow verification: the session is created under this credential
+    // version, and the store refuses it if a change raised the user's epoch meanwhile (ADR 040).
     const user = await this.users.findByEmail(email);
-    let reason: 'unknown_email' | 'no_password' | 'wrong_password' | null = null;
+    let reason: 'unknown_email' | 'no_password' | 'wrong_password' | 'disabled' | null = null;
     if (!user) {
       await this.hasher.verifyDummy(input.password);
       reason = 'unknown_email';
@@ -160,22 +163,37 @@ export class AccountService {
     } else {
       const v = await this.hasher.verify(input.password, user.passwordHash);
       if (!v.ok) reason = 'wrong_password';
+      else if (user.disabled) reason = 'disabled';
       else if (v.needsRehash) {
-        await this.users.setPasswordHash(
+        // Only over the very hash just verified, keeping the credential version: a password
+        // changed meanwhile is never overwritten by the old one (null then: nothing written).
+        await this.users.updatePassword(
           user.id,
+          { expectedHash: user.passwordHash },
           await this.hasher.hash(input.password),
-          user.passwordChangedAt ?? Date.now(),
+          { bumpVersion: false, changedAt: user.passwordChangedAt ?? Date.now() },
         );
       }
     }
     if (reason || !user) {
       this.events.record('loginFailed', { reason: reason ?? 'unknown_email', ip: client.ip });
-      throw new LoginFailedError();
+      // Disabled is said only to someone who gave the right password.
+      throw reason === 'disabled' ? new AccountDisabledError() : new LoginFailedError();
     }
     await this.throttle.succeeded(email, client.ip);
     await this.endCurrent(current);
-    const issued = await this.sessions.create(user.id, client, 'password');
-    const rememberToken = input.remember ? await this.sessions.remember(user.id) : undefined;
+    let issued: IssuedSession;
+    try {
+      issued = await this.sessions.create(user.id, client, 'password', {
+        credentialVersion: user.credentialVersion,
+        remember: !!input.remember,
+      });
+    } catch (err) {
+      if (err instanceof CredentialsChangedError)
+        this.events.record('loginFailed', { reason: 'credentials_changed', ip: client.ip });
+      throw err;
+    }
+    const rememberToken = issued.rememberToken;
     this.events.record('login', {
       userId: user.id,
       sessionId: issued.session.id,
@@ -213,7 +231,10 @@ export class AccountService {
 
   /**
    * Changes the password after checking the current one (re-authentication), ends every other
-   * session and remember-me series, and replaces the current session by a new id.
+   * session and remember-me series, and replaces the current session by a new id. The write is a
+   * compare-and-set on the credential version read here, and the same step that ends the other
+   * sessions raises the user's credential epoch: a login that checked the old password while this
+   * ran cannot keep a session, and a racing re-hash cannot bring the old password back (ADR 040).
    */
   async changePassword(
     current: StoredSession,
@@ -221,16 +242,32 @@ export class AccountService {
     client: ClientInfo,
   ): Promise<IssuedSession> {
     const user = await this.users.findById(current.userId);
-    if (!user)
-      throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
+    if (!user || user.disabled)
+      throw new HoldfastError(
+        'HF_UNAUTHENTICATED',
+        'the account of this session no longer exists or is disabled',
+      );
     const ok = user.passwordHash
       ? (await this.hasher.verify(input.currentPassword, user.passwordHash)).ok
       : (await this.hasher.verifyDummy(input.currentPassword), false);
     if (!ok) throw new HoldfastError('HF_PASSWORD_MISMATCH', 'currentPassword is wrong');
     const next = await this.checkPassword(input.newPassword, 'newPassword', user);
-    await this.users.setPasswordHash(user.id, await this.hasher.hash(next), Date.now());
-    const ended = await this.sessions.revokeAll(user.id, 'password', current.id);
-    const issued = await this.sessions.rotate(current, client);
+    const version = await this.users.updatePassword(
+      user.id,
+      { expectedVersion: user.credentialVersion },
+      await this.hasher.hash(next),
+      { bumpVersion: true, changedAt: Date.now() },
+    );
+    if (version === null)
+      throw new CredentialsChangedError(
+        'the password was changed elsewhere (or the account disabled) while this change ran: sign in again with the current password',
+      );
+    const ended = await this.sessions.revokeAll(user.id, 'password', current.id, version);
+    // Every series ended above, this device's too: the new session belongs to none.
+    const issued = await this.sessions.rotate(current, client, {
+      credentialVersion: version,
+      seriesId: null,
+    });
     if (!issued)
       throw new HoldfastError(
         'HF_UNAUTHENTICATED',
@@ -238,6 +275,32 @@ export class AccountService {
       );
     this.events.record('passwordChanged', { userId: user.id, revokedSessions: ended.length });
     return issued;
+  }
+
+  /**
+   * Disables a user (an administrator's act): they can no longer sign in, and every session and
+   * remember-me series ends; the credential epoch rises in the same step, so a sign-in that was
+   * under way cannot leave a session behind. False when there is no such user.
+   */
+  async disableUser(userId: string): Promise<boolean> {
+    const version = await this.users.disable(userId);
+    if (version === null) return false;
+    const ended = await this.sessions.revokeAll(userId, 'admin', undefined, version);
+    this.events.record('disabled', { userId, revokedSessions: ended.length });
+    return true;
+  }
+
+  /**
+   * Deletes a user: the record and email go, every session and remember-me series ends, and the
+   * credential epoch rises past every version the user had (nothing made before can appear
+   * later). False when there is no such user.
+   */
+  async deleteUser(userId: string): Promise<boolean> {
+    const version = await this.users.delete(userId);
+    if (version === null) return false;
+    const ended = await this.sessions.revokeAll(userId, 'admin', undefined, version + 1);
+    this.events.record('deleted', { userId, revokedSessions: ended.length });
+    return true;
   }
 
   /**
@@ -293,8 +356,14 @@ export class AccountService {
         user = (await this.users.findByIdentity(provider, profile.id)) ?? user;
       }
     }
+    if (user.disabled) {
+      this.events.record('loginFailed', { reason: 'disabled', ip: client.ip, provider });
+      throw new AccountDisabledError();
+    }
     await this.endCurrent(current);
-    const issued = await this.sessions.create(user.id, client, 'oauth');
+    const issued = await this.sessions.create(user.id, client, 'oauth', {
+      credentialVersion: user.credentialVersion,
+    });
     this.events.record('login', {
       userId: user.id,
       sessionId: issued.session.id,

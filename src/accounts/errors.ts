@@ -16,3 +16,10 @@ export class LoginFailedError extends HoldfastError {
     super('HF_LOGIN_FAILED', 'the email address or password is wrong');
   }
 }
+
+/** The right password for a disabled account: said only to someone who knew the password. */
+export class AccountDisabledError extends HoldfastError {
+  constructor() {
+    super('HF_ACCOUNT_DISABLED', 'this account is disabled: ask the site administrators');
+  }
+}

@@ -4,7 +4,16 @@ import type { BreachCheckFailure } from './password-policy';
 
 /** Why a login did not succeed. The email is never part of an event: logs must not collect it. */
 export type LoginFailureReason =
-  'unknown_email' | 'wrong_password' | 'no_password' | 'throttled' | 'invalid_input' | 'oauth';
+  | 'unknown_email'
+  | 'wrong_password'
+  | 'no_password'
+  | 'throttled'
+  | 'invalid_input'
+  | 'oauth'
+  /** The right password for a disabled account. */
+  | 'disabled'
+  /** The credentials changed while the login checked them (ADR 040): no session was made. */
+  | 'credentials_changed';
 
 export type ThrottleScope = 'account' | 'address';
 
@@ -40,6 +49,9 @@ export interface AuthEventMap {
   /** A user ended sessions themselves: one (`one`) or every other (`others`). */
   revoked: [{ userId: string; sessionIds: readonly string[]; scope: 'one' | 'others' }];
   passwordChanged: [{ userId: string; revokedSessions: number }];
+  /** An administrator disabled or deleted the user; every session and series ended. */
+  disabled: [{ userId: string; revokedSessions: number }];
+  deleted: [{ userId: string; revokedSessions: number }];
   /** A remember-me token was replayed after rotation: series and sessions were revoked. */
   theft: [{ userId: string; seriesId: string }];
   /**
@@ -73,6 +85,8 @@ export function emptyAuthStats(): AuthStats {
       throttled: 0,
       invalid_input: 0,
       oauth: 0,
+      disabled: 0,
+      credentials_changed: 0,
     },
     throttled: { account: 0, address: 0 },
     logouts: 0,

@@ -8,7 +8,7 @@ export type {
   OAuthFailureCause,
   ThrottleScope,
 } from './events';
-export { LoginFailedError, ThrottledError } from './errors';
+export { AccountDisabledError, LoginFailedError, ThrottledError } from './errors';
 export { parsePwnedRange, PasswordPolicy } from './password-policy';
 export type {
   BreachCheckFailure,

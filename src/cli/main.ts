@@ -8,7 +8,7 @@ import { configCheck } from './commands/config-check';
 import { preflightCommand } from './commands/preflight';
 import { sessionsCount, sessionsList, sessionsRevoke } from './commands/sessions';
 import { startCommand } from './commands/start';
-import { usersCreate, readFirstLine } from './commands/users';
+import { usersCreate, usersEnd, readFirstLine } from './commands/users';
 import { Out, reportError } from './output';
 
 const USAGE = `usage: holdfast <command> [--config FILE] [--json]
@@ -19,6 +19,8 @@ const USAGE = `usage: holdfast <command> [--config FILE] [--json]
   sessions list --user ID            a user's live sessions
   sessions revoke --user ID [--session ID]
   users create --email E             a password account; the password is read from stdin
+  users disable --email E            no more sign-in; every session and remember-me series ends
+  users delete --email E             remove the user; every session and remember-me series ends
 `;
 
 /** Where a command reads settings from and writes to; tests run commands in-process with their own. */
@@ -101,12 +103,16 @@ const COMMANDS: Record<string, Command> = {
   'sessions revoke': (s, o, out) => sessionsRevoke(s, o.user as string, o.session, out),
   'users create': async (s, o, out) =>
     usersCreate(s, o.email as string, await readFirstLine(), o.json, out),
+  'users disable': (s, o, out) => usersEnd(s, 'disable', o.email as string, o.json, out),
+  'users delete': (s, o, out) => usersEnd(s, 'delete', o.email as string, o.json, out),
 };
 
 const REQUIRED: Record<string, readonly (keyof Options)[]> = {
   'sessions list': ['user'],
   'sessions revoke': ['user'],
   'users create': ['email'],
+  'users disable': ['email'],
+  'users delete': ['email'],
 };
 
 if (require.main === module) {

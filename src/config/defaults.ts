@@ -18,6 +18,7 @@ export const DEFAULTS = {
     rememberTtl: '30d',
     rememberGrace: '30s',
     maxPerUser: 50,
+    maxRememberPerUser: 50,
   },
   shutdown: { drainDelay: '5s', timeout: '20s' },
   /** scrypt N = 2^17 (r 8, p 1): OWASP's recommendation; docs/security.md explains. */

@@ -63,6 +63,7 @@ export const schema = Joi.object({
     rememberTtl: duration().required(),
     rememberGrace: duration().required(),
     maxPerUser: Joi.number().integer().min(1).max(1000).required(),
+    maxRememberPerUser: Joi.number().integer().min(1).max(1000).required(),
   }).required(),
   shutdown: Joi.object({
     drainDelay: duration().required(),

@@ -63,6 +63,8 @@ export interface Settings {
     readonly rememberGrace: number;
     /** Most sessions one user may hold; the oldest is revoked past it. */
     readonly maxPerUser: number;
+    /** Most remember-me series one user may hold; the oldest ends past it. */
+    readonly maxRememberPerUser: number;
   };
   readonly shutdown: { readonly drainDelay: number; readonly timeout: number };
   readonly password: {

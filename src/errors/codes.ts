@@ -25,6 +25,9 @@ export const ErrorCodes = {
   HF_REQUEST_INVALID:
     'The request body, query or parameters failed validation; the message names the field.',
   HF_PASSWORD_MISMATCH: 'The current password given to confirm an account change is wrong.',
+  HF_CREDENTIALS_CHANGED:
+    "The account's password changed (or the account was disabled) while signing in or changing it.",
+  HF_ACCOUNT_DISABLED: 'The account is disabled; the right password does not sign it in.',
   HF_OAUTH_FAILED:
     'Signing in with an OAuth provider failed or the provider gave no verified email.',
   HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',

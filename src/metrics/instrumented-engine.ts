@@ -59,7 +59,7 @@ export class InstrumentedEngine implements SessionEngine {
   ping(): Promise<void> {
     return this.time('ping', () => this.inner.ping());
   }
-  create(shard: number, session: StoredSession, maxPerUser: number): Promise<string[]> {
+  create(shard: number, session: StoredSession, maxPerUser: number): Promise<string[] | null> {
     return this.time('create', () => this.inner.create(shard, session, maxPerUser));
   }
   get(shard: number, id: string, now: number): Promise<StoredSession | null> {
@@ -80,8 +80,8 @@ export class InstrumentedEngine implements SessionEngine {
   revoke(shard: number, id: string, userId?: string): Promise<boolean> {
     return this.time('revoke', () => this.inner.revoke(shard, id, userId));
   }
-  revokeUser(shard: number, userId: string, exceptId?: string): Promise<string[]> {
-    return this.time('revokeUser', () => this.inner.revokeUser(shard, userId, exceptId));
+  revokeUser(shard: number, userId: string, exceptId?: string, epoch?: number): Promise<string[]> {
+    return this.time('revokeUser', () => this.inner.revokeUser(shard, userId, exceptId, epoch));
   }
   listUser(shard: number, userId: string, now: number): Promise<StoredSession[]> {
     return this.time('listUser', () => this.inner.listUser(shard, userId, now));
@@ -89,8 +89,8 @@ export class InstrumentedEngine implements SessionEngine {
   count(now: number): Promise<SessionCounts> {
     return this.time('count', () => this.inner.count(now));
   }
-  createSeries(shard: number, series: StoredSeries): Promise<void> {
-    return this.time('createSeries', () => this.inner.createSeries(shard, series));
+  createSeries(shard: number, series: StoredSeries, maxPerUser: number): Promise<boolean> {
+    return this.time('createSeries', () => this.inner.createSeries(shard, series, maxPerUser));
   }
   useSeries(
     shard: number,
@@ -104,8 +104,16 @@ export class InstrumentedEngine implements SessionEngine {
       this.inner.useSeries(shard, id, presentedHash, nextHash, now, grace),
     );
   }
-  revokeSeries(shard: number, id: string): Promise<boolean> {
-    return this.time('revokeSeries', () => this.inner.revokeSeries(shard, id));
+  revokeSeries(
+    shard: number,
+    id: string,
+    presentedHash: Buffer,
+    now: number,
+    grace: number,
+  ): Promise<boolean> {
+    return this.time('revokeSeries', () =>
+      this.inner.revokeSeries(shard, id, presentedHash, now, grace),
+    );
   }
 
   private async time<T>(operation: StoreOperation, run: () => Promise<T>): Promise<T> {

@@ -51,7 +51,6 @@ const schema = Joi.object({
     'revoke',
     'revokeAll',
     'list',
-    'remember',
     'useRemember',
     'forget',
   ]).required(),

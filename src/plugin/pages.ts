@@ -40,6 +40,14 @@ export const PAGE_SECURITY = (settings: Settings) =>
 
 type Form = Record<string, string | undefined>;
 
+/** Login failures the login page shows in place (the message says what to do). */
+const LOGIN_PAGE_ERRORS: readonly string[] = [
+  'HF_LOGIN_FAILED',
+  'HF_LOGIN_THROTTLED',
+  'HF_CREDENTIALS_CHANGED',
+  'HF_ACCOUNT_DISABLED',
+];
+
 /** The login page showing an error (a failed OAuth sign-in lands here). */
 export function renderLogin(
   h: ResponseToolkit,
@@ -170,16 +178,12 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           if (result.rememberToken) h.state(ctx.cookies.remember, result.rememberToken);
           return h.redirect('/account').code(303);
         } catch (err) {
-          if (
-            !(err instanceof HoldfastError) ||
-            !['HF_LOGIN_FAILED', 'HF_LOGIN_THROTTLED'].includes(err.code)
-          )
-            throw err;
+          if (!(err instanceof HoldfastError) || !LOGIN_PAGE_ERRORS.includes(err.code)) throw err;
           const res = render(
             h,
             'login',
             { ...layoutCtx(null, 'Log in'), error: err.message, email, providers: providers },
-            err instanceof ThrottledError ? 429 : 401,
+            toBoom(err).output.statusCode,
           );
           if (err instanceof ThrottledError)
             res.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));

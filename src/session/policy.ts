@@ -8,6 +8,9 @@ export class SessionPolicy {
   get maxPerUser(): number {
     return this.s.maxPerUser;
   }
+  get maxRememberPerUser(): number {
+    return this.s.maxRememberPerUser;
+  }
   get rememberTtl(): number {
     return this.s.rememberTtl;
   }

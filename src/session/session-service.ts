@@ -1,6 +1,7 @@
 import { StoreUnavailableError } from '../errors';
 import type { AuthMethod, SessionEngine, StoredSession } from '../store/engine';
 import type { KeyLayout } from '../store/keys';
+import { CredentialsChangedError } from './errors';
 import { AuthResult, emptyStats, RevokeReason, SessionEvents, SessionStats } from './events';
 import type { SessionPolicy } from './policy';
 import { formatToken, hashSecret, newId, newSecret, parseToken, secretMatches } from './token';
@@ -16,6 +17,22 @@ export interface IssuedSession {
   /** The cookie value. Only ever handed to the cookie jar: never logged, never stored. */
   readonly token: string;
   readonly session: StoredSession;
+  /** The remember-me cookie value, when `remember` was asked for. Never logged, never stored. */
+  readonly rememberToken?: string;
+}
+
+export interface CreateOptions {
+  /**
+   * The user's credential version, read together with the credentials just checked
+   * (User.credentialVersion; 0 for a user whose credentials never changed). When a credential
+   * change raised the user's epoch past it meanwhile, the store refuses the session and create
+   * throws CredentialsChangedError (ADR 040).
+   */
+  readonly credentialVersion?: number;
+  /** Also start a remember-me series that belongs to this session (ADR 041). */
+  readonly remember?: boolean;
+  /** The remember-me series this session is made from (remember-me use): it passes on. */
+  readonly seriesId?: string;
 }
 
 export type Authentication =
@@ -41,11 +58,22 @@ export class SessionService {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** A new session (login, OAuth, remember-me): always a new id, so nothing can be fixed in advance. */
-  async create(userId: string, client: ClientInfo, method: AuthMethod): Promise<IssuedSession> {
+  /**
+   * A new session (login, OAuth, remember-me): always a new id, so nothing can be fixed in advance.
+   * With `remember`, a remember-me series owned by the session too. Throws CredentialsChangedError
+   * when the user's credentials changed after `credentialVersion` was read.
+   */
+  async create(
+    userId: string,
+    client: ClientInfo,
+    method: AuthMethod,
+    options: CreateOptions = {},
+  ): Promise<IssuedSession> {
     const now = this.clock();
     const shard = this.layout.shardOf(userId);
     const secret = newSecret();
+    const credentialVersion = options.credentialVersion ?? 0;
+    const seriesId = options.remember ? newId() : (options.seriesId ?? null);
     const session: StoredSession = {
       id: newId(),
       userId,
@@ -56,17 +84,44 @@ export class SessionService {
       ...this.policy.initial(now),
       ip: client.ip,
       userAgent: client.userAgent,
+      credentialVersion,
+      seriesId,
     };
     const evicted = await this.engine.create(shard, session, this.policy.maxPerUser);
+    if (evicted === null) throw new CredentialsChangedError();
     this.stats.created[method]++;
     this.events.emit('created', { userId, sessionId: session.id, method });
     if (evicted.length) this.noteRevoked(userId, evicted, 'evicted');
-    return { token: formatToken(shard, session.id, secret), session };
+    const token = formatToken(shard, session.id, secret);
+    if (!options.remember || seriesId === null) return { token, session };
+
+    const rememberSecret = newSecret();
+    const stored = await this.engine.createSeries(
+      shard,
+      {
+        id: seriesId,
+        userId,
+        tokenHash: hashSecret(rememberSecret),
+        previousHash: null,
+        rotatedAt: now,
+        expiresAt: now + this.policy.rememberTtl,
+        credentialVersion,
+      },
+      this.policy.maxRememberPerUser,
+    );
+    // Refused: the epoch rose after the session was stored, and the same script that raised it
+    // ended every session of the user, this one included.
+    if (!stored) throw new CredentialsChangedError();
+    return { token, session, rememberToken: formatToken(shard, seriesId, rememberSecret) };
   }
 
   /**
    * Checks a cookie value: one store read, plus one renewal write when due. Throws
    * StoreUnavailableError when the store cannot answer: an outage is never "no session".
+   * Neither the user record nor the credential epoch is read here (the hot path stays one GET):
+   * a session outlives a credential change, disable or delete only if it was never made, because
+   * the step that raises the epoch ends every session of the user and nothing below it can be
+   * created afterwards (ADR 040).
    */
   async authenticate(raw: string | undefined): Promise<Authentication> {
     if (!raw) return this.decided({ result: 'missing' });
@@ -92,8 +147,16 @@ export class SessionService {
     return session ? this.decided({ result: 'ok', session }) : this.decided({ result: 'invalid' });
   }
 
-  /** Replaces a session by a new id and secret (password or privilege change). Null if it ended meanwhile. */
-  async rotate(current: StoredSession, client: ClientInfo): Promise<IssuedSession | null> {
+  /**
+   * Replaces a session by a new id and secret (password or privilege change). Null if it ended
+   * meanwhile, or if `overrides.credentialVersion` (by default the session's own) is below the
+   * user's credential epoch. A password change passes the new version (and no series).
+   */
+  async rotate(
+    current: StoredSession,
+    client: ClientInfo,
+    overrides: Partial<Pick<StoredSession, 'credentialVersion' | 'seriesId'>> = {},
+  ): Promise<IssuedSession | null> {
     const now = this.clock();
     const shard = this.layout.shardOf(current.userId);
     const secret = newSecret();
@@ -109,6 +172,7 @@ export class SessionService {
       ),
       ip: client.ip,
       userAgent: client.userAgent,
+      ...overrides,
     };
     if (!(await this.engine.rotate(shard, current.id, next, now))) return null;
     this.stats.created.rotation++;
@@ -117,16 +181,33 @@ export class SessionService {
     return { token: formatToken(shard, next.id, secret), session: next };
   }
 
-  /** Ends one session of a user. False when it does not exist or belongs to someone else. */
+  /**
+   * Ends one session of a user and the remember-me series it belongs to. False when it does not
+   * exist or belongs to someone else.
+   */
   async revoke(userId: string, sessionId: string, reason: RevokeReason): Promise<boolean> {
     const done = await this.engine.revoke(this.layout.shardOf(userId), sessionId, userId);
     if (done) this.noteRevoked(userId, [sessionId], reason);
     return done;
   }
 
-  /** Ends every session of the user but `exceptId` (and every remember-me series). */
-  async revokeAll(userId: string, reason: RevokeReason, exceptId?: string): Promise<string[]> {
-    const ended = await this.engine.revokeUser(this.layout.shardOf(userId), userId, exceptId);
+  /**
+   * Ends every session of the user but `exceptId` (and every remember-me series). With
+   * `credentialVersion` (after a credential change), raises the user's credential epoch to it in
+   * the same atomic step: no session or series made under an older version can appear later.
+   */
+  async revokeAll(
+    userId: string,
+    reason: RevokeReason,
+    exceptId?: string,
+    credentialVersion?: number,
+  ): Promise<string[]> {
+    const ended = await this.engine.revokeUser(
+      this.layout.shardOf(userId),
+      userId,
+      exceptId,
+      credentialVersion,
+    );
     if (ended.length) this.noteRevoked(userId, ended, reason);
     return ended;
   }
@@ -137,23 +218,6 @@ export class SessionService {
 
   count(): ReturnType<SessionEngine['count']> {
     return this.engine.count(this.clock());
-  }
-
-  /** Starts a remember-me series; returns the cookie value. */
-  async remember(userId: string): Promise<string> {
-    const now = this.clock();
-    const shard = this.layout.shardOf(userId);
-    const token = newSecret();
-    const id = newId();
-    await this.engine.createSeries(shard, {
-      id,
-      userId,
-      tokenHash: hashSecret(token),
-      previousHash: null,
-      rotatedAt: now,
-      expiresAt: now + this.policy.rememberTtl,
-    });
-    return formatToken(shard, id, token);
   }
 
   /**
@@ -181,16 +245,37 @@ export class SessionService {
       await this.revokeAll(use.userId, 'theft');
       return { result: 'theft' };
     }
-    const issued = await this.create(use.userId, client, 'remember');
+    let issued: IssuedSession;
+    try {
+      // The new session belongs to the series and carries the version the series was made under.
+      issued = await this.create(use.userId, client, 'remember', {
+        credentialVersion: use.credentialVersion,
+        seriesId: parsed.id,
+      });
+    } catch (err) {
+      if (err instanceof CredentialsChangedError) return { result: 'invalid' };
+      throw err;
+    }
     const rememberToken =
       use.result === 'rotated' ? formatToken(parsed.shard, parsed.id, next) : undefined;
     return { result: 'ok', issued, rememberToken };
   }
 
-  /** Ends the remember-me series named by a cookie value (logout). */
+  /**
+   * Ends the remember-me series of a cookie value (logout), only when the cookie's token is the
+   * series' token (or the one just replaced, within the grace window): a series id alone ends
+   * nothing.
+   */
   async forget(raw: string | undefined): Promise<void> {
     const parsed = parseToken(raw, this.layout.shards);
-    if (parsed) await this.engine.revokeSeries(parsed.shard, parsed.id);
+    if (!parsed) return;
+    await this.engine.revokeSeries(
+      parsed.shard,
+      parsed.id,
+      hashSecret(parsed.secret),
+      this.clock(),
+      this.policy.rememberGrace,
+    );
   }
 
   private async renew(

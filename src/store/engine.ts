@@ -21,6 +21,17 @@ export interface StoredSession {
   readonly absoluteExpiresAt: number;
   readonly ip: string;
   readonly userAgent: string;
+  /**
+   * The user's credential version when the session was made (ADR 040). The store refuses to create
+   * or rotate a session below the user's credential epoch, which every credential change raises
+   * in the same script that ends the user's sessions: no session older than the change can exist.
+   */
+  readonly credentialVersion: number;
+  /**
+   * The remember-me series this session belongs to (it started the series, or was started by it);
+   * revoking the session ends the series (ADR 041). Null: none.
+   */
+  readonly seriesId: string | null;
 }
 
 /** A remember-me series: the series id stays, the token rotates on use. Both hashed at rest. */
@@ -32,11 +43,16 @@ export interface StoredSeries {
   readonly previousHash: Buffer | null;
   readonly rotatedAt: number;
   readonly expiresAt: number;
+  /** The user's credential version when the series started; it passes to the sessions it makes. */
+  readonly credentialVersion: number;
 }
 
 export type SeriesUse =
-  | { readonly result: 'rotated'; readonly userId: string }
-  | { readonly result: 'grace'; readonly userId: string }
+  | {
+      readonly result: 'rotated' | 'grace';
+      readonly userId: string;
+      readonly credentialVersion: number;
+    }
   | { readonly result: 'theft'; readonly userId: string }
   | { readonly result: 'missing' };
 
@@ -63,8 +79,12 @@ export interface SessionEngine {
   /** Throws StoreUnavailableError when the store does not answer. */
   ping(): Promise<void>;
 
-  /** Stores a new session. Past `maxPerUser`, the user's oldest sessions are revoked; returns their ids. */
-  create(shard: number, session: StoredSession, maxPerUser: number): Promise<string[]>;
+  /**
+   * Stores a new session. Past `maxPerUser`, the user's oldest sessions are revoked (with their
+   * remember-me series); returns their ids. Null, and nothing written, when the user's credential
+   * epoch is above `session.credentialVersion` (the credentials changed since they were read).
+   */
+  create(shard: number, session: StoredSession, maxPerUser: number): Promise<string[] | null>;
   /** One read. Null when absent, expired (deadline checked here, not only by TTL) or malformed. */
   get(shard: number, id: string, now: number): Promise<StoredSession | null>;
   /** Extends a live session. False when it no longer exists or has expired: never resurrects. */
@@ -75,22 +95,37 @@ export interface SessionEngine {
     expiresAt: number,
     now: number,
   ): Promise<boolean>;
-  /** Replaces a live session by a new one atomically. False (and nothing written) when the old is gone. */
+  /**
+   * Replaces a live session by a new one atomically. False (and nothing written) when the old is
+   * gone, or when the user's credential epoch is above `next.credentialVersion`.
+   */
   rotate(shard: number, oldId: string, next: StoredSession, now: number): Promise<boolean>;
-  /** Ends a session. With `userId`, only if it belongs to that user. True when something was removed. */
+  /**
+   * Ends a session and the remember-me series it belongs to. With `userId`, only if it belongs to
+   * that user. True when something was removed.
+   */
   revoke(shard: number, id: string, userId?: string): Promise<boolean>;
-  /** Ends every session of a user (and every remember-me series) except `exceptId`; returns ended session ids. */
-  revokeUser(shard: number, userId: string, exceptId?: string): Promise<string[]>;
+  /**
+   * Ends every session of a user (and every remember-me series) except `exceptId`; returns ended
+   * session ids. With `epoch`, raises the user's credential epoch to it in the same step, so no
+   * session or series below it can be created afterwards (a credential change, disable, delete).
+   */
+  revokeUser(shard: number, userId: string, exceptId?: string, epoch?: number): Promise<string[]>;
   /** The user's live sessions, oldest first. */
   listUser(shard: number, userId: string, now: number): Promise<StoredSession[]>;
   /** Live sessions and users over every shard: O(shards) commands, never a scan. */
   count(now: number): Promise<SessionCounts>;
 
-  createSeries(shard: number, series: StoredSeries): Promise<void>;
+  /**
+   * Stores a remember-me series; past `maxPerUser` series, the user's oldest end. False, and
+   * nothing written, when the user's credential epoch is above `series.credentialVersion`.
+   */
+  createSeries(shard: number, series: StoredSeries, maxPerUser: number): Promise<boolean>;
   /**
    * Presents a remember-me token (as its hash). Current token: rotates to `nextHash` ('rotated').
    * The previous token within `grace` of the rotation: 'grace', nothing changes. Anything else on a
-   * known series: 'theft', and the series is deleted.
+   * known series: 'theft', and the series is deleted. A series below the user's credential epoch
+   * is deleted and reported 'missing'.
    */
   useSeries(
     shard: number,
@@ -100,5 +135,15 @@ export interface SessionEngine {
     now: number,
     grace: number,
   ): Promise<SeriesUse>;
-  revokeSeries(shard: number, id: string): Promise<boolean>;
+  /**
+   * Ends a series (logout), only when `presentedHash` is its current token, or its previous one
+   * within `grace` of the rotation: knowing a series id alone ends nothing.
+   */
+  revokeSeries(
+    shard: number,
+    id: string,
+    presentedHash: Buffer,
+    now: number,
+    grace: number,
+  ): Promise<boolean>;
 }

@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
  *                                 users); u = userBucketOf(userId), one of USER_BUCKETS
  *   {hf:17}:r:<series>    STRING  packed remember-me series, PEXPIREAT expiresAt
  *   {hf:17}:rusers:<u>    HASH    userId -> space-separated series ids; u = userBucketOf(userId)
+ *   {hf:17}:cred:<u>      HASH    userId -> credential epoch (ADR 040): sessions and series below it
+ *                                 are refused; only users whose credentials ever changed have one
  *   {hf}:meta             HASH    layout recorded at first start (shards, buckets, format) for preflight
  *
  * Why buckets: Redis keeps a ZSET of at most 128 entries (a HASH of at most 512) as a listpack,
@@ -104,6 +106,13 @@ export class KeyLayout {
   }
   seriesUsersPrefix(shard: number): string {
     return `${this.tag(shard)}:rusers:`;
+  }
+  /** The HASH holding `userId`'s credential epoch (same slot as the user's sessions). */
+  credentials(shard: number, userId: string): string {
+    return `${this.credentialsPrefix(shard)}${userBucketOf(userId)}`;
+  }
+  credentialsPrefix(shard: number): string {
+    return `${this.tag(shard)}:cred:`;
   }
   meta(): string {
     return `{${this.prefix}}:meta`;

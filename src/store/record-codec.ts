@@ -6,26 +6,34 @@ import { bytesToIp, ipToBytes } from './ip-bytes';
  * offsets let Lua update timestamps with SETRANGE and read the owner without parsing JSON.
  * The Lua scripts rely on these offsets (0-based here, 1-based in Lua); change them together.
  *
- * Session, format 2 (docs/adr/001-session-record-layout.md):
- *   0 version (2) | 1 method | 2..33 SHA-256(secret) | 34 createdAt | 40 lastSeenAt | 46 expiresAt
+ * Session, format 3 (docs/adr/001-session-record-layout.md, ADR 040, ADR 041):
+ *   0 version (3) | 1 flags: method code (bits 0-3), credential-version byte count n (bits 4-6),
+ *   has series (bit 7) | 2..33 SHA-256(secret) | 34 createdAt | 40 lastSeenAt | 46 expiresAt
  *   52 absoluteExpiresAt (all u48 big-endian ms) | 58 uid length | uid (UTF-8)
  *   | ip length (0, 4 or 16) | ip (binary: ip-bytes.ts) | ua length | ua (UTF-8, at most 255 bytes)
+ *   | [series id length | series id] when bit 7 is set | credentialVersion (n bytes big-endian)
  *   `ua` holds what the caller gives as userAgent: the device label of session/device.ts (at most
  *   48 bytes), not the raw header. Fixed part 61 bytes; a typical record (22-char user id, IPv4,
- *   "Chrome 120 on Windows") is 108 bytes, so Redis allocates 128 bytes for the value, not 160
- *   (a value of n bytes takes n + 4 with its sds header: keep typical records at most 124).
- *   Format 1 (text IP, raw user agent) reads as malformed: counted, treated as no session.
- * Series, format 1:
+ *   "Chrome 120 on Windows", credential version 0, no series) is 108 bytes, so Redis allocates
+ *   112 bytes for the value (a value of n bytes takes n + 4 with its sds header, and the classes
+ *   are 112, 128, 160): the version costs no byte until a user's first credential change and one
+ *   byte up to 255 changes; a remember-me session carries its series id (23 bytes more).
+ *   Format 2 (no credential version, no series link) and format 1 read as malformed: counted,
+ *   treated as no session.
+ * Series, format 2:
  *   0 version | 1..32 token hash | 33..64 previous hash | 65 has previous | 66 rotatedAt | 72 expiresAt
- *   78 uid length | uid
+ *   78 credentialVersion (u32) | 82 uid length | uid
  */
-export const SESSION_FORMAT = 2;
-export const SERIES_FORMAT = 1;
+export const SESSION_FORMAT = 3;
+export const SERIES_FORMAT = 2;
 export const OFFSET = { lastSeenAt: 40, expiresAt: 46, uidLength: 58 } as const;
 
 const METHODS: readonly AuthMethod[] = ['password', 'remember', 'oauth', 'rotation'];
 const HASH_LEN = 32;
 const MAX_SHORT = 255;
+/** Credential versions are stored in at most 4 bytes (bits 4-6 of the flags byte count them). */
+const MAX_VERSION = 0xffffffff;
+const SERIES_FLAG = 0x80;
 
 /** Why a record could not be decoded; the caller counts it and treats it as absent. */
 export class MalformedRecord extends Error {}
@@ -45,20 +53,27 @@ export function encodeSession(s: StoredSession): Buffer {
   const uid = shortBytes(s.userId, 'userId', true);
   const ip = ipToBytes(s.ip);
   const ua = shortBytes(s.userAgent, 'userAgent');
-  const buf = Buffer.alloc(58 + 3 + uid.length + ip.length + ua.length);
+  const series = s.seriesId === null ? null : shortBytes(s.seriesId, 'seriesId', true);
+  if (series !== null && series.length === 0) throw new TypeError('seriesId is empty');
+  const version = versionBytes(s.credentialVersion);
+  const seriesLength = series === null ? 0 : 1 + series.length;
+  const buf = Buffer.alloc(
+    58 + 3 + uid.length + ip.length + ua.length + seriesLength + version.length,
+  );
   buf[0] = SESSION_FORMAT;
-  buf[1] = methodCode(s.method);
+  buf[1] = methodCode(s.method) | (version.length << 4) | (series === null ? 0 : SERIES_FLAG);
   hash(s.secretHash).copy(buf, 2);
   buf.writeUIntBE(s.createdAt, 34, 6);
   buf.writeUIntBE(s.lastSeenAt, 40, 6);
   buf.writeUIntBE(s.expiresAt, 46, 6);
   buf.writeUIntBE(s.absoluteExpiresAt, 52, 6);
   let o = 58;
-  for (const part of [uid, ip, ua]) {
+  for (const part of series === null ? [uid, ip, ua] : [uid, ip, ua, series]) {
     buf[o++] = part.length;
     part.copy(buf, o);
     o += part.length;
   }
+  version.copy(buf, o);
   return buf;
 }
 
@@ -67,15 +82,19 @@ export function decodeSession(id: string, buf: Buffer): StoredSession {
     throw new MalformedRecord(`session record of ${buf.length} bytes is too short`);
   if (buf[0] !== SESSION_FORMAT)
     throw new MalformedRecord(`session record format ${buf[0]} is not ${SESSION_FORMAT}`);
-  const method = METHODS[buf[1]];
-  if (!method) throw new MalformedRecord(`unknown method code ${buf[1]}`);
+  const method = METHODS[buf[1] & 0x0f];
+  if (!method) throw new MalformedRecord(`unknown method code ${buf[1] & 0x0f}`);
+  const versionLength = (buf[1] >> 4) & 0x07;
+  if (versionLength > 4) throw new MalformedRecord('credential version longer than 4 bytes');
   const reader = shortReader(buf, 58);
   const userId = reader();
   if (!userId) throw new MalformedRecord('session record has no user id');
   const ip = bytesToIp(reader.bytes());
   if (ip === null) throw new MalformedRecord('session record has an IP of neither 4 nor 16 bytes');
   const userAgent = reader();
-  if (reader.offset() !== buf.length)
+  const seriesId = buf[1] & SERIES_FLAG ? reader() : null;
+  if (seriesId === '') throw new MalformedRecord('session record has an empty series id');
+  if (reader.offset() + versionLength !== buf.length)
     throw new MalformedRecord('session record has trailing bytes');
   return {
     id,
@@ -88,6 +107,8 @@ export function decodeSession(id: string, buf: Buffer): StoredSession {
     absoluteExpiresAt: buf.readUIntBE(52, 6),
     ip,
     userAgent,
+    credentialVersion: versionLength ? buf.readUIntBE(reader.offset(), versionLength) : 0,
+    seriesId,
   };
 }
 
@@ -101,7 +122,7 @@ export function encodeTouch(lastSeenAt: number, expiresAt: number): Buffer {
 
 export function encodeSeries(s: StoredSeries): Buffer {
   const uid = shortBytes(s.userId, 'userId', true);
-  const buf = Buffer.alloc(79 + uid.length);
+  const buf = Buffer.alloc(83 + uid.length);
   buf[0] = SERIES_FORMAT;
   hash(s.tokenHash).copy(buf, 1);
   if (s.previousHash) {
@@ -110,15 +131,16 @@ export function encodeSeries(s: StoredSeries): Buffer {
   }
   buf.writeUIntBE(s.rotatedAt, 66, 6);
   buf.writeUIntBE(s.expiresAt, 72, 6);
-  buf[78] = uid.length;
-  uid.copy(buf, 79);
+  buf.writeUInt32BE(checkedVersion(s.credentialVersion), 78);
+  buf[82] = uid.length;
+  uid.copy(buf, 83);
   return buf;
 }
 
 export function decodeSeries(id: string, buf: Buffer): StoredSeries {
-  if (buf.length < 80 || buf[0] !== SERIES_FORMAT)
+  if (buf.length < 84 || buf[0] !== SERIES_FORMAT)
     throw new MalformedRecord('malformed remember-me series');
-  const reader = shortReader(buf, 78);
+  const reader = shortReader(buf, 82);
   const userId = reader();
   if (!userId || reader.offset() !== buf.length)
     throw new MalformedRecord('malformed remember-me series');
@@ -129,7 +151,24 @@ export function decodeSeries(id: string, buf: Buffer): StoredSeries {
     previousHash: buf[65] === 1 ? Buffer.from(buf.subarray(33, 65)) : null,
     rotatedAt: buf.readUIntBE(66, 6),
     expiresAt: buf.readUIntBE(72, 6),
+    credentialVersion: buf.readUInt32BE(78),
   };
+}
+
+function checkedVersion(v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > MAX_VERSION)
+    throw new TypeError(`credentialVersion must be an integer in 0..${MAX_VERSION}, got ${v}`);
+  return v;
+}
+
+/** The credential version in as few big-endian bytes as it needs: none for 0. */
+function versionBytes(v: number): Buffer {
+  checkedVersion(v);
+  let n = 0;
+  while (n < 4 && v >= 2 ** (8 * n)) n++;
+  const buf = Buffer.alloc(n);
+  if (n) buf.writeUIntBE(v, 0, n);
+  return buf;
 }
 
 function methodCode(m: AuthMethod): number {

@@ -7,7 +7,15 @@ export {
 } from './password';
 export type { VerifyResult } from './password';
 export { publicUser, UserExistsError, UserInputError } from './user-store';
-export type { IdentityProvider, NewUser, PublicUser, User, UserStore } from './user-store';
+export type {
+  IdentityProvider,
+  NewUser,
+  PasswordExpectation,
+  PasswordWrite,
+  PublicUser,
+  User,
+  UserStore,
+} from './user-store';
 export { MemoryUserStore } from './memory-user-store';
 export { RedisUserStore } from './redis-user-store';
 export { LoginThrottle, MemoryThrottleStore, waitLeft } from './throttle';

@@ -1,5 +1,14 @@
 import { normalizeEmail } from './email';
-import { IdentityProvider, NewUser, newUser, User, UserExistsError, UserStore } from './user-store';
+import {
+  IdentityProvider,
+  NewUser,
+  newUser,
+  PasswordExpectation,
+  PasswordWrite,
+  User,
+  UserExistsError,
+  UserStore,
+} from './user-store';
 
 /** Per-process user store for development and tests; same semantics as the Redis one. */
 export class MemoryUserStore implements UserStore {
@@ -27,9 +36,44 @@ export class MemoryUserStore implements UserStore {
     return id ? (this.byId.get(id) ?? null) : null;
   }
 
-  async setPasswordHash(id: string, passwordHash: string, changedAt: number): Promise<void> {
+  async updatePassword(
+    id: string,
+    expected: PasswordExpectation,
+    passwordHash: string,
+    write: PasswordWrite,
+  ): Promise<number | null> {
     const u = this.byId.get(id);
-    if (u) this.byId.set(id, { ...u, passwordHash, passwordChangedAt: changedAt });
+    if (!u) return null;
+    const matches =
+      'expectedHash' in expected
+        ? u.passwordHash === expected.expectedHash
+        : u.credentialVersion === expected.expectedVersion;
+    if (!matches) return null;
+    const credentialVersion = u.credentialVersion + (write.bumpVersion ? 1 : 0);
+    this.byId.set(id, {
+      ...u,
+      passwordHash,
+      passwordChangedAt: write.changedAt,
+      credentialVersion,
+    });
+    return credentialVersion;
+  }
+
+  async disable(id: string): Promise<number | null> {
+    const u = this.byId.get(id);
+    if (!u) return null;
+    const credentialVersion = u.credentialVersion + 1;
+    this.byId.set(id, { ...u, disabled: true, credentialVersion });
+    return credentialVersion;
+  }
+
+  async delete(id: string): Promise<number | null> {
+    const u = this.byId.get(id);
+    if (!u) return null;
+    this.byId.delete(id);
+    if (this.byEmail.get(u.email) === id) this.byEmail.delete(u.email);
+    // Identity links stay, resolving to no user, as in the Redis store (which cannot find them).
+    return u.credentialVersion;
   }
 
   async markEmailVerified(id: string): Promise<void> {

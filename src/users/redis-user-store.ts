@@ -1,7 +1,26 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { evalScript } from '../store/redis/commands';
+import { loadScriptDir } from '../store/redis/scripts';
 import { normalizeEmail } from './email';
 import { guard, RedisClient } from './redis-client';
-import { IdentityProvider, NewUser, newUser, User, UserExistsError, UserStore } from './user-store';
+import {
+  IdentityProvider,
+  NewUser,
+  newUser,
+  PasswordExpectation,
+  PasswordWrite,
+  User,
+  UserExistsError,
+  UserStore,
+} from './user-store';
+
+/** The user store's Lua scripts (src/users/lua, copied next to the compiled code by the build). */
+const SCRIPTS = loadScriptDir(join(__dirname, 'lua'), [
+  'update-password',
+  'disable-user',
+  'delete-user',
+] as const);
 
 /**
  * Users in Redis. Every operation is on one key, so nothing is ever CROSSSLOT in a cluster:
@@ -9,6 +28,10 @@ import { IdentityProvider, NewUser, newUser, User, UserExistsError, UserStore } 
  *   {hf:u:<userId>}            HASH    the user record
  *   {hf:e:<sha256(email)>}     STRING  userId: the unique email index (SET NX)
  *   {hf:o:<sha256(prov:sub)>}  STRING  userId: a linked OAuth identity (SET NX)
+ *
+ * Record fields: id, e email, n name, ph password hash, v email verified, c created, pc password
+ * changed, cv credential version (ADR 040), d disabled. A credential write is a compare-and-set
+ * script on the record (src/users/lua), so a re-hash never overwrites a newer password.
  *
  * Emails and provider subjects appear in key names only hashed. Creation writes the record first
  * (a fresh random id cannot collide) and then claims the email with SET NX; the loser of a race
@@ -70,8 +93,46 @@ export class RedisUserStore implements UserStore {
     return user && user.email === normalized ? user : null;
   }
 
-  async setPasswordHash(id: string, passwordHash: string, changedAt: number): Promise<void> {
-    await this.updateExisting(id, { ph: passwordHash, pc: String(changedAt) });
+  async updatePassword(
+    id: string,
+    expected: PasswordExpectation,
+    passwordHash: string,
+    write: PasswordWrite,
+  ): Promise<number | null> {
+    const [mode, value] =
+      'expectedHash' in expected
+        ? ['hash', expected.expectedHash]
+        : ['version', String(expected.expectedVersion)];
+    const reply = await guard('users.updatePassword', () =>
+      evalScript(
+        this.redis,
+        SCRIPTS['update-password'],
+        [this.userKey(id)],
+        [mode, value, passwordHash, write.changedAt, write.bumpVersion ? '1' : '0'],
+      ),
+    );
+    return version(reply);
+  }
+
+  async disable(id: string): Promise<number | null> {
+    const reply = await guard('users.disable', () =>
+      evalScript(this.redis, SCRIPTS['disable-user'], [this.userKey(id)], []),
+    );
+    return version(reply);
+  }
+
+  async delete(id: string): Promise<number | null> {
+    const reply = await guard('users.delete', () =>
+      evalScript(this.redis, SCRIPTS['delete-user'], [this.userKey(id)], []),
+    );
+    if (!Array.isArray(reply)) return null;
+    const [credentialVersion, email] = reply as [number, string];
+    // Free the address only if it still names this user. Nobody can claim it in between: SET NX
+    // fails while the key exists.
+    const key = this.emailKey(email);
+    if (email && (await guard('users.delete', () => this.redis.get(key))) === id)
+      await guard('users.delete', () => this.redis.del(key));
+    return Number(credentialVersion);
   }
 
   async markEmailVerified(id: string): Promise<void> {
@@ -110,6 +171,12 @@ export class RedisUserStore implements UserStore {
   }
 }
 
+/** A script's credential version, or null for its negative codes (no such user, not applied). */
+function version(reply: unknown): number | null {
+  const n = Number(reply);
+  return Number.isInteger(n) && n >= 0 ? n : null;
+}
+
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 32);
 }
@@ -123,6 +190,8 @@ function encode(u: User): Record<string, string> {
     v: u.emailVerified ? '1' : '0',
     c: String(u.createdAt),
     pc: u.passwordChangedAt === null ? '' : String(u.passwordChangedAt),
+    cv: String(u.credentialVersion),
+    d: u.disabled ? '1' : '0',
   };
 }
 
@@ -136,5 +205,7 @@ function decode(h: Record<string, string>): User | null {
     emailVerified: h.v === '1',
     createdAt: Number(h.c),
     passwordChangedAt: h.pc ? Number(h.pc) : null,
+    credentialVersion: h.cv ? Number(h.cv) : 0,
+    disabled: h.d === '1',
   };
 }

@@ -15,6 +15,27 @@ export interface User {
   readonly emailVerified: boolean;
   readonly createdAt: number;
   readonly passwordChangedAt: number | null;
+  /**
+   * Goes up by one at every credential change (password change or reset, disable): sessions carry
+   * the version they were made under, and the session store refuses any below the user's latest
+   * (ADR 040). A re-hash of the same password does not change it. 0 for a new user.
+   */
+  readonly credentialVersion: number;
+  /** A disabled user cannot sign in; disabling ends every session and remember-me series. */
+  readonly disabled: boolean;
+}
+
+/**
+ * What a password write expects to replace (compare-and-set): the hash that was just verified
+ * (a re-hash of the same password), or the credential version that was read (a change).
+ */
+export type PasswordExpectation =
+  { readonly expectedHash: string } | { readonly expectedVersion: number };
+
+export interface PasswordWrite {
+  /** A change (true) raises the credential version; a re-hash (false) keeps it. */
+  readonly bumpVersion: boolean;
+  readonly changedAt: number;
 }
 
 export interface NewUser {
@@ -43,6 +64,8 @@ export function newUser(input: NewUser, now: number): User {
     emailVerified: input.emailVerified ?? false,
     createdAt: now,
     passwordChangedAt: input.passwordHash ? now : null,
+    credentialVersion: 0,
+    disabled: false,
   };
 }
 
@@ -66,7 +89,26 @@ export interface UserStore {
   findById(id: string): Promise<User | null>;
   /** `email` is normalised by the store too, so any spelling finds the account. */
   findByEmail(email: string): Promise<User | null>;
-  setPasswordHash(id: string, passwordHash: string, changedAt: number): Promise<void>;
+  /**
+   * Writes a password hash only if the stored record still matches `expected` (one atomic step),
+   * so a re-hash never writes an old password over a newer one and two changes never both apply.
+   * Returns the credential version after the write; null when nothing was written (no such user,
+   * or the stored hash or version is no longer the expected one).
+   */
+  updatePassword(
+    id: string,
+    expected: PasswordExpectation,
+    passwordHash: string,
+    write: PasswordWrite,
+  ): Promise<number | null>;
+  /** Marks the user disabled and raises the credential version; the new version, null if no such user. */
+  disable(id: string): Promise<number | null>;
+  /**
+   * Deletes the user and frees the email address; returns the credential version the record had
+   * (null if there was none). Linked provider identities stay but resolve to no user (the same
+   * provider account cannot be linked to another user yet).
+   */
+  delete(id: string): Promise<number | null>;
   /** Marks the email verified (an OAuth provider vouched for it). */
   markEmailVerified(id: string): Promise<void>;
   findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null>;

@@ -1,4 +1,5 @@
 import type { Services } from '../../server/services';
+import { UserInputError } from '../../users';
 import type { Out } from '../output';
 
 /**
@@ -14,6 +15,30 @@ export async function usersCreate(
 ): Promise<number> {
   const user = await services.accounts.createUser({ email, password });
   out(json ? JSON.stringify({ id: user.id, email: user.email }) : user.id);
+  return 0;
+}
+
+/**
+ * `holdfast users disable --email E` and `users delete --email E`: the user can no longer sign in
+ * (delete also removes the record and frees the address); every session and remember-me series
+ * ends at once. Prints the user's id; an unknown address exits 65.
+ */
+export async function usersEnd(
+  services: Services,
+  action: 'disable' | 'delete',
+  email: string,
+  json: boolean,
+  out: Out,
+): Promise<number> {
+  const address = services.accounts.checkEmail(email);
+  const user = await services.users.findByEmail(address);
+  const done =
+    user &&
+    (action === 'disable'
+      ? await services.accounts.disableUser(user.id)
+      : await services.accounts.deleteUser(user.id));
+  if (!user || !done) throw new UserInputError('email', 'no user has this address');
+  out(json ? JSON.stringify({ id: user.id, email: user.email, [`${action}d`]: true }) : user.id);
   return 0;
 }
 

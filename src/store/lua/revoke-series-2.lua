@@ -1,5 +1,6 @@
 --[[
-  Ends a remember-me series.
+  Ends a remember-me series (logout), only when the presented token is its current one, or its
+  previous one within the grace window after a rotation: a series id alone ends nothing.
 
   KEYS[1] series record             {p:n}:r:<series>
   KEYS[2] series user index prefix  {p:n}:rusers:   (the owner, read from the record, picks the bucket)
@@ -7,8 +8,10 @@
   ARGV[1] series id
   ARGV[2] now (ms)
   ARGV[3] user-index buckets (USER_BUCKETS)
+  ARGV[4] presented token hash (32 bytes)
+  ARGV[5] grace (ms)
 
-  Returns: 1 revoked, 0 absent or expired, -1 malformed record (left as is).
+  Returns: 1 revoked, 0 absent, expired or another token, -1 malformed record (left as is).
 ]]
 -- @include "includes/read-record.lua"
 -- @include "includes/series-record.lua"
@@ -19,7 +22,11 @@ local rec = readRecord(KEYS[1])
 if not rec then return 0 end
 local series = parseSeries(rec)
 if not series then return -1 end
-if series.expiresAt <= tonumber(ARGV[2]) then return 0 end
+local now = tonumber(ARGV[2])
+if series.expiresAt <= now then return 0 end
+local current = series.token == ARGV[4]
+local previous = series.previous == ARGV[4] and now - series.rotatedAt <= tonumber(ARGV[5])
+if not current and not previous then return 0 end
 redis.call('DEL', KEYS[1])
 indexRemove(userIndexKey(KEYS[2], series.uid, tonumber(ARGV[3])), series.uid, ARGV[1])
 return 1

@@ -27,6 +27,8 @@ class Shard {
   readonly users = new Map<string, string[]>();
   readonly series = new Map<string, Entry>();
   readonly seriesUsers = new Map<string, string[]>();
+  /** userId -> credential epoch (ADR 040), like the Redis `cred` HASHes of the shard. */
+  readonly credentials = new Map<string, number>();
 }
 
 /**
@@ -50,14 +52,19 @@ export class MemoryEngine implements SessionEngine {
   async stop(): Promise<void> {}
   async ping(): Promise<void> {}
 
-  async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[]> {
+  async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[] | null> {
     const d = this.shard(shard);
+    if (this.stale(d, s.userId, s.credentialVersion)) return null;
     d.sessions.set(s.id, { value: encodeSession(s), dropAt: s.expiresAt + SWEEP_GRACE_MS });
     d.live.set(s.id, s.expiresAt);
     const ids = this.liveIds(d, s.userId).filter((id) => id !== s.id);
     ids.push(s.id);
     const evicted = ids.length > maxPerUser ? ids.splice(0, ids.length - maxPerUser) : [];
-    for (const id of evicted) this.dropSession(d, id);
+    for (const id of evicted) {
+      // An evicted session is revoked: its remember-me series ends with it (ADR 041).
+      this.endSeriesOf(d, this.read(d, id));
+      this.dropSession(d, id);
+    }
     d.users.set(s.userId, ids);
     return evicted;
   }
@@ -87,6 +94,7 @@ export class MemoryEngine implements SessionEngine {
     const d = this.shard(shard);
     const old = this.read(d, oldId);
     if (!old || old.expiresAt <= now) return false;
+    if (this.stale(d, old.userId, next.credentialVersion)) return false;
     this.dropSession(d, oldId);
     d.sessions.set(next.id, {
       value: encodeSession(next),
@@ -106,11 +114,19 @@ export class MemoryEngine implements SessionEngine {
     if (userId !== undefined && s.userId !== userId) return false;
     this.dropSession(d, id);
     this.unindex(d.users, s.userId, id);
+    this.endSeriesOf(d, s);
     return true;
   }
 
-  async revokeUser(shard: number, userId: string, exceptId?: string): Promise<string[]> {
+  async revokeUser(
+    shard: number,
+    userId: string,
+    exceptId?: string,
+    epoch?: number,
+  ): Promise<string[]> {
     const d = this.shard(shard);
+    if (epoch !== undefined && epoch > (d.credentials.get(userId) ?? 0))
+      d.credentials.set(userId, epoch);
     const ids = d.users.get(userId) ?? [];
     const ended = ids.filter((id) => id !== exceptId && d.sessions.has(id));
     for (const id of ids) if (id !== exceptId) this.dropSession(d, id);
@@ -150,13 +166,18 @@ export class MemoryEngine implements SessionEngine {
     return { sessions, users, expired };
   }
 
-  async createSeries(shard: number, series: StoredSeries): Promise<void> {
+  async createSeries(shard: number, series: StoredSeries, maxPerUser: number): Promise<boolean> {
     const d = this.shard(shard);
+    if (this.stale(d, series.userId, series.credentialVersion)) return false;
     d.series.set(series.id, { value: encodeSeries(series), dropAt: series.expiresAt });
     const ids = (d.seriesUsers.get(series.userId) ?? []).filter(
       (id) => d.series.has(id) && id !== series.id,
     );
-    d.seriesUsers.set(series.userId, [...ids, series.id]);
+    ids.push(series.id);
+    for (const id of ids.length > maxPerUser ? ids.splice(0, ids.length - maxPerUser) : [])
+      d.series.delete(id);
+    d.seriesUsers.set(series.userId, ids);
+    return true;
   }
 
   async useSeries(
@@ -170,6 +191,12 @@ export class MemoryEngine implements SessionEngine {
     const d = this.shard(shard);
     const series = this.readSeries(d, id, now);
     if (!series) return { result: 'missing' };
+    const { userId, credentialVersion } = series;
+    if (this.stale(d, userId, credentialVersion)) {
+      d.series.delete(id);
+      this.unindex(d.seriesUsers, userId, id);
+      return { result: 'missing' };
+    }
     if (series.tokenHash.equals(presentedHash)) {
       const next = {
         ...series,
@@ -178,23 +205,45 @@ export class MemoryEngine implements SessionEngine {
         rotatedAt: now,
       };
       d.series.set(id, { value: encodeSeries(next), dropAt: series.expiresAt });
-      return { result: 'rotated', userId: series.userId };
+      return { result: 'rotated', userId, credentialVersion };
     }
     if (series.previousHash?.equals(presentedHash) && now - series.rotatedAt <= grace) {
-      return { result: 'grace', userId: series.userId };
+      return { result: 'grace', userId, credentialVersion };
     }
     d.series.delete(id);
     this.unindex(d.seriesUsers, series.userId, id);
     return { result: 'theft', userId: series.userId };
   }
 
-  async revokeSeries(shard: number, id: string): Promise<boolean> {
+  async revokeSeries(
+    shard: number,
+    id: string,
+    presentedHash: Buffer,
+    now: number,
+    grace: number,
+  ): Promise<boolean> {
     const d = this.shard(shard);
-    const series = this.readSeries(d, id, this.clock());
+    const series = this.readSeries(d, id, now);
     if (!series) return false;
+    const current = series.tokenHash.equals(presentedHash);
+    const previous =
+      !!series.previousHash?.equals(presentedHash) && now - series.rotatedAt <= grace;
+    if (!current && !previous) return false;
     d.series.delete(id);
     this.unindex(d.seriesUsers, series.userId, id);
     return true;
+  }
+
+  /** True when the user's credential epoch is above `version`: nothing may be created with it. */
+  private stale(d: Shard, userId: string, version: number): boolean {
+    return version < (d.credentials.get(userId) ?? 0);
+  }
+
+  /** Ends the remember-me series a (revoked) session belongs to. */
+  private endSeriesOf(d: Shard, s: StoredSession | null): void {
+    if (!s?.seriesId) return;
+    d.series.delete(s.seriesId);
+    this.unindex(d.seriesUsers, s.userId, s.seriesId);
   }
 
   private shard(n: number): Shard {

@@ -31,12 +31,12 @@ import { replyCode, storeError } from './store-errors';
 /** Expired index entries one count removes per shard: bounds the time a count script runs. */
 export const SWEEP_LIMIT = 500;
 const HASH_BYTES = 32;
+/** What create and create-series answer when the user's credential epoch is above the version. */
+const STALE = -2;
 
 export interface RedisEngineOptions {
   /** Prefix of the client names (CLIENT LIST), e.g. the process role. */
   readonly name?: string;
-  /** Clock for revokeSeries, which has no `now` argument (like MemoryEngine). */
-  readonly clock?: () => number;
 }
 
 /**
@@ -52,7 +52,6 @@ export class RedisEngine implements SessionEngine {
   readonly keys: KeyLayout;
   private readonly scripts: ScriptSet;
   private readonly name: string;
-  private readonly clock: () => number;
   private conn: RedisConnection | undefined;
   private starting: Promise<void> | undefined;
 
@@ -64,7 +63,6 @@ export class RedisEngine implements SessionEngine {
     this.keys = new KeyLayout(settings.keyPrefix, settings.shards);
     this.scripts = loadScripts();
     this.name = options.name ?? 'holdfast';
-    this.clock = options.clock ?? Date.now;
   }
 
   /** The clients, for modules that share them (users store, throttling, health). After start(). */
@@ -127,7 +125,7 @@ export class RedisEngine implements SessionEngine {
     }
   }
 
-  async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[]> {
+  async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[] | null> {
     const k = this.shardKeys(shard);
     const record = encodeSession(s);
     const reply = await this.write(
@@ -139,11 +137,23 @@ export class RedisEngine implements SessionEngine {
         k.users(shard, s.userId),
         k.sessionPrefix(shard),
         k.livePrefix(shard),
+        k.credentials(shard, s.userId),
+        k.seriesPrefix(shard),
+        k.seriesUsers(shard, s.userId),
       ],
-      [record, s.id, s.userId, s.expiresAt, SWEEP_GRACE_MS, maxPerUser, k.liveBuckets],
-      () => true,
+      [
+        record,
+        s.id,
+        s.userId,
+        s.expiresAt,
+        SWEEP_GRACE_MS,
+        maxPerUser,
+        k.liveBuckets,
+        s.credentialVersion,
+      ],
+      (r) => r !== STALE,
     );
-    return strings(reply);
+    return reply === STALE ? null : strings(reply);
   }
 
   async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
@@ -197,8 +207,18 @@ export class RedisEngine implements SessionEngine {
         k.live(shard, oldId),
         k.live(shard, next.id),
         k.usersPrefix(shard),
+        k.credentialsPrefix(shard),
       ],
-      [oldId, next.id, record, next.expiresAt, SWEEP_GRACE_MS, now, k.userBuckets],
+      [
+        oldId,
+        next.id,
+        record,
+        next.expiresAt,
+        SWEEP_GRACE_MS,
+        now,
+        k.userBuckets,
+        next.credentialVersion,
+      ],
       (reply) => reply === 1,
     );
     return this.applied(code);
@@ -209,14 +229,25 @@ export class RedisEngine implements SessionEngine {
     const code = await this.write(
       'revoke',
       'revoke',
-      [k.session(shard, id), k.live(shard, id), k.usersPrefix(shard)],
+      [
+        k.session(shard, id),
+        k.live(shard, id),
+        k.usersPrefix(shard),
+        k.seriesPrefix(shard),
+        k.seriesUsersPrefix(shard),
+      ],
       [id, userId === undefined ? '0' : '1', userId ?? '', k.userBuckets],
       (reply) => reply === 1,
     );
     return this.applied(code);
   }
 
-  async revokeUser(shard: number, userId: string, exceptId?: string): Promise<string[]> {
+  async revokeUser(
+    shard: number,
+    userId: string,
+    exceptId?: string,
+    epoch?: number,
+  ): Promise<string[]> {
     const k = this.shardKeys(shard);
     const reply = await this.write(
       'revokeUser',
@@ -227,8 +258,9 @@ export class RedisEngine implements SessionEngine {
         k.sessionPrefix(shard),
         k.seriesUsers(shard, userId),
         k.seriesPrefix(shard),
+        k.credentials(shard, userId),
       ],
-      [userId, exceptId ?? '', k.liveBuckets],
+      [userId, exceptId ?? '', k.liveBuckets, epoch ?? ''],
       // Series may have been deleted even when no session was: always wait.
       () => true,
     );
@@ -288,16 +320,22 @@ export class RedisEngine implements SessionEngine {
     return { sessions, users, expired };
   }
 
-  async createSeries(shard: number, series: StoredSeries): Promise<void> {
+  async createSeries(shard: number, series: StoredSeries, maxPerUser: number): Promise<boolean> {
     const k = this.shardKeys(shard);
     const record = encodeSeries(series);
-    await this.write(
+    const reply = await this.write(
       'createSeries',
       'create-series',
-      [k.series(shard, series.id), k.seriesUsers(shard, series.userId), k.seriesPrefix(shard)],
-      [record, series.id, series.userId, series.expiresAt],
-      () => true,
+      [
+        k.series(shard, series.id),
+        k.seriesUsers(shard, series.userId),
+        k.seriesPrefix(shard),
+        k.credentials(shard, series.userId),
+      ],
+      [record, series.id, series.userId, series.expiresAt, series.credentialVersion, maxPerUser],
+      (r) => r === 1,
     );
+    return reply === 1;
   }
 
   async useSeries(
@@ -321,16 +359,24 @@ export class RedisEngine implements SessionEngine {
     const reply = await this.write(
       'useSeries',
       'use-series',
-      [k.series(shard, id), k.seriesUsersPrefix(shard)],
+      [k.series(shard, id), k.seriesUsersPrefix(shard), k.credentialsPrefix(shard)],
       [id, presentedHash, rotation, now, grace, k.userBuckets],
       (r) => Array.isArray(r) && (r[0] === 1 || r[0] === 3),
     );
-    const [code, userId] = Array.isArray(reply) ? reply : [];
+    const [code, userId, credentialVersion] = Array.isArray(reply) ? reply : [];
     switch (code) {
       case 1:
-        return { result: 'rotated', userId: String(userId) };
+        return {
+          result: 'rotated',
+          userId: String(userId),
+          credentialVersion: Number(credentialVersion),
+        };
       case 2:
-        return { result: 'grace', userId: String(userId) };
+        return {
+          result: 'grace',
+          userId: String(userId),
+          credentialVersion: Number(credentialVersion),
+        };
       case 3:
         return { result: 'theft', userId: String(userId) };
       case -1:
@@ -341,13 +387,21 @@ export class RedisEngine implements SessionEngine {
     }
   }
 
-  async revokeSeries(shard: number, id: string): Promise<boolean> {
+  async revokeSeries(
+    shard: number,
+    id: string,
+    presentedHash: Buffer,
+    now: number,
+    grace: number,
+  ): Promise<boolean> {
     const k = this.shardKeys(shard);
+    if (presentedHash.length !== HASH_BYTES)
+      throw new TypeError(`a token hash is ${HASH_BYTES} bytes`);
     const code = await this.write(
       'revokeSeries',
       'revoke-series',
       [k.series(shard, id), k.seriesUsersPrefix(shard)],
-      [id, this.clock(), k.userBuckets],
+      [id, now, k.userBuckets, presentedHash, grace],
       (reply) => reply === 1,
     );
     return this.applied(code);
@@ -401,7 +455,10 @@ export class RedisEngine implements SessionEngine {
     }
   }
 
-  /** Script codes: 1 applied, 0 not (absent, expired, not the owner), -1 malformed record. */
+  /**
+   * Script codes: 1 applied, 0 not (absent, expired, not the owner), -1 malformed record, -2
+   * refused by the credential epoch.
+   */
   private applied(code: unknown): boolean {
     if (code === -1) this.stats.malformed++;
     return code === 1;

@@ -39,6 +39,19 @@ let cached: ScriptSet | undefined;
 /** Every script, read once per process. Throws when one is missing: a broken build must not start. */
 export function loadScripts(dir: string = LUA_DIR): ScriptSet {
   if (dir === LUA_DIR && cached) return cached;
+  const set = loadScriptDir(dir, SCRIPT_NAMES);
+  if (dir === LUA_DIR) cached = set;
+  return set;
+}
+
+/**
+ * The named scripts of one directory (the session engine's here, the user store's in
+ * src/users/lua). Throws when one is missing.
+ */
+export function loadScriptDir<N extends string>(
+  dir: string,
+  names: readonly N[],
+): Readonly<Record<N, LuaScript>> {
   const found = new Map<string, LuaScript>();
   for (const file of readdirSync(dir)) {
     const m = FILE.exec(file);
@@ -47,15 +60,13 @@ export function loadScripts(dir: string = LUA_DIR): ScriptSet {
     const sha = createHash('sha1').update(lua).digest('hex');
     found.set(m[1], { name: m[1], numKeys: Number(m[2]), lua, sha });
   }
-  const set = {} as Record<ScriptName, LuaScript>;
-  for (const name of SCRIPT_NAMES) {
+  const set = {} as Record<N, LuaScript>;
+  for (const name of names) {
     const script = found.get(name);
     if (!script) throw new Error(`Lua script ${name}-<numKeys>.lua is missing from ${dir}`);
     set[name] = script;
   }
-  const frozen = Object.freeze(set);
-  if (dir === LUA_DIR) cached = frozen;
-  return frozen;
+  return Object.freeze(set);
 }
 
 /** Inlines includes depth first; `seen` keeps each helper to one copy, `stack` catches cycles. */

@@ -103,6 +103,36 @@ test('users create reads the password from stdin and refuses a taken email with 
   stdin.mockRestore();
 });
 
+test('users disable and users delete end every session and remember-me series; an unknown address exits 65', async () => {
+  const email = 'ops.target@example.org';
+  const password = 'target password 1';
+  const user = await services.accounts.createUser({ email, password });
+  const a = await services.sessions.create(user.id, client, 'password', { remember: true });
+
+  expect(await run(['users', 'disable', '--email', 'Ops.Target@Example.org'])).toMatchObject({
+    code: 0,
+    out: [user.id],
+  });
+  expect((await services.sessions.authenticate(a.token)).result).toBe('invalid');
+  expect((await services.sessions.useRemember(a.rememberToken, client)).result).toBe('invalid');
+  expect(await services.users.findById(user.id)).toMatchObject({ disabled: true });
+  await expect(services.accounts.login({ email, password }, client)).rejects.toMatchObject({
+    code: 'HF_ACCOUNT_DISABLED',
+  });
+
+  const b = await services.sessions.create(user.id, client, 'password', { credentialVersion: 1 });
+  const deleted = await run(['users', 'delete', '--email', email, '--json']);
+  expect(deleted.code).toBe(0);
+  expect(JSON.parse(deleted.out[0])).toEqual({ id: user.id, email, deleted: true });
+  expect((await services.sessions.authenticate(b.token)).result).toBe('invalid');
+  expect(await services.users.findByEmail(email)).toBeNull();
+
+  const unknown = await run(['users', 'delete', '--email', email]);
+  expect(unknown.code).toBe(65);
+  expect(unknown.err.join('\n')).toContain('HF_USER_INVALID email: no user has this address');
+  expect((await run(['users', 'disable'])).code).toBe(64);
+});
+
 test('a store that cannot be reached exits 69', async () => {
   const down = {
     ...env,

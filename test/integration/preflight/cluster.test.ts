@@ -112,7 +112,7 @@ test('store.layout: a shard count other than the one recorded in the cluster fai
   const env = await clusterEnv();
   const meta = `{${env.HOLDFAST_STORE__REDIS__KEY_PREFIX}}:meta`;
   const owner = await cluster.masterForKey(meta);
-  await owner.command(['HSET', meta, 'shards', '64', 'format', 'session-2 series-1']);
+  await owner.command(['HSET', meta, 'shards', '64', 'format', 'session-3 series-2']);
   try {
     const { preflight } = await preflightThenStart(env);
     expect(lineOf(preflight.out, 'store.layout')).toMatch(

@@ -155,7 +155,7 @@ test('store.layout: a shard count other than the recorded one fails (78); the sa
     'keyPrefix',
     String(env.HOLDFAST_STORE__REDIS__KEY_PREFIX),
     'format',
-    'session-2 series-1',
+    'session-3 series-2',
     'liveBuckets',
     '64',
     'userBuckets',
@@ -172,7 +172,7 @@ test('store.layout: a shard count other than the recorded one fails (78); the sa
     );
     const same = await cli(['preflight'], { ...env, HOLDFAST_STORE__REDIS__SHARDS: '128' });
     expect(lineOf(same.out, 'store.layout')).toMatch(
-      /^PASS store\.layout +found .* records shards 128, format "session-2 series-1", buckets 64 live \/ 16 user/,
+      /^PASS store\.layout +found .* records shards 128, format "session-3 series-2", buckets 64 live \/ 16 user/,
     );
   } finally {
     await node.command(['DEL', meta]);
@@ -186,7 +186,7 @@ test('store.layout: records written by another format fail (78)', async () => {
   try {
     const { preflight } = await preflightThenStart(env);
     expect(lineOf(preflight.out, 'store.layout')).toMatch(
-      /^FAIL store\.layout +found .* records format "session-9 series-9"; expected format "session-2 series-1"/,
+      /^FAIL store\.layout +found .* records format "session-9 series-9"; expected format "session-3 series-2"/,
     );
   } finally {
     await node.command(['DEL', meta]);
@@ -202,7 +202,7 @@ test('store.layout: index bucket counts other than the recorded ones fail (78)',
     'shards',
     '256',
     'format',
-    'session-2 series-1',
+    'session-3 series-2',
     'liveBuckets',
     '32',
     'userBuckets',

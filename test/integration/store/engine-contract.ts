@@ -183,7 +183,7 @@ export function engineContract(factory: ContractFactory): void {
       const [a, b, c] = [await created(userId), await created(userId), await created(userId)];
       const other = await created();
       const r = series(userId, now, 'token-1');
-      await engine.createSeries(shard, r);
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
 
       expect(await engine.revokeUser(shard, userId, b.id)).toEqual([a.id, c.id]);
       expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([b.id]);
@@ -292,16 +292,26 @@ export function engineContract(factory: ContractFactory): void {
       const userId = newUserId();
       const shard = shardOf(userId);
       const r = series(userId, now, 'token-1');
-      await engine.createSeries(shard, r);
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
       const use = (token: string, next: string, at: number) =>
         engine.useSeries(shard, r.id, sha256(token), sha256(next), at, GRACE);
 
-      expect(await use('token-1', 'token-2', now + 1000)).toEqual({ result: 'rotated', userId });
+      const credentialVersion = 0;
+      expect(await use('token-1', 'token-2', now + 1000)).toEqual({
+        result: 'rotated',
+        userId,
+        credentialVersion,
+      });
       expect(await use('token-1', 'token-x', now + 1000 + GRACE)).toEqual({
         result: 'grace',
         userId,
+        credentialVersion,
       });
-      expect(await use('token-2', 'token-3', now + 2000)).toEqual({ result: 'rotated', userId });
+      expect(await use('token-2', 'token-3', now + 2000)).toEqual({
+        result: 'rotated',
+        userId,
+        credentialVersion,
+      });
       // token-2 is now the previous token, rotated at now + 2000: past grace it is theft.
       expect(await use('token-2', 'token-x', now + 2001 + GRACE)).toEqual({
         result: 'theft',
@@ -314,7 +324,7 @@ export function engineContract(factory: ContractFactory): void {
       const userId = newUserId();
       const shard = shardOf(userId);
       const r = series(userId, now, 'token-1');
-      await engine.createSeries(shard, r);
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
       expect(
         await engine.useSeries(shard, r.id, sha256('forged'), sha256('n'), now, GRACE),
       ).toEqual({
@@ -335,17 +345,185 @@ export function engineContract(factory: ContractFactory): void {
         result: 'missing',
       });
       const r = { ...series(userId, now, 'token-1'), expiresAt: now + 60_000 };
-      await engine.createSeries(shard, r);
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
       expect(
         await engine.useSeries(shard, r.id, sha256('token-1'), sha256('b'), now + 60_000, GRACE),
       ).toEqual({ result: 'missing' });
-      expect(await engine.revokeSeries(shard, r.id)).toBe(true);
-      expect(await engine.revokeSeries(shard, r.id)).toBe(false);
+      const token = sha256('token-1');
+      expect(await engine.revokeSeries(shard, r.id, token, now, GRACE)).toBe(true);
+      expect(await engine.revokeSeries(shard, r.id, token, now, GRACE)).toBe(false);
       expect(
         await engine.useSeries(shard, r.id, sha256('token-1'), sha256('b'), now, GRACE),
       ).toEqual({
         result: 'missing',
       });
+    });
+  });
+
+  describe('credential epoch (ADR 040)', () => {
+    it('revokeUser with an epoch ends every session and refuses any created below it afterwards', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const old = await created(userId);
+      const other = await created();
+      expect(await engine.revokeUser(shard, userId, undefined, 1)).toEqual([old.id]);
+
+      const stale = session(userId, now, { credentialVersion: 0 });
+      expect(await engine.create(shard, stored(stale), 50)).toBeNull();
+      expect(await engine.get(shard, stale.id, now)).toBeNull();
+      expect(await engine.listUser(shard, userId, now)).toEqual([]);
+      if (t.raw) {
+        expect(await t.raw.exists(t.keys.session(shard, stale.id))).toBe(false);
+        expect(await t.raw.zscore(t.keys.live(shard, stale.id), stale.id)).toBeNull();
+        expect(await t.raw.exists(t.keys.credentials(shard, userId))).toBe(true);
+      }
+      const fresh = session(userId, now, { credentialVersion: 1 });
+      expect(await engine.create(shard, stored(fresh), 50)).toEqual([]);
+      expect(await engine.get(shard, fresh.id, now)).toEqual(stored(fresh));
+
+      // Never lowered; and another user is not concerned.
+      await engine.revokeUser(shard, userId, fresh.id, 0);
+      expect(await engine.create(shard, stored(session(userId, now)), 50)).toBeNull();
+      expect(await engine.get(shardOf(other.userId), other.id, now)).not.toBeNull();
+      expect(await engine.count(now)).toEqual({ sessions: 2, users: 2, expired: 0 });
+    });
+
+    it('keeps the excepted session but refuses to rotate it to a version below the epoch', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const mine = await created(userId);
+      const theirs = await created(userId);
+      expect(await engine.revokeUser(shard, userId, mine.id, 2)).toEqual([theirs.id]);
+      const stale = session(userId, now, { method: 'rotation', credentialVersion: 1 });
+      expect(await engine.rotate(shard, mine.id, stored(stale), now)).toBe(false);
+      expect(await engine.get(shard, stale.id, now)).toBeNull();
+      expect(await engine.get(shard, mine.id, now)).not.toBeNull();
+      const next = session(userId, now, { method: 'rotation', credentialVersion: 2 });
+      expect(await engine.rotate(shard, mine.id, stored(next), now)).toBe(true);
+      expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([next.id]);
+    });
+
+    it('creates under the old version racing an epoch raise never leave a session behind', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const attempts = Array.from({ length: 30 }, () => session(userId, now));
+      const results = await Promise.all([
+        ...attempts.slice(0, 15).map((s) => engine.create(shard, stored(s), 50)),
+        engine.revokeUser(shard, userId, undefined, 1),
+        ...attempts.slice(15).map((s) => engine.create(shard, stored(s), 50)),
+      ]);
+      // Each create landed either before the raise (and was ended by it) or after (refused).
+      expect(results.some((r) => r === null)).toBe(true);
+      expect(await engine.listUser(shard, userId, now)).toEqual([]);
+      for (const s of attempts) expect(await engine.get(shard, s.id, now)).toBeNull();
+    });
+
+    it('series: refused below the epoch; use passes the series version on; a raise ends them all', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const use = (id: string, token: string, next: string) =>
+        engine.useSeries(shard, id, sha256(token), sha256(next), now, GRACE);
+      const r0 = series(userId, now, 'token-0');
+      expect(await engine.createSeries(shard, r0, 50)).toBe(true);
+      await engine.revokeUser(shard, userId, undefined, 3);
+      expect(await use(r0.id, 'token-0', 'n')).toEqual({ result: 'missing' });
+
+      const stale = series(userId, now, 'token-1', { credentialVersion: 2 });
+      expect(await engine.createSeries(shard, stale, 50)).toBe(false);
+      expect(await use(stale.id, 'token-1', 'n')).toEqual({ result: 'missing' });
+      if (t.raw) expect(await t.raw.exists(t.keys.series(shard, stale.id))).toBe(false);
+
+      const fresh = series(userId, now, 'token-2', { credentialVersion: 3 });
+      expect(await engine.createSeries(shard, fresh, 50)).toBe(true);
+      expect(await use(fresh.id, 'token-2', 'token-3')).toEqual({
+        result: 'rotated',
+        userId,
+        credentialVersion: 3,
+      });
+    });
+  });
+
+  describe('remember-me series belong to a session (ADR 041)', () => {
+    it('revoking a session ends its series, and only that one', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const [r1, r2] = [series(userId, now, 'token-1'), series(userId, now, 'token-2')];
+      for (const r of [r1, r2]) expect(await engine.createSeries(shard, r, 50)).toBe(true);
+      const s1 = await created(userId, { seriesId: r1.id });
+      const s2 = await created(userId, { seriesId: r2.id });
+      expect(await engine.get(shard, s1.id, now)).toMatchObject({ seriesId: r1.id });
+
+      expect(await engine.revoke(shard, s1.id, userId)).toBe(true);
+      const use = (r: { id: string }, token: string) =>
+        engine.useSeries(shard, r.id, sha256(token), sha256('next'), now, GRACE);
+      expect(await use(r1, 'token-1')).toEqual({ result: 'missing' });
+      if (t.raw) expect(await t.raw.exists(t.keys.series(shard, r1.id))).toBe(false);
+      expect(await use(r2, 'token-2')).toMatchObject({ result: 'rotated' });
+      expect(await engine.get(shard, s2.id, now)).not.toBeNull();
+      // The series index lost r1 only: revoking r2's session empties it.
+      expect(await engine.revoke(shard, s2.id)).toBe(true);
+      if (t.raw) expect(await t.raw.exists(t.keys.seriesUsers(shard, userId))).toBe(false);
+    });
+
+    it('a session evicted past maxPerUser takes its series with it; a rotated one keeps it', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const r = series(userId, now, 'token-1');
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
+      const a = session(userId, now, { seriesId: r.id });
+      expect(await engine.create(shard, stored(a), 1)).toEqual([]);
+      const next = session(userId, now, { method: 'rotation', seriesId: r.id });
+      expect(await engine.rotate(shard, a.id, stored(next), now)).toBe(true);
+      expect(await engine.get(shard, next.id, now)).toMatchObject({ seriesId: r.id });
+      expect(await engine.create(shard, stored(session(userId, now)), 1)).toEqual([next.id]);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('n'), now, GRACE),
+      ).toEqual({ result: 'missing' });
+    });
+
+    it('a session that merely expires leaves its series usable (that is what remember-me is for)', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const r = series(userId, now, 'token-1');
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
+      await created(userId, { seriesId: r.id, expiresAt: now + 100 });
+      expect(await engine.count(now + 200)).toMatchObject({ expired: 1 });
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('n'), now + 200, GRACE),
+      ).toMatchObject({ result: 'rotated' });
+    });
+
+    it('keeps at most maxPerUser series per user: past it the oldest ends', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const all = [1, 2, 3].map((i) => series(userId, now, `token-${i}`));
+      for (const r of all) expect(await engine.createSeries(shard, r, 2)).toBe(true);
+      const use = (i: number) =>
+        engine.useSeries(shard, all[i].id, sha256(`token-${i + 1}`), sha256('n'), now, GRACE);
+      expect(await use(0)).toEqual({ result: 'missing' });
+      expect(await use(1)).toMatchObject({ result: 'rotated' });
+      expect(await use(2)).toMatchObject({ result: 'rotated' });
+    });
+
+    it('revokeSeries (logout) needs the current token, or the previous one within grace', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const r = series(userId, now, 'token-1');
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
+      expect(await engine.revokeSeries(shard, r.id, sha256('forged'), now, GRACE)).toBe(false);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('token-2'), now, GRACE),
+      ).toMatchObject({ result: 'rotated' });
+      // The replaced token, after grace, ends nothing (and is not treated as theft here).
+      expect(
+        await engine.revokeSeries(shard, r.id, sha256('token-1'), now + GRACE + 1, GRACE),
+      ).toBe(false);
+      expect(await engine.revokeSeries(shard, r.id, sha256('token-1'), now + GRACE, GRACE)).toBe(
+        true,
+      );
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-2'), sha256('n'), now, GRACE),
+      ).toEqual({ result: 'missing' });
     });
   });
 
@@ -356,7 +534,7 @@ export function engineContract(factory: ContractFactory): void {
       // Twelve sessions land in several of the shard's live buckets; the limit evicts two.
       const all = Array.from({ length: 12 }, () => session(userId, now));
       const evicted: string[] = [];
-      for (const s of all) evicted.push(...(await engine.create(shard, stored(s), 10)));
+      for (const s of all) evicted.push(...((await engine.create(shard, stored(s), 10)) ?? []));
       expect(evicted).toEqual([all[0].id, all[1].id]);
       const indexed = async (id: string) =>
         t.raw && (await t.raw.zscore(t.keys.live(shard, id), id));
@@ -398,8 +576,8 @@ export function engineContract(factory: ContractFactory): void {
       expect(await engine.count(now)).toEqual({ sessions: 40, users: 40, expired: 0 });
       const u = users[0];
       const r = series(u, now, 'token-1');
-      await engine.createSeries(shardOf(u), r);
-      expect(await engine.revokeSeries(shardOf(u), r.id)).toBe(true);
+      expect(await engine.createSeries(shardOf(u), r, 50)).toBe(true);
+      expect(await engine.revokeSeries(shardOf(u), r.id, sha256('token-1'), now, GRACE)).toBe(true);
       if (t.raw) expect(await t.raw.exists(t.keys.seriesUsers(shardOf(u), u))).toBe(false);
     });
   });
@@ -411,7 +589,7 @@ export function engineContract(factory: ContractFactory): void {
       const shard = shardOf(userId);
       const sessions = [await created(userId), await created(userId)];
       const r = series(userId, now, 'token-1');
-      await engine.createSeries(shard, r);
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
       const keys = [
         ...sessions.map((s) => t.keys.session(shard, s.id)),
         ...sessions.map((s) => t.keys.live(shard, s.id)),
@@ -420,6 +598,8 @@ export function engineContract(factory: ContractFactory): void {
         t.keys.seriesUsers(shard, userId),
       ];
       for (const key of keys) expect(await t.raw.exists(key)).toBe(true);
+      // The credential epoch HASH exists only once a user's credentials changed; same slot.
+      keys.push(t.keys.credentials(shard, userId));
       const slots = new Set(await Promise.all(keys.map((key) => t.raw!.keySlot!(key))));
       expect(slots.size).toBe(1);
     });

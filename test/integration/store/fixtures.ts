@@ -35,6 +35,8 @@ export function session(
     absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
     ip: '203.0.113.7',
     userAgent: UA,
+    credentialVersion: 0,
+    seriesId: null,
     secret,
     ...overrides,
   };
@@ -51,7 +53,12 @@ export function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-export function series(userId: string, now: number, token: string): StoredSeries {
+export function series(
+  userId: string,
+  now: number,
+  token: string,
+  overrides: Partial<StoredSeries> = {},
+): StoredSeries {
   return {
     id: newId(),
     userId,
@@ -59,6 +66,8 @@ export function series(userId: string, now: number, token: string): StoredSeries
     previousHash: null,
     rotatedAt: now,
     expiresAt: now + 30 * 24 * 60 * MINUTE,
+    credentialVersion: 0,
+    ...overrides,
   };
 }
 

@@ -6,6 +6,7 @@ import {
   RedisUserStore,
   UserExistsError,
 } from '../../../src/users';
+import { userStoreContract } from './user-store-contract';
 
 jest.setTimeout(120_000);
 
@@ -35,9 +36,12 @@ test('Redis user store on a cluster: create, find by any spelling, unique under 
   const created = (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof users.create>>>).value;
   expect(await users.findByEmail(`  ${email.toUpperCase()}`)).toEqual(created);
   expect(await users.findById(created.id)).toEqual(created);
-  await users.setPasswordHash(created.id, 'h2', 123);
+  const write = { bumpVersion: true, changedAt: 123 };
+  expect(await users.updatePassword(created.id, { expectedVersion: 0 }, 'h2', write)).toBe(1);
   expect((await users.findById(created.id))?.passwordHash).toBe('h2');
-  await users.setPasswordHash('no-such-user', 'h3', 1);
+  expect(await users.updatePassword('no-such-user', { expectedVersion: 0 }, 'h3', write)).toBe(
+    null,
+  );
   expect(await users.findById('no-such-user')).toBeNull();
   expect(await users.linkIdentity('github', '42', created.id)).toBe(true);
   expect(await users.linkIdentity('github', '42', 'someone-else')).toBe(false);
@@ -46,6 +50,8 @@ test('Redis user store on a cluster: create, find by any spelling, unique under 
   const keys = (await Promise.all(client.nodes('master').map((n) => n.keys('{hft:*')))).flat();
   expect(keys.join(' ')).not.toMatch(/example/i);
 });
+
+userStoreContract('Redis Cluster', () => new RedisUserStore(() => client, 'hft'));
 
 test('Redis throttle store: counts are shared by clients and survive a new connection', async () => {
   const settings = {

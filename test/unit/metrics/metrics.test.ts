@@ -194,8 +194,9 @@ describe('Metrics', () => {
   it('exports remember-me thefts and the revocations they cause', async () => {
     const clock = { now: 1_700_000_000_000 };
     const { metrics, sessions } = setup(undefined, () => clock.now);
-    await sessions.create('alice', client, 'password');
-    const cookie = await sessions.remember('alice');
+    const { rememberToken: cookie } = await sessions.create('alice', client, 'password', {
+      remember: true,
+    });
     const first = await sessions.useRemember(cookie, client);
     expect(first.result).toBe('ok');
     // Reusing the rotated token after the grace window is theft; inside it, it is a parallel request.

@@ -2,6 +2,8 @@
  * The whole JSON API through server.inject. Run against the memory store (test/unit/plugin) and
  * against a real Redis Cluster (test/integration/plugin): the same assertions on both.
  */
+import { cookieNames } from '../../../src/auth/cookies';
+import { PasswordHasher } from '../../../src/users';
 import type { TestApp } from './helpers';
 import { call, Jar } from './helpers';
 
@@ -209,6 +211,204 @@ export function apiSuite(
           })
         ).statusCode,
       ).toBe(200);
+    });
+
+    test('password change vs logins with the old password in flight: none keeps a session, 20 rounds', async () => {
+      // A login reads the user, spends a scrypt verification, then creates its session; the
+      // change commits and ends every session meanwhile. Logins keep starting until the change
+      // answers, so some are in flight when it commits (ADR 040).
+      let succeeded = 0;
+      for (let round = 0; round < 20; round++) {
+        const { email, password, jar } = await registered();
+        let changing = true;
+        const change = call(app.server, jar, 'POST', '/auth/password', {
+          currentPassword: password,
+          newPassword: 'a new password!',
+        }).finally(() => (changing = false));
+        const browsers: Jar[] = [];
+        const worker = async (w: number) => {
+          for (let i = 0; changing && i < 6; i++) {
+            const browser = new Jar();
+            const r = await call(
+              app.server,
+              browser,
+              'POST',
+              '/auth/login',
+              { email, password, remember: w === 0 },
+              { 'x-test-ip': `10.8.${round}.${w}` },
+            );
+            if (r.statusCode !== 200) {
+              expect([401]).toContain(r.statusCode);
+              expect(['HF_LOGIN_FAILED', 'HF_CREDENTIALS_CHANGED']).toContain(
+                JSON.parse(r.payload).code,
+              );
+              return; // at most one failure per worker: the account throttle stays below its limit
+            }
+            browsers.push(browser);
+          }
+        };
+        await Promise.all([change, worker(0), worker(1), worker(2)]);
+        expect((await change).statusCode).toBe(200);
+        succeeded += browsers.length;
+        // Neither the session nor a remember-me series of any old-password login is usable.
+        for (const browser of browsers)
+          expect((await call(app.server, browser, 'GET', '/auth/me')).statusCode).toBe(401);
+        expect(
+          (await call(app.server, null, 'POST', '/auth/login', { email, password })).statusCode,
+        ).toBe(401);
+        expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
+      }
+      expect(succeeded).toBeGreaterThan(0);
+    }, 180_000);
+
+    test('a re-hash racing a password change never brings the old password back (hash at cost 2^10, app at 2^12), 4 rounds', async () => {
+      const weak = new PasswordHasher(1024);
+      const strong = new PasswordHasher(app.settings.password.cost);
+      expect(strong.cost).toBeGreaterThan(weak.cost);
+      const names = cookieNames(app.settings.cookie);
+      // Logins start spread over the time one hash takes, so their re-hash writes land after the
+      // change's write while they all still verified the old, cheap hash.
+      let hashMs = Date.now();
+      await strong.hash('warm up');
+      hashMs = Math.max(4, Date.now() - hashMs);
+      const password = 'correct horse battery';
+      for (let round = 0; round < 4; round++) {
+        const email = uniqueEmail('rehash');
+        const user = await app.users.create({ email, passwordHash: await weak.hash(password) });
+        // A session without a login (a login would re-hash before the race starts).
+        const jar = new Jar();
+        const { token } = await app.sessions.create(
+          user.id,
+          { ip: '127.0.0.1', userAgent: 'test' },
+          'password',
+        );
+        jar.cookies.set(names.session, token);
+        const change = call(app.server, jar, 'POST', '/auth/password', {
+          currentPassword: password,
+          newPassword: 'a new password!',
+        });
+        const logins = await Promise.all(
+          [0, 1, 2, 3].map(async (i) => {
+            await new Promise((resolve) => setTimeout(resolve, (i * hashMs) / 3));
+            const browser = new Jar();
+            const r = await call(
+              app.server,
+              browser,
+              'POST',
+              '/auth/login',
+              { email, password },
+              { 'x-test-ip': `10.7.${round}.${i}` },
+            );
+            return { r, browser };
+          }),
+        );
+        expect((await change).statusCode).toBe(200);
+        const stored = (await app.users.findById(user.id))?.passwordHash ?? '';
+        expect((await strong.verify('a new password!', stored)).ok).toBe(true);
+        expect((await strong.verify(password, stored)).ok).toBe(false);
+        for (const { r, browser } of logins) {
+          expect([200, 401]).toContain(r.statusCode);
+          expect((await call(app.server, browser, 'GET', '/auth/me')).statusCode).toBe(401);
+        }
+        const old = await call(app.server, null, 'POST', '/auth/login', { email, password });
+        expect(old.statusCode).toBe(401);
+        const fresh = await call(app.server, null, 'POST', '/auth/login', {
+          email,
+          password: 'a new password!',
+        });
+        expect(fresh.statusCode).toBe(200);
+      }
+    }, 120_000);
+
+    test('revoking one device ends its remember-me series: that device stays signed out', async () => {
+      const { email, password, jar } = await registered();
+      const device = new Jar();
+      await call(app.server, device, 'POST', '/auth/login', { email, password, remember: true });
+      const kept = new Jar();
+      await call(app.server, kept, 'POST', '/auth/login', { email, password, remember: true });
+      const id = JSON.parse((await call(app.server, device, 'GET', '/auth/me')).payload).session.id;
+      expect((await call(app.server, jar, 'DELETE', `/auth/sessions/${id}`)).statusCode).toBe(204);
+      // Its session cookie fails, and its remember-me cookie brings no new session.
+      const next = await call(app.server, device, 'GET', '/auth/me');
+      expect(next.statusCode).toBe(401);
+      expect(device.cookies.size).toBe(0);
+      // A session made from a series belongs to it too: revoking that one ends the series.
+      const names = [...kept.cookies.keys()];
+      const rememberOnly = new Jar();
+      for (const name of names.filter((k) => k.includes('remember')))
+        rememberOnly.cookies.set(name, kept.cookies.get(name)!);
+      const fromSeries = await call(app.server, rememberOnly, 'GET', '/auth/me');
+      expect(fromSeries.statusCode).toBe(200);
+      const madeId = JSON.parse(fromSeries.payload).session.id;
+      expect((await call(app.server, jar, 'DELETE', `/auth/sessions/${madeId}`)).statusCode).toBe(
+        204,
+      );
+      expect((await call(app.server, rememberOnly, 'GET', '/auth/me')).statusCode).toBe(401);
+      expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
+    });
+
+    test("logout ends a remember-me series only with its token: another browser's series id alone ends nothing", async () => {
+      const { email, password } = await registered();
+      const victim = new Jar();
+      await call(app.server, victim, 'POST', '/auth/login', { email, password, remember: true });
+      const [name, value] = [...victim.cookies].find(([k]) => k.includes('remember'))!;
+      const [shard, series] = value.split('.');
+      // Someone signed in on their own account logs out carrying the victim's series id.
+      const other = await registered();
+      const session = [...other.jar.cookies].find(([k]) => !k.includes('remember'))!;
+      const r = await call(app.server, null, 'POST', '/auth/logout', undefined, {
+        cookie: `${session[0]}=${session[1]}; ${name}=${shard}.${series}.${'A'.repeat(43)}`,
+      });
+      expect(r.statusCode).toBe(204);
+      expect((await call(app.server, other.jar, 'GET', '/auth/me')).statusCode).toBe(401);
+      const rememberOnly = new Jar();
+      rememberOnly.cookies.set(name, value);
+      expect((await call(app.server, rememberOnly, 'GET', '/auth/me')).statusCode).toBe(200);
+      // With its own (rotated) token, logout does end the series.
+      const current = rememberOnly.cookies.get(name)!;
+      await call(app.server, rememberOnly, 'POST', '/auth/logout');
+      const again = new Jar();
+      again.cookies.set(name, current);
+      expect((await call(app.server, again, 'GET', '/auth/me')).statusCode).toBe(401);
+    });
+
+    test('a disabled or deleted user: every session and series ends, sign-in is refused', async () => {
+      for (const action of ['disable', 'delete'] as const) {
+        const { email, password, jar, user } = await registered();
+        const remembered = new Jar();
+        await call(app.server, remembered, 'POST', '/auth/login', {
+          email,
+          password,
+          remember: true,
+        });
+        const done =
+          action === 'disable'
+            ? await app.accounts.disableUser(user.id)
+            : await app.accounts.deleteUser(user.id);
+        expect(done).toBe(true);
+        expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(401);
+        expect((await call(app.server, remembered, 'GET', '/auth/me')).statusCode).toBe(401);
+        const login = await call(app.server, null, 'POST', '/auth/login', { email, password });
+        if (action === 'disable') {
+          expect(login.statusCode).toBe(403);
+          expect(JSON.parse(login.payload).code).toBe('HF_ACCOUNT_DISABLED');
+          // A wrong password says nothing about the account.
+          const wrong = await call(app.server, null, 'POST', '/auth/login', {
+            email,
+            password: 'wrong password!',
+          });
+          expect(JSON.parse(wrong.payload).code).toBe('HF_LOGIN_FAILED');
+        } else {
+          expect(login.statusCode).toBe(401);
+          expect(await app.users.findByEmail(email)).toBeNull();
+        }
+        // Nothing made under the user's old credentials can appear later.
+        await expect(
+          app.sessions.create(user.id, { ip: '127.0.0.1', userAgent: 'test' }, 'password', {
+            credentialVersion: 0,
+          }),
+        ).rejects.toMatchObject({ code: 'HF_CREDENTIALS_CHANGED' });
+      }
     });
 
     test('logout ends the session for good and clears both cookies', async () => {

@@ -127,12 +127,19 @@ test('V3.3.3 a password change ends every other session and remember-me series',
     password: 'correct horse battery',
     remember: true,
   });
+  const before = jar.clone();
   const r = await call(app.server, jar, 'POST', '/auth/password', {
     currentPassword: 'correct horse battery',
     newPassword: 'brand new password',
   });
   expect(r.statusCode).toBe(200);
   expect((await call(app.server, other, 'GET', '/auth/me')).statusCode).toBe(401);
+  // Every remember-me series ends, this device's own too: each cookie alone brings nothing back.
+  for (const source of [before, other]) {
+    const rememberOnly = new Jar();
+    rememberOnly.cookies.set('holdfast_remember', source.cookies.get('holdfast_remember')!);
+    expect((await call(app.server, rememberOnly, 'GET', '/auth/me')).statusCode).toBe(401);
+  }
 });
 
 test('V3.3.4 users can see their active sessions and end any of them', async () => {
@@ -152,6 +159,33 @@ test('V3.3.4 users can see their active sessions and end any of them', async () 
     204,
   );
   expect((await call(app.server, other, 'GET', '/auth/me')).statusCode).toBe(401);
+});
+
+test('V3.3.4 a device signed out from the account page stays out: its remember-me series ends too', async () => {
+  const { email, jar } = await signedIn();
+  const device = new Jar();
+  await call(app.server, device, 'POST', '/auth/login', {
+    email,
+    password: 'correct horse battery',
+    remember: true,
+  });
+  const id = JSON.parse((await call(app.server, device, 'GET', '/auth/me')).payload).session.id;
+  const page = (await call(app.server, jar, 'GET', '/account')).payload;
+  const crumb = /name='crumb' value='([^']+)'/.exec(page)![1];
+  const r = await app.server.inject({
+    method: 'POST',
+    url: `/account/sessions/${id}/revoke`,
+    payload: `crumb=${encodeURIComponent(crumb)}`,
+    headers: {
+      cookie: jar.header() as string,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+  });
+  expect(r.statusCode).toBe(303);
+  expect(r.headers.location).toBe('/account?done=revoked');
+  const next = await call(app.server, device, 'GET', '/auth/me');
+  expect(next.statusCode).toBe(401);
+  expect(device.cookies.has('holdfast_remember')).toBe(false);
 });
 
 test('V3.4.1-V3.4.5 cookies: Secure, HttpOnly, SameSite, __Host- prefix, Path=/', async () => {

@@ -1,6 +1,6 @@
 import { loadSettings } from '../../../src/config';
 import { StoreUnavailableError } from '../../../src/errors';
-import { SessionPolicy, SessionService } from '../../../src/session';
+import { CredentialsChangedError, SessionPolicy, SessionService } from '../../../src/session';
 import { parseToken } from '../../../src/session/token';
 import type { SessionEngine } from '../../../src/store/engine';
 import { KeyLayout } from '../../../src/store/keys';
@@ -116,8 +116,8 @@ describe('SessionService', () => {
 
   it('remember-me: rotates the token, tolerates parallel use within grace, treats later reuse as theft', async () => {
     const { service, clock } = setup();
-    const remember = await service.remember('user-1');
-    const keep = await service.create('user-1', client, 'password');
+    const keep = await service.create('user-1', client, 'password', { remember: true });
+    const remember = keep.rememberToken!;
 
     const first = await service.useRemember(remember, client);
     expect(first.result).toBe('ok');
@@ -136,6 +136,54 @@ describe('SessionService', () => {
     expect((await service.authenticate(keep.token)).result).toBe('invalid');
     expect((await service.useRemember(rotated, client)).result).toBe('invalid');
     expect(await service.list('user-1')).toEqual([]);
+  });
+
+  it('refuses a session (and its series) made under a credential version older than the epoch', async () => {
+    const { service } = setup();
+    const before = await service.create('user-1', client, 'password', { remember: true });
+    expect(await service.revokeAll('user-1', 'password', undefined, 1)).toEqual([
+      before.session.id,
+    ]);
+    await expect(
+      service.create('user-1', client, 'password', { credentialVersion: 0, remember: true }),
+    ).rejects.toBeInstanceOf(CredentialsChangedError);
+    expect(await service.list('user-1')).toEqual([]);
+    expect((await service.useRemember(before.rememberToken, client)).result).toBe('invalid');
+    const after = await service.create('user-1', client, 'password', {
+      credentialVersion: 1,
+      remember: true,
+    });
+    expect(after.session.credentialVersion).toBe(1);
+    // A session made from the series carries the version and the series on.
+    const used = await service.useRemember(after.rememberToken, client);
+    expect(used.result === 'ok' && used.issued.session).toMatchObject({
+      credentialVersion: 1,
+      seriesId: after.session.seriesId,
+      method: 'remember',
+    });
+  });
+
+  it('revoking the session that owns a series ends the series: its cookie brings nothing back', async () => {
+    const { service } = setup();
+    const device = await service.create('user-1', client, 'password', { remember: true });
+    const other = await service.create('user-1', client, 'password', { remember: true });
+    expect(await service.revoke('user-1', device.session.id, 'revoke')).toBe(true);
+    expect((await service.useRemember(device.rememberToken, client)).result).toBe('invalid');
+    expect((await service.useRemember(other.rememberToken, client)).result).toBe('ok');
+  });
+
+  it('forget (logout) ends a series only when the cookie carries its token', async () => {
+    const { service } = setup();
+    const { rememberToken } = await service.create('user-1', client, 'password', {
+      remember: true,
+    });
+    const [shard, id] = rememberToken!.split('.');
+    await service.forget(`${shard}.${id}.${'A'.repeat(43)}`);
+    const used = await service.useRemember(rememberToken, client);
+    expect(used.result).toBe('ok');
+    const rotated = used.result === 'ok' ? used.rememberToken : undefined;
+    await service.forget(rotated);
+    expect((await service.useRemember(rotated, client)).result).toBe('invalid');
   });
 
   it('a failed renewal keeps the user logged in; a failed read is an outage, not a logout', async () => {

@@ -22,6 +22,8 @@ const session: StoredSession = {
   absoluteExpiresAt: 1_764_604_800_000,
   ip: '2001:db8::1',
   userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0',
+  credentialVersion: 0,
+  seriesId: null,
 };
 
 describe('session records', () => {
@@ -45,6 +47,36 @@ describe('session records', () => {
     };
     expect(encodeSession(typical).length).toBeLessThanOrEqual(124);
     expect(encodeSession({ ...typical, ip: '198.51.100.23' }).length).toBe(108);
+  });
+
+  it('keep the credential version in as few bytes as it needs: none until the first change', () => {
+    const base = encodeSession(session).length;
+    for (const [credentialVersion, extra] of [
+      [0, 0],
+      [1, 1],
+      [255, 1],
+      [256, 2],
+      [65_536, 3],
+      [2 ** 32 - 1, 4],
+    ]) {
+      const s = { ...session, credentialVersion };
+      const buf = encodeSession(s);
+      expect(buf.length).toBe(base + extra);
+      expect(decodeSession(session.id, buf)).toEqual(s);
+    }
+    for (const bad of [-1, 1.5, 2 ** 32, Number.NaN])
+      expect(() => encodeSession({ ...session, credentialVersion: bad })).toThrow(
+        /credentialVersion/,
+      );
+  });
+
+  it('carry the remember-me series the session belongs to, behind the device label', () => {
+    const s = { ...session, seriesId: 'CCCCCCCCCCCCCCCCCCCCCC', credentialVersion: 7 };
+    const buf = encodeSession(s);
+    expect(buf.length).toBe(encodeSession(session).length + 1 + 22 + 1);
+    expect(decodeSession(session.id, buf)).toEqual(s);
+    expect(buf[1] & 0x80).toBe(0x80);
+    expect(() => encodeSession({ ...session, seriesId: '' })).toThrow(/seriesId/);
   });
 
   it.each([
@@ -116,7 +148,32 @@ describe('session records', () => {
   it.each([
     ['too short', (b: Buffer) => b.subarray(0, 60)],
     ['format 1', (b: Buffer) => Buffer.concat([Buffer.from([1]), b.subarray(1)])],
-    ['format 3', (b: Buffer) => Buffer.concat([Buffer.from([3]), b.subarray(1)])],
+    ['format 2', (b: Buffer) => Buffer.concat([Buffer.from([2]), b.subarray(1)])],
+    ['format 4', (b: Buffer) => Buffer.concat([Buffer.from([4]), b.subarray(1)])],
+    [
+      'a credential version of 5 bytes',
+      (b: Buffer) =>
+        Buffer.concat([
+          b.subarray(0, 1),
+          Buffer.from([b[1] | 0x50]),
+          b.subarray(2),
+          Buffer.alloc(5),
+        ]),
+    ],
+    [
+      'a series flag without a series',
+      (b: Buffer) => Buffer.concat([b.subarray(0, 1), Buffer.from([b[1] | 0x80]), b.subarray(2)]),
+    ],
+    [
+      'an empty series id',
+      (b: Buffer) =>
+        Buffer.concat([
+          b.subarray(0, 1),
+          Buffer.from([b[1] | 0x80]),
+          b.subarray(2),
+          Buffer.from([0]),
+        ]),
+    ],
     [
       'an IP of 5 bytes',
       (b: Buffer) => {
@@ -172,6 +229,7 @@ describe('series records', () => {
     previousHash: null,
     rotatedAt: 1_764_000_000_000,
     expiresAt: 1_766_592_000_000,
+    credentialVersion: 3,
   };
 
   it('round-trip with and without a previous hash', () => {
@@ -180,9 +238,19 @@ describe('series records', () => {
     expect(decodeSeries(series.id, encodeSeries(rotated))).toEqual(rotated);
   });
 
+  it('keep the credential version in 4 bytes: a typical series fits in 108 bytes (112 in Redis)', () => {
+    const typical = { ...series, userId: 'Xk2aY7Qm9vR1sT3uW5zB0c', credentialVersion: 2 ** 32 - 1 };
+    expect(encodeSeries(typical).length).toBe(83 + 22);
+    expect(decodeSeries(series.id, encodeSeries(typical))).toEqual(typical);
+    expect(() => encodeSeries({ ...series, credentialVersion: -1 })).toThrow(/credentialVersion/);
+  });
+
   it('are rejected when malformed', () => {
     const buf = encodeSeries(series);
-    expect(() => decodeSeries(series.id, buf.subarray(0, 79))).toThrow(MalformedRecord);
+    expect(() => decodeSeries(series.id, buf.subarray(0, 83))).toThrow(MalformedRecord);
+    expect(() =>
+      decodeSeries(series.id, Buffer.concat([Buffer.from([1]), buf.subarray(1)])),
+    ).toThrow(MalformedRecord);
     expect(() => decodeSeries(series.id, Buffer.concat([buf, Buffer.from([1])]))).toThrow(
       MalformedRecord,
     );

@@ -1,9 +1,12 @@
 --[[
-  Ends one session; with an owner check, only if it belongs to that user.
+  Ends one session and the remember-me series it belongs to (ADR 041); with an owner check, only
+  if it belongs to that user.
 
-  KEYS[1] session record     {p:n}:s:<sid>
-  KEYS[2] live index         {p:n}:live:<liveBucketOf(sid)>
-  KEYS[3] user index prefix  {p:n}:users:   (the owner, read from the record, picks the bucket)
+  KEYS[1] session record            {p:n}:s:<sid>
+  KEYS[2] live index                {p:n}:live:<liveBucketOf(sid)>
+  KEYS[3] user index prefix         {p:n}:users:   (the owner, read from the record, picks the bucket)
+  KEYS[4] series key prefix         {p:n}:r:
+  KEYS[5] series user index prefix  {p:n}:rusers:  (likewise)
 
   ARGV[1] sid
   ARGV[2] '1' to check the owner, '0' not to
@@ -16,6 +19,7 @@
 -- @include "includes/session-record.lua"
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
+-- @include "includes/remember-link.lua"
 
 local rec = readRecord(KEYS[1])
 if not rec then return 0 end
@@ -23,7 +27,9 @@ local owner = sessionOwner(rec)
 if not owner then return -1 end
 if ARGV[2] == '1' and owner ~= ARGV[3] then return 0 end
 
+local buckets = tonumber(ARGV[4])
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-indexRemove(userIndexKey(KEYS[3], owner, tonumber(ARGV[4])), owner, ARGV[1])
+indexRemove(userIndexKey(KEYS[3], owner, buckets), owner, ARGV[1])
+endSessionSeries(rec, owner, KEYS[4], KEYS[5], buckets)
 return 1

@@ -1,11 +1,16 @@
 --[[
-  Stores a new session and indexes it; past maxPerUser, revokes the user's oldest sessions.
+  Stores a new session and indexes it, unless the user's credentials changed since the caller
+  read them; past maxPerUser, revokes the user's oldest sessions and the remember-me series they
+  belong to.
 
   KEYS[1] session record      {p:n}:s:<sid>
   KEYS[2] live index          {p:n}:live:<liveBucketOf(sid)>
   KEYS[3] user index          {p:n}:users:<userBucketOf(userId)>
   KEYS[4] session key prefix  {p:n}:s:      (same slot: evicted records are built from it)
   KEYS[5] live prefix         {p:n}:live:   (same slot: the live buckets of evicted sids)
+  KEYS[6] credential epochs   {p:n}:cred:<userBucketOf(userId)>
+  KEYS[7] series key prefix   {p:n}:r:
+  KEYS[8] series user index   {p:n}:rusers:<userBucketOf(userId)>
 
   ARGV[1] packed record
   ARGV[2] sid
@@ -14,13 +19,20 @@
   ARGV[5] sweep grace (ms): the record outlives its deadline so the sweep can read its owner
   ARGV[6] maxPerUser
   ARGV[7] live buckets (LIVE_BUCKETS)
+  ARGV[8] the session's credential version
 
-  Returns: the evicted sids (array, oldest first).
+  Returns: the evicted sids (array, oldest first); -2 when the user's credential epoch is above
+  ARGV[8] (nothing written).
 ]]
+-- @include "includes/read-record.lua"
+-- @include "includes/session-record.lua"
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
+-- @include "includes/credentials.lua"
 
 local sid, uid = ARGV[2], ARGV[3]
+if tonumber(ARGV[8]) < credentialEpoch(KEYS[6], uid) then return -2 end
+
 local prefix = KEYS[4]
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', tonumber(ARGV[4]) + tonumber(ARGV[5]))
 redis.call('ZADD', KEYS[2], ARGV[4], sid)
@@ -39,6 +51,13 @@ if over > 0 then
   local kept = {}
   for i, id in ipairs(ids) do
     if i <= over then
+      -- An evicted session is revoked: its remember-me series ends with it (ADR 041).
+      local rec = readRecord(prefix .. id)
+      local series = rec and sessionSeries(rec)
+      if series and series ~= '' then
+        redis.call('DEL', KEYS[7] .. series)
+        indexRemove(KEYS[8], uid, series)
+      end
       redis.call('DEL', prefix .. id)
       redis.call('ZREM', liveKey(KEYS[5], id, liveBuckets), id)
       evicted[#evicted + 1] = id

@@ -1,0 +1,104 @@
+/**
+ * The UserStore contract for credentials (ADR 040): one suite, run against the memory store (unit)
+ * and the Redis store on a cluster (integration). Password writes are compare-and-set, so a
+ * re-hash never writes an old password over a newer one and of two racing changes one applies.
+ */
+import type { UserStore } from '../../../src/users';
+
+let seq = 0;
+const email = () => `cred.${process.pid}.${Date.now()}.${++seq}@example.com`;
+const rehash = { bumpVersion: false, changedAt: 1 };
+const change = { bumpVersion: true, changedAt: 2 };
+
+export function userStoreContract(name: string, make: () => UserStore): void {
+  describe(`UserStore credentials (${name})`, () => {
+    let users: UserStore;
+    beforeAll(() => {
+      users = make();
+    });
+
+    test('a new user has credential version 0 and is not disabled', async () => {
+      const u = await users.create({ email: email(), passwordHash: 'h0' });
+      expect(u).toMatchObject({ credentialVersion: 0, disabled: false });
+      expect(await users.findById(u.id)).toEqual(u);
+    });
+
+    test('a re-hash applies only over the hash it verified and keeps the version', async () => {
+      const u = await users.create({ email: email(), passwordHash: 'h0' });
+      expect(await users.updatePassword(u.id, { expectedHash: 'h0' }, 'h0-strong', rehash)).toBe(0);
+      expect(await users.findById(u.id)).toMatchObject({
+        passwordHash: 'h0-strong',
+        credentialVersion: 0,
+      });
+      // The hash it verified is gone: nothing written.
+      expect(await users.updatePassword(u.id, { expectedHash: 'h0' }, 'h0-again', rehash)).toBe(
+        null,
+      );
+      expect((await users.findById(u.id))?.passwordHash).toBe('h0-strong');
+    });
+
+    test('a change applies only at the version it read and raises it; a later re-hash of the old password writes nothing', async () => {
+      const u = await users.create({ email: email(), passwordHash: 'old' });
+      expect(await users.updatePassword(u.id, { expectedVersion: 0 }, 'new', change)).toBe(1);
+      expect(await users.findById(u.id)).toMatchObject({
+        passwordHash: 'new',
+        credentialVersion: 1,
+        passwordChangedAt: 2,
+      });
+      // The login that verified `old` before the change re-hashes it after: refused.
+      expect(await users.updatePassword(u.id, { expectedHash: 'old' }, 'old-strong', rehash)).toBe(
+        null,
+      );
+      expect(await users.updatePassword(u.id, { expectedVersion: 0 }, 'other', change)).toBe(null);
+      expect((await users.findById(u.id))?.passwordHash).toBe('new');
+    });
+
+    test('of ten changes racing from one version, exactly one applies', async () => {
+      const u = await users.create({ email: email(), passwordHash: 'h' });
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          users.updatePassword(u.id, { expectedVersion: 0 }, `h${i}`, change),
+        ),
+      );
+      expect(results.filter((r) => r === 1)).toHaveLength(1);
+      expect(results.filter((r) => r === null)).toHaveLength(9);
+      const winner = results.indexOf(1);
+      expect(await users.findById(u.id)).toMatchObject({
+        passwordHash: `h${winner}`,
+        credentialVersion: 1,
+      });
+    });
+
+    test('disable marks the user and raises the version; a change that read before it fails', async () => {
+      const u = await users.create({ email: email(), passwordHash: 'h' });
+      expect(await users.disable(u.id)).toBe(1);
+      expect(await users.findById(u.id)).toMatchObject({ disabled: true, credentialVersion: 1 });
+      expect(await users.updatePassword(u.id, { expectedVersion: 0 }, 'x', change)).toBe(null);
+      expect(await users.disable('no-such-user')).toBe(null);
+    });
+
+    test('delete removes the record and frees the address; nothing can write to it after', async () => {
+      const address = email();
+      const u = await users.create({ email: address, passwordHash: 'h' });
+      await users.updatePassword(u.id, { expectedVersion: 0 }, 'h2', change);
+      expect(await users.linkIdentity('github', `sub-${u.id}`, u.id)).toBe(true);
+      expect(await users.delete(u.id)).toBe(1);
+      expect(await users.findById(u.id)).toBeNull();
+      expect(await users.findByEmail(address)).toBeNull();
+      expect(await users.findByIdentity('github', `sub-${u.id}`)).toBeNull();
+      expect(await users.updatePassword(u.id, { expectedVersion: 1 }, 'h3', change)).toBe(null);
+      expect(await users.findById(u.id)).toBeNull();
+      expect(await users.delete(u.id)).toBe(null);
+      const again = await users.create({ email: address, passwordHash: 'h' });
+      expect(again.id).not.toBe(u.id);
+      expect((await users.findByEmail(address))?.id).toBe(again.id);
+    });
+
+    test('an unknown user is never written', async () => {
+      expect(await users.updatePassword('no-such-user', { expectedVersion: 0 }, 'h', change)).toBe(
+        null,
+      );
+      expect(await users.findById('no-such-user')).toBeNull();
+    });
+  });
+}
