@@ -4,6 +4,7 @@ const path = require('node:path');
 
 const pairs = [
   ['src/store/lua', 'dist/store/lua'],
+  ['src/users/lua', 'dist/users/lua'],
   ['src/plugin/views', 'dist/plugin/views'],
   ['src/plugin/public', 'dist/plugin/public'],
 ];

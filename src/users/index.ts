@@ -2,7 +2,14 @@ export { normalizeEmail, isAcceptableEmail, MAX_EMAIL_LENGTH } from './email';
 export { PasswordHasher } from './password';
 export type { VerifyResult } from './password';
 export { publicUser, UserExistsError, UserInputError } from './user-store';
-export type { IdentityProvider, NewUser, PublicUser, User, UserStore } from './user-store';
+export type {
+  IdentityProvider,
+  LinkedIdentity,
+  NewUser,
+  PublicUser,
+  User,
+  UserStore,
+} from './user-store';
 export { MemoryUserStore } from './memory-user-store';
 export { RedisUserStore } from './redis-user-store';
 export { LoginThrottle, MemoryThrottleStore, waitLeft } from './throttle';

@@ -1,11 +1,21 @@
 import { normalizeEmail } from './email';
-import { IdentityProvider, NewUser, newUser, User, UserExistsError, UserStore } from './user-store';
+import {
+  IdentityProvider,
+  LinkedIdentity,
+  NewUser,
+  newUser,
+  User,
+  UserExistsError,
+  UserStore,
+} from './user-store';
 
 /** Per-process user store for development and tests; same semantics as the Redis one. */
 export class MemoryUserStore implements UserStore {
   private readonly byId = new Map<string, User>();
   private readonly byEmail = new Map<string, string>();
   private readonly identities = new Map<string, string>();
+  /** userId -> provider -> subject: what each user sees and may unlink. */
+  private readonly linked = new Map<string, Map<string, string>>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -32,6 +42,11 @@ export class MemoryUserStore implements UserStore {
     if (u) this.byId.set(id, { ...u, passwordHash, passwordChangedAt: changedAt });
   }
 
+  async clearPassword(id: string, changedAt: number): Promise<void> {
+    const u = this.byId.get(id);
+    if (u) this.byId.set(id, { ...u, passwordHash: null, passwordChangedAt: changedAt });
+  }
+
   async markEmailVerified(id: string): Promise<void> {
     const u = this.byId.get(id);
     if (u) this.byId.set(id, { ...u, emailVerified: true });
@@ -50,7 +65,30 @@ export class MemoryUserStore implements UserStore {
     const key = `${provider}:${subject}`;
     const existing = this.identities.get(key);
     if (existing && existing !== userId) return false;
+    if (!this.byId.has(userId)) return false;
+    const mine = this.linked.get(userId) ?? new Map<string, string>();
+    const held = mine.get(provider);
+    if (held !== undefined && held !== subject) return false;
+    mine.set(provider, subject);
+    this.linked.set(userId, mine);
     this.identities.set(key, userId);
+    return true;
+  }
+
+  async listIdentities(userId: string): Promise<LinkedIdentity[]> {
+    return [...(this.linked.get(userId) ?? [])].map(([provider, subject]) => ({
+      provider,
+      subject,
+    }));
+  }
+
+  async unlinkIdentity(provider: IdentityProvider, userId: string): Promise<boolean> {
+    const mine = this.linked.get(userId);
+    const subject = mine?.get(provider);
+    if (!mine || subject === undefined) return false;
+    const key = `${provider}:${subject}`;
+    if (this.identities.get(key) === userId) this.identities.delete(key);
+    mine.delete(provider);
     return true;
   }
 }
