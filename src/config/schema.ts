@@ -86,6 +86,7 @@ export const schema = Joi.object({
     window: duration().required(),
     trustProxy: Joi.boolean().required(),
   }).required(),
+  auth: Joi.object({ reauthWindow: duration().required() }).required(),
   csrf: Joi.object({
     origins: Joi.array()
       .items(Joi.string().uri({ scheme: ['http', 'https'] }))

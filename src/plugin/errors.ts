@@ -21,6 +21,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   HF_SESSION_NOT_FOUND: 404,
   HF_PASSWORD_MISMATCH: 403,
   HF_OAUTH_FAILED: 403,
+  HF_OAUTH_LINK_REQUIRED: 409,
+  HF_OAUTH_LINK_CONFLICT: 409,
+  HF_OAUTH_NOT_LINKED: 404,
+  HF_OAUTH_LAST_METHOD: 409,
+  HF_REAUTH_REQUIRED: 403,
 };
 
 /**
@@ -41,6 +46,9 @@ export function toBoom(err: HoldfastError): Boom.Boom {
     boom.output.headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
   }
   (boom.output.payload as Record<string, unknown>).code = err.code;
+  // Where to confirm: the password route (an account without one confirms through a provider).
+  if (err.code === 'HF_REAUTH_REQUIRED')
+    (boom.output.payload as Record<string, unknown>).reauth = '/auth/reauth';
   return boom;
 }
 

@@ -7,6 +7,7 @@ import type { PluginContext } from './context';
 import { Csrf, registerCsrf } from './csrf';
 import { toBoom } from './errors';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
+import { OAuthIntents } from './oauth-intent';
 import { registerPages } from './pages';
 import { HoldfastPluginOptions, validateOptions } from './options';
 
@@ -54,6 +55,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
       cookies,
       csrf,
       oauth,
+      intents: new OAuthIntents(server, settings),
     };
 
     if (options.logger) auditLog(events, options.logger);
@@ -106,6 +108,20 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
   events.on('revoked', (e) => log.info({ audit: 'sessions_revoked', ...e }, 'sessions revoked'));
   events.on('passwordChanged', (e) =>
     log.info({ audit: 'password_changed', ...e }, 'password changed'),
+  );
+  events.on('reauthenticated', (e) =>
+    log.info({ audit: 'reauthenticated', ...e }, 're-authenticated: new session id'),
+  );
+  events.on('identityLinked', (e) =>
+    e.merged
+      ? log.warn(
+          { audit: 'identity_linked', ...e },
+          'provider linked to an account whose address nobody had proved: its password, sessions and remember-me series ended',
+        )
+      : log.info({ audit: 'identity_linked', ...e }, 'provider linked'),
+  );
+  events.on('identityUnlinked', (e) =>
+    log.info({ audit: 'identity_unlinked', ...e }, 'provider unlinked'),
   );
   events.on('theft', (e) =>
     log.warn(

@@ -70,6 +70,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     throttle: new LoginThrottle(options.throttle ?? stores.throttle, settings.throttle),
     hasher: new PasswordHasher(settings.password.cost),
     events,
+    clock: options.clock,
   });
   return { settings, engine, store, layout, sessions, users, accounts, events };
 }
