@@ -5,15 +5,22 @@ import type { ClientInfo, IssuedSession, SessionService } from '../session';
 import type { StoredSession } from '../store/engine';
 import {
   isAcceptableEmail,
+  LinkedIdentity,
   LoginThrottle,
   MAX_EMAIL_LENGTH,
   normalizeEmail,
   PasswordHasher,
   User,
+  UserExistsError,
   UserInputError,
   UserStore,
 } from '../users';
-import { AccountDisabledError, LoginFailedError, ThrottledError } from './errors';
+import {
+  AccountDisabledError,
+  LoginFailedError,
+  ReauthRequiredError,
+  ThrottledError,
+} from './errors';
 import type { AuthEvents } from './events';
 import { BreachedPasswordLookup, PasswordContext, PasswordPolicy } from './password-policy';
 
@@ -31,6 +38,16 @@ export interface OAuthProfile {
   readonly email?: string;
   readonly emailVerified: boolean;
   readonly name?: string;
+  /** The provider's display name for messages ("GitHub"); its `provider` name otherwise. */
+  readonly label?: string;
+}
+
+/** What linkVerified did. */
+export interface MergeResult {
+  /** The account's address had never been proved: its password, sessions and series ended. */
+  readonly merged: boolean;
+  readonly endedPassword: boolean;
+  readonly revokedSessions: number;
 }
 
 /** What the account service works on; server/services.ts builds each once. */
@@ -45,6 +62,8 @@ export interface AccountDeps {
   readonly breachedPassword?: BreachedPasswordLookup;
   /** How long the breach lookup may take before the password is accepted without it. */
   readonly breachedPasswordTimeoutMs?: number;
+  /** Decides whether an authentication is recent (auth.reauthWindow); tests move it. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -61,6 +80,7 @@ export class AccountService {
   private readonly throttle: LoginThrottle;
   private readonly hasher: PasswordHasher;
   private readonly passwords: PasswordPolicy;
+  private readonly clock: () => number;
 
   constructor(deps: AccountDeps) {
     ({
@@ -79,6 +99,7 @@ export class AccountService {
       onLookupFailed: (cause, message) =>
         this.events.record('breachCheckFailed', { cause, message }),
     });
+    this.clock = deps.clock ?? Date.now;
   }
 
   /**
@@ -223,7 +244,9 @@ export class AccountService {
     return done;
   }
 
+  /** Needs a recent authentication: a stolen session alone must not sign the owner out everywhere. */
   async revokeOthers(current: StoredSession): Promise<string[]> {
+    this.requireRecent(current);
     const ended = await this.sessions.revokeAll(current.userId, 'revoke', current.id);
     this.events.record('revoked', { userId: current.userId, sessionIds: ended, scope: 'others' });
     return ended;
@@ -256,7 +279,7 @@ export class AccountService {
       user.id,
       { expectedVersion: user.credentialVersion },
       await this.hasher.hash(next),
-      { bumpVersion: true, changedAt: Date.now() },
+      { bumpVersion: true, changedAt: this.clock() },
     );
     if (version === null)
       throw new CredentialsChangedError(
@@ -264,10 +287,13 @@ export class AccountService {
       );
     const ended = await this.sessions.revokeAll(user.id, 'password', current.id, version);
     // Every series ended above, this device's too: the new session belongs to none.
-    const issued = await this.sessions.rotate(current, client, {
-      credentialVersion: version,
-      seriesId: null,
-    });
+    // The current password was just checked: the new session counts as a re-authentication.
+    const issued = await this.sessions.rotate(
+      current,
+      client,
+      { credentialVersion: version, seriesId: null },
+      'password',
+    );
     if (!issued)
       throw new HoldfastError(
         'HF_UNAUTHENTICATED',
@@ -304,11 +330,13 @@ export class AccountService {
   }
 
   /**
-   * OAuth sign-in: a linked identity logs its user in; otherwise a verified email links to the
-   * account with that email, or creates one. An unverified email never links or creates (account
-   * takeover). Linking to an account whose email nobody had proved yet ends every session and
-   * remember-me series it had: whoever registered that address without owning it is signed out.
-   * A session the browser already had ends (no fixation); the new one has method `oauth`.
+   * OAuth sign-in: a linked identity logs its user in. Otherwise a verified email creates an
+   * account (no password) when no account has that address. When one has, nothing is linked and
+   * nobody signs in (HF_OAUTH_LINK_REQUIRED): Holdfast never proved that whoever registered the
+   * address owns it, so linking on the provider's word would hand the owner's sign-in to a
+   * squatter's account (pre-hijacking, docs/adr/060). The owner signs in and links from /account.
+   * An unverified email never creates anything. A session the browser already had ends (no
+   * fixation); the new one has method `oauth`.
    */
   async oauthLogin(
     profile: OAuthProfile,
@@ -327,32 +355,27 @@ export class AccountService {
         });
         throw new HoldfastError(
           'HF_OAUTH_FAILED',
-          `${provider} gave no verified email address for this account: verify your address with ${provider}, then sign in again`,
+          `${labelOf(profile)} gave no verified email address for this account: verify your address with ${labelOf(profile)}, then sign in again`,
         );
       }
       const email = this.checkEmail(profile.email);
-      user = await this.users.findByEmail(email);
-      if (!user) {
-        try {
-          user = await this.users.create({
-            email,
-            name: (profile.name ?? '').trim().slice(0, 100),
-            passwordHash: null,
-            emailVerified: true,
-          });
-          this.events.record('registered', { userId: user.id, method: 'oauth' });
-        } catch (err) {
-          // Lost a race with a concurrent registration of the same email: link to that account.
-          user = await this.users.findByEmail(email);
-          if (!user) throw err;
-        }
-      } else if (!user.emailVerified) {
-        await this.users.markEmailVerified(user.id);
-        const ended = await this.sessions.revokeAll(user.id, 'revoke');
-        if (ended.length)
-          this.events.record('revoked', { userId: user.id, sessionIds: ended, scope: 'others' });
+      if (await this.users.findByEmail(email)) throw this.linkRequired(profile, client);
+      try {
+        user = await this.users.create({
+          email,
+          name: (profile.name ?? '').trim().slice(0, 100),
+          passwordHash: null,
+          // Nobody held this address here before: the provider's proof is the holder's proof.
+          emailVerified: true,
+        });
+      } catch (err) {
+        // A registration of the same address won a race: that account is not linked either.
+        if (err instanceof UserExistsError) throw this.linkRequired(profile, client);
+        throw err;
       }
+      this.events.record('registered', { userId: user.id, method: 'oauth' });
       if (!(await this.users.linkIdentity(provider, profile.id, user.id))) {
+        // A parallel first sign-in of the same provider account linked it first: that user.
         user = (await this.users.findByIdentity(provider, profile.id)) ?? user;
       }
     }
@@ -375,8 +398,247 @@ export class AccountService {
     return { user, issued };
   }
 
+  /**
+   * The session's user proved who they are at most `auth.reauthWindow` ago: a password or provider
+   * sign-in, a password change or a re-authentication. A remember-me sign-in or a plain rotation
+   * never counts: the session's method and start say which (ASVS V7.5.1).
+   */
+  isRecent(session: StoredSession): boolean {
+    if (session.method !== 'password' && session.method !== 'oauth') return false;
+    return this.clock() - session.createdAt <= this.settings.auth.reauthWindow;
+  }
+
+  /** Until when the session counts as recently authenticated (epoch ms), or null when it does not. */
+  recentUntil(session: StoredSession): number | null {
+    return this.isRecent(session) ? session.createdAt + this.settings.auth.reauthWindow : null;
+  }
+
+  requireRecent(session: StoredSession): void {
+    if (!this.isRecent(session)) throw new ReauthRequiredError(this.settings.auth.reauthWindow);
+  }
+
+  /**
+   * Re-authentication with the password: throttled exactly like a login (the same counters, so a
+   * stolen session is no faster an oracle for the password than the login form). Success replaces
+   * the session by a new one (new id; method `password`, started now).
+   */
+  async reauthenticate(
+    current: StoredSession,
+    password: string,
+    client: ClientInfo,
+  ): Promise<IssuedSession> {
+    const user = await this.userOf(current);
+    if (!user.passwordHash) {
+      throw new HoldfastError(
+        'HF_PASSWORD_MISMATCH',
+        'this account has no password: confirm it is you by signing in again with a linked provider',
+      );
+    }
+    const decision = await this.throttle.begin(user.email, client.ip);
+    if (!decision.allowed) {
+      this.events.record('throttled', {
+        scope: decision.scope,
+        retryAfterMs: decision.retryAfterMs,
+        ip: client.ip,
+      });
+      throw new ThrottledError(decision.retryAfterMs);
+    }
+    if (!(await this.hasher.verify(password, user.passwordHash)).ok) {
+      this.events.record('loginFailed', { reason: 'wrong_password', ip: client.ip });
+      throw new HoldfastError('HF_PASSWORD_MISMATCH', 'password is wrong');
+    }
+    await this.throttle.succeeded(user.email, client.ip);
+    return this.reissue(current, client, 'password');
+  }
+
+  /** Re-authentication through a provider account linked to this user (the OAuth callback). */
+  async reauthenticateOAuth(
+    current: StoredSession,
+    profile: OAuthProfile,
+    client: ClientInfo,
+  ): Promise<IssuedSession> {
+    const owner = await this.users.findByIdentity(profile.provider, profile.id);
+    if (owner?.id !== current.userId) {
+      this.events.record('loginFailed', {
+        reason: 'oauth',
+        ip: client.ip,
+        provider: profile.provider,
+        cause: 'not_linked',
+      });
+      throw new HoldfastError(
+        'HF_OAUTH_NOT_LINKED',
+        `this ${labelOf(profile)} account is not linked to yours: confirm with the one you linked, or with your password`,
+      );
+    }
+    return this.reissue(current, client, 'oauth', profile.provider);
+  }
+
+  /** The provider accounts linked to the session's user. */
+  identities(userId: string): Promise<LinkedIdentity[]> {
+    return this.users.listIdentities(userId);
+  }
+
+  /**
+   * Checks, before the browser goes to the provider, that a link can succeed: recent
+   * authentication, and no account of that provider linked yet.
+   */
+  async checkCanLink(current: StoredSession, provider: string, label = provider): Promise<void> {
+    this.requireRecent(current);
+    const linked = await this.users.listIdentities(current.userId);
+    if (linked.some((i) => i.provider === provider)) throw linkedAlready(label);
+  }
+
+  /**
+   * Links a provider account to the signed-in user (the OAuth callback of a link started from
+   * /account). Needs a recent authentication: whoever holds a stolen session must not add a
+   * sign-in of their own. Refused when that provider account is linked to someone else.
+   * True when it was linked now, false when it already was linked to this user.
+   */
+  async linkIdentity(current: StoredSession, profile: OAuthProfile): Promise<boolean> {
+    this.requireRecent(current);
+    const label = labelOf(profile);
+    const owner = await this.users.findByIdentity(profile.provider, profile.id);
+    if (owner?.id === current.userId) return false;
+    if (owner) {
+      throw new HoldfastError(
+        'HF_OAUTH_LINK_CONFLICT',
+        `this ${label} account is linked to another account here: unlink it there first`,
+      );
+    }
+    if (!(await this.users.linkIdentity(profile.provider, profile.id, current.userId))) {
+      // Linked elsewhere meanwhile, or this account has another account of the provider.
+      throw linkedAlready(label);
+    }
+    this.events.record('identityLinked', {
+      userId: current.userId,
+      provider: profile.provider,
+      merged: false,
+      endedPassword: false,
+      revokedSessions: 0,
+    });
+    return true;
+  }
+
+  /**
+   * Unlinks the user's account of `provider`. Needs a recent authentication; refused when it is
+   * the last way to sign in (no password, no other provider).
+   */
+  async unlinkIdentity(current: StoredSession, provider: string, label = provider): Promise<void> {
+    this.requireRecent(current);
+    const user = await this.userOf(current);
+    const linked = await this.users.listIdentities(user.id);
+    if (!linked.some((i) => i.provider === provider)) {
+      throw new HoldfastError('HF_OAUTH_NOT_LINKED', `no ${label} account is linked to yours`);
+    }
+    if (!user.passwordHash && linked.length < 2) {
+      throw new HoldfastError(
+        'HF_OAUTH_LAST_METHOD',
+        `${label} is the only way to sign in to this account: link another provider before unlinking it`,
+      );
+    }
+    await this.users.unlinkIdentity(provider, user.id);
+    this.events.record('identityUnlinked', { userId: user.id, provider });
+  }
+
+  /**
+   * Links a provider account to a user once Holdfast ITSELF has proved that the person presenting
+   * it controls the account's address (a mailed link: the email verification of the account
+   * lifecycle issue). Never call it on a provider's word alone: oauthLogin refuses that case.
+   * When nobody had proved the address before (every password registration so far), whoever set
+   * the password may have registered someone else's address: the password, every session and
+   * every remember-me series end, and the address counts as verified from now on.
+   */
+  async linkVerified(userId: string, profile: OAuthProfile): Promise<MergeResult> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new HoldfastError('HF_UNAUTHENTICATED', 'no such account');
+    const owner = await this.users.findByIdentity(profile.provider, profile.id);
+    if (owner && owner.id !== userId) {
+      throw new HoldfastError(
+        'HF_OAUTH_LINK_CONFLICT',
+        `this ${labelOf(profile)} account is linked to another account here: unlink it there first`,
+      );
+    }
+    const merged = !user.emailVerified;
+    let endedPassword = false;
+    let revoked: string[] = [];
+    if (merged) {
+      // Password first, then sessions: the credential epoch rises with the revocation, so a
+      // sign-in with the old password that is under way cannot leave a session behind (ADR 040).
+      let version: number | undefined;
+      if (user.passwordHash) {
+        version = (await this.users.clearPassword(user.id, this.clock())) ?? undefined;
+        endedPassword = true;
+      }
+      revoked = await this.sessions.revokeAll(user.id, 'password', undefined, version);
+      await this.users.markEmailVerified(user.id);
+    }
+    if (!owner && !(await this.users.linkIdentity(profile.provider, profile.id, user.id))) {
+      throw linkedAlready(labelOf(profile));
+    }
+    this.events.record('identityLinked', {
+      userId: user.id,
+      provider: profile.provider,
+      merged,
+      endedPassword,
+      revokedSessions: revoked.length,
+    });
+    return { merged, endedPassword, revokedSessions: revoked.length };
+  }
+
+  private linkRequired(profile: OAuthProfile, client: ClientInfo): HoldfastError {
+    this.events.record('loginFailed', {
+      reason: 'oauth',
+      ip: client.ip,
+      provider: profile.provider,
+      cause: 'link_required',
+    });
+    const label = labelOf(profile);
+    return new HoldfastError(
+      'HF_OAUTH_LINK_REQUIRED',
+      `an account with this email address already exists: sign in to it as you usually do (its password, or the provider you used before), then link ${label} from your account page`,
+    );
+  }
+
+  private async userOf(current: StoredSession): Promise<User> {
+    const user = await this.users.findById(current.userId);
+    if (!user)
+      throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
+    return user;
+  }
+
+  /** Re-authentication is a new authentication: a new session id (ASVS V7.2.4). */
+  private async reissue(
+    current: StoredSession,
+    client: ClientInfo,
+    method: 'password' | 'oauth',
+    provider?: string,
+  ): Promise<IssuedSession> {
+    const issued = await this.sessions.rotate(current, client, {}, method);
+    if (!issued)
+      throw new HoldfastError('HF_UNAUTHENTICATED', 'this session ended meanwhile: log in again');
+    this.events.record('reauthenticated', {
+      userId: current.userId,
+      sessionId: issued.session.id,
+      method,
+      ip: client.ip,
+      ...(provider ? { provider } : {}),
+    });
+    return issued;
+  }
+
   /** A new session at every sign-in; the one the browser already had ends (no fixation, V7.2.4). */
   private async endCurrent(current: StoredSession | null | undefined): Promise<void> {
     if (current) await this.sessions.revoke(current.userId, current.id, 'rotation');
   }
+}
+
+function labelOf(profile: OAuthProfile): string {
+  return profile.label ?? profile.provider;
+}
+
+function linkedAlready(label: string): HoldfastError {
+  return new HoldfastError(
+    'HF_OAUTH_LINK_CONFLICT',
+    `a ${label} account is already linked to yours: unlink it first to link another one`,
+  );
 }

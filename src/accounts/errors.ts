@@ -23,3 +23,19 @@ export class AccountDisabledError extends HoldfastError {
     super('HF_ACCOUNT_DISABLED', 'this account is disabled: ask the site administrators');
   }
 }
+
+/** A sensitive change without a password (or provider) confirmation within auth.reauthWindow. */
+export class ReauthRequiredError extends HoldfastError {
+  constructor(readonly windowMs: number) {
+    super(
+      'HF_REAUTH_REQUIRED',
+      `confirm your password (or sign in again with a linked provider) first: this change is allowed for ${readableWindow(windowMs)} after that (auth.reauthWindow)`,
+    );
+  }
+}
+
+/** `5 minutes`, `30 seconds`: a duration as a page says it. */
+export function readableWindow(ms: number): string {
+  if (ms % 60_000 === 0) return ms === 60_000 ? '1 minute' : `${ms / 60_000} minutes`;
+  return `${Math.round(ms / 1000)} seconds`;
+}

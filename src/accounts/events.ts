@@ -24,7 +24,11 @@ export type OAuthFailureCause =
   | 'state_mismatch'
   | 'state_missing'
   | 'unverified_email'
-  | 'invalid_profile';
+  | 'invalid_profile'
+  /** The verified email belongs to an account this provider account is not linked to. */
+  | 'link_required'
+  /** A re-authentication through a provider account that is not linked to the signed-in user. */
+  | 'not_linked';
 
 /** Account-level audit events (the session service emits created/revoked/theft for sessions). */
 export interface AuthEventMap {
@@ -52,6 +56,30 @@ export interface AuthEventMap {
   /** An administrator disabled or deleted the user; every session and series ended. */
   disabled: [{ userId: string; revokedSessions: number }];
   deleted: [{ userId: string; revokedSessions: number }];
+  /** The user confirmed their password or a linked provider again: the session got a new id. */
+  reauthenticated: [
+    {
+      userId: string;
+      sessionId: string;
+      method: 'password' | 'oauth';
+      ip: string;
+      provider?: string;
+    },
+  ];
+  /**
+   * A provider account was linked. `merged`: linked after Holdfast proved the address of an account
+   * nobody had proved before; its password, sessions and remember-me series ended (linkVerified).
+   */
+  identityLinked: [
+    {
+      userId: string;
+      provider: string;
+      merged: boolean;
+      endedPassword: boolean;
+      revokedSessions: number;
+    },
+  ];
+  identityUnlinked: [{ userId: string; provider: string }];
   /** A remember-me token was replayed after rotation: series and sessions were revoked. */
   theft: [{ userId: string; seriesId: string }];
   /**

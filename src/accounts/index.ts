@@ -1,5 +1,5 @@
 export { AccountService } from './account-service';
-export type { AccountDeps, LoginResult, OAuthProfile } from './account-service';
+export type { AccountDeps, LoginResult, MergeResult, OAuthProfile } from './account-service';
 export { AuthEvents, emptyAuthStats } from './events';
 export type {
   AuthEventMap,
@@ -8,7 +8,13 @@ export type {
   OAuthFailureCause,
   ThrottleScope,
 } from './events';
-export { AccountDisabledError, LoginFailedError, ThrottledError } from './errors';
+export {
+  AccountDisabledError,
+  LoginFailedError,
+  ReauthRequiredError,
+  readableWindow,
+  ThrottledError,
+} from './errors';
 export { parsePwnedRange, PasswordPolicy } from './password-policy';
 export type {
   BreachCheckFailure,

@@ -31,6 +31,8 @@ export const DEFAULTS = {
     window: '1h',
     trustProxy: false,
   },
+  /** How long after a password (or provider) confirmation sensitive changes are allowed. */
+  auth: { reauthWindow: '5m' },
   csrf: { origins: [] },
   /** Where a browser goes after signing in with an OAuth provider (a path on this site). */
   oauth: { redirectTo: '/account' },

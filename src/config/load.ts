@@ -257,6 +257,9 @@ function hintFor(path: string, d: Joi.ValidationErrorItem, source?: string): str
   return where;
 }
 
+const REAUTH_MIN_MS = 10_000;
+const REAUTH_MAX_MS = 3_600_000;
+
 /** Rules that span several settings; reported as problems just like schema errors. */
 function crossChecks(s: Settings): Problem[] {
   const out: Problem[] = [];
@@ -275,6 +278,15 @@ function crossChecks(s: Settings): Problem[] {
       found: formatDuration(idleTtl),
       expected: `at most session.absoluteTtl (${formatDuration(absoluteTtl)})`,
       hint: 'lower session.idleTtl or raise session.absoluteTtl',
+    });
+  }
+  const reauth = s.auth.reauthWindow;
+  if (reauth < REAUTH_MIN_MS || reauth > REAUTH_MAX_MS) {
+    out.push({
+      path: 'auth.reauthWindow',
+      found: formatDuration(reauth),
+      expected: 'from 10s to 1h',
+      hint: 'the time a user has, after confirming their password, to sign out other devices or link and unlink a provider; 5m is usual',
     });
   }
   const r = s.store.redis;

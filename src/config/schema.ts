@@ -87,6 +87,7 @@ export const schema = Joi.object({
     window: duration().required(),
     trustProxy: Joi.boolean().required(),
   }).required(),
+  auth: Joi.object({ reauthWindow: duration().required() }).required(),
   csrf: Joi.object({
     origins: Joi.array()
       .items(Joi.string().uri({ scheme: ['http', 'https'] }))

@@ -86,6 +86,13 @@ export interface Settings {
     /** Take the client address from the last X-Forwarded-For entry (behind a proxy). */
     readonly trustProxy: boolean;
   };
+  readonly auth: {
+    /**
+     * Sign-out of other devices and OAuth link and unlink need a password (or provider)
+     * confirmation at most this long ago: a login, or POST /auth/reauth.
+     */
+    readonly reauthWindow: number;
+  };
   readonly csrf: {
     /** Origins besides the request's own host allowed to send state-changing requests. */
     readonly origins: readonly string[];

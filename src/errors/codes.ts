@@ -30,6 +30,15 @@ export const ErrorCodes = {
   HF_ACCOUNT_DISABLED: 'The account is disabled; the right password does not sign it in.',
   HF_OAUTH_FAILED:
     'Signing in with an OAuth provider failed or the provider gave no verified email.',
+  HF_OAUTH_LINK_REQUIRED:
+    "An account with the provider's email exists but this provider is not linked to it; sign in and link it from the account page.",
+  HF_OAUTH_LINK_CONFLICT:
+    'The provider account is linked to another user, or this account already has one of that provider.',
+  HF_OAUTH_NOT_LINKED: 'No account of this provider is linked to this user.',
+  HF_OAUTH_LAST_METHOD:
+    'Unlinking refused: it is the only way left to sign in to this account (no password, no other provider).',
+  HF_REAUTH_REQUIRED:
+    'This change needs a password (or provider) confirmation within auth.reauthWindow: re-authenticate first.',
   HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',
   HF_INTERNAL: 'An unexpected internal error.',
 } as const;

@@ -28,6 +28,9 @@ const noStore = { privacy: 'private', otherwise: 'no-cache, no-store' } as const
 const SESSION_ID = Joi.string()
   .pattern(/^[A-Za-z0-9_-]{22}$/)
   .required();
+const PROVIDER = Joi.string()
+  .pattern(/^[a-z0-9][a-z0-9-]{0,31}$/)
+  .required();
 
 /** The JSON API under /auth. CSRF checks run before auth on every state-changing route (csrf.ts). */
 export function apiRoutes(ctx: PluginContext): ServerRoute[] {
@@ -44,6 +47,8 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
     ...(extra.validate ? { validate: { failAction, ...extra.validate } } : {}),
   });
   const openapi = buildOpenApi(settings, ctx.oauth);
+  const labelOf = (provider: string) =>
+    ctx.oauth.find((o) => o.name === provider)?.label ?? provider;
 
   return [
     {
@@ -191,6 +196,58 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
         setSessionCookie(ctx, h, issued);
         h.unstate(ctx.cookies.remember);
         return { session: sessionView(issued.session, issued.session.id) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/auth/reauth',
+      options: base('required', {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            password: Joi.string()
+              .max(p.maxLength * 4)
+              .allow('')
+              .required(),
+          }),
+        },
+      }),
+      handler: async (r, h) => {
+        const { password } = r.payload as { password: string };
+        const issued = await accounts.reauthenticate(
+          requireCredentials(r).session,
+          password,
+          client(ctx, r),
+        );
+        setSessionCookie(ctx, h, issued);
+        return {
+          session: sessionView(issued.session, issued.session.id),
+          reauthUntil: new Date(accounts.recentUntil(issued.session) ?? 0).toISOString(),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/auth/identities',
+      options: base('required'),
+      handler: async (r) => {
+        const c = requireCredentials(r);
+        const linked = await accounts.identities(c.user.id);
+        const until = accounts.recentUntil(c.session);
+        return {
+          identities: linked.map((i) => ({ provider: i.provider, label: labelOf(i.provider) })),
+          reauthUntil: until === null ? null : new Date(until).toISOString(),
+        };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/auth/identities/{provider}',
+      options: base('required', { validate: { params: Joi.object({ provider: PROVIDER }) } }),
+      handler: async (r, h) => {
+        const provider = (r.params as { provider: string }).provider;
+        await accounts.unlinkIdentity(requireCredentials(r).session, provider, labelOf(provider));
+        return h.response().code(204);
       },
     },
     {

@@ -7,6 +7,7 @@ import type { ClientInfo, IssuedSession, SessionService } from '../session';
 import type { StoredSession } from '../store/engine';
 import type { UserStore } from '../users';
 import type { Csrf } from './csrf';
+import type { OAuthIntents } from './oauth-intent';
 
 /** An OAuth provider as the routes, pages and OpenAPI document see it. */
 export interface OAuthProviderInfo {
@@ -28,6 +29,8 @@ export interface PluginContext {
   readonly csrf: Csrf;
   /** The OAuth providers registered (none unless configured). */
   readonly oauth: readonly OAuthProviderInfo[];
+  /** Link and re-authentication round trips started from /account. */
+  readonly intents: OAuthIntents;
 }
 
 export function client(ctx: PluginContext, request: Request): ClientInfo {

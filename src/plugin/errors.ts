@@ -23,6 +23,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   HF_CREDENTIALS_CHANGED: 401,
   HF_ACCOUNT_DISABLED: 403,
   HF_OAUTH_FAILED: 403,
+  HF_OAUTH_LINK_REQUIRED: 409,
+  HF_OAUTH_LINK_CONFLICT: 409,
+  HF_OAUTH_NOT_LINKED: 404,
+  HF_OAUTH_LAST_METHOD: 409,
+  HF_REAUTH_REQUIRED: 403,
 };
 
 /**
@@ -43,6 +48,9 @@ export function toBoom(err: HoldfastError): Boom.Boom {
     boom.output.headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
   }
   (boom.output.payload as Record<string, unknown>).code = err.code;
+  // Where to confirm: the password route (an account without one confirms through a provider).
+  if (err.code === 'HF_REAUTH_REQUIRED')
+    (boom.output.payload as Record<string, unknown>).reauth = '/auth/reauth';
   return boom;
 }
 

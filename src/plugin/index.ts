@@ -8,6 +8,7 @@ import { Csrf, registerCsrf } from './csrf';
 import { toBoom } from './errors';
 import { registerMediaType } from './media-type';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
+import { OAuthIntents } from './oauth-intent';
 import { registerPages } from './pages';
 import { HoldfastPluginOptions, validateOptions } from './options';
 
@@ -55,6 +56,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
       cookies,
       csrf,
       oauth,
+      intents: new OAuthIntents(server, settings),
     };
 
     if (options.logger) auditLog(events, options.logger);
@@ -114,6 +116,20 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
       { audit: 'breach_check_failed', ...e },
       'breached-password lookup failed: the new password was accepted without it',
     ),
+  );
+  events.on('reauthenticated', (e) =>
+    log.info({ audit: 'reauthenticated', ...e }, 're-authenticated: new session id'),
+  );
+  events.on('identityLinked', (e) =>
+    e.merged
+      ? log.warn(
+          { audit: 'identity_linked', ...e },
+          'provider linked to an account whose address nobody had proved: its password, sessions and remember-me series ended',
+        )
+      : log.info({ audit: 'identity_linked', ...e }, 'provider linked'),
+  );
+  events.on('identityUnlinked', (e) =>
+    log.info({ audit: 'identity_unlinked', ...e }, 'provider unlinked'),
   );
   events.on('theft', (e) =>
     log.warn(

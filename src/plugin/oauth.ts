@@ -2,15 +2,28 @@ import { hkdfSync } from 'node:crypto';
 import * as Bell from '@hapi/bell';
 import type { Credentials2, CustomProtocol2 } from '@hapi/bell';
 import Boom from '@hapi/boom';
-import type { Request, ResponseObject, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
+import type {
+  Request,
+  ResponseObject,
+  ResponseToolkit,
+  RouteOptions,
+  Server,
+  ServerRoute,
+} from '@hapi/hapi';
 import type { OAuthFailureCause, OAuthProfile } from '../accounts';
+import { SCHEME } from '../auth';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { StoredSession } from '../store/engine';
 import type { OAuthProviderInfo, PluginContext } from './context';
-import { client, setSessionCookie } from './context';
+import { MAX_BODY_BYTES } from './api';
+import { client, credentialsOf, requireCredentials, setSessionCookie } from './context';
+import { CRUMB_ROUTE } from './csrf';
 import { toBoom } from './errors';
+import { IntentMode, OAUTH_STATE_TTL_MS, OAuthIntent } from './oauth-intent';
 import { PAGE_CSP, PAGE_SECURITY, renderLogin } from './pages';
+
+export { OAUTH_STATE_TTL_MS } from './oauth-intent';
 
 /**
  * A bell provider object for an app's own (or a test's) OAuth 2 provider, with its client
@@ -41,9 +54,6 @@ interface ResolvedProvider extends OAuthProviderInfo {
 
 /** Provider names appear in URLs, cookie names and identity keys: keep them plain. */
 export const PROVIDER_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
-
-/** How long a started sign-in may take before its state cookie expires. */
-export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
 
 /** A provider's own requests (GitHub's email list) give up after this long. */
 const PROVIDER_TIMEOUT_MS = 10_000;
@@ -168,9 +178,10 @@ export function providerInfo(providers: readonly ResolvedProvider[]): OAuthProvi
 
 /**
  * Registers @hapi/bell, one bell strategy per provider and the route `GET /auth/oauth/{name}`,
- * where bell sends the browser to the provider and receives its callback. A verified email
- * signs in (creating or linking the account); the browser gets a new Holdfast session and goes
- * to `oauth.redirectTo`.
+ * where bell sends the browser to the provider and receives its callback. Without an intent, a
+ * linked identity or a new verified email signs in: the browser gets a new Holdfast session and
+ * goes to `oauth.redirectTo`. With an intent started from /account (oauth-intent.ts), the
+ * callback links the provider account to the signed-in user, or re-authenticates them.
  */
 export async function registerOAuth(
   server: Server,
@@ -178,21 +189,46 @@ export async function registerOAuth(
   providers: readonly ResolvedProvider[],
   pages: boolean,
 ): Promise<void> {
-  const { settings, csrf, events } = ctx;
+  const { settings, csrf, events, accounts, intents } = ctx;
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const noSuchProvider = () =>
+    Boom.notFound(
+      providers.length
+        ? `no such OAuth provider: the configured ones are ${providers.map((p) => p.name).join(', ')}`
+        : 'no OAuth provider is configured (oauth.github, oauth.google)',
+    );
+  const known = (name: unknown): ResolvedProvider => {
+    const p = typeof name === 'string' ? byName.get(name) : undefined;
+    if (!p) throw noSuchProvider();
+    return p;
+  };
+  const api: RouteOptions = {
+    auth: { strategy: SCHEME, mode: 'required' },
+    cache: { privacy: 'private', otherwise: 'no-cache, no-store' },
+    state: { parse: true, failAction: 'log' },
+    tags: ['api', 'holdfast'],
+  };
   const routes: ServerRoute[] = [
     {
       method: 'GET',
       path: '/auth/oauth/{provider}',
       options: { auth: false, tags: ['holdfast', 'holdfast-oauth'] },
       handler: () => {
-        throw Boom.notFound(
-          providers.length
-            ? `no such OAuth provider: the configured ones are ${providers.map((p) => p.name).join(', ')}`
-            : 'no OAuth provider is configured (oauth.github, oauth.google)',
-        );
+        throw noSuchProvider();
       },
     },
+    // Start a link or a re-authentication (JSON clients, or an app's own pages): 303 to the start.
+    ...(['link', 'reauth'] as const).map((mode): ServerRoute => ({
+      method: 'POST',
+      path: `/auth/oauth/{provider}/${mode}`,
+      options: api,
+      handler: async (r, h) => {
+        const p = known(r.params.provider);
+        return startIntent(r, h, mode, p);
+      },
+    })),
   ];
+  if (pages) routes.push(...pageRoutes());
   if (providers.length) {
     await server.register(Bell, { once: true });
     // bell seals its short-lived state cookie with iron; its password is derived once, here,
@@ -224,6 +260,70 @@ export async function registerOAuth(
   }
   server.route(routes);
 
+  /**
+   * Sets the intent cookie (bound to this session) and sends the browser to start the round trip.
+   * Checked first, so nobody is sent to the provider for a link that cannot succeed.
+   */
+  async function startIntent(
+    r: Request,
+    h: ResponseToolkit,
+    mode: IntentMode,
+    p: ResolvedProvider,
+  ): Promise<ResponseObject> {
+    const c = requireCredentials(r);
+    if (mode === 'link') await accounts.checkCanLink(c.session, p.name, p.label);
+    else if (!(await accounts.identities(c.user.id)).some((i) => i.provider === p.name)) {
+      throw new HoldfastError('HF_OAUTH_NOT_LINKED', `no ${p.label} account is linked to yours`);
+    }
+    return h.redirect(intents.issue(h, mode, p.name, c.session.id)).code(303);
+  }
+
+  /** The /account forms (crumb) for linking, unlinking and confirming through a provider. */
+  function pageRoutes(): ServerRoute[] {
+    const options: RouteOptions = {
+      auth: { strategy: SCHEME, mode: 'optional' },
+      cache: { privacy: 'private', otherwise: 'no-cache, no-store' },
+      state: { parse: true, failAction: 'log' },
+      security: PAGE_SECURITY(settings),
+      payload: {
+        allow: 'application/x-www-form-urlencoded',
+        maxBytes: MAX_BODY_BYTES,
+        output: 'data',
+        parse: true,
+      },
+      plugins: CRUMB_ROUTE,
+      tags: ['holdfast', 'holdfast-page'],
+    };
+    const form = (
+      action: 'link' | 'reauth' | 'unlink',
+      run: (r: Request, h: ResponseToolkit, p: ResolvedProvider) => Promise<ResponseObject>,
+    ): ServerRoute => ({
+      method: 'POST',
+      path: `/account/oauth/{provider}/${action}`,
+      options,
+      handler: async (r, h) => {
+        if (!credentialsOf(r)) return h.redirect('/login').code(303);
+        const p = known(r.params.provider);
+        try {
+          return await run(r, h, p);
+        } catch (err) {
+          if (err instanceof HoldfastError && ACCOUNT_FAILURES[err.code]) {
+            return h.redirect(accountFailure(err.code, p)).code(303);
+          }
+          throw err;
+        }
+      },
+    });
+    return [
+      form('link', (r, h, p) => startIntent(r, h, 'link', p)),
+      form('reauth', (r, h, p) => startIntent(r, h, 'reauth', p)),
+      form('unlink', async (r, h, p) => {
+        await accounts.unlinkIdentity(requireCredentials(r).session, p.name, p.label);
+        return h.redirect(`/account?done=unlinked&provider=${p.name}`).code(303);
+      }),
+    ];
+  }
+
   function providerRoute(p: ResolvedProvider, cookie: string): ServerRoute {
     return {
       method: 'GET',
@@ -251,13 +351,20 @@ export async function registerOAuth(
           const { error, cause } = classify(p, r.auth.error);
           return fail(r, h, p, error, cause);
         }
-        const profile = toProfile(p, r.auth.credentials as unknown as Credentials2);
+        const credentials = r.auth.credentials as unknown as Credentials2;
+        const profile = toProfile(p, credentials);
         if (!profile) {
           const error = oauthError(`${p.label} gave no account id: sign-in is not possible`);
           return fail(r, h, p, error, 'invalid_profile');
         }
+        // bell sealed the start request's query in its state: an intent nonce there means this
+        // round trip was started from /account, and it never falls back to a sign-in.
+        const nonce = (credentials.query as Record<string, unknown> | undefined)?.intent;
+        const intent = intents.read(r);
+        if (intent || r.state[intents.cookie] !== undefined) intents.clear(h);
+        if (nonce !== undefined) return finishIntent(r, h, p, profile, intent, nonce);
         try {
-          const { issued } = await ctx.accounts.oauthLogin(
+          const { issued } = await accounts.oauthLogin(
             profile,
             client(ctx, r),
             await currentSession(r),
@@ -266,8 +373,9 @@ export async function registerOAuth(
           return h.redirect(settings.oauth.redirectTo).code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError)) throw err;
-          // Accounts recorded the failure of an unverified email itself.
-          if (err.code === 'HF_OAUTH_FAILED') return fail(r, h, p, err);
+          // Accounts recorded these failures itself.
+          if (err.code === 'HF_OAUTH_FAILED' || err.code === 'HF_OAUTH_LINK_REQUIRED')
+            return fail(r, h, p, err);
           if (err.code === 'HF_USER_INVALID') {
             const error = oauthError(
               `${p.label} gave an email address that is not acceptable here: ${err.message}`,
@@ -278,6 +386,47 @@ export async function registerOAuth(
         }
       },
     };
+  }
+
+  /** The callback of a link or re-authentication started by this browser's signed-in session. */
+  async function finishIntent(
+    r: Request,
+    h: ResponseToolkit,
+    p: ResolvedProvider,
+    profile: OAuthProfile,
+    intent: OAuthIntent | null,
+    nonce: unknown,
+  ): Promise<ResponseObject> {
+    const html = wantsHtml(r);
+    try {
+      if (!intent || intent.nonce !== nonce || intent.provider !== p.name) {
+        throw new HoldfastError(
+          'HF_CSRF',
+          `the ${p.label} round trip was not started from this browser's account page, or took longer than ${OAUTH_STATE_TTL_MS / 60_000} minutes: start again`,
+        );
+      }
+      const current = await currentSession(r);
+      if (current?.id !== intent.sessionId) {
+        throw new HoldfastError(
+          'HF_UNAUTHENTICATED',
+          `your session ended or changed while you were at ${p.label}: sign in and start again`,
+        );
+      }
+      if (intent.mode === 'link') {
+        await accounts.linkIdentity(current, profile);
+        return h
+          .redirect(pages ? `/account?done=linked&provider=${p.name}` : settings.oauth.redirectTo)
+          .code(303);
+      }
+      const issued = await accounts.reauthenticateOAuth(current, profile, client(ctx, r));
+      setSessionCookie(ctx, h, issued);
+      return h.redirect(pages ? '/account?done=reauth' : settings.oauth.redirectTo).code(303);
+    } catch (err) {
+      if (html && err instanceof HoldfastError && ACCOUNT_FAILURES[err.code]) {
+        return h.redirect(accountFailure(err.code, p)).code(303);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -315,7 +464,15 @@ export async function registerOAuth(
     return h.continue;
   }
 
-  /** Answers a failed sign-in: the login page with the message for browsers, else Boom JSON. */
+  function wantsHtml(r: Request): boolean {
+    const accept = r.headers.accept;
+    return pages && typeof accept === 'string' && accept.includes('text/html');
+  }
+
+  /**
+   * Answers a failed round trip: for browsers the login page with the message (or, for a link or
+   * confirmation started from /account, the account page), else Boom JSON.
+   */
   function fail(
     r: Request,
     h: ResponseToolkit,
@@ -331,8 +488,13 @@ export async function registerOAuth(
         cause,
       });
     }
-    const accept = r.headers.accept;
-    if (pages && typeof accept === 'string' && accept.includes('text/html')) {
+    if (wantsHtml(r)) {
+      // (This route's auth is bell's: the account page itself sends a signed-out browser to /login.)
+      const intent = intents.read(r);
+      if (intent && intent.provider === p.name) {
+        intents.clear(h);
+        return h.redirect(accountFailure('HF_OAUTH_FAILED', p)).code(303);
+      }
       return renderLogin(h, ctx, error.message, toBoom(error).output.statusCode);
     }
     throw error;
@@ -345,6 +507,21 @@ export async function registerOAuth(
     const a = await ctx.sessions.authenticate(raw);
     return a.result === 'ok' ? a.session : null;
   }
+}
+
+/** Account-page failures of a link, unlink or confirmation: a fixed word in the redirect. */
+const ACCOUNT_FAILURES: Partial<Record<string, string>> = {
+  HF_REAUTH_REQUIRED: 'reauth',
+  HF_OAUTH_LINK_CONFLICT: 'conflict',
+  HF_OAUTH_NOT_LINKED: 'not-linked',
+  HF_OAUTH_LAST_METHOD: 'last',
+  HF_CSRF: 'expired',
+  HF_UNAUTHENTICATED: 'expired',
+  HF_OAUTH_FAILED: 'failed',
+};
+
+function accountFailure(code: string, p: ResolvedProvider): string {
+  return `/account?fail=${ACCOUNT_FAILURES[code] ?? 'failed'}&provider=${p.name}`;
 }
 
 function strategyName(provider: string): string {
@@ -405,6 +582,7 @@ function toProfile(p: ResolvedProvider, credentials: Credentials2): OAuthProfile
     email: typeof raw.email === 'string' ? raw.email : undefined,
     emailVerified: raw.emailVerified === true,
     name: typeof raw.displayName === 'string' ? raw.displayName : undefined,
+    label: p.label,
   };
 }
 

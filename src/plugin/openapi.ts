@@ -21,6 +21,20 @@ const common = {
   '503': err('Session store unavailable (HF_STORE_UNAVAILABLE); retry after Retry-After'),
 };
 const authed = { ...common, '401': err('No valid session (HF_UNAUTHENTICATED)') };
+const reauth = err(
+  'No password (or provider) confirmation within auth.reauthWindow (HF_REAUTH_REQUIRED; the body names `reauth`: POST /auth/reauth), or cross-site (HF_CSRF)',
+);
+
+function providerParam(oauth: readonly OAuthProviderInfo[]) {
+  return {
+    name: 'provider',
+    in: 'path',
+    required: true,
+    schema: oauth.length
+      ? { type: 'string', enum: oauth.map((o) => o.name) }
+      : { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
+  };
+}
 
 /** The OpenAPI 3.1 document served at /auth/openapi.json (docs/api.md says the same in prose). */
 export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderInfo[] = []): object {
@@ -112,6 +126,29 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
             remember: { type: 'boolean', default: false },
           },
         },
+        Reauth: {
+          type: 'object',
+          required: ['password'],
+          properties: { password: { type: 'string' } },
+        },
+        Identities: {
+          type: 'object',
+          properties: {
+            identities: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { provider: { type: 'string' }, label: { type: 'string' } },
+              },
+            },
+            reauthUntil: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description:
+                'Until when this session counts as recently authenticated (auth.reauthWindow), null when it does not',
+            },
+          },
+        },
         PasswordChange: {
           type: 'object',
           required: ['currentPassword', 'newPassword'],
@@ -167,9 +204,9 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
           responses: { '200': ok('{ sessions: Session[] }'), ...authed },
         },
         delete: {
-          summary: 'End every session but this one',
+          summary: 'End every session but this one (needs a recent authentication)',
           security: [{ session: [] }],
-          responses: { '200': ok('{ revoked: number }'), ...authed },
+          responses: { '200': ok('{ revoked: number }'), ...authed, '403': reauth },
         },
       },
       '/auth/sessions/{id}': {
@@ -197,6 +234,80 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
           },
         },
       },
+      '/auth/reauth': {
+        post: {
+          summary:
+            'Confirm the password (re-authentication): this session is replaced by a new one (new cookie) that counts as recently authenticated for auth.reauthWindow',
+          security: [{ session: [] }],
+          requestBody: body('Reauth'),
+          responses: {
+            '200': ok('Confirmed; new session cookie. `{ session, reauthUntil }`'),
+            '429': err('Throttled like a login (HF_LOGIN_THROTTLED); see Retry-After'),
+            ...authed,
+            '403': err(
+              'Password wrong, or the account has none (HF_PASSWORD_MISMATCH; confirm through a linked provider instead), or cross-site',
+            ),
+          },
+        },
+      },
+      '/auth/identities': {
+        get: {
+          summary: 'The OAuth provider accounts linked to this user',
+          security: [{ session: [] }],
+          responses: { '200': ok('Linked providers', 'Identities'), ...authed },
+        },
+      },
+      '/auth/identities/{provider}': {
+        delete: {
+          summary:
+            'Unlink the provider account (needs a recent authentication; never the last way to sign in)',
+          security: [{ session: [] }],
+          parameters: [
+            { name: 'provider', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: {
+            '204': ok('Unlinked'),
+            '404': err('No account of this provider is linked (HF_OAUTH_NOT_LINKED)'),
+            '409': err('The only way left to sign in (HF_OAUTH_LAST_METHOD)'),
+            ...authed,
+            '403': reauth,
+          },
+        },
+      },
+      '/auth/oauth/{provider}/link': {
+        post: {
+          summary:
+            'Start linking a provider account to this user (browser navigation; needs a recent authentication)',
+          description:
+            "Sets a short-lived signed intent cookie bound to this session and answers 303 to `/auth/oauth/{provider}?intent=…`; the provider's callback then links its account to this user (303 to /account, or oauth.redirectTo without pages).",
+          security: [{ session: [] }],
+          parameters: [providerParam(oauth)],
+          responses: {
+            '303': ok('Go to the provider'),
+            '404': err('No such provider configured (HF_REQUEST_INVALID)'),
+            '409': err(
+              'A provider account of this kind is already linked (HF_OAUTH_LINK_CONFLICT)',
+            ),
+            ...authed,
+            '403': reauth,
+          },
+        },
+      },
+      '/auth/oauth/{provider}/reauth': {
+        post: {
+          summary:
+            'Re-authenticate through a linked provider account (browser navigation): for accounts without a password',
+          description:
+            'Like /link; on the callback, the provider account must be linked to this user (else 404 HF_OAUTH_NOT_LINKED); the session is replaced by a new one (method oauth).',
+          security: [{ session: [] }],
+          parameters: [providerParam(oauth)],
+          responses: {
+            '303': ok('Go to the provider'),
+            '404': err('No such provider, or none of it linked (HF_OAUTH_NOT_LINKED)'),
+            ...authed,
+          },
+        },
+      },
       '/auth/oauth/{provider}': {
         get: {
           summary:
@@ -204,24 +315,21 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
           description:
             "Without `code`: redirects (302) to the provider with a fresh `state` and PKCE challenge, and sets a short-lived state cookie; must be started from this site (Origin / Sec-Fetch-Site). With `code` and `state`: the provider callback; the state must match this browser's cookie. A verified email creates or links the account; the browser gets a new session (method `oauth`; any session it had ends) and is redirected (303) to `oauth.redirectTo`. Failures answer the login page (Accept: text/html, pages on) or an Error JSON.",
           parameters: [
-            {
-              name: 'provider',
-              in: 'path',
-              required: true,
-              schema: oauth.length
-                ? { type: 'string', enum: oauth.map((o) => o.name) }
-                : { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
-            },
+            providerParam(oauth),
             q('code', 'authorization code (callback only)'),
             q('state', 'the state sent to the provider (callback only)'),
             q('error', 'the provider refused or failed (callback only), e.g. access_denied'),
+            q('intent', 'set by POST …/link or …/reauth: matched with the signed intent cookie'),
           ],
           responses: {
             '200': ok('A same-site refresh page (the state cookie was not sent: retried once)'),
             '302': ok('Sign-in started: redirect to the provider'),
             '303': ok('Signed in: new session cookie, redirect to oauth.redirectTo'),
             '403': err(
-              'Refused: consent denied, provider error or unverified email (HF_OAUTH_FAILED); state mismatch or missing, or started from another site (HF_CSRF)',
+              'Refused: consent denied, provider error or unverified email (HF_OAUTH_FAILED); state mismatch or missing, started from another site, or an intent that does not verify (HF_CSRF); a link whose confirmation expired (HF_REAUTH_REQUIRED)',
+            ),
+            '409': err(
+              'The verified email belongs to an account this provider account is not linked to (HF_OAUTH_LINK_REQUIRED: sign in, then link from /account); a link to an account linked elsewhere (HF_OAUTH_LINK_CONFLICT)',
             ),
             '404': err('No such provider configured (HF_REQUEST_INVALID)'),
             '503': common['503'],

@@ -41,6 +41,7 @@ const schema = Joi.object({
     session: Joi.object().required(),
     throttle: Joi.object().required(),
     password: Joi.object().required(),
+    auth: Joi.object().required(),
   })
     .unknown(true)
     .required()
@@ -54,7 +55,16 @@ const schema = Joi.object({
     'useRemember',
     'forget',
   ]).required(),
-  accounts: fn(['register', 'login', 'logout', 'changePassword', 'oauthLogin'])
+  accounts: fn([
+    'register',
+    'login',
+    'logout',
+    'changePassword',
+    'oauthLogin',
+    'reauthenticate',
+    'linkIdentity',
+    'unlinkIdentity',
+  ])
     .required()
     .messages({
       'any.required': '{{#label}} is required: pass the accounts from createServices()',

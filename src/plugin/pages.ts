@@ -8,7 +8,7 @@ import { SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
-import { ThrottledError } from '../accounts';
+import { readableWindow, ReauthRequiredError, ThrottledError } from '../accounts';
 import { MAX_BODY_BYTES } from './api';
 import type { PluginContext } from './context';
 import {
@@ -121,6 +121,8 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     const user = await ctx.users.findById(c.user.id);
     if (!user)
       throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
+    const crumb = csrf.crumb(c.session.id);
+    const linked = new Set((await accounts.identities(user.id)).map((i) => i.provider));
     const list = (await sessions.list(c.user.id)).map((s) => {
       const v = sessionView(s, c.session.id);
       return {
@@ -128,9 +130,17 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
         createdText: readableTime(v.createdAt),
         lastSeenText: readableTime(v.lastSeenAt),
         rowClass: v.current ? 'current' : '',
-        crumb: csrf.crumb(c.session.id),
+        crumb,
       };
     });
+    // Unlinking is offered only where it leaves a way to sign in (the service checks it again).
+    const canUnlink = !!user.passwordHash || linked.size > 1;
+    const providerRows = providers.map((p) => ({
+      ...p,
+      linked: linked.has(p.name),
+      canUnlink,
+      crumb,
+    }));
     return render(
       h,
       'account',
@@ -139,6 +149,11 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
         user: publicUser(user),
         sessions: list,
         minLength: settings.password.minLength,
+        hasPassword: !!user.passwordHash,
+        recent: accounts.isRecent(c.session),
+        reauthFor: readableWindow(settings.auth.reauthWindow),
+        providerRows,
+        reauthProviders: providerRows.filter((p) => p.linked),
         ...extra,
       },
       code,
@@ -249,8 +264,10 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       handler: async (r, h) => {
         const c = credentialsOf(r);
         if (!c) return h.redirect('/login').code(303);
-        const notice = typeof r.query.done === 'string' ? NOTICES[r.query.done] : undefined;
-        return accountPage(r, h, c, { notice });
+        const label = providers.find((p) => p.name === r.query.provider)?.label ?? 'the provider';
+        const notice = own(NOTICES, r.query.done)?.(label, settings);
+        const error = own(FAILURES, r.query.fail)?.(label);
+        return accountPage(r, h, c, { notice, error });
       },
     },
     {
@@ -273,8 +290,48 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       handler: async (r, h) => {
         const c = credentialsOf(r);
         if (!c) return h.redirect('/login').code(303);
-        await accounts.revokeOthers(c.session);
+        try {
+          await accounts.revokeOthers(c.session);
+        } catch (err) {
+          if (!(err instanceof ReauthRequiredError)) throw err;
+          return accountPage(r, h, c, { error: err.message }, 403);
+        }
         return h.redirect('/account?done=others').code(303);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/account/reauth',
+      options: signedInForm,
+      handler: async (r, h) => {
+        const c = credentialsOf(r);
+        if (!c) return h.redirect('/login').code(303);
+        const f = (r.payload ?? {}) as Form;
+        try {
+          const issued = await accounts.reauthenticate(
+            c.session,
+            String(f.password ?? '').slice(0, settings.password.maxLength * 4),
+            client(ctx, r),
+          );
+          setSessionCookie(ctx, h, issued);
+          return h.redirect('/account?done=reauth').code(303);
+        } catch (err) {
+          if (
+            !(err instanceof HoldfastError) ||
+            !['HF_PASSWORD_MISMATCH', 'HF_LOGIN_THROTTLED'].includes(err.code)
+          )
+            throw err;
+          const res = await accountPage(
+            r,
+            h,
+            c,
+            { error: err.message },
+            toBoom(err).output.statusCode,
+          );
+          if (err instanceof ThrottledError)
+            res.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
+          return res;
+        }
       },
     },
     {
@@ -332,11 +389,33 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
   ]);
 }
 
-const NOTICES: Record<string, string> = {
-  revoked: 'That device is signed out.',
-  others: 'Every other device is signed out.',
-  password: 'Your password is changed and every other device is signed out.',
+const NOTICES: Record<string, (label: string, settings: Settings) => string> = {
+  revoked: () => 'That device is signed out.',
+  others: () => 'Every other device is signed out.',
+  password: () => 'Your password is changed and every other device is signed out.',
+  reauth: (_l, s) =>
+    `Confirmed. For the next ${readableWindow(s.auth.reauthWindow)} you can sign out other devices and link or unlink sign-in providers.`,
+  linked: (label) => `Your ${label} account is linked: you can sign in with it.`,
+  unlinked: (label) => `${label} is unlinked: it no longer signs you in.`,
 };
+
+/** Why a link, unlink or confirmation through a provider did not happen (oauth.ts redirects). */
+const FAILURES: Record<string, (label: string) => string> = {
+  reauth: () => 'Confirm it is you first, then try again.',
+  conflict: (label) =>
+    `That ${label} account is linked to another account here, or another ${label} account is already linked to yours: nothing changed.`,
+  'not-linked': (label) => `The ${label} account you used is not linked to yours: nothing changed.`,
+  last: (label) =>
+    `${label} is the only way to sign in to this account: link another provider before unlinking it.`,
+  expired: (label) =>
+    `The ${label} step was not started from this page, or took too long: nothing changed, start again.`,
+  failed: (label) => `${label} did not complete the step: nothing changed, try again.`,
+};
+
+/** A table's own entry for a query value (never an Object.prototype member like `constructor`). */
+function own<T>(table: Record<string, T>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}
 
 /** `2026-11-26 09:24 UTC`: the page has no JavaScript to localise times, so say the zone. */
 function readableTime(iso: string): string {

@@ -80,6 +80,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     events,
     breachedPassword: options.breachedPassword,
     breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
+    clock: options.clock,
   });
   return { settings, engine, store, layout, sessions, users, accounts, events };
 }

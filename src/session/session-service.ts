@@ -151,20 +151,26 @@ export class SessionService {
    * Replaces a session by a new id and secret (password or privilege change). Null if it ended
    * meanwhile, or if `overrides.credentialVersion` (by default the session's own) is below the
    * user's credential epoch. A password change passes the new version (and no series).
+   * `authenticated`: the user just proved who they are again (re-authentication is a new
+   * authentication, ASVS V7.2.4): the new session records that method and now as its start, which
+   * is what makes it count as recently authenticated. Its absolute deadline stays.
    */
   async rotate(
     current: StoredSession,
     client: ClientInfo,
     overrides: Partial<Pick<StoredSession, 'credentialVersion' | 'seriesId'>> = {},
+    authenticated?: 'password' | 'oauth',
   ): Promise<IssuedSession | null> {
     const now = this.clock();
     const shard = this.layout.shardOf(current.userId);
     const secret = newSecret();
+    const method = authenticated ?? 'rotation';
     const next: StoredSession = {
       ...current,
       id: newId(),
       secretHash: hashSecret(secret),
-      method: 'rotation',
+      method,
+      createdAt: authenticated ? now : current.createdAt,
       lastSeenAt: now,
       expiresAt: Math.min(
         now + (current.expiresAt - current.lastSeenAt),
@@ -175,9 +181,9 @@ export class SessionService {
       ...overrides,
     };
     if (!(await this.engine.rotate(shard, current.id, next, now))) return null;
-    this.stats.created.rotation++;
+    this.stats.created[method]++;
     this.noteRevoked(current.userId, [current.id], 'rotation');
-    this.events.emit('created', { userId: current.userId, sessionId: next.id, method: 'rotation' });
+    this.events.emit('created', { userId: current.userId, sessionId: next.id, method });
     return { token: formatToken(shard, next.id, secret), session: next };
   }
 

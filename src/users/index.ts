@@ -9,6 +9,7 @@ export type { VerifyResult } from './password';
 export { publicUser, UserExistsError, UserInputError } from './user-store';
 export type {
   IdentityProvider,
+  LinkedIdentity,
   NewUser,
   PasswordExpectation,
   PasswordWrite,

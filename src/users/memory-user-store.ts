@@ -1,6 +1,7 @@
 import { normalizeEmail } from './email';
 import {
   IdentityProvider,
+  LinkedIdentity,
   NewUser,
   newUser,
   PasswordExpectation,
@@ -15,6 +16,8 @@ export class MemoryUserStore implements UserStore {
   private readonly byId = new Map<string, User>();
   private readonly byEmail = new Map<string, string>();
   private readonly identities = new Map<string, string>();
+  /** userId -> provider -> subject: what each user sees and may unlink. */
+  private readonly linked = new Map<string, Map<string, string>>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -76,6 +79,19 @@ export class MemoryUserStore implements UserStore {
     return u.credentialVersion;
   }
 
+  async clearPassword(id: string, changedAt: number): Promise<number | null> {
+    const u = this.byId.get(id);
+    if (!u) return null;
+    const credentialVersion = u.credentialVersion + 1;
+    this.byId.set(id, {
+      ...u,
+      passwordHash: null,
+      passwordChangedAt: changedAt,
+      credentialVersion,
+    });
+    return credentialVersion;
+  }
+
   async markEmailVerified(id: string): Promise<void> {
     const u = this.byId.get(id);
     if (u) this.byId.set(id, { ...u, emailVerified: true });
@@ -94,7 +110,30 @@ export class MemoryUserStore implements UserStore {
     const key = `${provider}:${subject}`;
     const existing = this.identities.get(key);
     if (existing && existing !== userId) return false;
+    if (!this.byId.has(userId)) return false;
+    const mine = this.linked.get(userId) ?? new Map<string, string>();
+    const held = mine.get(provider);
+    if (held !== undefined && held !== subject) return false;
+    mine.set(provider, subject);
+    this.linked.set(userId, mine);
     this.identities.set(key, userId);
+    return true;
+  }
+
+  async listIdentities(userId: string): Promise<LinkedIdentity[]> {
+    return [...(this.linked.get(userId) ?? [])].map(([provider, subject]) => ({
+      provider,
+      subject,
+    }));
+  }
+
+  async unlinkIdentity(provider: IdentityProvider, userId: string): Promise<boolean> {
+    const mine = this.linked.get(userId);
+    const subject = mine?.get(provider);
+    if (!mine || subject === undefined) return false;
+    const key = `${provider}:${subject}`;
+    if (this.identities.get(key) === userId) this.identities.delete(key);
+    mine.delete(provider);
     return true;
   }
 }

@@ -6,6 +6,7 @@ import { normalizeEmail } from './email';
 import { guard, RedisClient } from './redis-client';
 import {
   IdentityProvider,
+  LinkedIdentity,
   NewUser,
   newUser,
   PasswordExpectation,
@@ -20,6 +21,10 @@ const SCRIPTS = loadScriptDir(join(__dirname, 'lua'), [
   'update-password',
   'disable-user',
   'delete-user',
+  'clear-password',
+  'claim-identity-field',
+  'release-identity-field',
+  'release-identity',
 ] as const);
 
 /**
@@ -32,6 +37,11 @@ const SCRIPTS = loadScriptDir(join(__dirname, 'lua'), [
  * Record fields: id, e email, n name, ph password hash, v email verified, c created, pc password
  * changed, cv credential version (ADR 040), d disabled. A credential write is a compare-and-set
  * script on the record (src/users/lua), so a re-hash never overwrites a newer password.
+ *
+ * The record also lists its linked identities (field `o:<provider>` = subject, one per
+ * provider). A link writes that field first and then claims the identity key; an unlink deletes
+ * the key first and then the field: whatever fails in between, no identity signs a user in that
+ * the user cannot see and unlink.
  *
  * Emails and provider subjects appear in key names only hashed. Creation writes the record first
  * (a fresh random id cannot collide) and then claims the email with SET NX; the loser of a race
@@ -79,9 +89,7 @@ export class RedisUserStore implements UserStore {
   }
 
   async findById(id: string): Promise<User | null> {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
-    const h = await guard('users.findById', () => this.redis.hgetall(this.userKey(id)));
-    return decode(h);
+    return decode(await this.record(id, 'users.findById'));
   }
 
   async findByEmail(email: string): Promise<User | null> {
@@ -135,6 +143,13 @@ export class RedisUserStore implements UserStore {
     return Number(credentialVersion);
   }
 
+  async clearPassword(id: string, changedAt: number): Promise<number | null> {
+    const reply = await guard('users.clearPassword', () =>
+      evalScript(this.redis, SCRIPTS['clear-password'], [this.userKey(id)], [changedAt]),
+    );
+    return version(reply);
+  }
+
   async markEmailVerified(id: string): Promise<void> {
     await this.updateExisting(id, { v: '1' });
   }
@@ -143,7 +158,20 @@ export class RedisUserStore implements UserStore {
     const id = await guard('users.findByIdentity', () =>
       this.redis.get(this.identityKey(provider, subject)),
     );
-    return id ? this.findById(id) : null;
+    if (!id) return null;
+    const h = await this.record(id, 'users.findByIdentity');
+    const user = decode(h);
+    if (!user) return null;
+    const field = identityField(provider);
+    if (h[field] === undefined) {
+      // Linked before records listed their identities: list it now, so the user can see it.
+      await guard('users.findByIdentity', () =>
+        this.redis.hsetnx(this.userKey(id), field, subject),
+      );
+    } else if (h[field] !== subject) {
+      return null; // the record names another account of this provider: this key is stale
+    }
+    return user;
   }
 
   async linkIdentity(
@@ -151,10 +179,54 @@ export class RedisUserStore implements UserStore {
     subject: string,
     userId: string,
   ): Promise<boolean> {
+    const field = identityField(provider);
+    const userKey = this.userKey(userId);
+    const recorded = await guard('users.linkIdentity', () =>
+      evalScript(this.redis, SCRIPTS['claim-identity-field'], [userKey], [field, subject]),
+    );
+    if (Number(recorded) !== 1) return false;
     const key = this.identityKey(provider, subject);
     const set = await guard('users.linkIdentity', () => this.redis.set(key, userId, 'NX'));
     if (set === 'OK') return true;
-    return (await guard('users.linkIdentity', () => this.redis.get(key))) === userId;
+    if ((await guard('users.linkIdentity', () => this.redis.get(key))) === userId) return true;
+    // Another user holds this identity: take back what this link recorded.
+    await guard('users.linkIdentity', () =>
+      evalScript(this.redis, SCRIPTS['release-identity-field'], [userKey], [field, subject]),
+    );
+    return false;
+  }
+
+  async listIdentities(userId: string): Promise<LinkedIdentity[]> {
+    const h = await this.record(userId, 'users.listIdentities');
+    return Object.entries(h)
+      .filter(([k]) => k.startsWith('o:'))
+      .map(([k, subject]) => ({ provider: k.slice(2), subject }));
+  }
+
+  async unlinkIdentity(provider: IdentityProvider, userId: string): Promise<boolean> {
+    if (!VALID_ID.test(userId)) return false;
+    const field = identityField(provider);
+    const userKey = this.userKey(userId);
+    const subject = await guard('users.unlinkIdentity', () => this.redis.hget(userKey, field));
+    if (subject === null) return false;
+    await guard('users.unlinkIdentity', () =>
+      evalScript(
+        this.redis,
+        SCRIPTS['release-identity'],
+        [this.identityKey(provider, subject)],
+        [userId],
+      ),
+    );
+    await guard('users.unlinkIdentity', () =>
+      evalScript(this.redis, SCRIPTS['release-identity-field'], [userKey], [field, subject]),
+    );
+    return true;
+  }
+
+  /** The raw record (empty when there is none or the id is malformed). */
+  private async record(id: string, operation: string): Promise<Record<string, string>> {
+    if (!VALID_ID.test(id)) return {};
+    return guard(operation, () => this.redis.hgetall(this.userKey(id)));
   }
 
   /** HSET only if the record exists (one key, so one atomic script): never recreates a user. */
@@ -175,6 +247,12 @@ export class RedisUserStore implements UserStore {
 function version(reply: unknown): number | null {
   const n = Number(reply);
   return Number.isInteger(n) && n >= 0 ? n : null;
+}
+
+const VALID_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function identityField(provider: string): string {
+  return `o:${provider}`;
 }
 
 function digest(text: string): string {

@@ -5,6 +5,13 @@ import { normalizeEmail } from './email';
 /** OAuth providers Holdfast knows how to link. */
 export type IdentityProvider = 'github' | 'google' | (string & {});
 
+/** A provider account linked to a user: at most one per provider per user. */
+export interface LinkedIdentity {
+  readonly provider: IdentityProvider;
+  /** The provider's stable account id. */
+  readonly subject: string;
+}
+
 /** A user as stored. `passwordHash` is null for accounts created through OAuth only. */
 export interface User {
   readonly id: string;
@@ -12,6 +19,11 @@ export interface User {
   readonly email: string;
   readonly name: string;
   readonly passwordHash: string | null;
+  /**
+   * The account holder proved the address: Holdfast's own verification, or a provider's verified
+   * email when the account was created by that provider's sign-in (nobody held it before). A
+   * provider's word never sets it on an existing account (docs/adr/060).
+   */
   readonly emailVerified: boolean;
   readonly createdAt: number;
   readonly passwordChangedAt: number | null;
@@ -109,11 +121,23 @@ export interface UserStore {
    * provider account cannot be linked to another user yet).
    */
   delete(id: string): Promise<number | null>;
-  /** Marks the email verified (an OAuth provider vouched for it). */
+  /**
+   * Removes the password and raises the credential version (a merge ends the password of whoever
+   * never proved the address); the new version, null if no such user.
+   */
+  clearPassword(id: string, changedAt: number): Promise<number | null>;
+  /** Marks the email verified: only once Holdfast itself proved the address, never on a provider's word. */
   markEmailVerified(id: string): Promise<void>;
   findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null>;
-  /** Links a provider account to a user; false if it is already linked to another user. */
+  /**
+   * Links a provider account to a user. False when it is linked to another user, or when the user
+   * already has another account of this provider (one per provider); true when already linked.
+   */
   linkIdentity(provider: IdentityProvider, subject: string, userId: string): Promise<boolean>;
+  /** The provider accounts linked to the user. */
+  listIdentities(userId: string): Promise<LinkedIdentity[]>;
+  /** Unlinks the user's account of `provider`; false when none was linked. */
+  unlinkIdentity(provider: IdentityProvider, userId: string): Promise<boolean>;
 }
 
 export class UserExistsError extends HoldfastError {

@@ -147,7 +147,58 @@ class Browser {
     const res = await this.request('/auth/me');
     return { status: res.status, body: (await res.json()) as Me };
   }
+
+  /** A JSON call from this site's own pages (same Origin). */
+  async send(method: string, path: string, body?: unknown): Promise<Response> {
+    return this.request(path, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: {
+        origin: base,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+    });
+  }
+
+  /** The /account page as HTML, and the crumb its forms carry. */
+  async accountPage(): Promise<{ status: number; html: string; crumb: string }> {
+    const res = await this.request('/account', { headers: { accept: 'text/html' } });
+    const html = await res.text();
+    return {
+      status: res.status,
+      html,
+      crumb: /name='crumb' value='([^']+)'/.exec(html)?.[1] ?? '',
+    };
+  }
+
+  /** Submits a form of /account (with its crumb), as the page's button would. */
+  async submit(path: string, fields: Record<string, string> = {}): Promise<Response> {
+    const { crumb } = await this.accountPage();
+    return this.request(path, {
+      method: 'POST',
+      body: new URLSearchParams({ crumb, ...fields }).toString(),
+      headers: {
+        origin: base,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'text/html',
+      },
+    });
+  }
+
+  /** Follows a 303 from this site into the provider round trip and back. */
+  async follow(res: Response): Promise<{ res: Response; hops: Hop[]; body: string }> {
+    expect(res.status).toBe(303);
+    await res.body?.cancel();
+    return this.navigate(res.headers.get('location')!);
+  }
 }
+
+/** A JSON answer's body. */
+async function json(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}
+
+const INTENT_COOKIE = () => `${app.settings.cookie.name}_oauth_intent`;
 
 /** Signs in at `provider` with what the user does at the provider (`outcome`). */
 async function signIn(provider: string, outcome: Outcome, browser = new Browser()) {
@@ -214,35 +265,326 @@ describe('OAuth sign-in through @hapi/bell against a local provider', () => {
     expect([...browser.jar.cookies.keys()]).toEqual([app.settings.cookie.name]);
   });
 
-  test('an existing account with the same verified email is linked, not duplicated', async () => {
-    const email = uniqueEmail('oauth.link');
-    const { browser: passwordBrowser, userId } = await registerWithPassword(email);
+  test('pre-hijacking: a verified email of an account the identity is not linked to neither signs in nor links (HF_OAUTH_LINK_REQUIRED)', async () => {
+    // Someone registers the victim's address with a password before the victim ever comes.
+    const email = uniqueEmail('oauth.squat');
+    const { browser: squatter, userId } = await registerWithPassword(email);
+    const before = stats();
     const account = fx.account(email.toUpperCase()); // the provider spells it differently
 
-    const first = await signIn('local', { account });
-    expect(first.hops.at(-2)?.status).toBe(303);
-    const me = await first.browser.me();
-    expect(me.body.user.id).toBe(userId);
-    expect(me.body.user.emailVerified).toBe(true);
-    // The account's email had never been proved: whatever sessions it had are ended.
-    expect((await passwordBrowser.me()).status).toBe(401);
-
-    // Signing in again with that identity, and with another provider, is the same account.
-    const again = await signIn('local', { account });
-    expect((await again.browser.me()).body.user.id).toBe(userId);
-    const viaGoogle = await signIn('google', { account: fx.account(email) });
-    expect((await viaGoogle.browser.me()).body.user.id).toBe(userId);
-    expect(await app.users.findByIdentity('local', String(account.id))).toMatchObject({
-      id: userId,
+    const victim = await signIn('local', { account });
+    expect(victim.res.status).toBe(409);
+    expect(JSON.parse(victim.body)).toMatchObject({
+      code: 'HF_OAUTH_LINK_REQUIRED',
+      message: expect.stringMatching(
+        /account with this email address already exists: sign in .*then link Local ID from your account page/,
+      ),
     });
-    // Still one account for the email, still usable with its password.
-    expect((await app.users.findByEmail(email))?.id).toBe(userId);
-    const login = await new Browser().request('/auth/login', {
-      method: 'POST',
-      body: JSON.stringify({ email, password: 'correct horse battery' }),
-      headers: { 'content-type': 'application/json', origin: base },
+    // Not signed in, nothing linked, no second account, nothing of the account changed.
+    expect(victim.browser.sessionCookie()).toBeUndefined();
+    expect((await victim.browser.me()).status).toBe(401);
+    expect(await app.users.findByIdentity('local', String(account.id))).toBeNull();
+    const stored = await app.users.findByEmail(email);
+    expect(stored).toMatchObject({ id: userId, emailVerified: false });
+    expect(await app.users.listIdentities(userId)).toEqual([]);
+    expect(stats()).toEqual({ ...before, failures: before.failures + 1 });
+    // The account is exactly what its registrant made: their session lives, their password works,
+    // and no provider sign-in of the victim ever reaches it.
+    expect((await squatter.me()).status).toBe(200);
+    const login = await new Browser().send('POST', '/auth/login', {
+      email,
+      password: 'correct horse battery',
     });
     expect(login.status).toBe(200);
+    const again = await signIn('local', { account });
+    expect(again.res.status).toBe(409);
+
+    // Another provider vouching for the same address: the same answer.
+    const viaGoogle = await signIn('google', { account: fx.account(email) });
+    expect(JSON.parse(viaGoogle.body).code).toBe('HF_OAUTH_LINK_REQUIRED');
+    expect((await viaGoogle.browser.me()).status).toBe(401);
+
+    // A browser gets the login page with the reason, still 409 and no session.
+    const html = await signIn('local', { account }, new Browser('text/html'));
+    expect(html.res.status).toBe(409);
+    expect(html.body).toMatch(/then link Local ID from your account page/);
+    expect(html.browser.sessionCookie()).toBeUndefined();
+  });
+
+  test("an account made by one provider is not linked by another provider's verified email either", async () => {
+    const email = uniqueEmail('oauth.second');
+    const first = await signIn('local', { account: fx.account(email) });
+    expect((await first.browser.me()).status).toBe(200);
+    const second = await signIn('google', { account: fx.account(email) });
+    expect(second.res.status).toBe(409);
+    expect(JSON.parse(second.body).code).toBe('HF_OAUTH_LINK_REQUIRED');
+    expect((await second.browser.me()).status).toBe(401);
+  });
+
+  test('link from /account: the signed-in user links a provider account, which then signs them in', async () => {
+    const email = uniqueEmail('oauth.linker');
+    const { browser, userId } = await registerWithPassword(email);
+    const page = await browser.accountPage();
+    expect(page.html).toContain("action='/account/oauth/local/link'");
+    expect(page.html).toContain('Link Local ID');
+    // The provider's address may differ from the account's: the signed-in user decides.
+    const account = fx.account(uniqueEmail('oauth.linker.other'));
+    fx.next = { account };
+    const start = await browser.submit('/account/oauth/local/link');
+    expect(start.headers.get('location')).toMatch(
+      /^\/auth\/oauth\/local\?intent=[A-Za-z0-9_-]{22}$/,
+    );
+    // The intent travels in its own short-lived HttpOnly cookie, with a MAC, never the query alone.
+    const set = start.headers.getSetCookie().find((c) => c.startsWith(`${INTENT_COOKIE()}=`));
+    expect(set).toMatch(/; Max-Age=600; .*HttpOnly/);
+    expect(set).toMatch(/; SameSite=Lax/);
+    const flow = await browser.follow(start);
+    expect(flow.hops.at(-2)).toMatchObject({
+      status: 303,
+      location: '/account?done=linked&provider=local',
+    });
+    expect(flow.body).toMatch(/Your Local ID account is linked/);
+    expect(flow.body).toContain('Unlink Local ID');
+    expect(browser.jar.cookies.has(INTENT_COOKIE())).toBe(false);
+    expect((await app.users.findByIdentity('local', String(account.id)))?.id).toBe(userId);
+    const identities = await browser.send('GET', '/auth/identities');
+    expect(await json(identities)).toMatchObject({
+      identities: [{ provider: 'local', label: 'Local ID' }],
+    });
+    // The same browser's session stays (a link is not a sign-in); a new browser signs in with it.
+    expect((await browser.me()).body.user.id).toBe(userId);
+    const other = await signIn('local', { account });
+    expect((await other.browser.me()).body).toMatchObject({
+      user: { id: userId },
+      session: { method: 'oauth' },
+    });
+    // Linking a second Local ID account to the same user is refused before the round trip.
+    const twice = await browser.send('POST', '/auth/oauth/local/link');
+    expect(twice.status).toBe(409);
+    expect((await json(twice)).code).toBe('HF_OAUTH_LINK_CONFLICT');
+  });
+
+  test('linking needs a recent authentication (auth.reauthWindow): refused with HF_REAUTH_REQUIRED, allowed after POST /auth/reauth', async () => {
+    const window = app.settings.auth.reauthWindow;
+    const { browser, userId } = await registerWithPassword(uniqueEmail('oauth.reauth'));
+    // Within the window (the registration was a password authentication): allowed to start.
+    const ok = await browser.send('POST', '/auth/oauth/local/link');
+    expect(ok.status).toBe(303);
+    await ok.body?.cancel();
+    app.clock.now += window + 1;
+    const late = await browser.send('POST', '/auth/oauth/local/link');
+    expect(late.status).toBe(403);
+    expect(await json(late)).toMatchObject({ code: 'HF_REAUTH_REQUIRED', reauth: '/auth/reauth' });
+    // The page's button says so on /account, where the confirmation form is.
+    const form = await browser.submit('/account/oauth/local/link');
+    expect(form.headers.get('location')).toBe('/account?fail=reauth&provider=local');
+    const page = await browser.accountPage();
+    expect(page.html).toContain("action='/account/reauth'");
+
+    const oldCookie = browser.sessionCookie();
+    const reauth = await browser.send('POST', '/auth/reauth', {
+      password: 'correct horse battery',
+    });
+    expect(reauth.status).toBe(200);
+    expect(browser.sessionCookie()).not.toBe(oldCookie);
+    const account = fx.account(uniqueEmail('oauth.reauth.gh'));
+    fx.next = { account };
+    const start = await browser.send('POST', '/auth/oauth/local/link');
+    const flow = await browser.follow(start);
+    expect(flow.hops.at(-2)?.location).toBe('/account?done=linked&provider=local');
+    expect((await app.users.findByIdentity('local', String(account.id)))?.id).toBe(userId);
+
+    // The window is checked again when the provider answers: a round trip that outlives it links
+    // nothing.
+    const { browser: slow, userId: slowId } = await registerWithPassword(uniqueEmail('oauth.slow'));
+    const slowAccount = fx.account(uniqueEmail('oauth.slow.gh'));
+    fx.next = { account: slowAccount };
+    const slowStart = await slow.send('POST', '/auth/oauth/local/link');
+    expect(slowStart.status).toBe(303);
+    app.clock.now += window + 1;
+    const slowFlow = await slow.follow(slowStart);
+    expect(slowFlow.res.status).toBe(403);
+    expect(JSON.parse(slowFlow.body).code).toBe('HF_REAUTH_REQUIRED');
+    expect(await app.users.findByIdentity('local', String(slowAccount.id))).toBeNull();
+    expect(await app.users.listIdentities(slowId)).toEqual([]);
+  });
+
+  test('a provider account linked to another user is refused (HF_OAUTH_LINK_CONFLICT)', async () => {
+    const a = await registerWithPassword(uniqueEmail('oauth.owner'));
+    const account = fx.account(uniqueEmail('oauth.shared'));
+    fx.next = { account };
+    await a.browser.follow(await a.browser.send('POST', '/auth/oauth/local/link'));
+    expect((await app.users.findByIdentity('local', String(account.id)))?.id).toBe(a.userId);
+
+    const b = await registerWithPassword(uniqueEmail('oauth.other'));
+    fx.next = { account };
+    const flow = await b.browser.follow(await b.browser.send('POST', '/auth/oauth/local/link'));
+    expect(flow.res.status).toBe(409);
+    expect(JSON.parse(flow.body)).toMatchObject({
+      code: 'HF_OAUTH_LINK_CONFLICT',
+      message: expect.stringMatching(/linked to another account here/),
+    });
+    expect((await app.users.findByIdentity('local', String(account.id)))?.id).toBe(a.userId);
+    expect(await app.users.listIdentities(b.userId)).toEqual([]);
+    // From the page, the account page says why.
+    const htmlBrowser = new Browser('text/html');
+    for (const [k, v] of b.browser.jar.cookies) htmlBrowser.jar.cookies.set(k, v);
+    fx.next = { account };
+    const page = await htmlBrowser.follow(await htmlBrowser.submit('/account/oauth/local/link'));
+    expect(page.hops.at(-2)?.location).toBe('/account?fail=conflict&provider=local');
+    expect(page.body).toMatch(/That Local ID account is linked to another account here/);
+  });
+
+  test('a link cancelled at the provider lands on /account with the reason; nothing is linked', async () => {
+    const { browser, userId } = await registerWithPassword(uniqueEmail('oauth.cancel'));
+    const page = new Browser('text/html');
+    for (const [k, v] of browser.jar.cookies) page.jar.cookies.set(k, v);
+    fx.next = { error: 'access_denied' };
+    const flow = await page.follow(await page.submit('/account/oauth/local/link'));
+    expect(flow.hops.at(-2)?.location).toBe('/account?fail=failed&provider=local');
+    expect(flow.res.status).toBe(200);
+    expect(flow.body).toMatch(/Local ID did not complete the step: nothing changed/);
+    expect(page.jar.cookies.has(INTENT_COOKIE())).toBe(false);
+    expect(await app.users.listIdentities(userId)).toEqual([]);
+  });
+
+  test('link mode cannot be forged or carried over: no intent cookie, another session, a tampered cookie', async () => {
+    const { browser, userId } = await registerWithPassword(uniqueEmail('oauth.forge'));
+    const session = (await browser.me()).body.session.id;
+    const account = fx.account(uniqueEmail('oauth.forge.gh'));
+
+    // A start with an intent in the query but no intent cookie: neither links nor signs in.
+    fx.next = { account };
+    const bare = await browser.navigate('/auth/oauth/local?intent=AAAAAAAAAAAAAAAAAAAAAA');
+    expect(bare.res.status).toBe(403);
+    expect(JSON.parse(bare.body).code).toBe('HF_CSRF');
+    expect(await app.users.findByIdentity('local', String(account.id))).toBeNull();
+    expect((await browser.me()).body.session.id).toBe(session);
+
+    // A genuine intent cookie, but a round trip started with another nonce than the cookie's.
+    const real = await browser.send('POST', '/auth/oauth/local/link');
+    await real.body?.cancel();
+    expect(browser.jar.cookies.has(INTENT_COOKIE())).toBe(true);
+    fx.next = { account };
+    const other = await browser.navigate('/auth/oauth/local?intent=CCCCCCCCCCCCCCCCCCCCCC');
+    expect(other.res.status).toBe(403);
+    expect(JSON.parse(other.body).code).toBe('HF_CSRF');
+    expect(await app.users.findByIdentity('local', String(account.id))).toBeNull();
+
+    // A tampered intent cookie (another session id) fails its MAC.
+    const start = await browser.send('POST', '/auth/oauth/local/link');
+    await start.body?.cancel();
+    const value = browser.jar.cookies.get(INTENT_COOKIE())!;
+    const parts = value.split('.');
+    parts[3] = 'BBBBBBBBBBBBBBBBBBBBBB';
+    browser.jar.cookies.set(INTENT_COOKIE(), parts.join('.'));
+    fx.next = { account };
+    const tampered = await browser.navigate(start.headers.get('location')!);
+    expect(tampered.res.status).toBe(403);
+    expect(JSON.parse(tampered.body).code).toBe('HF_CSRF');
+    expect(await app.users.findByIdentity('local', String(account.id))).toBeNull();
+
+    // The session changed between the start and the callback (logged out and in again).
+    const start2 = await browser.send('POST', '/auth/oauth/local/link');
+    await start2.body?.cancel();
+    const relogin = await browser.send('POST', '/auth/login', {
+      email: (await app.users.findById(userId))!.email,
+      password: 'correct horse battery',
+    });
+    expect(relogin.status).toBe(200);
+    fx.next = { account };
+    const moved = await browser.navigate(start2.headers.get('location')!);
+    expect(moved.res.status).toBe(401);
+    expect(JSON.parse(moved.body).code).toBe('HF_UNAUTHENTICATED');
+    expect(await app.users.findByIdentity('local', String(account.id))).toBeNull();
+
+    // A leftover intent does not turn a later plain sign-in into a link.
+    const start3 = await browser.send('POST', '/auth/oauth/local/link');
+    await start3.body?.cancel();
+    expect(browser.jar.cookies.has(INTENT_COOKIE())).toBe(true);
+    const fresh = uniqueEmail('oauth.forge.plain');
+    const plainAccount = fx.account(fresh);
+    await signIn('local', { account: plainAccount }, browser);
+    expect((await browser.me()).body.user.email).toBe(fresh);
+    expect(await app.users.listIdentities(userId)).toEqual([]);
+    expect(browser.jar.cookies.has(INTENT_COOKIE())).toBe(false);
+  });
+
+  test('unlink: needs a recent authentication, never removes the last way to sign in, and the identity stops signing in', async () => {
+    const window = app.settings.auth.reauthWindow;
+    // An account made by a provider has no password: its only identity cannot go.
+    const only = await signIn('local', { account: fx.account(uniqueEmail('oauth.only')) });
+    const last = await only.browser.send('DELETE', '/auth/identities/local');
+    expect(last.status).toBe(409);
+    expect((await json(last)).code).toBe('HF_OAUTH_LAST_METHOD');
+    expect((await only.browser.accountPage()).html).not.toContain('Unlink Local ID');
+
+    const email = uniqueEmail('oauth.unlink');
+    const { browser, userId } = await registerWithPassword(email);
+    const account = fx.account(email);
+    fx.next = { account };
+    await browser.follow(await browser.send('POST', '/auth/oauth/local/link'));
+    expect((await signIn('local', { account })).res.status).toBe(200);
+
+    app.clock.now += window + 1;
+    const late = await browser.send('DELETE', '/auth/identities/local');
+    expect(late.status).toBe(403);
+    expect((await json(late)).code).toBe('HF_REAUTH_REQUIRED');
+    expect(await app.users.listIdentities(userId)).toHaveLength(1);
+    const wrong = await browser.send('POST', '/auth/reauth', { password: 'wrong password!' });
+    expect(wrong.status).toBe(403);
+    expect((await json(wrong)).code).toBe('HF_PASSWORD_MISMATCH');
+    expect(
+      (await browser.send('POST', '/auth/reauth', { password: 'correct horse battery' })).status,
+    ).toBe(200);
+    // The page's button, now that the user confirmed.
+    const res = await browser.submit('/account/oauth/local/unlink');
+    expect(res.headers.get('location')).toBe('/account?done=unlinked&provider=local');
+    expect(await app.users.listIdentities(userId)).toEqual([]);
+    expect(await app.users.findByIdentity('local', String(account.id))).toBeNull();
+    // The provider account no longer signs in; its address is the account's: link required.
+    const after = await signIn('local', { account });
+    expect(JSON.parse(after.body).code).toBe('HF_OAUTH_LINK_REQUIRED');
+    const none = await browser.send('DELETE', '/auth/identities/local');
+    expect(none.status).toBe(404);
+    expect((await json(none)).code).toBe('HF_OAUTH_NOT_LINKED');
+  });
+
+  test('an account without a password re-authenticates through its linked provider: a new session id, method oauth', async () => {
+    const window = app.settings.auth.reauthWindow;
+    const account = fx.account(uniqueEmail('oauth.confirm'));
+    const { browser } = await signIn('local', { account });
+    app.clock.now += window + 1;
+    const refused = await browser.send('DELETE', '/auth/sessions');
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).code).toBe('HF_REAUTH_REQUIRED');
+    const noPassword = await browser.send('POST', '/auth/reauth', { password: 'anything at all' });
+    expect(noPassword.status).toBe(403);
+    expect((await json(noPassword)).message).toMatch(/no password/);
+    const page = await browser.accountPage();
+    expect(page.html).toContain("action='/account/oauth/local/reauth'");
+    expect(page.html).not.toContain("action='/account/reauth'");
+
+    // Another Local ID account than the linked one does not confirm anything: neither one linked
+    // to nobody, nor one linked to another user.
+    const before = (await browser.me()).body.session.id;
+    const someoneElses = fx.account(uniqueEmail('oauth.confirm.else'));
+    expect((await signIn('local', { account: someoneElses })).res.status).toBe(200);
+    for (const stranger of [fx.account(uniqueEmail('oauth.confirm.other')), someoneElses]) {
+      fx.next = { account: stranger };
+      const wrong = await browser.follow(await browser.send('POST', '/auth/oauth/local/reauth'));
+      expect(wrong.res.status).toBe(404);
+      expect(JSON.parse(wrong.body).code).toBe('HF_OAUTH_NOT_LINKED');
+      expect((await browser.me()).body.session.id).toBe(before);
+    }
+
+    fx.next = { account };
+    const flow = await browser.follow(await browser.submit('/account/oauth/local/reauth'));
+    expect(flow.hops.at(-2)?.location).toBe('/account?done=reauth');
+    const me = (await browser.me()).body;
+    expect(me.session.method).toBe('oauth');
+    expect(me.session.id).not.toBe(before);
+    expect((await browser.send('DELETE', '/auth/sessions')).status).toBe(200);
   });
 
   test('an unverified email is refused: 403 HF_OAUTH_FAILED, no user, no session', async () => {

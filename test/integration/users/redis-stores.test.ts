@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { getProvider, RedisClusterHandle } from '../../harness';
 import {
@@ -7,6 +8,7 @@ import {
   UserExistsError,
 } from '../../../src/users';
 import { userStoreContract } from './user-store-contract';
+import { identityContract } from '../../unit/users/identity-contract';
 
 jest.setTimeout(120_000);
 
@@ -52,6 +54,38 @@ test('Redis user store on a cluster: create, find by any spelling, unique under 
 });
 
 userStoreContract('Redis Cluster', () => new RedisUserStore(() => client, 'hft'));
+test('Redis user store on a cluster: linked identities (the UserStore contract), no CROSSSLOT', async () => {
+  await identityContract(new RedisUserStore(client, 'hft'));
+});
+
+test('Redis user store: an identity linked before records listed them is listed at its next sign-in; a stale one signs nobody in', async () => {
+  const users = new RedisUserStore(client, 'hft');
+  const user = await users.create({ email: `legacy.${Date.now()}@example.com`, passwordHash: 'h' });
+  const identityKey = (sub: string) =>
+    `{hft:o:${createHash('sha256').update(`github:${sub}`).digest('base64url').slice(0, 32)}}`;
+  // The layout before this change: only the identity key.
+  await client.set(identityKey('old-1'), user.id);
+  expect(await users.listIdentities(user.id)).toEqual([]);
+  expect((await users.findByIdentity('github', 'old-1'))?.id).toBe(user.id);
+  expect(await users.listIdentities(user.id)).toEqual([{ provider: 'github', subject: 'old-1' }]);
+  // A key whose user now lists another account of that provider is stale: no sign-in.
+  await client.set(identityKey('old-2'), user.id);
+  expect(await users.findByIdentity('github', 'old-2')).toBeNull();
+  expect(await users.unlinkIdentity('github', user.id)).toBe(true);
+  expect(await users.findByIdentity('github', 'old-1')).toBeNull();
+
+  // A record that names an identity another user holds (a link that stopped half-way): its
+  // unlink never removes the other user's link.
+  const other = await users.create({
+    email: `holder.${Date.now()}@example.com`,
+    passwordHash: 'h',
+  });
+  expect(await users.linkIdentity('github', 'held', other.id)).toBe(true);
+  await client.hset(`{hft:u:${user.id}}`, 'o:github', 'held');
+  expect(await users.unlinkIdentity('github', user.id)).toBe(true);
+  expect((await users.findByIdentity('github', 'held'))?.id).toBe(other.id);
+  expect(await users.listIdentities(user.id)).toEqual([]);
+});
 
 test('Redis throttle store: counts are shared by clients and survive a new connection', async () => {
   const settings = {

@@ -628,9 +628,17 @@ export function apiSuite(
         '/auth/sessions',
         '/auth/sessions/{id}',
         '/auth/password',
+        '/auth/reauth',
+        '/auth/identities',
+        '/auth/identities/{provider}',
         '/auth/openapi.json',
       ]) {
         expect(doc.paths).toHaveProperty([path]);
+      }
+      // And every JSON route the server has, with its method.
+      for (const route of app.server.table()) {
+        if (!route.path.startsWith('/auth/') || route.path.startsWith('/auth/assets/')) continue;
+        expect(doc.paths[route.path]).toHaveProperty([route.method]);
       }
     });
   });
