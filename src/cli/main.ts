@@ -30,12 +30,25 @@ export interface CliIo {
   readonly err?: (line: string) => void;
 }
 
+/** Options that take a value: ids are base64url, and one random id in 64 starts with '-'. */
+const VALUE_OPTIONS = new Set(['--config', '--user', '--session', '--email']);
+
+/** `--session -abc` as `--session=-abc`: parseArgs refuses a value that starts with '-'. */
+function joinValues(argv: readonly string[], names: ReadonlySet<string>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (names.has(argv[i]) && i + 1 < argv.length) joined.push(`${argv[i]}=${argv[++i]}`);
+    else joined.push(argv[i]);
+  }
+  return joined;
+}
+
 /** Runs a command and returns the process exit code (0, 69 store unreachable, 78 bad settings). */
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const err = io.err ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: joinValues(argv, VALUE_OPTIONS),
     allowPositionals: true,
     options: {
       config: { type: 'string' },

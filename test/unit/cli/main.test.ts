@@ -158,3 +158,12 @@ test('config check prints resolved settings with secrets redacted (0), or every 
     /session\.idleTtl: found "soon" \(from HOLDFAST_SESSION__IDLE_TTL\)/,
   );
 });
+
+test('an id that starts with "-" is a value, not an option (one random id in 64 does)', async () => {
+  const r = await run(
+    ['sessions', 'revoke', '--user', '-user', '--session', '-AAAAAAAAAAAAAAAAAAAAA'],
+    { ...DEV, HOLDFAST_ENV: 'development' },
+  );
+  // Parsed as values: the command ran and found no such session (exit 1, "0"), no TypeError.
+  expect(r).toMatchObject({ code: 1, out: ['0'] });
+});
