@@ -6,9 +6,11 @@ import Redis, { Cluster } from 'ioredis';
 import {
   getProvider,
   keySlot,
+  notYet,
   parseInfo,
   SLOT_COUNT,
   tagsForEverySlot,
+  waitUntil,
   type ClusterNodeView,
   type RedisClusterHandle,
   type RedisNode,
@@ -125,7 +127,16 @@ describe('cluster', () => {
   it('has 3 masters, each with a linked replica', async () => {
     const masters = await cluster.masters();
     expect(masters).toHaveLength(3);
-    const replicas = await cluster.replicas();
+    // CLUSTER NODES is gossip: a loaded machine can show a linked replica a moment late.
+    const replicas = await waitUntil(
+      'every master to have one replica in the cluster view',
+      async () => {
+        const view = await cluster.replicas();
+        const ok = masters.every((m) => view.filter((r) => r.masterId === m.id).length === 1);
+        return ok ? view : notYet(`replicas: ${view.map((r) => r.masterId).join(', ')}`);
+      },
+      { timeoutMs: 10_000 },
+    );
     for (const master of masters) {
       expect((await nodeOf(master).info('replication')).connected_slaves).toBe('1');
       const own = replicas.filter((r) => r.masterId === master.id);
