@@ -18,6 +18,7 @@ install: $(NPM_STAMP)
 
 system-deps:
 	@scripts/install-system-deps.sh
+	@scripts/install-helm.sh
 
 build: install
 	npm run --silent build
