@@ -69,6 +69,7 @@ afterAll(async () => {
       fs.copyFileSync(path.join(logs, f), path.join(LOG_DIR, `demo-${f}`));
     }
   }
+  fs.rmSync(DIR, { recursive: true, force: true });
 }, 90_000);
 
 test('a rolling restart of every node through the proxy: no 401 and no failed request', async () => {
