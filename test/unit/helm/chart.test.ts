@@ -345,6 +345,24 @@ test('bundled Redis: 6 nodes with AOF and volumes, a headless service Holdfast d
   expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toHaveLength(2);
 });
 
+test('the bundled Redis scripts parse as POSIX sh (dash), the shell the redis image runs them with', async () => {
+  const conf = find<K8sObject & { data: Record<string, string> }>(
+    rendered.get('defaults')!,
+    'ConfigMap',
+    '-redis',
+  ).data;
+  for (const name of ['start.sh', 'cluster-init.sh']) {
+    const file = path.join(ROOT, 'test-artifacts', `chart-${process.pid}-${name}`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, conf[name]);
+    try {
+      await execFileP('dash', ['-n', file]);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+});
+
 test('the bundled example renders monitoring: ServiceMonitor, PrometheusRule, dashboards, HPA', () => {
   const objects = rendered.get('bundled-redis.yaml')!;
   const sm = find<K8sObject & { spec: { endpoints: { port: string; path: string }[] } }>(
@@ -408,6 +426,11 @@ describe('bad values are rejected with a message naming the value', () => {
       'a drain delay longer than the timeout',
       ['--set', 'shutdown.drainDelaySeconds=30'],
       /shutdown\.drainDelaySeconds \(30\) must be at most shutdown\.timeoutSeconds/,
+    ],
+    [
+      'a preflight requirement the bundled cluster cannot meet',
+      ['--set', 'redis.require.replicasPerMaster=2'],
+      /redis\.require\.replicasPerMaster \(2\) is more than the bundled cluster has/,
     ],
     [
       'external Redis without nodes or DNS',
