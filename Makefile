@@ -3,11 +3,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install system-deps build run lint typecheck test test-unit test-integration bench-store clean
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration bench-store clean
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
 	@echo "make test         install what the tests need, then lint, typecheck and every test"
+	@echo "make demo         6-node Redis Cluster, 3 nodes behind a proxy, Prometheus (no Docker)"
+	@echo "make demo-down    stop exactly what make demo started"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
 
 $(NPM_STAMP): package.json package-lock.json
@@ -18,12 +20,20 @@ install: $(NPM_STAMP)
 
 system-deps:
 	@scripts/install-system-deps.sh
+	@scripts/install-helm.sh
 
 build: install
 	npm run --silent build
 
 run: build
 	node dist/cli/main.js start
+
+# The deploy/compose.yaml topology from local processes; PIDs in .demo/pids (scripts/demo/demo.ts).
+demo: build system-deps
+	node -r ts-node/register/transpile-only scripts/demo/demo.ts up
+
+demo-down: install
+	node -r ts-node/register/transpile-only scripts/demo/demo.ts down
 
 lint: install
 	npx eslint .
@@ -50,4 +60,4 @@ bench-store: install system-deps
 	node -r ts-node/register/transpile-only bench/store.ts
 
 clean:
-	rm -rf dist coverage test-artifacts .tmp
+	rm -rf dist coverage test-artifacts .tmp .demo
