@@ -9,10 +9,11 @@ import {
   normalizeEmail,
   PasswordHasher,
   User,
+  UserExistsError,
   UserInputError,
   UserStore,
 } from '../users';
-import { LoginFailedError, ThrottledError } from './errors';
+import { LoginFailedError, RegistrationThrottledError, ThrottledError } from './errors';
 import type { AuthEvents } from './events';
 
 export interface LoginResult {
@@ -20,6 +21,12 @@ export interface LoginResult {
   readonly issued: IssuedSession;
   /** The remember-me cookie value when `remember` was asked for. */
   readonly rememberToken?: string;
+}
+
+export interface NewAccountInput {
+  readonly email: unknown;
+  readonly password: unknown;
+  readonly name?: string;
 }
 
 /** A provider's word about who signed in (OAuth). */
@@ -90,22 +97,24 @@ export class AccountService {
   }
 
   /** A new password account (registration, `holdfast users create`); no session. */
-  async createUser(input: { email: unknown; password: unknown; name?: string }): Promise<User> {
-    const email = this.checkEmail(input.email);
-    const password = this.checkPassword(input.password);
-    const name = (input.name ?? '').trim().slice(0, 100);
-    const passwordHash = await this.hasher.hash(password);
-    const user = await this.users.create({ email, name, passwordHash });
-    this.events.record('registered', { userId: user.id, method: 'password' });
-    return user;
+  async createUser(input: NewAccountInput): Promise<User> {
+    return this.addUser(this.checkNewAccount(input));
   }
 
+  /**
+   * Anonymous registration: cheap checks first (input rules, then the address's registration
+   * count, then a taken email), and only then the expensive hash, in the hashing queue's lower lane.
+   */
   async register(
-    input: { email: unknown; password: unknown; name?: string },
+    input: NewAccountInput,
     client: ClientInfo,
     current?: StoredSession | null,
   ): Promise<LoginResult> {
-    const user = await this.createUser(input);
+    const fields = this.checkNewAccount(input);
+    this.hasher.queue.admit('hash');
+    const wait = await this.throttle.beginRegistration(client.ip);
+    if (wait > 0) throw new RegistrationThrottledError(wait);
+    const user = await this.addUser(fields);
     await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'password');
     this.events.record('login', {
@@ -124,6 +133,8 @@ export class AccountService {
     current?: StoredSession | null,
   ): Promise<LoginResult> {
     const email = normalizeEmail(input.email);
+    // A full hashing queue refuses (503) before the throttle counts this attempt as a failure.
+    this.hasher.queue.admit('verify');
     const decision = await this.throttle.begin(email, client.ip);
     if (!decision.allowed) {
       this.events.record('throttled', {
@@ -207,10 +218,7 @@ export class AccountService {
     const user = await this.users.findById(current.userId);
     if (!user)
       throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
-    const ok = user.passwordHash
-      ? (await this.hasher.verify(input.currentPassword, user.passwordHash)).ok
-      : (await this.hasher.verifyDummy(input.currentPassword), false);
-    if (!ok) throw new HoldfastError('HF_PASSWORD_MISMATCH', 'currentPassword is wrong');
+    await this.confirmPassword(user, input.currentPassword, client);
     const next = this.checkPassword(input.newPassword, 'newPassword');
     await this.users.setPasswordHash(user.id, await this.hasher.hash(next), Date.now());
     const ended = await this.sessions.revokeAll(user.id, 'password', current.id);
@@ -288,6 +296,51 @@ export class AccountService {
       provider,
     });
     return { user, issued };
+  }
+
+  private checkNewAccount(input: NewAccountInput): {
+    email: string;
+    password: string;
+    name: string;
+  } {
+    return {
+      email: this.checkEmail(input.email),
+      password: this.checkPassword(input.password),
+      name: (input.name ?? '').trim().slice(0, 100),
+    };
+  }
+
+  private async addUser(fields: { email: string; password: string; name: string }): Promise<User> {
+    // A taken email is refused before the hash: the 409 says nothing more than before, sooner.
+    if (await this.users.findByEmail(fields.email)) throw new UserExistsError();
+    const passwordHash = await this.hasher.hash(fields.password);
+    const user = await this.users.create({ email: fields.email, name: fields.name, passwordHash });
+    this.events.record('registered', { userId: user.id, method: 'password' });
+    return user;
+  }
+
+  /**
+   * A signed-in user's current password, checked like a login: counted in the same throttle
+   * (account and address) before the check, so a stolen session is no unthrottled oracle for the
+   * password; past the limit 429 even when it is right; a right one resets the account's count.
+   */
+  private async confirmPassword(user: User, password: string, client: ClientInfo): Promise<void> {
+    const email = normalizeEmail(user.email);
+    this.hasher.queue.admit('verify');
+    const decision = await this.throttle.begin(email, client.ip);
+    if (!decision.allowed) {
+      this.events.record('throttled', {
+        scope: decision.scope,
+        retryAfterMs: decision.retryAfterMs,
+        ip: client.ip,
+      });
+      throw new ThrottledError(decision.retryAfterMs);
+    }
+    const ok = user.passwordHash
+      ? (await this.hasher.verify(password, user.passwordHash)).ok
+      : (await this.hasher.verifyDummy(password), false);
+    if (!ok) throw new HoldfastError('HF_PASSWORD_MISMATCH', 'currentPassword is wrong');
+    await this.throttle.succeeded(email, client.ip);
   }
 
   /** A new session at every sign-in; the one the browser already had ends (no fixation, V7.2.4). */

@@ -1,5 +1,5 @@
 export { AccountService } from './account-service';
-export type { AccountDeps, LoginResult, OAuthProfile } from './account-service';
+export type { AccountDeps, LoginResult, NewAccountInput, OAuthProfile } from './account-service';
 export { AuthEvents, emptyAuthStats } from './events';
 export type {
   AuthEventMap,
@@ -8,4 +8,4 @@ export type {
   OAuthFailureCause,
   ThrottleScope,
 } from './events';
-export { LoginFailedError, ThrottledError } from './errors';
+export { LoginFailedError, RegistrationThrottledError, ThrottledError } from './errors';

@@ -1,11 +1,13 @@
 export { normalizeEmail, isAcceptableEmail, MAX_EMAIL_LENGTH } from './email';
 export { PasswordHasher } from './password';
+export { BusyError, HashQueue } from './hash-queue';
+export type { HashLane, HashQueueStats } from './hash-queue';
 export type { VerifyResult } from './password';
 export { publicUser, UserExistsError, UserInputError } from './user-store';
 export type { IdentityProvider, NewUser, PublicUser, User, UserStore } from './user-store';
 export { MemoryUserStore } from './memory-user-store';
 export { RedisUserStore } from './redis-user-store';
-export { LoginThrottle, MemoryThrottleStore, waitLeft } from './throttle';
+export { addressGroup, LoginThrottle, MemoryThrottleStore, waitLeft } from './throttle';
 export type { ThrottleDecision, ThrottleRule, ThrottleStore } from './throttle';
 export { RedisThrottleStore } from './redis-throttle';
 export { guard } from './redis-client';
