@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration bench-store clean
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration bench-store bench-flood clean
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
@@ -11,6 +11,7 @@ help:
 	@echo "make demo         6-node Redis Cluster, 3 nodes behind a proxy, Prometheus (no Docker)"
 	@echo "make demo-down    stop exactly what make demo started"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
+	@echo "make bench-flood  login latency under a registration flood"
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -58,6 +59,9 @@ test-integration: install system-deps
 
 bench-store: install system-deps
 	node -r ts-node/register/transpile-only bench/store.ts
+
+bench-flood: install
+	node -r ts-node/register/transpile-only bench/login-under-flood.ts
 
 clean:
 	rm -rf dist coverage test-artifacts .tmp .demo

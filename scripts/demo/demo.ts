@@ -111,7 +111,8 @@ function nodeEnv(c: DemoConfig, i: number, state: State): Record<string, string>
     HOLDFAST_METRICS__HOST: HOST,
     HOLDFAST_METRICS__PORT: String(c.metricsPorts[i]),
     HOLDFAST_WORKERS: '1',
-    HOLDFAST_THROTTLE__TRUST_PROXY: 'true',
+    // The demo proxy runs on loopback: only it may name the client in X-Forwarded-For.
+    HOLDFAST_HTTP__TRUSTED_PROXIES: '127.0.0.1/32',
     HOLDFAST_STORE__TYPE: 'redis',
     HOLDFAST_STORE__STARTUP_WAIT: '60s',
     HOLDFAST_STORE__REDIS__MODE: 'cluster',

@@ -19,6 +19,7 @@ import {
   AccountDisabledError,
   LoginFailedError,
   ReauthRequiredError,
+  RegistrationThrottledError,
   ThrottledError,
 } from './errors';
 import type { AuthEvents } from './events';
@@ -29,6 +30,12 @@ export interface LoginResult {
   readonly issued: IssuedSession;
   /** The remember-me cookie value when `remember` was asked for. */
   readonly rememberToken?: string;
+}
+
+export interface NewAccountInput {
+  readonly email: unknown;
+  readonly password: unknown;
+  readonly name?: string;
 }
 
 /** A provider's word about who signed in (OAuth). */
@@ -128,22 +135,24 @@ export class AccountService {
   }
 
   /** A new password account (registration, `holdfast users create`); no session. */
-  async createUser(input: { email: unknown; password: unknown; name?: string }): Promise<User> {
-    const email = this.checkEmail(input.email);
-    const name = (input.name ?? '').trim().slice(0, 100);
-    const password = await this.checkPassword(input.password, 'password', { email, name });
-    const passwordHash = await this.hasher.hash(password);
-    const user = await this.users.create({ email, name, passwordHash });
-    this.events.record('registered', { userId: user.id, method: 'password' });
-    return user;
+  async createUser(input: NewAccountInput): Promise<User> {
+    return this.addUser(await this.checkNewAccount(input));
   }
 
+  /**
+   * Anonymous registration: cheap checks first (input rules, then the address's registration
+   * count, then a taken email), and only then the expensive hash, in the hashing queue's lower lane.
+   */
   async register(
-    input: { email: unknown; password: unknown; name?: string },
+    input: NewAccountInput,
     client: ClientInfo,
     current?: StoredSession | null,
   ): Promise<LoginResult> {
-    const user = await this.createUser(input);
+    const fields = await this.checkNewAccount(input);
+    this.hasher.queue.admit('hash');
+    const wait = await this.throttle.beginRegistration(client.ip);
+    if (wait > 0) throw new RegistrationThrottledError(wait);
+    const user = await this.addUser(fields);
     await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'password');
     this.events.record('login', {
@@ -162,6 +171,8 @@ export class AccountService {
     current?: StoredSession | null,
   ): Promise<LoginResult> {
     const email = normalizeEmail(input.email);
+    // A full hashing queue refuses (503) before the throttle counts this attempt as a failure.
+    this.hasher.queue.admit('verify');
     const decision = await this.throttle.begin(email, client.ip);
     if (!decision.allowed) {
       this.events.record('throttled', {
@@ -270,10 +281,7 @@ export class AccountService {
         'HF_UNAUTHENTICATED',
         'the account of this session no longer exists or is disabled',
       );
-    const ok = user.passwordHash
-      ? (await this.hasher.verify(input.currentPassword, user.passwordHash)).ok
-      : (await this.hasher.verifyDummy(input.currentPassword), false);
-    if (!ok) throw new HoldfastError('HF_PASSWORD_MISMATCH', 'currentPassword is wrong');
+    await this.confirmPassword(user, input.currentPassword, client, 'currentPassword');
     const next = await this.checkPassword(input.newPassword, 'newPassword', user);
     const version = await this.users.updatePassword(
       user.id,
@@ -434,7 +442,45 @@ export class AccountService {
         'this account has no password: confirm it is you by signing in again with a linked provider',
       );
     }
-    const decision = await this.throttle.begin(user.email, client.ip);
+    await this.confirmPassword(user, password, client, 'password');
+    return this.reissue(current, client, 'password');
+  }
+
+  private async checkNewAccount(
+    input: NewAccountInput,
+  ): Promise<{ email: string; password: string; name: string }> {
+    const email = this.checkEmail(input.email);
+    const name = (input.name ?? '').trim().slice(0, 100);
+    return {
+      email,
+      name,
+      password: await this.checkPassword(input.password, 'password', { email, name }),
+    };
+  }
+
+  private async addUser(fields: { email: string; password: string; name: string }): Promise<User> {
+    // A taken email is refused before the hash: the 409 says nothing more than before, sooner.
+    if (await this.users.findByEmail(fields.email)) throw new UserExistsError();
+    const passwordHash = await this.hasher.hash(fields.password);
+    const user = await this.users.create({ email: fields.email, name: fields.name, passwordHash });
+    this.events.record('registered', { userId: user.id, method: 'password' });
+    return user;
+  }
+
+  /**
+   * A signed-in user's current password, checked like a login: counted in the same throttle
+   * (account and address) before the check, so a stolen session is no unthrottled oracle for the
+   * password; past the limit 429 even when it is right; a right one resets the account's count.
+   */
+  private async confirmPassword(
+    user: User,
+    password: string,
+    client: ClientInfo,
+    field: string,
+  ): Promise<void> {
+    const email = normalizeEmail(user.email);
+    this.hasher.queue.admit('verify');
+    const decision = await this.throttle.begin(email, client.ip);
     if (!decision.allowed) {
       this.events.record('throttled', {
         scope: decision.scope,
@@ -443,12 +489,14 @@ export class AccountService {
       });
       throw new ThrottledError(decision.retryAfterMs);
     }
-    if (!(await this.hasher.verify(password, user.passwordHash)).ok) {
+    const ok = user.passwordHash
+      ? (await this.hasher.verify(password, user.passwordHash)).ok
+      : (await this.hasher.verifyDummy(password), false);
+    if (!ok) {
       this.events.record('loginFailed', { reason: 'wrong_password', ip: client.ip });
-      throw new HoldfastError('HF_PASSWORD_MISMATCH', 'password is wrong');
+      throw new HoldfastError('HF_PASSWORD_MISMATCH', `${field} is wrong`);
     }
-    await this.throttle.succeeded(user.email, client.ip);
-    return this.reissue(current, client, 'password');
+    await this.throttle.succeeded(email, client.ip);
   }
 
   /** Re-authentication through a provider account linked to this user (the OAuth callback). */

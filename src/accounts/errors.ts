@@ -1,11 +1,21 @@
 import { HoldfastError } from '../errors';
 
-/** Login is waiting out a throttle delay. */
+/** Login (or a current-password confirmation) is waiting out a throttle delay. */
 export class ThrottledError extends HoldfastError {
   constructor(readonly retryAfterMs: number) {
     super(
       'HF_LOGIN_THROTTLED',
       'too many failed logins for this account or address: retry after the Retry-After delay',
+    );
+  }
+}
+
+/** This address has registered `throttle.registrations` accounts within `throttle.window`. */
+export class RegistrationThrottledError extends HoldfastError {
+  constructor(readonly retryAfterMs: number) {
+    super(
+      'HF_REGISTRATION_THROTTLED',
+      'too many registrations from this address: retry after the Retry-After delay',
     );
   }
 }

@@ -1,5 +1,11 @@
 export { AccountService } from './account-service';
-export type { AccountDeps, LoginResult, MergeResult, OAuthProfile } from './account-service';
+export type {
+  AccountDeps,
+  LoginResult,
+  MergeResult,
+  NewAccountInput,
+  OAuthProfile,
+} from './account-service';
 export { AuthEvents, emptyAuthStats } from './events';
 export type {
   AuthEventMap,
@@ -12,6 +18,7 @@ export {
   AccountDisabledError,
   LoginFailedError,
   ReauthRequiredError,
+  RegistrationThrottledError,
   readableWindow,
   ThrottledError,
 } from './errors';

@@ -2,6 +2,6 @@ export { holdfastScheme, SCHEME } from './scheme';
 export type { HoldfastCredentials, SchemeOptions } from './scheme';
 export { cookieNames, defineCookies } from './cookies';
 export type { CookieNames } from './cookies';
-export { clientInfo } from './client';
+export { clientAddress, clientInfo, TrustedProxies } from './client';
 export { holdfastCookieValidate, sessionToken } from './cookie-adapter';
 export type { CookieSessionValue } from './cookie-adapter';

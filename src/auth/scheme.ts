@@ -2,7 +2,7 @@ import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerAuthSchemeObject } from '@hapi/hapi';
 import type { SessionService } from '../session';
 import type { StoredSession } from '../store/engine';
-import { clientInfo } from './client';
+import { clientInfo, TrustedProxies } from './client';
 import type { CookieNames } from './cookies';
 import type { AuthEvents } from '../accounts';
 
@@ -19,7 +19,8 @@ export interface SchemeOptions {
   readonly sessions: SessionService;
   readonly cookies: CookieNames;
   readonly events: AuthEvents;
-  readonly trustProxy: boolean;
+  /** Whose X-Forwarded-For is believed (http.trustedProxies). */
+  readonly trustedProxies: TrustedProxies;
 }
 
 export const SCHEME = 'holdfast';
@@ -32,7 +33,7 @@ export const SCHEME = 'holdfast';
  * an outage never logs anyone out.
  */
 export function holdfastScheme(options: SchemeOptions): ServerAuthSchemeObject {
-  const { sessions, cookies, events, trustProxy } = options;
+  const { sessions, cookies, events, trustedProxies } = options;
   return {
     async authenticate(request: Request, h: ResponseToolkit) {
       const raw = request.state[cookies.session];
@@ -44,7 +45,7 @@ export function holdfastScheme(options: SchemeOptions): ServerAuthSchemeObject {
 
       const remember = request.state[cookies.remember];
       if (remember !== undefined) {
-        const client = clientInfo(request, trustProxy);
+        const client = clientInfo(request, trustedProxies);
         const use = await sessions.useRemember(
           typeof remember === 'string' ? remember : undefined,
           client,

@@ -6,7 +6,8 @@ import type { Env } from './settings';
  */
 export const DEFAULTS = {
   env: 'development',
-  http: { host: '0.0.0.0', port: 3000 },
+  /** No proxy is trusted: the client address is the socket's peer (docs/security.md). */
+  http: { host: '0.0.0.0', port: 3000, trustedProxies: [] },
   metrics: { enabled: true, host: '0.0.0.0', port: 9464 },
   workers: 'auto',
   log: { level: 'info' },
@@ -22,14 +23,24 @@ export const DEFAULTS = {
   },
   shutdown: { drainDelay: '5s', timeout: '20s' },
   /** scrypt N = 2^17 (r 8, p 1): OWASP's recommendation; docs/security.md explains. */
-  password: { cost: 131072, minLength: 8, maxLength: 1024 },
+  /**
+   * Two scrypt jobs at once per process leave two of libuv's four pool threads
+   * (UV_THREADPOOL_SIZE) for DNS and files; docs/performance.md has the measurements.
+   */
+  password: {
+    cost: 131072,
+    minLength: 8,
+    maxLength: 1024,
+    maxConcurrentHashes: 2,
+    maxQueuedHashes: 32,
+  },
   throttle: {
     accountFailures: 5,
     addressFailures: 50,
     baseDelay: '30s',
     maxDelay: '15m',
     window: '1h',
-    trustProxy: false,
+    registrations: 20,
   },
   /** How long after a password (or provider) confirmation sensitive changes are allowed. */
   auth: { reauthWindow: '5m' },
@@ -82,6 +93,8 @@ export const ENV_DEFAULTS: Record<Env, object> = {
     log: { level: 'silent' },
     // scrypt N = 2^12 keeps the test suite fast; only ever used with env test.
     password: { cost: 4096 },
+    // Test suites register hundreds of users from loopback; the throttle's own tests set a limit.
+    throttle: { registrations: 100000 },
   },
   production: {},
 };

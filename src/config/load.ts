@@ -173,16 +173,26 @@ function coerceEnvValue(path: string, raw: string): unknown {
   return raw;
 }
 
+/** Settings that were removed: an old name fails start-up with the setting that replaced it. */
+const REPLACED: Record<string, { expected: string; hint: string }> = {
+  'throttle.trustProxy': {
+    expected:
+      "no throttle.trustProxy: it was replaced by http.trustedProxies, a list of the proxies' addresses (CIDR blocks)",
+    hint: 'remove throttle.trustProxy (or HOLDFAST_THROTTLE__TRUST_PROXY) and set http.trustedProxies (HOLDFAST_HTTP__TRUSTED_PROXIES) to the CIDRs of your load balancer or ingress, e.g. ["10.0.0.0/8"]; see docs/security.md, "Client address behind proxies"',
+  },
+};
+
 function problemFromDetail(d: Joi.ValidationErrorItem, sources: Map<string, string>): Problem {
   const path = d.path.join('.');
   const ctx = d.context ?? {};
   const source = sourceOf(path, sources);
   const found = `${path === '' ? 'settings' : redact(path, ctx.value)}${source ? ` (from ${source})` : ''}`;
+  const replaced = d.type === 'object.unknown' ? REPLACED[path] : undefined;
   return {
     path: path || '(root)',
     found,
-    expected: expectedFor(d),
-    hint: hintFor(path, d, source),
+    expected: replaced?.expected ?? expectedFor(d),
+    hint: replaced?.hint ?? hintFor(path, d, source),
   };
 }
 
@@ -215,6 +225,8 @@ function expectedFor(d: Joi.ValidationErrorItem): string {
       return 'a whole number';
     case 'boolean.base':
       return 'true or false';
+    case 'cidr.base':
+      return 'an IP address or a CIDR block, e.g. 10.0.0.0/8, 192.168.1.0/24, fd00::/8 or ::1';
     case 'duration.base':
       return 'a duration such as 100ms, 30s, 30m, 12h, 7d, or a number of milliseconds';
     case 'hostPort.base':

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { parseCidr } from './addresses';
 import { parseDuration } from './duration';
 
 /** A duration: `30m`, `7d`, `100ms` or a number of milliseconds; converted to milliseconds. */
@@ -25,11 +26,21 @@ const hostPort = () =>
   );
 
 const port = () => Joi.number().integer().min(0).max(65535);
+
+/** An IP address or CIDR block (`10.0.0.0/8`, `fd00::/8`, `::1`); kept as written. */
+const cidr = () =>
+  Joi.string().custom((value: string, helpers) =>
+    parseCidr(value) ? value.trim() : helpers.error('cidr.base'),
+  );
 const isProd = { is: 'production', then: Joi.required() } as const;
 
 export const schema = Joi.object({
   env: Joi.string().valid('development', 'test', 'production').required(),
-  http: Joi.object({ host: Joi.string().min(1).required(), port: port().required() }).required(),
+  http: Joi.object({
+    host: Joi.string().min(1).required(),
+    port: port().required(),
+    trustedProxies: Joi.array().items(cidr()).max(1000).required(),
+  }).required(),
   metrics: Joi.object({
     enabled: Joi.boolean().required(),
     host: Joi.string().min(1).required(),
@@ -78,6 +89,8 @@ export const schema = Joi.object({
       .required(),
     minLength: Joi.number().integer().min(8).max(128).required(),
     maxLength: Joi.number().integer().min(64).max(4096).required(),
+    maxConcurrentHashes: Joi.number().integer().min(1).max(64).required(),
+    maxQueuedHashes: Joi.number().integer().min(0).max(100000).required(),
   }).required(),
   throttle: Joi.object({
     accountFailures: Joi.number().integer().min(1).max(1000).required(),
@@ -85,7 +98,7 @@ export const schema = Joi.object({
     baseDelay: duration().required(),
     maxDelay: duration().required(),
     window: duration().required(),
-    trustProxy: Joi.boolean().required(),
+    registrations: Joi.number().integer().min(1).max(1000000).required(),
   }).required(),
   auth: Joi.object({ reauthWindow: duration().required() }).required(),
   csrf: Joi.object({
@@ -167,4 +180,5 @@ export const schema = Joi.object({
     'duration.base': '{{#label}} must be a duration',
     'hostPort.base': '{{#label}} must be host:port',
     'powerOfTwo.base': '{{#label}} must be a power of two',
+    'cidr.base': '{{#label}} must be an IP address or a CIDR block such as 10.0.0.0/8 or fd00::/8',
   });

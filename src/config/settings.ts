@@ -41,7 +41,13 @@ export interface OAuthClient {
 
 export interface Settings {
   readonly env: Env;
-  readonly http: HostPort;
+  readonly http: HostPort & {
+    /**
+     * Addresses (CIDR blocks) of the proxies in front: only a request whose socket peer is one of
+     * them has its X-Forwarded-For read, from the right, up to the first address not in the list.
+     */
+    readonly trustedProxies: readonly string[];
+  };
   readonly metrics: HostPort & { readonly enabled: boolean };
   readonly workers: number;
   readonly log: {
@@ -72,6 +78,10 @@ export interface Settings {
     readonly cost: number;
     readonly minLength: number;
     readonly maxLength: number;
+    /** scrypt jobs running at once in one process (they run on libuv's thread pool). */
+    readonly maxConcurrentHashes: number;
+    /** Jobs that may wait per lane (logins; other hashing); past it, 503 HF_BUSY. */
+    readonly maxQueuedHashes: number;
   };
   readonly throttle: {
     /** Failed logins for one account before each further attempt waits. */
@@ -83,8 +93,8 @@ export interface Settings {
     readonly maxDelay: number;
     /** How long failures are remembered after the last one. */
     readonly window: number;
-    /** Take the client address from the last X-Forwarded-For entry (behind a proxy). */
-    readonly trustProxy: boolean;
+    /** Registrations from one address (IPv6: one /64) before further ones wait out `window`. */
+    readonly registrations: number;
   };
   readonly auth: {
     /**

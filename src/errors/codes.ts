@@ -17,7 +17,10 @@ export const ErrorCodes = {
   HF_USER_EXISTS: 'A user with this email address already exists.',
   HF_USER_INVALID: 'User input was rejected (email or password does not meet the rules).',
   HF_LOGIN_FAILED: 'The email address or password is wrong.',
-  HF_LOGIN_THROTTLED: 'Too many failed logins for this account or address; retry later.',
+  HF_LOGIN_THROTTLED:
+    'Too many failed logins or current-password confirmations for this account or address; retry later.',
+  HF_REGISTRATION_THROTTLED: 'Too many registrations from this client address; retry later.',
+  HF_BUSY: 'Too much password hashing is waiting on this server; retry after a moment.',
   HF_CSRF: 'A state-changing request came from another origin or without a valid crumb.',
   HF_UNAUTHENTICATED: 'The request has no valid session.',
   HF_SESSION_NOT_FOUND: 'The session named in the request does not exist or is not yours.',

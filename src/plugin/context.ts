@@ -1,6 +1,6 @@
 import type { Request, ResponseToolkit } from '@hapi/hapi';
 import type { AccountService, AuthEvents } from '../accounts';
-import { clientInfo, CookieNames, HoldfastCredentials } from '../auth';
+import { clientInfo, CookieNames, HoldfastCredentials, TrustedProxies } from '../auth';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { ClientInfo, IssuedSession, SessionService } from '../session';
@@ -27,6 +27,8 @@ export interface PluginContext {
   readonly events: AuthEvents;
   readonly cookies: CookieNames;
   readonly csrf: Csrf;
+  /** Whose X-Forwarded-For is believed (http.trustedProxies). */
+  readonly trustedProxies: TrustedProxies;
   /** The OAuth providers registered (none unless configured). */
   readonly oauth: readonly OAuthProviderInfo[];
   /** Link and re-authentication round trips started from /account. */
@@ -34,7 +36,7 @@ export interface PluginContext {
 }
 
 export function client(ctx: PluginContext, request: Request): ClientInfo {
-  return clientInfo(request, ctx.settings.throttle.trustProxy);
+  return clientInfo(request, ctx.trustedProxies);
 }
 
 /** The caller's credentials on an `optional`/`try` route; an auth failure other than "no session" is rethrown. */

@@ -1,6 +1,5 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseToolkit } from '@hapi/hapi';
-import { ThrottledError } from '../accounts';
 import { ErrorCode, HoldfastError } from '../errors';
 
 /** How long a client should wait after a store outage before retrying (seconds). */
@@ -14,6 +13,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   HF_REQUEST_INVALID: 400,
   HF_LOGIN_FAILED: 401,
   HF_LOGIN_THROTTLED: 429,
+  HF_REGISTRATION_THROTTLED: 429,
+  HF_BUSY: 503,
   HF_CSRF: 403,
   HF_UNAUTHENTICATED: 401,
   HF_TOKEN_INVALID: 401,
@@ -40,18 +41,27 @@ export function toBoom(err: HoldfastError): Boom.Boom {
     status >= 500 && status !== 503
       ? Boom.badImplementation(err.message)
       : new Boom.Boom(err.message, { statusCode: status });
-  if (status === 503) {
+  const retryAfter = retryAfterSeconds(err);
+  if (retryAfter !== undefined) {
+    boom.output.headers['Retry-After'] = String(retryAfter);
+  } else if (status === 503) {
     boom.output.payload.message = 'the session store is unavailable; retry shortly';
     boom.output.headers['Retry-After'] = String(OUTAGE_RETRY_AFTER_S);
-  }
-  if (err instanceof ThrottledError) {
-    boom.output.headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
   }
   (boom.output.payload as Record<string, unknown>).code = err.code;
   // Where to confirm: the password route (an account without one confirms through a provider).
   if (err.code === 'HF_REAUTH_REQUIRED')
     (boom.output.payload as Record<string, unknown>).reauth = '/auth/reauth';
   return boom;
+}
+
+/**
+ * Whole seconds to wait, for errors that know (throttling: ThrottledError,
+ * RegistrationThrottledError; a full hashing queue: BusyError); undefined for the rest.
+ */
+export function retryAfterSeconds(err: HoldfastError): number | undefined {
+  const ms = (err as HoldfastError & { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof ms === 'number' ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
 }
 
 /** Route validation failures name the field (joi's message) and carry HF_REQUEST_INVALID. */

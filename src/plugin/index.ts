@@ -1,6 +1,6 @@
 import type { Plugin, Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
 import type { AccountService, AuthEvents } from '../accounts';
-import { defineCookies, holdfastScheme, SCHEME } from '../auth';
+import { defineCookies, holdfastScheme, SCHEME, TrustedProxies } from '../auth';
 import { HoldfastError } from '../errors';
 import { apiRoutes } from './api';
 import type { PluginContext } from './context';
@@ -47,6 +47,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     );
     const providers = resolveProviders(settings, options.oauthProviders);
     const oauth = providerInfo(providers);
+    const trustedProxies = new TrustedProxies(settings.http.trustedProxies);
     const ctx: PluginContext = {
       settings,
       sessions,
@@ -55,15 +56,14 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
       events,
       cookies,
       csrf,
+      trustedProxies,
       oauth,
       intents: new OAuthIntents(server, settings),
     };
 
     if (options.logger) auditLog(events, options.logger);
 
-    server.auth.scheme(SCHEME, () =>
-      holdfastScheme({ sessions, cookies, events, trustProxy: settings.throttle.trustProxy }),
-    );
+    server.auth.scheme(SCHEME, () => holdfastScheme({ sessions, cookies, events, trustedProxies }));
     server.auth.strategy(SCHEME, SCHEME);
     if (options.defaultStrategy !== false) server.auth.default(SCHEME);
 

@@ -36,6 +36,13 @@ function providerParam(oauth: readonly OAuthProviderInfo[]) {
   };
 }
 
+/** Routes that hash or verify a password can also find this node's hashing queue full. */
+const hashing = {
+  '503': err(
+    'Session store unavailable (HF_STORE_UNAVAILABLE), or too much password hashing waiting on this node (HF_BUSY); retry after Retry-After',
+  ),
+};
+
 /** The OpenAPI 3.1 document served at /auth/openapi.json (docs/api.md says the same in prose). */
 export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderInfo[] = []): object {
   const p = settings.password;
@@ -168,7 +175,11 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
             '201': ok('Created; session cookie set', 'UserAndSession'),
             '400': err('Invalid input (HF_USER_INVALID, HF_REQUEST_INVALID)'),
             '409': err('Email taken (HF_USER_EXISTS)'),
+            '429': err(
+              'Too many registrations from this address (HF_REGISTRATION_THROTTLED); see Retry-After',
+            ),
             ...common,
+            ...hashing,
           },
         },
       },
@@ -181,6 +192,7 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
             '401': err('Wrong email or password (HF_LOGIN_FAILED)'),
             '429': err('Throttled (HF_LOGIN_THROTTLED); see Retry-After'),
             ...common,
+            ...hashing,
           },
         },
       },
@@ -229,7 +241,11 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
           responses: {
             '200': ok('Changed; new session cookie'),
             '400': err('New password rejected (HF_USER_INVALID)'),
+            '429': err(
+              'Too many wrong current passwords for this account or address (HF_LOGIN_THROTTLED); see Retry-After',
+            ),
             ...authed,
+            ...hashing,
             '403': err('Current password wrong (HF_PASSWORD_MISMATCH) or cross-site'),
           },
         },

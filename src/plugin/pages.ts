@@ -8,7 +8,7 @@ import { SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
-import { readableWindow, ReauthRequiredError, ThrottledError } from '../accounts';
+import { readableWindow, ReauthRequiredError } from '../accounts';
 import { MAX_BODY_BYTES } from './api';
 import type { PluginContext } from './context';
 import {
@@ -20,7 +20,7 @@ import {
   setSessionCookie,
 } from './context';
 import { CRUMB_ROUTE } from './csrf';
-import { toBoom } from './errors';
+import { retryAfterSeconds, toBoom } from './errors';
 
 /** Pages say what they may load and who may frame them: nothing from elsewhere, nobody. */
 export const PAGE_CSP =
@@ -46,6 +46,7 @@ const LOGIN_PAGE_ERRORS: readonly string[] = [
   'HF_LOGIN_THROTTLED',
   'HF_CREDENTIALS_CHANGED',
   'HF_ACCOUNT_DISABLED',
+  'HF_BUSY',
 ];
 
 /** The login page showing an error (a failed OAuth sign-in lands here). */
@@ -194,15 +195,15 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           return h.redirect('/account').code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError) || !LOGIN_PAGE_ERRORS.includes(err.code)) throw err;
-          const res = render(
-            h,
-            'login',
-            { ...layoutCtx(null, 'Log in'), error: err.message, email, providers: providers },
-            toBoom(err).output.statusCode,
+          return withRetryAfter(
+            render(
+              h,
+              'login',
+              { ...layoutCtx(null, 'Log in'), error: err.message, email, providers: providers },
+              toBoom(err).output.statusCode,
+            ),
+            err,
           );
-          if (err instanceof ThrottledError)
-            res.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
-          return res;
         }
       },
     },
@@ -236,23 +237,22 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           setSessionCookie(ctx, h, issued);
           return h.redirect('/account').code(303);
         } catch (err) {
-          if (
-            !(err instanceof HoldfastError) ||
-            !['HF_USER_INVALID', 'HF_USER_EXISTS'].includes(err.code)
-          )
-            throw err;
-          return render(
-            h,
-            'register',
-            {
-              ...layoutCtx(null, 'Register'),
-              error: err.message,
-              email,
-              name,
-              minLength: settings.password.minLength,
-              providers,
-            },
-            toBoom(err).output.statusCode,
+          if (!(err instanceof HoldfastError) || !REGISTER_ERRORS.includes(err.code)) throw err;
+          return withRetryAfter(
+            render(
+              h,
+              'register',
+              {
+                ...layoutCtx(null, 'Register'),
+                error: err.message,
+                email,
+                name,
+                minLength: settings.password.minLength,
+                providers,
+              },
+              toBoom(err).output.statusCode,
+            ),
+            err,
           );
         }
       },
@@ -316,21 +316,11 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           setSessionCookie(ctx, h, issued);
           return h.redirect('/account?done=reauth').code(303);
         } catch (err) {
-          if (
-            !(err instanceof HoldfastError) ||
-            !['HF_PASSWORD_MISMATCH', 'HF_LOGIN_THROTTLED'].includes(err.code)
-          )
-            throw err;
-          const res = await accountPage(
-            r,
-            h,
-            c,
-            { error: err.message },
-            toBoom(err).output.statusCode,
+          if (!(err instanceof HoldfastError) || !PASSWORD_ERRORS.includes(err.code)) throw err;
+          return withRetryAfter(
+            await accountPage(r, h, c, { error: err.message }, toBoom(err).output.statusCode),
+            err,
           );
-          if (err instanceof ThrottledError)
-            res.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
-          return res;
         }
       },
     },
@@ -352,12 +342,11 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           h.unstate(ctx.cookies.remember);
           return h.redirect('/account?done=password').code(303);
         } catch (err) {
-          if (
-            !(err instanceof HoldfastError) ||
-            !['HF_USER_INVALID', 'HF_PASSWORD_MISMATCH'].includes(err.code)
-          )
-            throw err;
-          return accountPage(r, h, c, { error: err.message }, toBoom(err).output.statusCode);
+          if (!(err instanceof HoldfastError) || !PASSWORD_ERRORS.includes(err.code)) throw err;
+          return withRetryAfter(
+            await accountPage(r, h, c, { error: err.message }, toBoom(err).output.statusCode),
+            err,
+          );
         }
       },
     },
@@ -387,6 +376,26 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       },
     },
   ]);
+}
+
+/** Errors a form shows on its own page (with their status); anything else is thrown. */
+const REGISTER_ERRORS: readonly string[] = [
+  'HF_USER_INVALID',
+  'HF_USER_EXISTS',
+  'HF_REGISTRATION_THROTTLED',
+  'HF_BUSY',
+];
+const PASSWORD_ERRORS: readonly string[] = [
+  'HF_USER_INVALID',
+  'HF_PASSWORD_MISMATCH',
+  'HF_LOGIN_THROTTLED',
+  'HF_BUSY',
+];
+
+/** A throttled or busy answer says when to come back, on a page as in the API. */
+function withRetryAfter(res: ResponseObject, err: HoldfastError): ResponseObject {
+  const seconds = retryAfterSeconds(err);
+  return seconds === undefined ? res : res.header('retry-after', String(seconds));
 }
 
 const NOTICES: Record<string, (label: string, settings: Settings) => string> = {

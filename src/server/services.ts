@@ -5,6 +5,7 @@ import { createEngine, StoreEngine } from '../store';
 import type { SessionEngine } from '../store/engine';
 import { KeyLayout } from '../store/keys';
 import {
+  HashQueue,
   LoginThrottle,
   MemoryThrottleStore,
   MemoryUserStore,
@@ -31,6 +32,8 @@ export interface Services {
   readonly sessions: SessionService;
   readonly users: UserStore;
   readonly accounts: AccountService;
+  /** This process's bound on concurrent password hashing (settings.password.maxConcurrentHashes). */
+  readonly hashing: HashQueue;
   /** Account audit events (also carries the session service's theft events). */
   readonly events: AuthEvents;
 }
@@ -71,18 +74,22 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
   const events = new AuthEvents();
   // Session-level theft is detected by the session service; audit it with the account events.
   sessions.events.on('theft', (e) => events.record('theft', e));
+  const hashing = new HashQueue(
+    settings.password.maxConcurrentHashes,
+    settings.password.maxQueuedHashes,
+  );
   const accounts = new AccountService({
     settings,
     sessions,
     users,
     throttle: new LoginThrottle(options.throttle ?? stores.throttle, settings.throttle),
-    hasher: new PasswordHasher(settings.password.cost),
+    hasher: new PasswordHasher(settings.password.cost, hashing),
     events,
     breachedPassword: options.breachedPassword,
     breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
     clock: options.clock,
   });
-  return { settings, engine, store, layout, sessions, users, accounts, events };
+  return { settings, engine, store, layout, sessions, users, accounts, hashing, events };
 }
 
 /**

@@ -5,6 +5,8 @@ export {
   SCRYPT_BLOCK_SIZE,
   SCRYPT_PARALLELISM,
 } from './password';
+export { BusyError, HashQueue } from './hash-queue';
+export type { HashLane, HashQueueStats } from './hash-queue';
 export type { VerifyResult } from './password';
 export { publicUser, UserExistsError, UserInputError } from './user-store';
 export type {
@@ -19,7 +21,7 @@ export type {
 } from './user-store';
 export { MemoryUserStore } from './memory-user-store';
 export { RedisUserStore } from './redis-user-store';
-export { LoginThrottle, MemoryThrottleStore, waitLeft } from './throttle';
+export { addressGroup, LoginThrottle, MemoryThrottleStore, waitLeft } from './throttle';
 export type { ThrottleDecision, ThrottleRule, ThrottleStore } from './throttle';
 export { RedisThrottleStore } from './redis-throttle';
 export { guard } from './redis-client';

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { HashQueue } from './hash-queue';
 
 /**
  * Password hashing with node:crypto scrypt (no native dependency). OWASP's recommendation is
@@ -47,21 +48,45 @@ export class PasswordHasher {
   /** A hash of nothing anyone knows, verified when the email is unknown so both paths do the same work. */
   private dummy: Promise<string> | undefined;
 
-  constructor(readonly cost: number) {
+  /**
+   * `queue` bounds how many hashes run at once (server/services.ts builds it from settings);
+   * verifications take its `verify` lane, new hashes its `hash` lane. Without one, no bound.
+   */
+  constructor(
+    readonly cost: number,
+    readonly queue: HashQueue = new HashQueue(Number.MAX_SAFE_INTEGER, 0),
+  ) {
     if (!Number.isInteger(Math.log2(cost)) || cost < 2) {
       throw new RangeError(`password.cost must be a power of two, got ${cost}`);
     }
     this.ln = Math.log2(cost);
   }
 
-  async hash(password: string): Promise<string> {
+  hash(password: string): Promise<string> {
+    return this.queue.run('hash', () => this.hashNow(password));
+  }
+
+  /** Constant-time check of a password against a stored hash; a malformed hash never matches. */
+  async verify(password: string, stored: string): Promise<VerifyResult> {
+    return this.queue.run('verify', () => this.verifyNow(password, stored));
+  }
+
+  /** Spends the same work as a real verification and always fails (unknown email, no password). */
+  async verifyDummy(password: string): Promise<VerifyResult> {
+    await this.queue.run('verify', async () => {
+      this.dummy ??= this.hashNow(randomBytes(32).toString('base64'));
+      await this.verifyNow(password, await this.dummy);
+    });
+    return { ok: false, needsRehash: false };
+  }
+
+  private async hashNow(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
     const key = await derive(password, salt, this.cost, R, P, KEY_BYTES);
     return `$scrypt$ln=${this.ln},r=${R},p=${P}$${salt.toString('base64')}$${key.toString('base64')}`;
   }
 
-  /** Constant-time check of a password against a stored hash; a malformed hash never matches. */
-  async verify(password: string, stored: string): Promise<VerifyResult> {
+  private async verifyNow(password: string, stored: string): Promise<VerifyResult> {
     const m = FORMAT.exec(stored);
     if (!m) return { ok: false, needsRehash: true };
     const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -72,12 +97,5 @@ export class PasswordHasher {
     const key = await derive(password, salt, 2 ** ln, r, p, expected.length);
     const ok = timingSafeEqual(key, expected);
     return { ok, needsRehash: ln !== this.ln || r !== R || p !== P || salt.length !== SALT_BYTES };
-  }
-
-  /** Spends the same work as a real verification and always fails (unknown email, no password). */
-  async verifyDummy(password: string): Promise<VerifyResult> {
-    this.dummy ??= this.hash(randomBytes(32).toString('base64'));
-    await this.verify(password, await this.dummy);
-    return { ok: false, needsRehash: false };
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ipv6Groups, normalizeIp } from '../config/addresses';
 import type { Settings } from '../config';
 
 /** Growth rule of the login delay: passed to the store so the check-and-count is one atomic step. */
@@ -44,11 +45,14 @@ export type ThrottleDecision =
  * Login throttling per account and per client address (settings.throttle): after `accountFailures`
  * failures for one email (or `addressFailures` from one address), each further attempt waits
  * baseDelay, doubling per failure up to maxDelay. Unknown emails are throttled exactly like known
- * ones, so throttling reveals nothing about which accounts exist.
+ * ones, so throttling reveals nothing about which accounts exist. A wrong current password (a
+ * password change) counts like a failed login. Registrations are counted per address too.
+ * "Address" is an address group (addressGroup): one IPv6 /64 counts as one client.
  */
 export class LoginThrottle {
   private readonly account: ThrottleRule;
   private readonly address: ThrottleRule;
+  private readonly registration: ThrottleRule;
 
   constructor(
     private readonly store: ThrottleStore,
@@ -58,6 +62,18 @@ export class LoginThrottle {
     const common = { baseDelay: s.baseDelay, maxDelay: s.maxDelay, window: s.window };
     this.account = { limit: s.accountFailures, ...common };
     this.address = { limit: s.addressFailures, ...common };
+    // `registrations` per address, then nothing until `window` has passed since the last one.
+    this.registration = {
+      limit: s.registrations,
+      baseDelay: s.window,
+      maxDelay: s.window,
+      window: s.window,
+    };
+  }
+
+  /** Counts a registration from `ip`: 0, or the ms to wait when the address is over its limit. */
+  beginRegistration(ip: string): Promise<number> {
+    return this.store.attempt(registrationKey(ip), this.registration, this.clock());
   }
 
   /** Counts a login attempt for both keys, or says which one must wait and how long. */
@@ -81,12 +97,34 @@ export class LoginThrottle {
   }
 }
 
+/**
+ * The client an address stands for: an IPv4 address itself, an IPv6 address its /64. One
+ * subscriber or host usually gets a whole /64 and can pick any address in it, so counting per
+ * IPv6 address would give each attacker 2^64 fresh counters.
+ */
+export function addressGroup(ip: string): string {
+  const n = normalizeIp(ip);
+  if (!n) return ip;
+  if (!n.includes(':')) return n;
+  const g = ipv6Groups(n);
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
+}
+
 /** Keys hold a digest, never the email or address itself. */
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 32);
+}
 function accountKey(email: string): string {
-  return `a:${createHash('sha256').update(email).digest('base64url').slice(0, 32)}`;
+  return `a:${digest(email)}`;
 }
 function addressKey(ip: string): string {
-  return `i:${createHash('sha256').update(ip).digest('base64url').slice(0, 32)}`;
+  return `i:${digest(addressGroup(ip))}`;
+}
+function registrationKey(ip: string): string {
+  return `r:${digest(addressGroup(ip))}`;
 }
 
 /** Per-process counters for development and tests. */

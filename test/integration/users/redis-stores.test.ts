@@ -87,15 +87,16 @@ test('Redis user store: an identity linked before records listed them is listed 
   expect(await users.listIdentities(user.id)).toEqual([]);
 });
 
+const settings = {
+  accountFailures: 2,
+  addressFailures: 100,
+  baseDelay: 60_000,
+  maxDelay: 600_000,
+  window: 3_600_000,
+  registrations: 3,
+};
+
 test('Redis throttle store: counts are shared by clients and survive a new connection', async () => {
-  const settings = {
-    accountFailures: 2,
-    addressFailures: 100,
-    baseDelay: 60_000,
-    maxDelay: 600_000,
-    window: 3_600_000,
-    trustProxy: false,
-  };
   const a = new LoginThrottle(new RedisThrottleStore(client, 'hft'), settings);
   const other = new Cluster(cluster.seeds);
   try {
@@ -109,6 +110,25 @@ test('Redis throttle store: counts are shared by clients and survive a new conne
       expect(d.scope).toBe('account');
       expect(d.retryAfterMs).toBeGreaterThan(50_000);
     }
+  } finally {
+    await other.quit();
+  }
+});
+
+test('Redis throttle store: registrations per address (IPv6 per /64) are counted for every node', async () => {
+  const a = new LoginThrottle(new RedisThrottleStore(client, 'hft'), settings);
+  const other = new Cluster(cluster.seeds);
+  try {
+    const b = new LoginThrottle(new RedisThrottleStore(other, 'hft'), settings);
+    const net = `2001:db8:${(Date.now() % 0xffff).toString(16)}:${(process.pid % 0xffff).toString(16)}`;
+    expect(await a.beginRegistration(`${net}::1`)).toBe(0);
+    expect(await b.beginRegistration(`${net}::2`)).toBe(0);
+    expect(await a.beginRegistration(`${net}:1:2:3:4`)).toBe(0);
+    // The limit (3) is reached across both clients and the whole /64.
+    expect(await b.beginRegistration(`${net}::ffff`)).toBeGreaterThan(3_000_000);
+    // No address in any key name.
+    const keys = (await Promise.all(client.nodes('master').map((n) => n.keys('{hft:t:*')))).flat();
+    expect(keys.join(' ')).not.toMatch(/2001|db8/);
   } finally {
     await other.quit();
   }

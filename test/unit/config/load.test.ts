@@ -103,6 +103,37 @@ describe('loadSettings', () => {
     expect(byPath.workers.expected).toBe('"auto" or a whole number from 1 to 256');
   });
 
+  it('http.trustedProxies: CIDR blocks from a file or a comma-separated variable; a bad one names the setting', () => {
+    const s = loadSettings({ env: { HOLDFAST_HTTP__TRUSTED_PROXIES: '10.0.0.0/8, ::1/128' } });
+    expect(s.http.trustedProxies).toEqual(['10.0.0.0/8', '::1/128']);
+    expect(loadSettings({ env: {} }).http.trustedProxies).toEqual([]);
+    const problems = problemsOf(() =>
+      loadSettings({ env: { HOLDFAST_HTTP__TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33,lb.local' } }),
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      'http.trustedProxies.1',
+      'http.trustedProxies.2',
+    ]);
+    expect(formatProblem(problems[0])).toMatch(
+      /http\.trustedProxies\.1: found "10\.0\.0\.0\/33" \(from HOLDFAST_HTTP__TRUSTED_PROXIES\); expected an IP address or a CIDR block, e\.g\. 10\.0\.0\.0\/8/,
+    );
+  });
+
+  it('the removed throttle.trustProxy fails start-up and names http.trustedProxies', () => {
+    for (const source of [
+      { overrides: { throttle: { trustProxy: true } } },
+      { env: { HOLDFAST_THROTTLE__TRUST_PROXY: 'true' } },
+    ]) {
+      const problems = problemsOf(() => loadSettings({ env: {}, ...source }));
+      expect(problems).toHaveLength(1);
+      expect(problems[0].path).toBe('throttle.trustProxy');
+      expect(problems[0].expected).toMatch(/replaced by http\.trustedProxies/);
+      expect(problems[0].hint).toMatch(
+        /set http\.trustedProxies \(HOLDFAST_HTTP__TRUSTED_PROXIES\)/,
+      );
+    }
+  });
+
   it('never shows a secret in a problem', () => {
     const problems = problemsOf(() =>
       loadSettings({ env: { ...PROD, HOLDFAST_COOKIE__PASSWORD: 'hunter2-secret' } }),

@@ -411,6 +411,49 @@ export function apiSuite(
       }
     });
 
+    test('password change: wrong current passwords count like failed logins (429 with Retry-After, even when right); a right one resets the count', async () => {
+      const { email, password, jar } = await registered();
+      const limit = app.settings.throttle.accountFailures;
+      const round = ++seq;
+      const change = (currentPassword: string, i: number) =>
+        call(
+          app.server,
+          jar,
+          'POST',
+          '/auth/password',
+          { currentPassword, newPassword: 'a new password!' },
+          // Another address each time: the account's own counter is what stops the guessing.
+          { 'x-test-ip': `10.3.${round % 250}.${i}` },
+        );
+      for (let i = 0; i < limit - 1; i++)
+        expect((await change('wrong password!', i)).statusCode).toBe(403);
+      expect((await change(password, 100)).statusCode).toBe(200);
+      // The success reset the count: `limit` more wrong guesses are each a plain 403 ...
+      for (let i = 0; i < limit; i++) {
+        const r = await change('wrong password!', 110 + i);
+        expect(r.statusCode).toBe(403);
+        expect(JSON.parse(r.payload).code).toBe('HF_PASSWORD_MISMATCH');
+      }
+      // ... and past the limit even the right password is refused, as is a login to the account.
+      const r = await change('a new password!', 200);
+      expect(r.statusCode).toBe(429);
+      expect(JSON.parse(r.payload).code).toBe('HF_LOGIN_THROTTLED');
+      expect(Number(r.headers['retry-after'])).toBe(
+        Math.ceil(app.settings.throttle.baseDelay / 1000),
+      );
+      const login = await call(
+        app.server,
+        null,
+        'POST',
+        '/auth/login',
+        { email, password: 'a new password!' },
+        { 'x-test-ip': `10.4.${round % 250}.1` },
+      );
+      expect(login.statusCode).toBe(429);
+      // Nothing changed: the session still works, the new password is still the one set above.
+      expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
+    });
+
     test('logout ends the session for good and clears both cookies', async () => {
       const { email, password } = await registered();
       const jar = new Jar();

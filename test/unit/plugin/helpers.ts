@@ -5,7 +5,7 @@ import { holdfastPlugin } from '../../../src/plugin';
 import { createServices } from '../../../src/server/services';
 import type { SessionService } from '../../../src/session';
 import { MemoryEngine, StoreEngine } from '../../../src/store';
-import type { ThrottleStore, UserStore } from '../../../src/users';
+import type { HashQueue, ThrottleStore, UserStore } from '../../../src/users';
 import { canary, testLogger } from '../../harness/logs';
 
 /** Passwords the API tests use: any of them in a log fails `make test`. */
@@ -19,6 +19,8 @@ export interface TestApp {
   users: UserStore;
   accounts: AccountService;
   events: AuthEvents;
+  /** The process's password hashing queue. */
+  hashing: HashQueue;
   /** Settable clock used by the session service. */
   clock: { now: number };
 }
@@ -41,7 +43,7 @@ export async function buildTestApp(
   const settings = opts.settings ?? testSettings();
   const clock = { now: Date.now() };
   const engine = opts.engine ?? new MemoryEngine(settings.store.redis.shards, () => clock.now);
-  const { sessions, users, accounts, events } = createServices(settings, {
+  const { sessions, users, accounts, events, hashing } = createServices(settings, {
     engine,
     users: opts.users,
     throttle: opts.throttle,
@@ -75,6 +77,7 @@ export async function buildTestApp(
     users,
     accounts,
     events,
+    hashing,
     clock,
   };
 }
