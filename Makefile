@@ -60,7 +60,8 @@ test: install system-deps lint typecheck
 	npx jest --ci
 	@other="$$(scripts/node-runtime.sh other)" && \
 	  echo "== jest on Node $$("$$other/node" -v): unit + integration" && \
-	  set -x && PATH="$$other:$$PATH" npx jest --ci test/unit test/integration
+	  echo "PATH=$${other#$(CURDIR)/}:\$$PATH npx jest --ci test/unit test/integration" && \
+	  PATH="$$other:$$PATH" npx jest --ci test/unit test/integration
 	node -r ts-node/register/transpile-only scripts/scan-logs.ts test-artifacts/logs --min-files 1
 
 test-unit: install
