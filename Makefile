@@ -3,15 +3,31 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration bench-store bench-flood clean
+# Every recipe runs on a supported Node line (22.12+ or 24+): the machine's own node when it is
+# one, otherwise the pinned Node 24 that scripts/node-runtime.sh installs into .tools/ on first
+# use. Its bin dir goes first on PATH, so node, npm and npx in every recipe use it.
+NODE_FREE_GOALS := help clean clean-tools
+ifneq ($(filter-out $(NODE_FREE_GOALS),$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
+NODE_BIN := $(shell scripts/node-runtime.sh bin)
+ifneq ($(.SHELLSTATUS),0)
+$(error holdfast: no supported Node.js to run with (see the line above))
+endif
+ifneq ($(NODE_BIN),)
+export PATH := $(NODE_BIN):$(PATH)
+endif
+endif
+
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration bench-store bench-flood clean clean-tools
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
 	@echo "make test         install what the tests need, then lint, typecheck and every test"
+	@echo "                  (on Node 24, then unit + integration again on Node 22)"
 	@echo "make demo         6-node Redis Cluster, 3 nodes behind a proxy, Prometheus (no Docker)"
 	@echo "make demo-down    stop exactly what make demo started"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
 	@echo "make bench-flood  login latency under a registration flood"
+	@echo "make clean-tools  remove the pinned Node binaries and helm in .tools/"
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -27,6 +43,7 @@ build: install
 	npm run --silent build
 
 run: build
+	@echo "== holdfast on Node $$(node -v)"
 	node dist/cli/main.js start
 
 # The deploy/compose.yaml topology from local processes; PIDs in .demo/pids (scripts/demo/demo.ts).
@@ -44,20 +61,30 @@ lint: install
 typecheck: install
 	npx tsc --noEmit
 
-# Tests that run nodes keep their output under test-artifacts/logs; after jest, every line is
-# scanned for passwords, cookies and tokens (scripts/scan-logs.ts).
+# The whole suite on the Node chosen above, then the unit and integration tiers on the other
+# supported line (pinned 22, or pinned 24 when the machine's node is 22). Tests that run nodes
+# keep their output under test-artifacts/logs; after both runs, every line is scanned for
+# passwords, cookies and tokens (scripts/scan-logs.ts).
 test: install system-deps lint typecheck
 	rm -rf test-artifacts/logs
+	@echo "== jest on Node $$(node -v): whole suite"
 	npx jest --ci
+	@other="$$(scripts/node-runtime.sh other)" && \
+	  echo "== jest on Node $$("$$other/node" -v): unit + integration" && \
+	  echo "PATH=$${other#$(CURDIR)/}:\$$PATH npx jest --ci test/unit test/integration" && \
+	  PATH="$$other:$$PATH" npx jest --ci test/unit test/integration
 	node -r ts-node/register/transpile-only scripts/scan-logs.ts test-artifacts/logs --min-files 1
 
 test-unit: install
+	@echo "== jest on Node $$(node -v): unit"
 	npx jest --ci test/unit
 
 test-integration: install system-deps
+	@echo "== jest on Node $$(node -v): integration"
 	npx jest --ci test/integration
 
 bench-store: install system-deps
+	@echo "== benchmark on Node $$(node -v)"
 	node -r ts-node/register/transpile-only bench/store.ts
 
 bench-flood: install
@@ -65,3 +92,7 @@ bench-flood: install
 
 clean:
 	rm -rf dist coverage test-artifacts .tmp .demo
+
+# The pinned Node binaries and helm (reinstalled on the next make that needs one).
+clean-tools:
+	rm -rf .tools

@@ -2,7 +2,7 @@
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test-artifacts/', '**/*.js'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', 'coverage/', 'test-artifacts/', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -190,7 +190,10 @@ async function classifyConnectError(
   if (code === 'ECONNREFUSED') return ['refused', 'connection refused'];
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return ['unresolved', `${endpoint.host} does not resolve (${code})`];
-  if (TLS_UNTRUSTED.has(code)) return ['tls-untrusted', `certificate not trusted: ${message}`];
+  // Node 24 appends its own advice after "; " (--use-system-ca); the check's hint gives ours, so
+  // keep OpenSSL's reason only and print the same line on every supported Node.
+  if (TLS_UNTRUSTED.has(code))
+    return ['tls-untrusted', `certificate not trusted: ${message.split('; ')[0]}`];
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ['tls-hostname', message];
   // A TLS client talking to a plain server and a plain client talking to a TLS server both end
   // in a timeout or a dropped connection: ask the other protocol to tell which.

@@ -132,7 +132,9 @@ export const portsCheck: CheckDefinition = {
 /** The error code of binding host:port, or '' when it can be bound (and was released again). */
 export function bindError(host: string, port: number): Promise<string> {
   return new Promise((resolve) => {
-    const server = net.createServer();
+    // A client can connect while the port is bound (a health check, a retry): drop it, or close()
+    // would wait for that client and this check with it.
+    const server = net.createServer((socket) => socket.destroy());
     server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'EUNKNOWN'));
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve('')));
   });

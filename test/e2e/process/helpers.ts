@@ -206,8 +206,11 @@ export function waitReady(port: number, status = 200, timeoutMs = 60_000): Promi
 }
 
 /**
- * Tries to connect to the port every few milliseconds until stopped; says whether anything ever
- * accepted. Proves "nothing listened" over a whole run, not just at its end.
+ * Tries an HTTP request on the port every few milliseconds until stopped; says whether anything
+ * ever answered. Proves "nothing served" over a whole run, not just at its end. A connection
+ * that is accepted and then reset without a byte does not count: preflight's process.ports check
+ * binds the port for a moment (listen, then close) on every attempt, and a connect can land in
+ * that window.
  */
 export function watchPort(port: number): { stop(): Promise<boolean> } {
   let opened = false;
@@ -216,11 +219,13 @@ export function watchPort(port: number): { stop(): Promise<boolean> } {
     while (running) {
       opened ||= await new Promise<boolean>((resolve) => {
         const s = net.connect({ host: '127.0.0.1', port });
-        s.once('connect', () => {
+        s.once('connect', () => s.write('GET /health/live HTTP/1.0\r\n\r\n'));
+        s.once('data', () => {
           s.destroy();
           resolve(true);
         });
-        s.once('error', () => resolve(false));
+        s.once('error', () => undefined); // 'close' follows
+        s.once('close', () => resolve(false));
       });
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -61,12 +61,13 @@ test('sessions count, list and revoke see what the server created', async () => 
   });
   expect(list.out[0]).not.toContain(a.token.split('.')[2]); // never the secret
 
+  // `--session=ID`: an id may start with '-', which `--session ID` would read as an option.
   expect(
-    await run(['sessions', 'revoke', '--user', 'alice', '--session', a.session.id]),
+    await run(['sessions', 'revoke', '--user', 'alice', `--session=${a.session.id}`]),
   ).toMatchObject({ code: 0, out: ['1'] });
   expect((await services.sessions.authenticate(a.token)).result).toBe('invalid');
   expect(
-    await run(['sessions', 'revoke', '--user', 'bob', '--session', a.session.id]),
+    await run(['sessions', 'revoke', '--user', 'bob', `--session=${a.session.id}`]),
   ).toMatchObject({ code: 1, out: ['0'] });
   expect(await run(['sessions', 'revoke', '--user', 'alice'])).toMatchObject({
     code: 0,
