@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { configFromEnv, DemoConfig, restart } from '../../../scripts/demo/demo';
 import { canary, LOG_DIR } from '../../harness/logs';
 import { freeClusterPorts, freePorts } from '../../harness/ports';
+import { notYet, waitUntil } from '../../harness/wait';
 
 /**
  * `make demo` end to end: the whole local topology (6-node Redis Cluster, 3 Holdfast nodes in
@@ -77,7 +78,8 @@ test('a rolling restart of every node through the proxy: no 401 and no failed re
   const reg = await fetch(`${base}/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'rolling@example.com', password: PASSWORD }),
+    // Nothing of the email in the password: the password rules refuse that.
+    body: JSON.stringify({ email: 'lovelace@example.com', password: PASSWORD }),
   });
   expect(reg.status).toBe(201);
   const cookie = reg.headers
@@ -124,11 +126,20 @@ test('a rolling restart of every node through the proxy: no 401 and no failed re
 
 test('Prometheus scrapes all three nodes', async () => {
   const url = `http://127.0.0.1:${config.prometheusPort}/api/v1/targets`;
-  const res = (await (await fetch(url)).json()) as {
-    data: { activeTargets: { scrapeUrl: string }[] };
-  };
-  const scraped = res.data.activeTargets.map((t) => new URL(t.scrapeUrl).port).sort();
-  expect(scraped).toEqual(config.metricsPorts.map(String).sort());
+  const expected = config.metricsPorts.map(String).sort();
+  // Prometheus applies discovered targets every few seconds: poll, bounded.
+  const scraped = await waitUntil(
+    'Prometheus to list the three nodes',
+    async () => {
+      const res = (await (await fetch(url)).json()) as {
+        data: { activeTargets: { scrapeUrl: string }[] };
+      };
+      const ports = res.data.activeTargets.map((t) => new URL(t.scrapeUrl).port).sort();
+      return ports.length === expected.length ? ports : notYet(`targets: ${ports.join(', ')}`);
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+  expect(scraped).toEqual(expected);
 });
 
 test('make demo-down stops exactly the processes make demo started', async () => {
