@@ -171,17 +171,7 @@ export class AccountService {
     current?: StoredSession | null,
   ): Promise<LoginResult> {
     const email = normalizeEmail(input.email);
-    // A full hashing queue refuses (503) before the throttle counts this attempt as a failure.
-    this.hasher.queue.admit('verify');
-    const decision = await this.throttle.begin(email, client.ip);
-    if (!decision.allowed) {
-      this.events.record('throttled', {
-        scope: decision.scope,
-        retryAfterMs: decision.retryAfterMs,
-        ip: client.ip,
-      });
-      throw new ThrottledError(decision.retryAfterMs);
-    }
+    await this.beginAttempt(email, client);
     // Read once, before the slow verification: the session is created under this credential
     // version, and the store refuses it if a change raised the user's epoch meanwhile (ADR 040).
     const user = await this.users.findByEmail(email);
@@ -468,6 +458,23 @@ export class AccountService {
   }
 
   /**
+   * Counts a password attempt for the account and the address before any check (so parallel
+   * guesses cannot pass the limit); past it, 429 even for the right password. A full hashing
+   * queue refuses first (503), so a busy node never counts as a failed attempt.
+   */
+  private async beginAttempt(email: string, client: ClientInfo): Promise<void> {
+    this.hasher.queue.admit('verify');
+    const decision = await this.throttle.begin(email, client.ip);
+    if (decision.allowed) return;
+    this.events.record('throttled', {
+      scope: decision.scope,
+      retryAfterMs: decision.retryAfterMs,
+      ip: client.ip,
+    });
+    throw new ThrottledError(decision.retryAfterMs);
+  }
+
+  /**
    * A signed-in user's current password, checked like a login: counted in the same throttle
    * (account and address) before the check, so a stolen session is no unthrottled oracle for the
    * password; past the limit 429 even when it is right; a right one resets the account's count.
@@ -479,16 +486,7 @@ export class AccountService {
     field: string,
   ): Promise<void> {
     const email = normalizeEmail(user.email);
-    this.hasher.queue.admit('verify');
-    const decision = await this.throttle.begin(email, client.ip);
-    if (!decision.allowed) {
-      this.events.record('throttled', {
-        scope: decision.scope,
-        retryAfterMs: decision.retryAfterMs,
-        ip: client.ip,
-      });
-      throw new ThrottledError(decision.retryAfterMs);
-    }
+    await this.beginAttempt(email, client);
     const ok = user.passwordHash
       ? (await this.hasher.verify(password, user.passwordHash)).ok
       : (await this.hasher.verifyDummy(password), false);
