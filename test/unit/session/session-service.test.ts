@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto';
 import { loadSettings } from '../../../src/config';
 import { StoreUnavailableError } from '../../../src/errors';
 import { SessionPolicy, SessionService } from '../../../src/session';
-import { parseToken } from '../../../src/session/token';
+import { newSecret, parseToken } from '../../../src/session/token';
+import { encodeSession } from '../../../src/store/record-codec';
 import type { SessionEngine } from '../../../src/store/engine';
 import { KeyLayout } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
 
 const MIN = 60_000;
+const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+/** The secret as text and as the bytes it encodes: none may be at rest. */
+const secretForms = (secret: string) => [Buffer.from(secret), Buffer.from(secret, 'base64url')];
 const client = { ip: '203.0.113.7', userAgent: 'Firefox 130 on Linux' };
 
 function setup() {
@@ -32,8 +37,34 @@ describe('SessionService', () => {
     expect(parsed.id).toBe(session.id);
     expect(parsed.secret).toHaveLength(43); // 256 bits
     const stored = await engine.get(parsed.shard, parsed.id, clock.now);
-    expect(stored!.secretHash.toString('base64url')).not.toContain(parsed.secret);
+    // The stored hash is SHA-256 of the cookie's secret, computed here independently: a
+    // reversible transform (or none) fails, and the record as packed holds no form of the secret.
+    expect(stored!.secretHash).toEqual(sha256(parsed.secret));
+    const record = encodeSession(stored!);
+    for (const form of secretForms(parsed.secret)) expect(record.includes(form)).toBe(false);
+    expect(record.includes(sha256(parsed.secret))).toBe(true);
     expect(service.stats.created.password).toBe(1);
+
+    // The same for a rotated session and a remember-me series.
+    const next = (await service.rotate(stored!, client))!;
+    const rotated = parseToken(next.token, 16)!;
+    const again = await engine.get(rotated.shard, rotated.id, clock.now);
+    expect(again!.secretHash).toEqual(sha256(rotated.secret));
+    for (const form of secretForms(rotated.secret)) {
+      expect(encodeSession(again!).includes(form)).toBe(false);
+    }
+    const remember = parseToken(await service.remember('user-1'), 16)!;
+    const other = sha256(newSecret());
+    expect(
+      await engine.useSeries(
+        remember.shard,
+        remember.id,
+        sha256(remember.secret),
+        other,
+        clock.now,
+        0,
+      ),
+    ).toEqual({ result: 'rotated', userId: 'user-1' });
   });
 
   it('authenticates the token and rejects a wrong secret, a foreign shard and garbage', async () => {
