@@ -172,6 +172,28 @@ test('V3.3.4 users can see their active sessions and end any of them', async () 
   expect((await call(app.server, other, 'GET', '/auth/me')).statusCode).toBe(401);
 });
 
+test('5.0 V7.4.4 every page of a signed-in user shows a logout button that works', async () => {
+  const { jar } = await signedIn();
+  const logout =
+    /<form method='post' action='\/logout'[^>]*>\s*<input type='hidden' name='crumb' value='([^']+)' \/>\s*<button type='submit'>Log out/;
+  for (const url of ['/account', '/logout']) {
+    const page = await call(app.server, jar, 'GET', url);
+    expect([url, page.statusCode]).toEqual([url, 200]);
+    expect(page.payload).toMatch(logout);
+  }
+  // Signed out, the pages offer to log in instead.
+  const anon = await call(app.server, null, 'GET', '/login');
+  expect(anon.payload).not.toMatch(logout);
+  // The button's form, as the browser would post it, ends the session.
+  const crumb = logout.exec((await call(app.server, jar, 'GET', '/account')).payload)![1];
+  const copy = jar.clone();
+  const r = await call(app.server, jar, 'POST', '/logout', `crumb=${crumb}`, {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
+  expect(r.statusCode).toBe(303);
+  expect((await call(app.server, copy, 'GET', '/auth/me')).statusCode).toBe(401);
+});
+
 test('V3.4.1-V3.4.5 cookies: Secure, HttpOnly, SameSite, __Host- prefix, Path=/', async () => {
   const email = `cookie.${Date.now()}@example.com`;
   const reg = await secure.server.inject({

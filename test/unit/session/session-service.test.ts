@@ -145,6 +145,35 @@ describe('SessionService', () => {
     expect(await service.count()).toEqual({ sessions: 2, users: 2, expired: 0 });
   });
 
+  it('past session.maxPerUser, a new session ends the oldest and says so', async () => {
+    const settings = loadSettings({
+      env: { NODE_ENV: 'test' },
+      overrides: { session: { maxPerUser: 2 } },
+    });
+    const clock = { now: 1_700_000_000_000 };
+    const service = new SessionService(
+      new MemoryEngine(16, () => clock.now),
+      new KeyLayout('hf', 16),
+      new SessionPolicy(settings.session),
+      () => clock.now,
+    );
+    const revoked: Array<[string, readonly string[]]> = [];
+    service.events.on('revoked', (e) => revoked.push([e.reason, e.sessionIds]));
+    const first = await service.create('user-1', client, 'password');
+    clock.now += 1000;
+    const second = await service.create('user-1', client, 'password');
+    clock.now += 1000;
+    const third = await service.create('user-1', client, 'oauth');
+    expect(revoked).toEqual([['evicted', [first.session.id]]]);
+    expect(service.stats.revoked.evicted).toBe(1);
+    expect((await service.authenticate(first.token)).result).toBe('invalid');
+    expect((await service.list('user-1')).map((x) => x.id)).toEqual([
+      second.session.id,
+      third.session.id,
+    ]);
+    expect(service.stats.created).toMatchObject({ password: 2, oauth: 1 });
+  });
+
   it('remember-me: rotates the token, tolerates parallel use within grace, treats later reuse as theft', async () => {
     const { service, clock } = setup();
     const remember = await service.remember('user-1');
