@@ -8,11 +8,13 @@ import { buildTestApp, call, Jar, TestApp, testSettings } from '../plugin/helper
 const PASSWORD = 'correct horse battery';
 let app: TestApp;
 let secure: TestApp;
-beforeAll(async () => {
+// A fresh app per test: what building it runs then counts for each test, so mutation testing
+// (perTest coverage) re-runs only the tests that reach a mutant instead of every test.
+beforeEach(async () => {
   app = await buildTestApp({ pages: true });
   secure = await buildTestApp({ settings: testSettings({ cookie: { secure: true } }) });
 });
-afterAll(async () => {
+afterEach(async () => {
   await app.server.stop();
   await secure.server.stop();
 });

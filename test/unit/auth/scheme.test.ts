@@ -6,7 +6,9 @@ import { buildTestApp, call, Jar, TestApp } from '../plugin/helpers';
 
 const PASSWORD = 'correct horse battery';
 let app: TestApp;
-beforeAll(async () => {
+// A fresh app per test: what building it runs then counts for each test, so mutation testing
+// (perTest coverage) re-runs only the tests that reach a mutant instead of every test.
+beforeEach(async () => {
   app = await buildTestApp({ pages: false });
   app.server.route([
     {
@@ -25,7 +27,7 @@ beforeAll(async () => {
     },
   ]);
 });
-afterAll(() => app.server.stop());
+afterEach(() => app.server.stop());
 
 let n = 0;
 async function signedIn(remember = false) {

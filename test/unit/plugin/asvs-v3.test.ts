@@ -11,7 +11,9 @@ import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
 let app: TestApp;
 let secure: TestApp;
 
-beforeAll(async () => {
+// A fresh app per test: what building it runs then counts for each test, so mutation testing
+// (perTest coverage) re-runs only the tests that reach a mutant instead of every test.
+beforeEach(async () => {
   app = await buildTestApp({ pages: true });
   secure = await buildTestApp({
     settings: testSettings({ cookie: { secure: true } }),

@@ -19,10 +19,12 @@ const CROSS_SITE: Array<[string, Record<string, string>]> = [
 ];
 
 let app: TestApp;
-beforeAll(async () => {
+// A fresh app per test: what building it runs then counts for each test, so mutation testing
+// (perTest coverage) re-runs only the tests that reach a mutant instead of every test.
+beforeEach(async () => {
   app = await buildTestApp({ pages: true });
 });
-afterAll(() => app.server.stop());
+afterEach(() => app.server.stop());
 
 let n = 0;
 interface Account {

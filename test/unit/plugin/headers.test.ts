@@ -6,10 +6,12 @@ import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 let app: TestApp;
-beforeAll(async () => {
+// A fresh app per test: what building it runs then counts for each test, so mutation testing
+// (perTest coverage) re-runs only the tests that reach a mutant instead of every test.
+beforeEach(async () => {
   app = await buildTestApp({ pages: true });
 });
-afterAll(() => app.server.stop());
+afterEach(() => app.server.stop());
 
 type Res = Awaited<ReturnType<typeof call>>;
 let n = 0;
