@@ -20,6 +20,7 @@ function base(s: Settings['cookie']): ServerStateCookieOptions {
     isSecure: s.secure,
     isSameSite: s.sameSite,
     path: '/',
+    // Stryker disable next-line BooleanLiteral: equivalent. A value strict parsing refuses can never be a token (parseToken refuses it as well), and every value set here is strict-valid.
     strictHeader: true,
     // A malformed cookie is just "no session", never a 400 for the whole request.
     ignoreErrors: true,

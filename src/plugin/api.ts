@@ -25,6 +25,16 @@ const json = {
   parse: true,
 } as const;
 const noStore = { privacy: 'private', otherwise: 'no-cache, no-store' } as const;
+/** hapi's security headers on every API answer: it sends no Referer onward, is never framed or sniffed. */
+const apiSecurity = (secure: boolean) =>
+  ({
+    hsts: secure,
+    xframe: 'deny',
+    noSniff: true,
+    referrer: 'no-referrer',
+    noOpen: true,
+    xss: 'disabled',
+  }) as const;
 const SESSION_ID = Joi.string()
   .pattern(/^[A-Za-z0-9_-]{22}$/)
   .required();
@@ -39,6 +49,7 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
   const base = (auth: 'required' | 'optional' | false, extra: RouteOptions = {}): RouteOptions => ({
     auth: auth ? { strategy: SCHEME, mode: auth } : false,
     cache: noStore,
+    security: apiSecurity(settings.cookie.secure),
     // A broken Cookie header (someone else's cookie, or garbage) is "no session", not a 400.
     state: { parse: true, failAction: 'log' },
     validate: { failAction },
@@ -253,7 +264,11 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
     {
       method: 'GET',
       path: '/auth/openapi.json',
-      options: { auth: false, tags: ['api', 'holdfast'] },
+      options: {
+        auth: false,
+        security: apiSecurity(settings.cookie.secure),
+        tags: ['api', 'holdfast'],
+      },
       handler: () => openapi,
     },
   ];

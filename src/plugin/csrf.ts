@@ -43,8 +43,8 @@ export class Csrf {
 
   checkCrumb(sessionId: string, presented: unknown): void {
     const expected = Buffer.from(this.crumb(sessionId));
-    const given = Buffer.from(typeof presented === 'string' ? presented : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const given = typeof presented === 'string' ? Buffer.from(presented) : null;
+    if (given === null || given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw csrfError('the form crumb is missing or wrong: reload the page and submit again');
     }
   }

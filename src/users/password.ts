@@ -17,6 +17,8 @@ export const SCRYPT_BLOCK_SIZE = R;
 export const SCRYPT_PARALLELISM = P;
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
+/** log2 of the largest N verified: password.cost's own maximum (2^20, config/schema.ts). */
+const MAX_LN = 20;
 const FORMAT =
   /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
 
@@ -92,7 +94,8 @@ export class PasswordHasher {
     const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
     const salt = Buffer.from(m[4], 'base64');
     const expected = Buffer.from(m[5], 'base64');
-    if (ln < 1 || ln > 24 || r < 1 || p < 1 || expected.length < 16)
+    // A stored hash asking for more work than any password.cost can is refused, not computed.
+    if (ln < 1 || ln > MAX_LN || r < 1 || p < 1 || expected.length < 16)
       return { ok: false, needsRehash: true };
     const key = await derive(password, salt, 2 ** ln, r, p, expected.length);
     const ok = timingSafeEqual(key, expected);

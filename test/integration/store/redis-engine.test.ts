@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisSettings } from '../../../src/config/settings';
 import { DurabilityError, StoreUnavailableError } from '../../../src/errors';
-import { newId } from '../../../src/session/token';
+import { loadSettings } from '../../../src/config';
+import { SessionPolicy, SessionService } from '../../../src/session';
+import { newId, parseToken } from '../../../src/session/token';
 import { LIVE_BUCKETS, liveBucketOf, USER_BUCKETS, userBucketOf } from '../../../src/store/keys';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { LAYOUT_FORMAT } from '../../../src/store/redis/meta';
@@ -21,7 +23,7 @@ import {
   type RedisSentinelHandle,
 } from '../../harness';
 import { engineContract, type ContractTarget } from './engine-contract';
-import { newUserId, redisSettings, session, stored } from './fixtures';
+import { newUserId, redisSettings, session, sha256, stored } from './fixtures';
 
 const provider = getProvider();
 
@@ -139,6 +141,47 @@ return out`;
       const clients = String(await server.command(['CLIENT', 'LIST']));
       expect(clients).toMatch(/ name=holdfast-test-reads /);
       expect(clients).toMatch(/ name=holdfast-test-writes /);
+    });
+  });
+
+  it('a copy of Redis holds SHA-256 of every secret and never a secret (sessions and remember-me)', async () => {
+    await withEngine(settings(), async (engine) => {
+      const policy = new SessionPolicy(loadSettings({ env: { NODE_ENV: 'test' } }).session);
+      const service = new SessionService(engine, engine.keys, policy);
+      const userId = newUserId();
+      const client = { ip: '203.0.113.7', userAgent: 'Firefox 130 on Linux' };
+      const first = await service.create(userId, client, 'password');
+      const rotated = (await service.rotate(first.session, client))!;
+      const tokens = [
+        rotated.token,
+        (await service.create(userId, client, 'oauth')).token,
+        (await service.create(userId, client, 'password', { remember: true })).rememberToken!,
+      ];
+      // Everything this engine wrote, as a copy of the server would hold it.
+      const c = engine.connection.writes;
+      const keys = await c.keys(`*${engine.keys.prefix}*`);
+      expect(keys.length).toBeGreaterThan(3);
+      const values: Buffer[] = [];
+      for (const key of keys) {
+        values.push(Buffer.from(key));
+        const type = await c.type(key);
+        if (type === 'string') values.push((await c.getBuffer(key))!);
+        else if (type === 'hash') values.push(...Object.values(await c.hgetallBuffer(key)));
+        else if (type === 'zset') values.push(...(await c.zrangeBuffer(key, 0, -1)));
+        else if (type === 'set') values.push(...(await c.smembersBuffer(key)));
+        else throw new Error(`unexpected ${type} at ${key}`);
+      }
+      const copy = Buffer.concat(values);
+      for (const token of [first.token, ...tokens]) {
+        const { secret } = parseToken(token, engine.keys.shards)!;
+        expect(copy.includes(Buffer.from(secret))).toBe(false);
+        expect(copy.includes(Buffer.from(secret, 'base64url'))).toBe(false);
+      }
+      // The live ones are there as SHA-256 of the secret, computed here independently.
+      for (const token of tokens) {
+        const { secret } = parseToken(token, engine.keys.shards)!;
+        expect(copy.includes(sha256(secret))).toBe(true);
+      }
     });
   });
 

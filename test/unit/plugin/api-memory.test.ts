@@ -5,4 +5,5 @@ apiSuite(
   'memory store',
   () => buildTestApp({ pages: false }),
   (app) => app.server.stop(),
+  { perTest: true },
 );

@@ -18,13 +18,19 @@ export function apiSuite(
   name: string,
   make: () => Promise<TestApp>,
   done: (app: TestApp) => Promise<void> = async () => {},
+  /**
+   * A fresh app per test (cheap on the memory store): what building it runs then counts for
+   * each test, so mutation testing (perTest coverage) re-runs only the tests that reach a mutant.
+   */
+  opts: { perTest?: boolean } = {},
 ) {
   describe(`JSON API (${name})`, () => {
     let app: TestApp;
-    beforeAll(async () => {
+    const [setUp, tearDown] = opts.perTest ? [beforeEach, afterEach] : [beforeAll, afterAll];
+    setUp(async () => {
       app = await make();
     });
-    afterAll(async () => {
+    tearDown(async () => {
       await done(app);
     });
 

@@ -5,7 +5,9 @@ let app: TestApp;
 let jar: Jar;
 let email: string;
 
-beforeAll(async () => {
+// A fresh app per test: what building it runs then counts for each test, so mutation testing
+// (perTest coverage) re-runs only the tests that reach a mutant instead of every test.
+beforeEach(async () => {
   app = await buildTestApp({ pages: false });
   email = `prop.${Date.now()}@example.com`;
   jar = new Jar();

@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto';
 import { loadSettings } from '../../../src/config';
 import { StoreUnavailableError } from '../../../src/errors';
 import { CredentialsChangedError, SessionPolicy, SessionService } from '../../../src/session';
-import { parseToken } from '../../../src/session/token';
+import { formatToken, newId, newSecret, parseToken } from '../../../src/session/token';
+import { encodeSession } from '../../../src/store/record-codec';
 import type { SessionEngine } from '../../../src/store/engine';
 import { KeyLayout } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
 
 const MIN = 60_000;
+const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+/** The secret as text and as the bytes it encodes: none may be at rest. */
+const secretForms = (secret: string) => [Buffer.from(secret), Buffer.from(secret, 'base64url')];
 const client = { ip: '203.0.113.7', userAgent: 'Firefox 130 on Linux' };
 
 function setup() {
@@ -32,8 +37,37 @@ describe('SessionService', () => {
     expect(parsed.id).toBe(session.id);
     expect(parsed.secret).toHaveLength(43); // 256 bits
     const stored = await engine.get(parsed.shard, parsed.id, clock.now);
-    expect(stored!.secretHash.toString('base64url')).not.toContain(parsed.secret);
+    // The stored hash is SHA-256 of the cookie's secret, computed here independently: a
+    // reversible transform (or none) fails, and the record as packed holds no form of the secret.
+    expect(stored!.secretHash).toEqual(sha256(parsed.secret));
+    const record = encodeSession(stored!);
+    for (const form of secretForms(parsed.secret)) expect(record.includes(form)).toBe(false);
+    expect(record.includes(sha256(parsed.secret))).toBe(true);
     expect(service.stats.created.password).toBe(1);
+
+    // The same for a rotated session and a remember-me series.
+    const next = (await service.rotate(stored!, client))!;
+    const rotated = parseToken(next.token, 16)!;
+    const again = await engine.get(rotated.shard, rotated.id, clock.now);
+    expect(again!.secretHash).toEqual(sha256(rotated.secret));
+    for (const form of secretForms(rotated.secret)) {
+      expect(encodeSession(again!).includes(form)).toBe(false);
+    }
+    const remember = parseToken(
+      (await service.create('user-1', client, 'password', { remember: true })).rememberToken!,
+      16,
+    )!;
+    const other = sha256(newSecret());
+    expect(
+      await engine.useSeries(
+        remember.shard,
+        remember.id,
+        sha256(remember.secret),
+        other,
+        clock.now,
+        0,
+      ),
+    ).toEqual({ result: 'rotated', userId: 'user-1', credentialVersion: 0 });
   });
 
   it('authenticates the token and rejects a wrong secret, a foreign shard and garbage', async () => {
@@ -83,13 +117,103 @@ describe('SessionService', () => {
 
   it('rotates to a new id and secret; the old token stops working', async () => {
     const { service } = setup();
+    const revoked: Array<[string, readonly string[]]> = [];
+    service.events.on('revoked', (e) => revoked.push([e.reason, e.sessionIds]));
     const first = await service.create('user-1', client, 'password');
     const next = await service.rotate(first.session, client);
+    expect(revoked).toEqual([['rotation', [first.session.id]]]);
+    expect(service.stats.created.rotation).toBe(1);
+    expect(service.stats.revoked.rotation).toBe(1);
     expect(next).not.toBeNull();
     expect(next!.session.id).not.toBe(first.session.id);
     expect((await service.authenticate(first.token)).result).toBe('invalid');
     expect((await service.authenticate(next!.token)).result).toBe('ok');
     expect(await service.rotate(first.session, client)).toBeNull();
+  });
+
+  it('a rotated session keeps its idle window and never passes the absolute deadline', async () => {
+    const settings = loadSettings({
+      env: { NODE_ENV: 'test' },
+      overrides: { session: { idleTtl: '30m', absoluteTtl: '40m', renewAfter: '5m' } },
+    });
+    const clock = { now: 1_700_000_000_000 };
+    const service = new SessionService(
+      new MemoryEngine(16, () => clock.now),
+      new KeyLayout('hf', 16),
+      new SessionPolicy(settings.session),
+      () => clock.now,
+    );
+    const t0 = clock.now;
+    const a = await service.create('user-1', client, 'password');
+    clock.now += 2 * MIN;
+    const early = (await service.rotate(a.session, client))!;
+    expect(early.session.expiresAt).toBe(clock.now + 30 * MIN); // a whole idle window
+    expect(early.session.absoluteExpiresAt).toBe(t0 + 40 * MIN);
+    clock.now = t0 + 20 * MIN;
+    const renewed = await service.authenticate(early.token); // renewal capped at t0 + 40m
+    expect(renewed.result === 'ok' && renewed.session.expiresAt).toBe(t0 + 40 * MIN);
+    clock.now = t0 + 25 * MIN;
+    const late = (await service.rotate(
+      renewed.result === 'ok' ? renewed.session : a.session,
+      client,
+    ))!;
+    expect(late.session.expiresAt).toBe(t0 + 40 * MIN);
+    clock.now = t0 + 40 * MIN;
+    expect((await service.authenticate(late.token)).result).toBe('invalid');
+  });
+
+  it("a record under a shard that is not its user's is refused (a planted or misplaced record)", async () => {
+    const { service, engine, layout, clock } = setup();
+    const right = layout.shardOf('user-1');
+    const wrong = (right + 1) % 16;
+    const record = (id: string, secret: string) => ({
+      id,
+      userId: 'user-1',
+      secretHash: sha256(secret),
+      method: 'password' as const,
+      createdAt: clock.now,
+      lastSeenAt: clock.now,
+      expiresAt: clock.now + 30 * MIN,
+      absoluteExpiresAt: clock.now + 60 * MIN,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      credentialVersion: 0,
+      seriesId: null,
+    });
+    const series = (id: string, token: string) => ({
+      id,
+      userId: 'user-1',
+      tokenHash: sha256(token),
+      previousHash: null,
+      rotatedAt: clock.now,
+      expiresAt: clock.now + 60 * MIN,
+      credentialVersion: 0,
+    });
+    for (const shard of [wrong, right]) {
+      const [id, secret, sid, token] = [newId(), newSecret(), newId(), newSecret()];
+      await engine.create(shard, record(id, secret), 50);
+      await engine.createSeries(shard, series(sid, token), 50);
+      const session = await service.authenticate(formatToken(shard, id, secret));
+      const remembered = await service.useRemember(formatToken(shard, sid, token), client);
+      // The same records are fine in the user's own shard: only the misplaced ones are refused.
+      expect([shard === right, session.result, remembered.result]).toEqual(
+        shard === right ? [true, 'ok', 'ok'] : [false, 'invalid', 'invalid'],
+      );
+    }
+    expect(service.stats.created.remember).toBe(1);
+  });
+
+  it('a programming error in the store is thrown as it is: never counted as an outage, never swallowed', async () => {
+    const { service, engine, clock } = setup();
+    const { token } = await service.create('user-1', client, 'password');
+    const bug = new TypeError('a bug in the engine');
+    jest.spyOn(engine as SessionEngine, 'get').mockRejectedValueOnce(bug);
+    await expect(service.authenticate(token)).rejects.toBe(bug);
+    expect(service.stats.auth.unavailable).toBe(0);
+    clock.now += 10 * MIN; // renewal due
+    jest.spyOn(engine as SessionEngine, 'touch').mockRejectedValueOnce(bug);
+    await expect(service.authenticate(token)).rejects.toBe(bug);
+    expect(service.stats.renewals).toBe(0);
   });
 
   it('revokes one, all others, or all sessions of a user, and emits what it ended', async () => {
@@ -111,7 +235,40 @@ describe('SessionService', () => {
       ['revoke', a.session.id],
       ['password', b.session.id],
     ]);
+    // Nothing left to end: no event, no count.
+    expect(await service.revokeAll('user-1', 'password', c.session.id)).toEqual([]);
+    expect(revoked).toHaveLength(2);
+    expect(service.stats.revoked).toMatchObject({ revoke: 1, password: 1 });
     expect(await service.count()).toEqual({ sessions: 2, users: 2, expired: 0 });
+  });
+
+  it('past session.maxPerUser, a new session ends the oldest and says so', async () => {
+    const settings = loadSettings({
+      env: { NODE_ENV: 'test' },
+      overrides: { session: { maxPerUser: 2 } },
+    });
+    const clock = { now: 1_700_000_000_000 };
+    const service = new SessionService(
+      new MemoryEngine(16, () => clock.now),
+      new KeyLayout('hf', 16),
+      new SessionPolicy(settings.session),
+      () => clock.now,
+    );
+    const revoked: Array<[string, readonly string[]]> = [];
+    service.events.on('revoked', (e) => revoked.push([e.reason, e.sessionIds]));
+    const first = await service.create('user-1', client, 'password');
+    clock.now += 1000;
+    const second = await service.create('user-1', client, 'password');
+    clock.now += 1000;
+    const third = await service.create('user-1', client, 'oauth');
+    expect(revoked).toEqual([['evicted', [first.session.id]]]);
+    expect(service.stats.revoked.evicted).toBe(1);
+    expect((await service.authenticate(first.token)).result).toBe('invalid');
+    expect((await service.list('user-1')).map((x) => x.id)).toEqual([
+      second.session.id,
+      third.session.id,
+    ]);
+    expect(service.stats.created).toMatchObject({ password: 2, oauth: 1 });
   });
 
   it('remember-me: rotates the token, tolerates parallel use within grace, treats later reuse as theft', async () => {
@@ -133,6 +290,7 @@ describe('SessionService', () => {
     service.events.on('theft', (e) => thefts.push(e.userId));
     expect((await service.useRemember(remember, client)).result).toBe('theft');
     expect(thefts).toEqual(['user-1']);
+    expect(service.stats.thefts).toBe(1);
     expect((await service.authenticate(keep.token)).result).toBe('invalid');
     expect((await service.useRemember(rotated, client)).result).toBe('invalid');
     expect(await service.list('user-1')).toEqual([]);

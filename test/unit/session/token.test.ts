@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   formatToken,
   hashSecret,
@@ -6,15 +7,31 @@ import {
   parseToken,
   secretMatches,
 } from '../../../src/session/token';
+import { expectRandom } from './randomness';
 
 describe('tokens', () => {
   it('are 128-bit ids and 256-bit secrets from the CSPRNG, base64url, all different', () => {
-    const ids = new Set(Array.from({ length: 1000 }, newId));
-    const secrets = new Set(Array.from({ length: 1000 }, newSecret));
-    expect(ids.size).toBe(1000);
-    expect(secrets.size).toBe(1000);
-    for (const id of ids) expect(Buffer.from(id, 'base64url')).toHaveLength(16);
-    for (const s of secrets) expect(Buffer.from(s, 'base64url')).toHaveLength(32);
+    const ids = Array.from({ length: 1000 }, newId);
+    const secrets = Array.from({ length: 1000 }, newSecret);
+    expect(ids.filter((id) => !/^[A-Za-z0-9_-]{22}$/.test(id))).toEqual([]);
+    expect(secrets.filter((s) => !/^[A-Za-z0-9_-]{43}$/.test(s))).toEqual([]);
+    // Distinct, bit-balanced, neighbours unrelated: a counter or a clock fails this.
+    expectRandom(
+      ids.map((id) => Buffer.from(id, 'base64url')),
+      128,
+    );
+    expectRandom(
+      secrets.map((s) => Buffer.from(s, 'base64url')),
+      256,
+    );
+  });
+
+  it('an id and the secret issued with it share nothing (no reused or derived buffer)', () => {
+    const seq = Array.from({ length: 300 }, () => [
+      Buffer.from(newId(), 'base64url'),
+      Buffer.from(newSecret(), 'base64url').subarray(0, 16),
+    ]).flat();
+    expectRandom(seq, 128);
   });
 
   it('parse only exact tokens of this deployment', () => {
@@ -39,9 +56,19 @@ describe('tokens', () => {
   it('compare a secret with its stored SHA-256', () => {
     const secret = newSecret();
     const stored = hashSecret(secret);
-    expect(stored).toHaveLength(32);
+    // Exactly SHA-256 of the cookie text, computed here independently: a reversible transform or
+    // a truncated digest fails.
+    expect(stored).toEqual(createHash('sha256').update(secret, 'utf8').digest());
+    expect(stored.toString('hex')).not.toContain(Buffer.from(secret, 'base64url').toString('hex'));
     expect(secretMatches(secret, stored)).toBe(true);
     expect(secretMatches(newSecret(), stored)).toBe(false);
     expect(secretMatches(secret, Buffer.alloc(16))).toBe(false);
+    expect(secretMatches(secret, Buffer.concat([stored, Buffer.alloc(1)]))).toBe(false);
+    // One flipped bit anywhere in the stored hash fails: the whole digest is compared.
+    for (const i of [0, 15, 31]) {
+      const flipped = Buffer.from(stored);
+      flipped[i] ^= 1;
+      expect(secretMatches(secret, flipped)).toBe(false);
+    }
   });
 });
