@@ -10,6 +10,7 @@ module.exports = {
   ...base,
   testMatch: [
     '<rootDir>/test/unit/session/**/*.test.ts',
+    '<rootDir>/test/unit/accounts/**/*.test.ts',
     '<rootDir>/test/unit/users/**/*.test.ts',
     '<rootDir>/test/unit/auth/**/*.test.ts',
     '<rootDir>/test/unit/plugin/**/*.test.ts',
