@@ -75,7 +75,6 @@ test: install system-deps lint typecheck
 	  echo "PATH=$${other#$(CURDIR)/}:\$$PATH npx jest --ci test/unit test/integration" && \
 	  PATH="$$other:$$PATH" npx jest --ci test/unit test/integration
 	node -r ts-node/register/transpile-only scripts/scan-logs.ts test-artifacts/logs --min-files 1
-	@$(MAKE) --no-print-directory mutation
 
 test-unit: install
 	@echo "== jest on Node $$(node -v): unit"
