@@ -1,6 +1,6 @@
 import cluster, { Worker } from 'node:cluster';
 import path from 'node:path';
-import { formatDuration, Settings } from '../config';
+import { formatDuration, Settings, workerSizing } from '../config';
 import { ExitCodes } from '../errors';
 import { createLogger, Logger } from '../log/logger';
 import { clusterScrape, MetricsServer, PrimaryMetrics, startMetricsServer } from '../metrics';
@@ -123,6 +123,8 @@ class Supervisor {
     this.logger.info(
       {
         workers: this.settings.workers,
+        // "2 workers: cgroup v2 cpu.max 200000 100000 at /sys/fs/cgroup (2 CPUs)"
+        workersReason: workerSizing(this.settings).reason,
         http: `${this.settings.http.host}:${this.settings.http.port}`,
       },
       'preflight passed: starting workers',
