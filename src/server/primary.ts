@@ -103,7 +103,10 @@ class Supervisor {
     private readonly opts: PrimaryOptions,
     private readonly report: PreflightReport,
   ) {
-    this.logger = createLogger(settings.log.level).child({ role: 'primary' });
+    this.logger = createLogger(settings.log.level, undefined, {
+      format: settings.log.format,
+      env: settings.env,
+    }).child({ role: 'primary' });
     this.guard = new CrashGuard(opts.crashGuard ?? DEFAULT_CRASH_GUARD);
   }
 
