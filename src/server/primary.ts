@@ -13,6 +13,7 @@ import {
 } from '../preflight';
 import { CrashGuard, CrashGuardOptions, DEFAULT_CRASH_GUARD } from './crash-guard';
 import { isMessage, PrimaryMessage, WorkerMessage } from './messages';
+import { developmentUrls } from './urls';
 
 /**
  * `holdfast start`, the primary process: settings and preflight first, in this process; workers
@@ -161,6 +162,9 @@ class Supervisor {
           { address: message.address, workers: this.listening.size },
           'node ready: every worker listens',
         );
+        if (this.settings.env === 'development') {
+          for (const line of developmentUrls(this.settings, message.address)) this.io.err(line);
+        }
       }
     } else if (isMessage<WorkerMessage, 'holdfast:fatal'>(message, 'holdfast:fatal')) {
       this.fatal.set(worker.id, message);
