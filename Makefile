@@ -44,7 +44,7 @@ build: install
 	npm run --silent build
 
 run: build
-	@echo "== holdfast on Node $$(node -v)"
+	@echo "== holdfast on Node $$(node -v); the addresses to open are printed once it is ready (Ctrl-C stops it)"
 	node dist/cli/main.js start
 
 # The deploy/compose.yaml topology from local processes; PIDs in .demo/pids (scripts/demo/demo.ts).

@@ -10,7 +10,8 @@ export const DEFAULTS = {
   http: { host: '0.0.0.0', port: 3000, trustedProxies: [] },
   metrics: { enabled: true, host: '0.0.0.0', port: 9464 },
   workers: 'auto',
-  log: { level: 'info' },
+  /** format auto: readable lines on a terminal, JSON when piped and always in production. */
+  log: { level: 'info', format: 'auto' },
   cookie: { secure: true, name: 'holdfast', rememberName: 'holdfast_remember', sameSite: 'Lax' },
   session: {
     idleTtl: '30m',

@@ -1,5 +1,7 @@
-export { loadSettings, redact, redactedSettings } from './load';
-export type { LoadOptions } from './load';
+export { loadSettings, redact, redactedSettings, workerSizing } from './load';
+export type { LoadOptions, WorkerSizing } from './load';
+export { cpuBudget, readCgroupQuota } from './cpu-budget';
+export type { CgroupQuota, CpuBudget, CpuProbeOptions } from './cpu-budget';
 export { DEFAULTS, ENV_DEFAULTS, KNOWN_EXAMPLE_PASSWORDS, SECRET_PATHS } from './defaults';
 export { parseDuration, formatDuration } from './duration';
 export { envVarFor, pathForEnvVar, CONFIG_FILE_VAR } from './env-vars';

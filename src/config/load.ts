@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type Joi from 'joi';
 import YAML from 'yaml';
 import { ConfigError, Problem } from '../errors';
+import { cpuBudget, CpuProbeOptions } from './cpu-budget';
 import { DEFAULTS, ENV_DEFAULTS, SECRET_PATHS } from './defaults';
 import { formatDuration } from './duration';
 import { CONFIG_FILE_VAR, envVarFor, pathForEnvVar } from './env-vars';
@@ -18,6 +18,32 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Settings given by code (tests, embedding apps); applied after the file, before env vars. */
   overrides?: object;
+  /** Where `workers: auto` looks for the CPU quota and affinity (tests: a fixture cgroup tree). */
+  cpu?: CpuProbeOptions;
+}
+
+/** How the number of workers was chosen: logged at start and shown by `holdfast config check`. */
+export interface WorkerSizing {
+  readonly workers: number;
+  /** "2 workers: cgroup v2 cpu.max 200000 100000 at /sys/fs/cgroup (2 CPUs)". */
+  readonly reason: string;
+}
+
+// Kept beside the settings, not in them: `config check` prints settings that read back as a file.
+const SIZING = new WeakMap<object, WorkerSizing>();
+
+/** Why settings.workers is what it is (settings not from loadSettings: "as given"). */
+export function workerSizing(settings: Settings): WorkerSizing {
+  return (
+    SIZING.get(settings) ?? {
+      workers: settings.workers,
+      reason: `${workerCount(settings.workers)}: workers ${settings.workers} as given`,
+    }
+  );
+}
+
+function workerCount(n: number): string {
+  return `${n} worker${n === 1 ? '' : 's'}`;
 }
 
 /**
@@ -54,8 +80,19 @@ export function loadSettings(options: LoadOptions = {}): Settings {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resolved = value as Tree;
-  if (resolved.workers === 'auto') resolved.workers = availableParallelism();
-  return deepFreeze(resolved) as unknown as Settings;
+  let sizing: WorkerSizing;
+  if (resolved.workers === 'auto') {
+    const budget = cpuBudget(options.cpu);
+    resolved.workers = budget.cpus;
+    sizing = { workers: budget.cpus, reason: `${workerCount(budget.cpus)}: ${budget.reason}` };
+  } else {
+    const n = resolved.workers as number;
+    const from = sources.get('workers') ?? `default for env ${chosenEnv}`;
+    sizing = { workers: n, reason: `${workerCount(n)}: workers ${n} (${from})` };
+  }
+  const settings = deepFreeze(resolved) as unknown as Settings;
+  SIZING.set(settings, sizing);
+  return settings;
 }
 
 function nodeEnv(env: NodeJS.ProcessEnv): Env {

@@ -53,6 +53,7 @@ export const schema = Joi.object({
     level: Joi.string()
       .valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')
       .required(),
+    format: Joi.string().valid('auto', 'json', 'pretty').required(),
   }).required(),
   cookie: Joi.object({
     password: Joi.string().min(32).when('/env', isProd),

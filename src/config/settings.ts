@@ -52,6 +52,11 @@ export interface Settings {
   readonly workers: number;
   readonly log: {
     readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /**
+     * `auto`: pino-pretty lines when stdout is a terminal and env is not production, JSON
+     * otherwise; `json` or `pretty` force one (pretty in production only when set so).
+     */
+    readonly format: 'auto' | 'json' | 'pretty';
   };
   readonly cookie: {
     readonly password?: string;

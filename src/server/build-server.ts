@@ -2,6 +2,7 @@ import Hapi, { Server } from '@hapi/hapi';
 import { healthRoutes, Readiness } from '../health';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
+import { SCHEME } from '../auth';
 import { holdfastPlugin } from '../plugin';
 import type { Services } from './services';
 
@@ -42,7 +43,25 @@ export async function buildServer(parts: ServerParts): Promise<Server> {
     plugin: holdfastPlugin,
     options: { settings, sessions, accounts, logger },
   });
+  routeHome(server);
   return server;
+}
+
+/**
+ * `/` on the standalone server: a person who opens the bare address lands on a page, not a JSON
+ * 404. Only here: an app that embeds the plugin owns its own `/`.
+ */
+function routeHome(server: Server): void {
+  server.route({
+    method: 'GET',
+    path: '/',
+    options: {
+      // try: an expired or unknown cookie just means "not signed in", never an error page.
+      auth: { mode: 'try', strategy: SCHEME },
+      handler: (request, h) =>
+        h.redirect(request.auth.isAuthenticated ? '/account' : '/login').code(302),
+    },
+  });
 }
 
 /** One line per request: id, method, path (never the query, which might carry a token), status, ms. */

@@ -1,6 +1,6 @@
 import cluster, { Worker } from 'node:cluster';
 import path from 'node:path';
-import { formatDuration, Settings } from '../config';
+import { formatDuration, Settings, workerSizing } from '../config';
 import { ExitCodes } from '../errors';
 import { createLogger, Logger } from '../log/logger';
 import { clusterScrape, MetricsServer, PrimaryMetrics, startMetricsServer } from '../metrics';
@@ -13,6 +13,7 @@ import {
 } from '../preflight';
 import { CrashGuard, CrashGuardOptions, DEFAULT_CRASH_GUARD } from './crash-guard';
 import { isMessage, PrimaryMessage, WorkerMessage } from './messages';
+import { developmentUrls } from './urls';
 
 /**
  * `holdfast start`, the primary process: settings and preflight first, in this process; workers
@@ -103,7 +104,10 @@ class Supervisor {
     private readonly opts: PrimaryOptions,
     private readonly report: PreflightReport,
   ) {
-    this.logger = createLogger(settings.log.level).child({ role: 'primary' });
+    this.logger = createLogger(settings.log.level, undefined, {
+      format: settings.log.format,
+      env: settings.env,
+    }).child({ role: 'primary' });
     this.guard = new CrashGuard(opts.crashGuard ?? DEFAULT_CRASH_GUARD);
   }
 
@@ -123,6 +127,8 @@ class Supervisor {
     this.logger.info(
       {
         workers: this.settings.workers,
+        // "2 workers: cgroup v2 cpu.max 200000 100000 at /sys/fs/cgroup (2 CPUs)"
+        workersReason: workerSizing(this.settings).reason,
         http: `${this.settings.http.host}:${this.settings.http.port}`,
       },
       'preflight passed: starting workers',
@@ -156,6 +162,9 @@ class Supervisor {
           { address: message.address, workers: this.listening.size },
           'node ready: every worker listens',
         );
+        if (this.settings.env === 'development') {
+          for (const line of developmentUrls(this.settings, message.address)) this.io.err(line);
+        }
       }
     } else if (isMessage<WorkerMessage, 'holdfast:fatal'>(message, 'holdfast:fatal')) {
       this.fatal.set(worker.id, message);

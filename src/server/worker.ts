@@ -39,7 +39,10 @@ function receiveSettings(): Promise<Settings> {
 
 async function run(): Promise<void> {
   const settings = await receiveSettings();
-  const logger: Logger = createLogger(settings.log.level).child({ worker: cluster.worker?.id });
+  const logger: Logger = createLogger(settings.log.level, undefined, {
+    format: settings.log.format,
+    env: settings.env,
+  }).child({ worker: cluster.worker?.id });
   const abort = new AbortController();
   let node: RunningNode | undefined;
   let stopping = false;
