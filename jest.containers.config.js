@@ -1,8 +1,7 @@
 /**
  * The Redis suites once more, on Redis in containers (HOLDFAST_REDIS_PROVIDER=containers):
- * the harness's own tests, the engine contract and the rest of the Redis engine's standalone
- * and cluster suites. `make test-containers` runs it through podman (scripts/containers/).
- * The containers provider has no Sentinel set, so Sentinel tests are left to the local run.
+ * the harness's own tests (standalone, cluster, Sentinel), the engine contract and the rest of
+ * the Redis engine's suites. `make test-containers` runs it through podman (scripts/containers/).
  */
 const base = require('./jest.config');
 
@@ -13,5 +12,4 @@ module.exports = {
     '<rootDir>/test/integration/harness.test.ts',
     '<rootDir>/test/integration/store/redis-engine.test.ts',
   ],
-  testNamePattern: '^(?!sentinel |RedisEngine on a Sentinel set )',
 };

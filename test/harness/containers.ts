@@ -20,7 +20,8 @@ import { freeClusterPorts, freePort, LOOPBACK } from './ports';
 import { argValue, PortInUseError } from './redis-process';
 import { parseInfo, redisCommand, type RespReply } from './resp';
 import { SLOT_COUNT } from './slots';
-import type { ClusterOptions, RedisNode, StandaloneOptions } from './types';
+import { formSentinelSet, type LocalSentinelSet } from './sentinel';
+import type { ClusterOptions, RedisNode, SentinelOptions, StandaloneOptions } from './types';
 import { notYet, sleep, waitUntil } from './wait';
 
 /**
@@ -34,10 +35,6 @@ export const HARNESS_LABEL = { 'holdfast.harness': 'redis' };
 const STOP_GRACE_S = 3;
 
 type EngineContainer = ReturnType<ContainerRuntimeClient['container']['getById']>;
-
-/** Status codes of the Docker API that mean "already in the state you asked for". */
-const isNoop = (error: unknown): boolean =>
-  [304, 409].includes((error as { statusCode?: number }).statusCode ?? 0);
 
 /** The engine's log stream without TTY is framed: 8-byte headers (stream, 0, 0, 0, length). */
 export function demuxLogs(buffer: Buffer): string {
@@ -54,7 +51,13 @@ export function demuxLogs(buffer: Buffer): string {
 export interface ContainerRedisOptions extends StandaloneOptions {
   port: number;
   readyTimeoutMs?: number;
+  /** 'sentinel' runs `redis-server /data/sentinel.conf --sentinel`, no persistence arguments. */
+  kind?: 'server' | 'sentinel';
+  /** Copied to /data/sentinel.conf (kind 'sentinel'): Sentinel rewrites its own config. */
+  configText?: string;
 }
+
+const SENTINEL_CONF = '/data/sentinel.conf';
 
 /** One redis-server in a container on the host's network. */
 export class ContainerRedis implements RedisNode {
@@ -69,8 +72,10 @@ export class ContainerRedis implements RedisNode {
     this.port = opts.port;
     const extra = opts.extraArgs ?? [];
     this.password = argValue(extra, '--requirepass');
+    const sentinel = opts.kind === 'sentinel';
     // No --logfile: the server logs to stdout, which the engine keeps (logTail()).
     this.args = [
+      ...(sentinel ? [SENTINEL_CONF] : []),
       '--port',
       String(opts.port),
       '--bind',
@@ -81,11 +86,12 @@ export class ContainerRedis implements RedisNode {
       'no',
       '--protected-mode',
       'no',
-      '--appendonly',
-      opts.appendonly === false ? 'no' : 'yes',
-      '--save',
-      opts.save ?? '',
+      // An empty argv entry reaches Redis as `save ""`: no RDB snapshots.
+      ...(sentinel
+        ? []
+        : ['--appendonly', opts.appendonly === false ? 'no' : 'yes', '--save', opts.save ?? '']),
       ...extra,
+      ...(sentinel ? ['--sentinel'] : []),
     ];
   }
 
@@ -98,7 +104,13 @@ export class ContainerRedis implements RedisNode {
     if (this.container && this.client) {
       await this.client.container.start(this.container);
     } else {
-      const started = await new GenericContainer(REDIS_IMAGE)
+      const image = new GenericContainer(REDIS_IMAGE);
+      if (this.opts.configText !== undefined) {
+        image.withCopyContentToContainer([
+          { content: this.opts.configText, target: SENTINEL_CONF },
+        ]);
+      }
+      const started = await image
         .withNetworkMode('host')
         .withCommand([...this.args])
         .withLabels(HARNESS_LABEL)
@@ -119,6 +131,15 @@ export class ContainerRedis implements RedisNode {
     if (!this.container || !this.client) return false;
     const state = (await this.client.container.inspect(this.container)).State;
     return state.Running;
+  }
+
+  /**
+   * Whether a failed stop/kill only found the container already stopped: Docker answers 304
+   * or 409, podman 500 ("container state improper"), so ask for the state instead.
+   */
+  private async alreadyDone(error: unknown): Promise<boolean> {
+    const status = (error as { statusCode?: number }).statusCode;
+    return status === 304 || status === 409 || !(await this.running());
   }
 
   private async waitReady(): Promise<void> {
@@ -167,7 +188,7 @@ export class ContainerRedis implements RedisNode {
     try {
       await this.client.container.stop(this.container, { timeout: STOP_GRACE_S });
     } catch (error) {
-      if (!isNoop(error)) throw error;
+      if (!(await this.alreadyDone(error))) throw error;
     }
   }
 
@@ -176,7 +197,7 @@ export class ContainerRedis implements RedisNode {
     try {
       await this.container.kill({ signal: 'SIGKILL' });
     } catch (error) {
-      if (!isNoop(error)) throw error;
+      if (!(await this.alreadyDone(error))) throw error;
     }
     // kill returns once the signal is sent; callers expect the server to be gone.
     await waitUntil(
@@ -351,4 +372,11 @@ export async function startContainerCluster(
     await cluster.stop();
     throw error;
   }
+}
+
+/** The local Sentinel set's shape (sentinel.ts): master, replica and sentinels in containers. */
+export function startContainerSentinelSet(
+  opts: SentinelOptions = {},
+): Promise<LocalSentinelSet<ContainerRedis>> {
+  return formSentinelSet(opts, (o) => startContainerRedis(o));
 }

@@ -33,19 +33,14 @@ export const localProvider: RedisProvider = {
 };
 
 /**
- * Standalone servers and clusters in containers (docs/testing.md). containers.ts is loaded on
+ * Standalone servers, clusters and Sentinel sets in containers (docs/testing.md). containers.ts is loaded on
  * first use, so the local provider never loads testcontainers.
  */
 export const containersProvider: RedisProvider = {
   name: 'containers',
   standalone: async (opts = {}) => (await import('./containers')).startContainerRedis(opts),
   cluster: async (opts) => (await import('./containers')).startContainerCluster(opts),
-  sentinel: () =>
-    Promise.reject(
-      new Error(
-        'the containers provider has no Sentinel set yet: run Sentinel tests with HOLDFAST_REDIS_PROVIDER=local',
-      ),
-    ),
+  sentinel: async (opts) => (await import('./containers')).startContainerSentinelSet(opts),
 };
 
 const providers: Record<string, RedisProvider> = {
