@@ -7,17 +7,22 @@
 #   podman.sh down           remove the harness's containers, stop exactly the service `up` started
 #   podman.sh run CMD...     image + up, run CMD with DOCKER_HOST etc. set, then down (always)
 #
-# What works on the project's machines (docs/shared ENVIRONMENT): runc (crun fails on hybrid
+# Measured to work on the project's machines: runc (crun fails on hybrid
 # cgroups), nofile/nproc ulimits of 1024, and Ryuk disabled (its image cannot be pulled).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="$ROOT/.tmp/containers"
 SOCK="$STATE/podman.sock"
+# A unix socket path has at most 107 bytes: a deep checkout gets its socket under /tmp instead.
+if [ ${#SOCK} -gt 100 ]; then
+  SOCK="/tmp/holdfast-podman-$(printf '%s' "$ROOT" | md5sum | cut -c1-12).sock"
+fi
 PIDFILE="$STATE/podman.pid"
 CONF="$STATE/containers.conf"
-# Label every harness container carries (test/harness/containers.ts): down removes only these.
-LABEL="holdfast.harness=redis"
+# The owner label the harness puts on its containers (test/harness/containers.ts) when
+# HOLDFAST_CONTAINERS_OWNER is set: down removes this checkout's containers and no others.
+LABEL="holdfast.harness.owner=$ROOT"
 
 die() {
   echo "holdfast containers: $*" >&2
@@ -105,7 +110,7 @@ cmd_up() {
 }
 
 cmd_down() {
-  # Containers a test left behind (a killed jest worker): only the harness's, by label.
+  # Containers a test left behind (a killed jest worker): only this checkout's, by label.
   local ids
   ids="$(pm ps -aq --filter "label=$LABEL" 2>/dev/null || true)"
   if [ -n "$ids" ]; then
@@ -130,7 +135,7 @@ cmd_run() {
   image="$(cmd_image)"
   cmd_up
   trap cmd_down EXIT
-  DOCKER_HOST="unix://$SOCK" TESTCONTAINERS_RYUK_DISABLED=true \
+  DOCKER_HOST="unix://$SOCK" TESTCONTAINERS_RYUK_DISABLED=true HOLDFAST_CONTAINERS_OWNER="$ROOT" \
     HOLDFAST_REDIS_PROVIDER=containers HOLDFAST_REDIS_IMAGE="$image" "$@"
 }
 

@@ -29,19 +29,25 @@ describe('containers provider', () => {
     }
   });
 
-  it('labels its containers with the label the podman script removes by', async () => {
+  it('labels its containers with the owner label the podman script removes by', async () => {
     const node = await provider.standalone();
     try {
       expect(node).toBeInstanceOf(ContainerRedis);
-      const [[name, value]] = Object.entries(HARNESS_LABEL);
+      // podman.sh sets the owner to its checkout; `down` removes exactly these containers.
+      const owner = process.env.HOLDFAST_CONTAINERS_OWNER;
+      expect(owner).toBe(join(__dirname, '../..'));
+      expect(HARNESS_LABEL).toEqual({
+        'holdfast.harness': 'redis',
+        'holdfast.harness.owner': owner,
+      });
       const client = await getContainerRuntimeClient();
       const listed = await client.container.dockerode.listContainers({
         all: true,
-        filters: { label: [`${name}=${value}`] },
+        filters: { label: [`holdfast.harness.owner=${owner}`] },
       });
       expect(listed.map((c) => c.Id)).toContain((node as ContainerRedis).id);
       const script = readFileSync(join(__dirname, '../../scripts/containers/podman.sh'), 'utf8');
-      expect(script).toContain(`LABEL="${name}=${value}"`);
+      expect(script).toContain('LABEL="holdfast.harness.owner=$ROOT"');
     } finally {
       await node.destroy();
     }

@@ -30,8 +30,17 @@ import { notYet, sleep, waitUntil } from './wait';
  * can leave the default and let Docker pull the official image.
  */
 export const REDIS_IMAGE = process.env.HOLDFAST_REDIS_IMAGE ?? 'redis:7.2';
-/** Every harness container carries it: scripts/containers/podman.sh down removes by it. */
-export const HARNESS_LABEL = { 'holdfast.harness': 'redis' };
+/**
+ * Every harness container carries these labels. HOLDFAST_CONTAINERS_OWNER (set by
+ * scripts/containers/podman.sh to its checkout) marks whose run it is, so `podman.sh down`
+ * removes only its own run's containers, never another checkout's on the same engine.
+ */
+export const HARNESS_LABEL: Record<string, string> = {
+  'holdfast.harness': 'redis',
+  ...(process.env.HOLDFAST_CONTAINERS_OWNER
+    ? { 'holdfast.harness.owner': process.env.HOLDFAST_CONTAINERS_OWNER }
+    : {}),
+};
 const STOP_GRACE_S = 3;
 
 type EngineContainer = ReturnType<ContainerRuntimeClient['container']['getById']>;
