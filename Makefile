@@ -17,7 +17,7 @@ export PATH := $(NODE_BIN):$(PATH)
 endif
 endif
 
-.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration mutation bench-store bench-flood clean clean-tools
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench-store bench-flood clean clean-tools
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
@@ -25,6 +25,7 @@ help:
 	@echo "                  (on Node 24, then unit + integration again on Node 22)"
 	@echo "make demo         6-node Redis Cluster, 3 nodes behind a proxy, Prometheus (no Docker)"
 	@echo "make demo-down    stop exactly what make demo started"
+	@echo "make test-containers  the Redis suites on Redis in containers (podman)"
 	@echo "make mutation     mutation testing of the security-critical modules (StrykerJS)"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
 	@echo "make bench-flood  login latency under a registration flood"
@@ -74,6 +75,8 @@ test: install system-deps lint typecheck
 	  echo "== jest on Node $$("$$other/node" -v): unit + integration" && \
 	  echo "PATH=$${other#$(CURDIR)/}:\$$PATH npx jest --ci test/unit test/integration" && \
 	  PATH="$$other:$$PATH" npx jest --ci test/unit test/integration
+	@echo "== jest on Node $$(node -v): Redis suites on the containers provider (podman)"
+	$(CONTAINERS_JEST)
 	node -r ts-node/register/transpile-only scripts/scan-logs.ts test-artifacts/logs --min-files 1
 
 test-unit: install
@@ -83,6 +86,12 @@ test-unit: install
 test-integration: install system-deps
 	@echo "== jest on Node $$(node -v): integration"
 	npx jest --ci test/integration
+
+# The harness and Redis engine suites again with each Redis in a container (testcontainers via
+# podman's Docker API, image built from Debian's redis-server; docs/testing.md, ADR 105).
+CONTAINERS_JEST := scripts/containers/podman.sh run npx jest --ci -c jest.containers.config.js
+test-containers: install system-deps
+	$(CONTAINERS_JEST)
 
 # Mutation testing (docs/testing.md): report under test-artifacts/mutation/, fails below a
 # mutation score of 85. Incremental: a second run re-tests only what changed since the first.

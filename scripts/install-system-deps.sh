@@ -12,6 +12,10 @@ declare -A NEED=(
   [promtool]=prometheus
   [faketime]=faketime
   [openssl]=openssl
+  # The containers run of the Redis suites (scripts/containers/podman.sh): podman's
+  # Docker-compatible API, with runc as its runtime (crun fails on hybrid cgroups).
+  [podman]=podman
+  [runc]=runc
 )
 
 missing=()

@@ -12,6 +12,7 @@ import type {
   ClusterOptions,
   Endpoint,
   RedisClusterHandle,
+  RedisNode,
   WaitClusterOptions,
 } from './types';
 import { notYet, waitUntil, type NotYet } from './wait';
@@ -65,22 +66,23 @@ function runRedisCli(args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-export class LocalCluster implements RedisClusterHandle {
+/** A cluster over harness nodes: local processes here, containers in containers.ts. */
+export class LocalCluster<N extends RedisNode = RedisProcess> implements RedisClusterHandle {
   readonly seeds: Endpoint[];
 
   constructor(
-    readonly nodes: RedisProcess[],
+    readonly nodes: N[],
     readonly password?: string,
   ) {
     this.seeds = nodes.map((n) => ({ host: n.host, port: n.port }));
   }
 
-  nodeAt(endpoint: Endpoint): RedisProcess | undefined {
+  nodeAt(endpoint: Endpoint): N | undefined {
     return this.nodes.find((n) => n.port === endpoint.port && n.host === endpoint.host);
   }
 
   /** Nodes that answer PING now. */
-  async liveNodes(): Promise<RedisProcess[]> {
+  async liveNodes(): Promise<N[]> {
     const alive = await Promise.all(this.nodes.map((n) => n.isAlive()));
     return this.nodes.filter((_, i) => alive[i]);
   }
@@ -120,7 +122,7 @@ export class LocalCluster implements RedisClusterHandle {
     return Number(await this.ask(['CLUSTER', 'KEYSLOT', key]));
   }
 
-  async masterForKey(key: string): Promise<RedisProcess> {
+  async masterForKey(key: string): Promise<N> {
     const slot = await this.slotOf(key);
     const ranges = (await this.ask(['CLUSTER', 'SLOTS'])) as RespReply[][];
     for (const [from, to, master] of ranges) {
@@ -133,7 +135,7 @@ export class LocalCluster implements RedisClusterHandle {
     throw new Error(`no master serves slot ${slot} (key ${JSON.stringify(key)})`);
   }
 
-  async killMasterForKey(key: string): Promise<RedisProcess> {
+  async killMasterForKey(key: string): Promise<N> {
     const node = await this.masterForKey(key);
     await node.kill9();
     return node;

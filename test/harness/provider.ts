@@ -1,9 +1,9 @@
 /**
  * Where test Redis deployments come from. Tests ask getProvider() and use only the
  * provider-neutral handles in types.ts, so the source of servers can change without touching
- * them. Today there is one provider, local child processes. A testcontainers provider (11.x:
- * 12.x needs Node >= 22.19) can be added later as another RedisProvider and selected here,
- * e.g. by HOLDFAST_REDIS_PROVIDER; its nodes would map stop/kill9/restart onto containers.
+ * them. HOLDFAST_REDIS_PROVIDER picks one: 'local' (default) runs redis-server child
+ * processes; 'containers' runs each server in a container through testcontainers
+ * (containers.ts), for contributors with Docker and no local redis-server.
  */
 import { startCluster } from './cluster';
 import { startSentinelSet } from './sentinel';
@@ -32,7 +32,21 @@ export const localProvider: RedisProvider = {
   sentinel: (opts) => startSentinelSet(opts),
 };
 
-const providers: Record<string, RedisProvider> = { local: localProvider };
+/**
+ * Standalone servers, clusters and Sentinel sets in containers (docs/testing.md). containers.ts is loaded on
+ * first use, so the local provider never loads testcontainers.
+ */
+export const containersProvider: RedisProvider = {
+  name: 'containers',
+  standalone: async (opts = {}) => (await import('./containers')).startContainerRedis(opts),
+  cluster: async (opts) => (await import('./containers')).startContainerCluster(opts),
+  sentinel: async (opts) => (await import('./containers')).startContainerSentinelSet(opts),
+};
+
+const providers: Record<string, RedisProvider> = {
+  local: localProvider,
+  containers: containersProvider,
+};
 
 /** The provider named by HOLDFAST_REDIS_PROVIDER (default 'local'). */
 export function getProvider(): RedisProvider {

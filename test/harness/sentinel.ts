@@ -5,7 +5,7 @@
  */
 import { argValue, RedisProcess, startRedis } from './redis-process';
 import { redisCommand, type RespReply } from './resp';
-import type { Endpoint, RedisSentinelHandle, SentinelOptions } from './types';
+import type { Endpoint, RedisNode, RedisSentinelHandle, SentinelOptions } from './types';
 import { notYet, waitUntil, type NotYet } from './wait';
 
 /** SENTINEL MASTER <name> replies with a flat field/value list. */
@@ -36,21 +36,22 @@ interface SentinelConfigParts {
   password?: string;
 }
 
-export class LocalSentinelSet implements RedisSentinelHandle {
+/** A Sentinel set over harness nodes: local processes here, containers in containers.ts. */
+export class LocalSentinelSet<N extends RedisNode = RedisProcess> implements RedisSentinelHandle {
   readonly sentinels: Endpoint[];
 
   constructor(
     readonly name: string,
-    readonly master: RedisProcess,
-    readonly replica: RedisProcess,
-    readonly sentinelNodes: RedisProcess[],
+    readonly master: N,
+    readonly replica: N,
+    readonly sentinelNodes: N[],
     readonly password?: string,
   ) {
     this.sentinels = sentinelNodes.map((s) => ({ host: s.host, port: s.port }));
   }
 
   /** Every process: data nodes first, then sentinels. */
-  get processes(): RedisProcess[] {
+  get processes(): N[] {
     return [this.master, this.replica, ...this.sentinelNodes];
   }
 
@@ -139,8 +140,23 @@ export class LocalSentinelSet implements RedisSentinelHandle {
   }
 }
 
+/** How a provider starts one server: a data node, or with kind 'sentinel' a sentinel. */
+export type StartServer<N extends RedisNode> = (opts: {
+  extraArgs?: string[];
+  kind?: 'server' | 'sentinel';
+  configText?: string;
+}) => Promise<N>;
+
+/** Starts master, replica and sentinels as local processes. */
+export function startSentinelSet(opts: SentinelOptions = {}): Promise<LocalSentinelSet> {
+  return formSentinelSet(opts, startRedis);
+}
+
 /** Starts master, replica and sentinels; on failure stops whatever started, then throws. */
-export async function startSentinelSet(opts: SentinelOptions = {}): Promise<LocalSentinelSet> {
+export async function formSentinelSet<N extends RedisNode>(
+  opts: SentinelOptions,
+  startServer: StartServer<N>,
+): Promise<LocalSentinelSet<N>> {
   const name = opts.name ?? 'mymaster';
   const extraArgs = opts.extraArgs ?? [];
   const password = argValue(extraArgs, '--requirepass');
@@ -155,11 +171,11 @@ export async function startSentinelSet(opts: SentinelOptions = {}): Promise<Loca
     ...extraArgs,
   ];
   const timeoutMs = opts.readyTimeoutMs ?? 30000;
-  const started: RedisProcess[] = [];
+  const started: N[] = [];
   try {
-    const master = await startRedis({ extraArgs: dataArgs });
+    const master = await startServer({ extraArgs: dataArgs });
     started.push(master);
-    const replica = await startRedis({
+    const replica = await startServer({
       extraArgs: [...dataArgs, '--replicaof', master.host, String(master.port)],
     });
     started.push(replica);
@@ -171,7 +187,7 @@ export async function startSentinelSet(opts: SentinelOptions = {}): Promise<Loca
     });
     const sentinels = await Promise.allSettled(
       Array.from({ length: opts.sentinels ?? 3 }, () =>
-        startRedis({ kind: 'sentinel', configText: config }),
+        startServer({ kind: 'sentinel', configText: config }),
       ),
     );
     for (const s of sentinels) if (s.status === 'fulfilled') started.push(s.value);
