@@ -23,43 +23,62 @@ export class PromptInterruptedError extends Error {
 export async function readNewPassword(io: PasswordIo, email: string): Promise<string> {
   const tty = io.stdin as Partial<ReadStream>;
   if (!tty.isTTY || typeof tty.setRawMode !== 'function') return readFirstLine(io.stdin);
-  const first = await readHidden(tty as ReadStream, io.prompt, `Password for ${email}: `);
-  const again = await readHidden(tty as ReadStream, io.prompt, 'Repeat the password: ');
+  const [first, again] = await readHidden(tty as ReadStream, io.prompt, [
+    `Password for ${email}: `,
+    'Repeat the password: ',
+  ]);
   if (first !== again) throw new UserInputError('password', 'the two entries differ');
   return first;
 }
 
-/** One line typed on a terminal in raw mode, so the terminal echoes nothing; Enter ends it. */
+/**
+ * One line per prompt, typed on a terminal in raw mode so that it echoes nothing; Enter ends a
+ * line. Raw mode goes on before the first prompt and off after the last, so nothing typed early
+ * or between the prompts is echoed either.
+ */
 export function readHidden(
   input: ReadStream,
   prompt: (text: string) => void,
-  text: string,
-): Promise<string> {
-  prompt(text);
+  prompts: readonly string[],
+): Promise<string[]> {
+  input.setRawMode(true);
+  prompt(prompts[0]);
   return new Promise((resolve, reject) => {
+    const lines: string[] = [];
     let typed = '';
-    const wasRaw = input.isRaw;
-    const done = (err?: Error) => {
+    let previous = '';
+    const finish = (err?: Error) => {
       input.off('data', onData);
-      input.setRawMode(wasRaw);
+      input.setRawMode(false);
       input.pause();
-      prompt('\n');
       if (err) reject(err);
-      else resolve(typed);
+      else resolve(lines);
+    };
+    /** Ends the current line; false once every prompt has its line. */
+    const endLine = (): boolean => {
+      lines.push(typed);
+      typed = '';
+      prompt('\n');
+      if (lines.length === prompts.length) return false;
+      prompt(prompts[lines.length]);
+      return true;
     };
     const onData = (chunk: Buffer | string) => {
       for (const ch of String(chunk)) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new PromptInterruptedError());
-        if (ch === '\u0004') {
-          if (typed === '') return done();
-          continue;
+        // CR LF (a pasted line) ends one line, not two.
+        const afterCr = previous === '\r';
+        previous = ch;
+        if (ch === '\n' && afterCr) continue;
+        if (ch === '\u0003') {
+          prompt('\n');
+          return finish(new PromptInterruptedError());
         }
-        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        if (ch === '\r' || ch === '\n' || (ch === '\u0004' && typed === '')) {
+          if (!endLine()) return finish();
+        } else if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
         else if (ch >= ' ') typed += ch;
       }
     };
-    input.setRawMode(true);
     input.setEncoding('utf8');
     input.on('data', onData);
     input.resume();
