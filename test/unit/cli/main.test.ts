@@ -84,6 +84,17 @@ test('start with invalid settings prints the same lines as preflight, exits 78 a
   }
 });
 
+test('start --json writes each of its stderr lines as a JSON object, and forks nothing on bad settings', async () => {
+  const env = { ...DEV, HOLDFAST_HTTP__PORT: 'eighty' };
+  const pre = await run(['preflight'], env);
+  const start = await run(['start', '--json'], env);
+  expect(start.code).toBe(78);
+  expect(start.out).toEqual([]);
+  expect(start.err.map((l) => JSON.parse(l) as unknown)).toEqual(
+    pre.out.map((message) => ({ message })),
+  );
+});
+
 test('start with Redis settings but no environment named fails (78) with one line saying to set HOLDFAST_ENV', async () => {
   // Without it this would start as development: in-process store, published cookie password.
   const env = { ...DEV, HOLDFAST_STORE__REDIS__NODES: '127.0.0.1:6379' };
