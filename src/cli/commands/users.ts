@@ -1,5 +1,5 @@
 import type { Services } from '../../server/services';
-import { UserInputError } from '../../users';
+import { UserExistsError, UserInputError } from '../../users';
 import type { Out } from '../output';
 
 /**
@@ -14,8 +14,11 @@ export async function usersCreate(
   json: boolean,
   out: Out,
 ): Promise<number> {
-  // The address is checked before the prompt: nobody types a password twice for a typo.
-  services.accounts.checkEmail(email);
+  // The address is checked before the prompt: nobody types a password twice for a typo or a
+  // taken address (createUser checks again: another process may take it meanwhile).
+  if (await services.users.findByEmail(services.accounts.checkEmail(email))) {
+    throw new UserExistsError();
+  }
   const user = await services.accounts.createUser({ email, password: await password() });
   out(json ? JSON.stringify({ id: user.id, email: user.email }) : user.id);
   return 0;

@@ -132,12 +132,26 @@ test('users create reads the password from stdin and refuses a taken email with 
       client,
     ),
   ).resolves.toMatchObject({ user: { id: created.id } });
-  const again = await run(
-    ['users', 'create', '--email', 'admin@example.org'],
-    'another-password-1\n',
-  );
-  expect(again.code).toBe(65);
-  expect(again.err.join('\n')).toContain('HF_USER_EXISTS');
+  // A taken or invalid address is refused before the password is read.
+  for (const email of ['admin@example.org', 'not-an-address']) {
+    let read = false;
+    const stdin = Readable.from(
+      (function* () {
+        read = true;
+        yield 'another-password-1\n';
+      })(),
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['users', 'create', '--email', email], {
+      env,
+      stdin,
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
+    expect({ code, out, read }).toEqual({ code: 65, out: [], read: false });
+    expect(err.join('\n')).toMatch(/HF_USER_EXISTS|HF_USER_INVALID email: must be an address/);
+  }
 });
 
 test('users disable and users delete end every session and remember-me series; an unknown address exits 65', async () => {
