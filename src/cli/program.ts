@@ -35,7 +35,8 @@ export interface CommandOptions {
 interface OptionSpec {
   readonly flags: string;
   readonly description: string;
-  readonly required?: boolean;
+  /** The option must be given (commander's `mandatory`; every value option needs a value). */
+  readonly mandatory?: boolean;
 }
 
 /** One command of the CLI: the table below is the whole command line (docs/cli.md mirrors it). */
@@ -44,14 +45,14 @@ export interface CommandSpec {
   readonly name: string;
   readonly summary: string;
   readonly options: readonly OptionSpec[];
-  readonly run: (ctx: CliContext, o: CommandOptions) => Promise<number>;
+  readonly run: (ctx: CliContext, o: CommandOptions, name: string) => Promise<number>;
 }
 
-const USER: OptionSpec = { flags: '--user <id>', description: 'the user id', required: true };
+const USER: OptionSpec = { flags: '--user <id>', description: 'the user id', mandatory: true };
 const EMAIL: OptionSpec = {
   flags: '--email <address>',
   description: "the account's email address",
-  required: true,
+  mandatory: true,
 };
 
 /** Options every command takes, after its own. */
@@ -78,10 +79,9 @@ function preflightInput(ctx: CliContext, o: CommandOptions): PreflightInput {
  * The in-process store is refused first (requireSharedStore).
  */
 function withServices(
-  name: string,
   fn: (s: Services, o: CommandOptions, ctx: CliContext) => Promise<number>,
 ): CommandSpec['run'] {
-  return async (ctx, o) => {
+  return async (ctx, o, name) => {
     const settings = loadSettings({ file: o.config, env: ctx.env });
     requireSharedStore(name, settings);
     const services = createServices(settings);
@@ -123,21 +123,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'sessions count',
     summary: 'live sessions (and users, with --json) across the deployment',
     options: [],
-    run: withServices('sessions count', (s, o, ctx) => sessionsCount(s, o.json, ctx.out)),
+    run: withServices((s, o, ctx) => sessionsCount(s, o.json, ctx.out)),
   },
   {
     name: 'sessions list',
     summary: "a table of one user's live sessions",
     options: [USER],
-    run: withServices('sessions list', (s, o, ctx) =>
-      sessionsList(s, o.user as string, o.json, ctx.out),
-    ),
+    run: withServices((s, o, ctx) => sessionsList(s, o.user as string, o.json, ctx.out)),
   },
   {
     name: 'sessions revoke',
     summary: "end one of a user's sessions, or all of them; prints how many ended",
     options: [USER, { flags: '--session <id>', description: 'only this session' }],
-    run: withServices('sessions revoke', (s, o, ctx) =>
+    run: withServices((s, o, ctx) =>
       sessionsRevoke(s, o.user as string, o.session, o.json, ctx.out),
     ),
   },
@@ -145,7 +143,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'users create',
     summary: 'a password account; password from a no-echo prompt, or stdin when not a terminal',
     options: [EMAIL],
-    run: withServices('users create', (s, o, ctx) =>
+    run: withServices((s, o, ctx) =>
       usersCreate(
         s,
         o.email as string,
@@ -159,17 +157,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'users disable',
     summary: 'no more sign-in; every session and remember-me series ends',
     options: [EMAIL],
-    run: withServices('users disable', (s, o, ctx) =>
-      usersEnd(s, 'disable', o.email as string, o.json, ctx.out),
-    ),
+    run: withServices((s, o, ctx) => usersEnd(s, 'disable', o.email as string, o.json, ctx.out)),
   },
   {
     name: 'users delete',
     summary: 'remove the user; every session and remember-me series ends',
     options: [EMAIL],
-    run: withServices('users delete', (s, o, ctx) =>
-      usersEnd(s, 'delete', o.email as string, o.json, ctx.out),
-    ),
+    run: withServices((s, o, ctx) => usersEnd(s, 'delete', o.email as string, o.json, ctx.out)),
   },
 ];
 
@@ -183,7 +177,7 @@ const GROUPS: Record<string, string> = {
 /** `--user <id> [--session <id>] [--config <file>] [--json]`: the options part of a usage line. */
 export function usageOf(spec: CommandSpec): string {
   return [...spec.options, ...COMMON_OPTIONS]
-    .map((o) => (o.required ? o.flags : `[${o.flags}]`))
+    .map((o) => (o.mandatory ? o.flags : `[${o.flags}]`))
     .join(' ');
 }
 
@@ -260,14 +254,14 @@ export function buildProgram(ctx: CliContext, done: (code: number) => void): Com
       .description(spec.summary)
       .usage(usageOf(spec));
     for (const o of [...spec.options, ...COMMON_OPTIONS]) {
-      const option = new Option(o.flags, o.description).makeOptionMandatory(o.required ?? false);
+      const option = new Option(o.flags, o.description).makeOptionMandatory(o.mandatory ?? false);
       if (option.required) option.argParser(nonEmpty); // a value is required: '' is not one
       cmd.addOption(option);
     }
     cmd.showHelpAfterError(
       `usage: holdfast ${spec.name} ${usageOf(spec)}\n(holdfast ${spec.name} --help for more)`,
     );
-    cmd.action(async (o: CommandOptions) => done(await spec.run(ctx, o)));
+    cmd.action(async (o: CommandOptions) => done(await spec.run(ctx, o, spec.name)));
   }
   for (const [name, group] of groups) {
     group.showHelpAfterError(`(holdfast ${name} --help lists its commands)`);
