@@ -24,7 +24,10 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     env: io.env,
     out: io.out ?? ((line: string) => process.stdout.write(`${line}\n`)),
     err: io.err ?? ((line: string) => process.stderr.write(`${line}\n`)),
-    stdin: io.stdin ?? process.stdin,
+    // Lazily: touching process.stdin opens it, and only users create reads it.
+    get stdin() {
+      return io.stdin ?? process.stdin;
+    },
     prompt: io.prompt ?? ((text: string) => process.stderr.write(text)),
   };
   // `help [command...]` as `[command...] --help`: commander's help command takes one word only.
