@@ -60,6 +60,17 @@ test('sessions count, list and revoke see what the server created', async () => 
   const list = await run(['sessions', 'list', '--user', 'alice', '--json']);
   const rows = JSON.parse(list.out[0]) as Array<Record<string, string>>;
   expect(rows.map((r) => r.id)).toContain(a.session.id);
+  // The documented shape (docs/cli.md), key for key.
+  expect(Object.keys(rows[0])).toEqual([
+    'id',
+    'method',
+    'createdAt',
+    'lastSeenAt',
+    'expiresAt',
+    'ip',
+    'userAgent',
+  ]);
+  expect(rows[0].expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   expect(rows[0]).toMatchObject({
     ip: '198.51.100.4',
     userAgent: 'Firefox 130 on Linux',
