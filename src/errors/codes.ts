@@ -9,6 +9,8 @@ export const ErrorCodes = {
   HF_STORE_RECORD_INVALID: 'A record read from the store was malformed and was treated as absent.',
   HF_STORE_DURABILITY:
     'Fewer replicas acknowledged a write than store.redis.durability.replicas asks.',
+  HF_STORE_NOT_SHARED:
+    'A command that reads or changes stored data ran on the in-process store (store.type memory), which no server shares.',
   HF_STORE_SCRIPT: 'A store script failed for a reason other than the store being unreachable.',
   HF_PREFLIGHT_FAILED: 'A start-up check of the settings or the store failed.',
   HF_WORKER_CRASH_LOOP:

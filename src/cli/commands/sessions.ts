@@ -1,14 +1,29 @@
 import type { Services } from '../../server/services';
 import type { Out } from '../output';
+import { formatTable } from '../table';
 
 /** `holdfast sessions count`: live sessions and users across the deployment, O(shards). */
 export async function sessionsCount(services: Services, json: boolean, out: Out): Promise<number> {
   const c = await services.sessions.count();
+  // A bare number without --json: scripts use $(holdfast sessions count).
   out(json ? JSON.stringify({ sessions: c.sessions, users: c.users }) : String(c.sessions));
   return 0;
 }
 
-/** `holdfast sessions list --user ID`: one line per live session; never a token or its hash. */
+export const SESSION_COLUMNS = [
+  'ID',
+  'METHOD',
+  'CREATED',
+  'LAST SEEN',
+  'EXPIRES',
+  'IP',
+  'USER AGENT',
+] as const;
+
+/** An instant to the second, in UTC: the table is for reading, --json keeps milliseconds. */
+const seconds = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
+
+/** `holdfast sessions list --user ID`: a table of live sessions; never a token or its hash. */
 export async function sessionsList(
   services: Services,
   userId: string,
@@ -24,24 +39,40 @@ export async function sessionsList(
     ip: s.ip,
     userAgent: s.userAgent,
   }));
-  if (json) out(JSON.stringify(rows));
-  else
-    for (const r of rows) out(`${r.id}  ${r.createdAt}  ${r.lastSeenAt}  ${r.ip}  ${r.userAgent}`);
+  if (json) {
+    out(JSON.stringify(rows));
+    return 0;
+  }
+  const cells = rows.map((r) => [
+    r.id,
+    r.method,
+    seconds(r.createdAt),
+    seconds(r.lastSeenAt),
+    seconds(r.expiresAt),
+    r.ip || '-',
+    r.userAgent || '-',
+  ]);
+  for (const line of formatTable(SESSION_COLUMNS, cells)) out(line);
   return 0;
 }
 
-/** `holdfast sessions revoke --user X [--session ID]`: prints how many sessions ended. */
+/**
+ * `holdfast sessions revoke --user X [--session ID]`: prints how many sessions ended (a bare
+ * number, or `{"revoked": n}` with --json); exits 1 when the one session named was not found.
+ */
 export async function sessionsRevoke(
   services: Services,
   userId: string,
   sessionId: string | undefined,
+  json: boolean,
   out: Out,
 ): Promise<number> {
-  if (sessionId === undefined) {
-    out(String((await services.sessions.revokeAll(userId, 'admin')).length));
-    return 0;
-  }
-  const done = await services.sessions.revoke(userId, sessionId, 'admin');
-  out(done ? '1' : '0');
-  return done ? 0 : 1;
+  const revoked =
+    sessionId === undefined
+      ? (await services.sessions.revokeAll(userId, 'admin')).length
+      : (await services.sessions.revoke(userId, sessionId, 'admin'))
+        ? 1
+        : 0;
+  out(json ? JSON.stringify({ revoked }) : String(revoked));
+  return sessionId !== undefined && revoked === 0 ? 1 : 0;
 }

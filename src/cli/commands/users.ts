@@ -1,19 +1,25 @@
 import type { Services } from '../../server/services';
-import { UserInputError } from '../../users';
+import { UserExistsError, UserInputError } from '../../users';
 import type { Out } from '../output';
 
 /**
- * `holdfast users create --email E --password-stdin`: a password account, e.g. the first admin.
- * The password is read from standard input, never from an argument (visible in `ps`, shell history).
+ * `holdfast users create --email E`: a password account, e.g. the first admin. The password comes
+ * from a no-echo prompt on a terminal or the first line of standard input (cli/password.ts), never
+ * from an argument (visible in `ps` and shell history). Prints the new user's id.
  */
 export async function usersCreate(
   services: Services,
   email: string,
-  password: string,
+  password: () => Promise<string>,
   json: boolean,
   out: Out,
 ): Promise<number> {
-  const user = await services.accounts.createUser({ email, password });
+  // The address is checked before the prompt: nobody types a password twice for a typo or a
+  // taken address (createUser checks again: another process may take it meanwhile).
+  if (await services.users.findByEmail(services.accounts.checkEmail(email))) {
+    throw new UserExistsError();
+  }
+  const user = await services.accounts.createUser({ email, password: await password() });
   out(json ? JSON.stringify({ id: user.id, email: user.email }) : user.id);
   return 0;
 }
@@ -40,14 +46,4 @@ export async function usersEnd(
   if (!user || !done) throw new UserInputError('email', 'no user has this address');
   out(json ? JSON.stringify({ id: user.id, email: user.email, [`${action}d`]: true }) : user.id);
   return 0;
-}
-
-/** The first line of standard input, without its line break. */
-export async function readFirstLine(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
-  let text = '';
-  for await (const chunk of input) {
-    text += String(chunk);
-    if (text.includes('\n')) break;
-  }
-  return text.split(/\r?\n/)[0];
 }

@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { main } from '../../../src/cli/main';
-import { readFirstLine } from '../../../src/cli/commands/users';
+import { readFirstLine } from '../../../src/cli/password';
 import { loadSettings } from '../../../src/config';
 import { createServices, Services } from '../../../src/server/services';
 import { getProvider, RedisNode } from '../../harness';
@@ -13,10 +13,16 @@ let redis: RedisNode;
 let env: NodeJS.ProcessEnv;
 let services: Services;
 
-async function run(argv: string[]) {
+/** Runs the CLI in-process; `input` is what standard input holds (a pipe, not a terminal). */
+async function run(argv: string[], input = '') {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await main(argv, {
+    env,
+    stdin: Readable.from([input]),
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out, err };
 }
 
@@ -54,12 +60,38 @@ test('sessions count, list and revoke see what the server created', async () => 
   const list = await run(['sessions', 'list', '--user', 'alice', '--json']);
   const rows = JSON.parse(list.out[0]) as Array<Record<string, string>>;
   expect(rows.map((r) => r.id)).toContain(a.session.id);
+  // The documented shape (docs/cli.md), key for key.
+  expect(Object.keys(rows[0])).toEqual([
+    'id',
+    'method',
+    'createdAt',
+    'lastSeenAt',
+    'expiresAt',
+    'ip',
+    'userAgent',
+  ]);
+  expect(rows[0].expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   expect(rows[0]).toMatchObject({
     ip: '198.51.100.4',
     userAgent: 'Firefox 130 on Linux',
     method: 'password',
   });
   expect(list.out[0]).not.toContain(a.token.split('.')[2]); // never the secret
+
+  // Without --json: a header row, then one row per session, columns aligned.
+  const table = await run(['sessions', 'list', '--user', 'alice']);
+  expect(table.code).toBe(0);
+  expect(table.out).toHaveLength(3);
+  expect(table.out[0]).toMatch(/^ID +METHOD +CREATED +LAST SEEN +EXPIRES +IP +USER AGENT$/);
+  const row = table.out.find((l) => l.startsWith(a.session.id)) as string;
+  expect(row).toMatch(
+    /^\S+ +password +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +\S+Z +\S+Z +198\.51\.100\.4 +Firefox 130 on Linux$/,
+  );
+  expect(row.indexOf('password')).toBe(table.out[0].indexOf('METHOD'));
+  expect(table.out.join('\n')).not.toContain(a.token.split('.')[2]);
+  expect((await run(['sessions', 'list', '--user', 'nobody'])).out).toEqual([
+    'ID  METHOD  CREATED  LAST SEEN  EXPIRES  IP  USER AGENT',
+  ]);
 
   // `--session=ID`: an id may start with '-', which `--session ID` would read as an option.
   expect(
@@ -69,9 +101,17 @@ test('sessions count, list and revoke see what the server created', async () => 
   expect(
     await run(['sessions', 'revoke', '--user', 'bob', `--session=${a.session.id}`]),
   ).toMatchObject({ code: 1, out: ['0'] });
-  expect(await run(['sessions', 'revoke', '--user', 'alice'])).toMatchObject({
+  // `--session ID` where the id starts with '-': a value, not an option.
+  const dashed = await services.sessions.create('carol', client, 'password');
+  expect(
+    await run(['sessions', 'revoke', '--user', 'carol', '--session', `-${dashed.session.id}`]),
+  ).toMatchObject({ code: 1, out: ['0'] });
+  expect(
+    await run(['sessions', 'revoke', '--user', 'carol', '--session', dashed.session.id, '--json']),
+  ).toMatchObject({ code: 0, out: ['{"revoked":1}'] });
+  expect(await run(['sessions', 'revoke', '--user', 'alice', '--json'])).toMatchObject({
     code: 0,
-    out: ['1'],
+    out: ['{"revoked":1}'],
   });
   expect(JSON.parse((await run(['sessions', 'count', '--json'])).out[0])).toEqual({
     sessions: 1,
@@ -80,28 +120,49 @@ test('sessions count, list and revoke see what the server created', async () => 
 });
 
 test('users create reads the password from stdin and refuses a taken email with exit 65', async () => {
-  const stdin = jest.spyOn(process, 'stdin', 'get');
   // The password rules apply here too: a common password, or one with the email's name in it.
   for (const weak of ['password123', 'first-admin-password']) {
-    stdin.mockReturnValue(Readable.from([`${weak}\n`]) as unknown as typeof process.stdin);
-    const refused = await run(['users', 'create', '--email', 'Admin@Example.org']);
+    const refused = await run(['users', 'create', '--email', 'Admin@Example.org'], `${weak}\n`);
     expect(refused.code).toBe(65);
     expect(refused.err.join('\n')).toMatch(
       /HF_USER_INVALID password: (is one of the 10,000 most common|must not contain the email)/,
     );
     expect(refused.err.join('\n')).not.toContain(weak);
   }
-  stdin.mockReturnValue(
-    Readable.from(['first-operator-passphrase\n']) as unknown as typeof process.stdin,
+  const made = await run(
+    ['users', 'create', '--email', 'Admin@Example.org', '--json'],
+    'first-operator-passphrase\n',
   );
-  const made = await run(['users', 'create', '--email', 'Admin@Example.org', '--json']);
   expect(made.code).toBe(0);
-  expect(JSON.parse(made.out[0])).toMatchObject({ email: 'admin@example.org' });
-  stdin.mockReturnValue(Readable.from(['another-password-1\n']) as unknown as typeof process.stdin);
-  const again = await run(['users', 'create', '--email', 'admin@example.org']);
-  expect(again.code).toBe(65);
-  expect(again.err.join('\n')).toContain('HF_USER_EXISTS');
-  stdin.mockRestore();
+  const created = JSON.parse(made.out[0]) as { id: string; email: string };
+  expect(created).toEqual({ id: expect.any(String), email: 'admin@example.org' });
+  // The user is in the shared store: the server's own services sign it in.
+  await expect(
+    services.accounts.login(
+      { email: 'admin@example.org', password: 'first-operator-passphrase' },
+      client,
+    ),
+  ).resolves.toMatchObject({ user: { id: created.id } });
+  // A taken or invalid address is refused before the password is read.
+  for (const email of ['admin@example.org', 'not-an-address']) {
+    let read = false;
+    const stdin = Readable.from(
+      (function* () {
+        read = true;
+        yield 'another-password-1\n';
+      })(),
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['users', 'create', '--email', email], {
+      env,
+      stdin,
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
+    expect({ code, out, read }).toEqual({ code: 65, out: [], read: false });
+    expect(err.join('\n')).toMatch(/HF_USER_EXISTS|HF_USER_INVALID email: must be an address/);
+  }
 });
 
 test('users disable and users delete end every session and remember-me series; an unknown address exits 65', async () => {
@@ -153,4 +214,13 @@ test('a store that cannot be reached exits 69', async () => {
 
 test('readFirstLine stops at the first line break', async () => {
   expect(await readFirstLine(Readable.from(['pass', 'word\r\nrest\n']))).toBe('password');
+});
+
+test('sessions list shows control characters of a stored user agent as "?": no terminal escapes reach the operator', async () => {
+  const evil = { ip: '203.0.113.9', userAgent: 'Mozilla\u001b[2J\u001b]0;owned\u0007 \u009b31m' };
+  await services.sessions.create('mallory', evil, 'password');
+  const r = await run(['sessions', 'list', '--user', 'mallory']);
+  expect(r.code).toBe(0);
+  expect(r.out[1]).toMatch(/ Mozilla\?\[2J\?\]0;owned\? \?31m$/);
+  for (const line of r.out) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
 });

@@ -1,4 +1,10 @@
 import cluster from 'node:cluster';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import YAML from 'yaml';
+import { durationPaths } from '../../../src/cli/settings-view';
 import { main } from '../../../src/cli/main';
 import { CHECK_IDS } from '../../../src/preflight';
 
@@ -78,6 +84,17 @@ test('start with invalid settings prints the same lines as preflight, exits 78 a
   }
 });
 
+test('start --json writes each of its stderr lines as a JSON object, and forks nothing on bad settings', async () => {
+  const env = { ...DEV, HOLDFAST_HTTP__PORT: 'eighty' };
+  const pre = await run(['preflight'], env);
+  const start = await run(['start', '--json'], env);
+  expect(start.code).toBe(78);
+  expect(start.out).toEqual([]);
+  expect(start.err.map((l) => JSON.parse(l) as unknown)).toEqual(
+    pre.out.map((message) => ({ message })),
+  );
+});
+
 test('start with Redis settings but no environment named fails (78) with one line saying to set HOLDFAST_ENV', async () => {
   // Without it this would start as development: in-process store, published cookie password.
   const env = { ...DEV, HOLDFAST_STORE__REDIS__NODES: '127.0.0.1:6379' };
@@ -128,11 +145,14 @@ test('no command or an unknown one prints the usage and exits 64; a missing opti
   for (const argv of [[], ['sessions', 'frobnicate'], ['sessions', 'list']]) {
     const r = await run(argv, DEV);
     expect(r.code).toBe(64);
-    expect(r.err.join('\n')).toContain('sessions list --user ID');
+    expect(r.out).toEqual([]);
+    expect(r.err.join('\n')).toMatch(/sessions list --user <id>|holdfast sessions --help/);
   }
-  expect((await run(['sessions', 'list'], DEV)).err[0]).toBe(
-    'holdfast: sessions list needs --user',
-  );
+  expect((await run(['sessions', 'list'], DEV)).err).toEqual([
+    "holdfast: required option '--user <id>' not specified",
+    'usage: holdfast sessions list --user <id> [--config <file>] [--json]',
+    '(holdfast sessions list --help for more)',
+  ]);
 });
 
 test('config check prints resolved settings with secrets redacted (0), or every problem (78)', async () => {
@@ -164,6 +184,177 @@ test('an id that starts with "-" is a value, not an option (one random id in 64 
     ['sessions', 'revoke', '--user', '-user', '--session', '-AAAAAAAAAAAAAAAAAAAAA'],
     { ...DEV, HOLDFAST_ENV: 'development' },
   );
-  // Parsed as values: the command ran and found no such session (exit 1, "0"), no TypeError.
-  expect(r).toMatchObject({ code: 1, out: ['0'] });
+  // Parsed as values: the command got as far as the store check (78), no usage error (64).
+  expect(r.code).toBe(78);
+  expect(r.err[0]).toMatch(/^holdfast: HF_STORE_NOT_SHARED sessions revoke needs the shared store/);
+});
+
+describe('help, version and usage errors', () => {
+  const version = (
+    JSON.parse(readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
+  test('-h and --help print every command with its usage line on stdout and exit 0', async () => {
+    for (const flag of ['-h', '--help']) {
+      const r = await run([flag], DEV);
+      expect(r).toMatchObject({ code: 0, err: [] });
+      const text = r.out.join('\n');
+      expect(text).toMatch(/^Usage: holdfast <command> \[options\]/);
+      for (const line of [
+        'holdfast sessions revoke --user <id> [--session <id>] [--config <file>] [--json]',
+        'holdfast users create --email <address> [--config <file>] [--json]',
+        'holdfast config check [--config <file>] [--json]',
+      ]) {
+        expect(text).toContain(line);
+      }
+    }
+  });
+
+  test('--version and -V print the version of package.json and exit 0', async () => {
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      expect(await run([flag], DEV)).toEqual({ code: 0, out: [version], err: [] });
+    }
+  });
+
+  test('per-command help: `X --help`, `X -h` and `help X` print that command, exit 0', async () => {
+    const a = await run(['sessions', 'revoke', '--help'], DEV);
+    expect(a.code).toBe(0);
+    expect(a.out[0]).toBe(
+      'Usage: holdfast sessions revoke --user <id> [--session <id>] [--config <file>] [--json]',
+    );
+    expect(a.out.join('\n')).toMatch(/--session <id> +only this session/);
+    expect(await run(['sessions', 'revoke', '-h'], DEV)).toEqual(a);
+    expect(await run(['help', 'sessions', 'revoke'], DEV)).toEqual(a);
+    // Help never needs valid settings or a store.
+    expect((await run(['users', 'create', '-h'], { ...DEV, HOLDFAST_HTTP__PORT: 'x' })).code).toBe(
+      0,
+    );
+  });
+
+  test.each([
+    [['preflight', '--frob'], "holdfast: unknown option '--frob'", 'holdfast preflight'],
+    [
+      ['sessions', 'list', '--user'],
+      "holdfast: option '--user <id>' argument missing",
+      'holdfast sessions list',
+    ],
+    [
+      ['users', 'create', '--email', ''],
+      "holdfast: option '--email <address>' argument '' is invalid. must not be empty.",
+      'holdfast users create',
+    ],
+    [
+      ['config', 'check', 'extra'],
+      "holdfast: too many arguments for 'check'. Expected 0 arguments but got 1.",
+      'holdfast config check',
+    ],
+    [['--nope'], "holdfast: unknown option '--nope'", null],
+    [['frobnicate'], "holdfast: unknown command 'frobnicate'", null],
+  ])(
+    '%j exits 64 with one line naming the problem, then the usage line; no stack trace',
+    async (argv, first, usage) => {
+      const r = await run(argv, DEV);
+      expect(r.code).toBe(64);
+      expect(r.out).toEqual([]);
+      expect(r.err[0]).toBe(first);
+      if (usage) expect(r.err[1].startsWith(`usage: ${usage} `)).toBe(true);
+      expect(r.err.join('\n')).not.toMatch(/\n\s+at |Error:/);
+    },
+  );
+});
+
+describe('store commands refuse the in-process store (HF_STORE_NOT_SHARED, 78)', () => {
+  test.each([
+    [['sessions', 'count']],
+    [['sessions', 'list', '--user', 'u1']],
+    [['sessions', 'revoke', '--user', 'u1']],
+    [['users', 'create', '--email', 'ops@example.org']],
+    [['users', 'disable', '--email', 'ops@example.org']],
+    [['users', 'delete', '--email', 'ops@example.org']],
+  ])('%j', async (argv) => {
+    let read = false;
+    const stdin = Readable.from(
+      (function* () {
+        read = true;
+        yield 'a-password-that-would-be-lost\n';
+      })(),
+    );
+    const r = await main(argv, {
+      env: DEV,
+      stdin,
+      out: () => {},
+      err: (l) => errors.push(l),
+    });
+    expect(r).toBe(78);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      new RegExp(
+        `^holdfast: HF_STORE_NOT_SHARED ${argv.slice(0, 2).join(' ')} needs the shared store, but store.type is memory: .*fix: .*HOLDFAST_STORE__TYPE=redis`,
+      ),
+    );
+    expect(read).toBe(false); // users create never asked for a password
+  });
+  const errors: string[] = [];
+  beforeEach(() => (errors.length = 0));
+
+  test('with --json the error is one JSON line on stderr, and stdout stays empty', async () => {
+    const r = await run(['users', 'create', '--email', 'ops@example.org', '--json'], DEV);
+    expect(r.code).toBe(78);
+    expect(r.out).toEqual([]);
+    expect(r.err).toHaveLength(1);
+    expect(JSON.parse(r.err[0])).toEqual({
+      error: {
+        code: 'HF_STORE_NOT_SHARED',
+        message: expect.stringContaining('store.type is memory'),
+      },
+      exit: 78,
+    });
+  });
+});
+
+test('config check prints durations as written in settings, and its output reads back as the same settings', async () => {
+  const env = {
+    ...DEV,
+    HOLDFAST_SESSION__IDLE_TTL: '45m',
+    HOLDFAST_SHUTDOWN__TIMEOUT: '90s',
+    HOLDFAST_STORE__REDIS__DURABILITY__TIMEOUT: '1500ms',
+    HOLDFAST_ENV: 'development', // a Redis setting needs a named environment
+  };
+  const r = await run(['config', 'check'], env);
+  expect(r.code).toBe(0);
+  const shown = YAML.parse(r.out.join('\n'));
+  expect(shown.session).toMatchObject({
+    idleTtl: '45m',
+    absoluteTtl: '7d',
+    renewAfter: '5m',
+    rememberTtl: '30d',
+  });
+  expect(shown.shutdown).toEqual({ drainDelay: '5s', timeout: '90s' });
+  expect(shown.store.redis.durability.timeout).toBe('1500ms');
+  // No duration is left as a bare number of milliseconds.
+  const paths = durationPaths();
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      'session.idleTtl',
+      'auth.reauthWindow',
+      'store.redis.durability.timeout',
+    ]),
+  );
+  expect(paths.length).toBeGreaterThanOrEqual(15);
+  for (const p of paths) {
+    const value = p.split('.').reduce((n: Record<string, unknown>, k) => n[k] as never, shown);
+    expect({ p, value: typeof value }).toEqual({ p, value: 'string' });
+  }
+  const json = JSON.parse((await run(['config', 'check', '--json'], env)).out.join('\n'));
+  expect(json).toEqual(shown);
+  // Written to a file (with the redacted password put back), it loads as the same settings.
+  const dir = mkdtempSync(path.join(tmpdir(), 'hf-cli-'));
+  const file = path.join(dir, 'settings.yaml');
+  writeFileSync(file, r.out.join('\n').replace('"[redacted]"', 'x'.repeat(40)));
+  const again = await run(['config', 'check', '--config', file], DEV);
+  expect(again.code).toBe(0);
+  expect(YAML.parse(again.out.join('\n'))).toEqual(shown);
 });

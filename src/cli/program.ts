@@ -1,0 +1,273 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadSettings, Settings } from '../config';
+import { ConfigError, HoldfastError } from '../errors';
+import type { PreflightInput } from '../preflight';
+import { createServices, Services } from '../server/services';
+import { configCheck } from './commands/config-check';
+import { preflightCommand } from './commands/preflight';
+import { sessionsCount, sessionsList, sessionsRevoke } from './commands/sessions';
+import { startCommand } from './commands/start';
+import { usersCreate, usersEnd } from './commands/users';
+import type { Out } from './output';
+import { readNewPassword } from './password';
+
+/** What a command may use: the environment, the two output streams, standard input. */
+export interface CliContext {
+  readonly env: NodeJS.ProcessEnv | undefined;
+  readonly out: Out;
+  readonly err: Out;
+  readonly stdin: NodeJS.ReadableStream;
+  /** Writes a prompt without a line break (stderr). */
+  readonly prompt: (text: string) => void;
+}
+
+/** Parsed options of a leaf command (commander's camelCase names). */
+export interface CommandOptions {
+  readonly config?: string;
+  readonly json: boolean;
+  readonly user?: string;
+  readonly session?: string;
+  readonly email?: string;
+}
+
+interface OptionSpec {
+  readonly flags: string;
+  readonly description: string;
+  /** The option must be given (commander's `mandatory`; every value option needs a value). */
+  readonly mandatory?: boolean;
+}
+
+/** One command of the CLI: the table below is the whole command line (docs/cli.md mirrors it). */
+export interface CommandSpec {
+  /** Words after `holdfast`, e.g. `sessions list`. */
+  readonly name: string;
+  readonly summary: string;
+  readonly options: readonly OptionSpec[];
+  readonly run: (ctx: CliContext, o: CommandOptions, name: string) => Promise<number>;
+}
+
+const USER: OptionSpec = { flags: '--user <id>', description: 'the user id', mandatory: true };
+const EMAIL: OptionSpec = {
+  flags: '--email <address>',
+  description: "the account's email address",
+  mandatory: true,
+};
+
+/** Options every command takes, after its own. */
+export const COMMON_OPTIONS: readonly OptionSpec[] = [
+  {
+    flags: '--config <file>',
+    description: 'settings file (YAML or JSON); default: HOLDFAST_CONFIG, else none',
+  },
+  { flags: '--json', description: 'print one JSON document (errors too, on stderr)' },
+];
+
+/** Settings as start and preflight take them: invalid settings are a failed `settings` check. */
+function preflightInput(ctx: CliContext, o: CommandOptions): PreflightInput {
+  try {
+    return { settings: loadSettings({ file: o.config, env: ctx.env }) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { settingsError: e };
+  }
+}
+
+/**
+ * A store command: settings, then the services with the store connected for just that long.
+ * The in-process store is refused first (requireSharedStore).
+ */
+function withServices(
+  fn: (s: Services, o: CommandOptions, ctx: CliContext) => Promise<number>,
+): CommandSpec['run'] {
+  return async (ctx, o, name) => {
+    const settings = loadSettings({ file: o.config, env: ctx.env });
+    requireSharedStore(name, settings);
+    const services = createServices(settings);
+    await services.store.start();
+    try {
+      return await fn(services, o, ctx);
+    } finally {
+      await services.store.stop();
+    }
+  };
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'start',
+    summary: 'validate settings, check the store, fork workers, serve',
+    options: [],
+    // The primary's lines go to stderr (stdout carries the JSON logs); --json makes each a JSON object.
+    run: async (ctx, o) =>
+      startCommand(
+        preflightInput(ctx, o),
+        o.json ? (line) => ctx.err(JSON.stringify({ message: line })) : ctx.err,
+      ),
+  },
+  {
+    name: 'preflight',
+    summary: 'run every start-up check once and print one line per check; exit 0, 69 or 78',
+    options: [],
+    run: (ctx, o) => preflightCommand(preflightInput(ctx, o), o.json, ctx.out),
+  },
+  {
+    name: 'config check',
+    summary: 'print the resolved settings (secrets redacted, durations as written)',
+    options: [],
+    run: async (ctx, o) =>
+      configCheck(loadSettings({ file: o.config, env: ctx.env }), o.json, ctx.out),
+  },
+  {
+    name: 'sessions count',
+    summary: 'live sessions (and users, with --json) across the deployment',
+    options: [],
+    run: withServices((s, o, ctx) => sessionsCount(s, o.json, ctx.out)),
+  },
+  {
+    name: 'sessions list',
+    summary: "a table of one user's live sessions",
+    options: [USER],
+    run: withServices((s, o, ctx) => sessionsList(s, o.user as string, o.json, ctx.out)),
+  },
+  {
+    name: 'sessions revoke',
+    summary: "end one of a user's sessions, or all of them; prints how many ended",
+    options: [USER, { flags: '--session <id>', description: 'only this session' }],
+    run: withServices((s, o, ctx) =>
+      sessionsRevoke(s, o.user as string, o.session, o.json, ctx.out),
+    ),
+  },
+  {
+    name: 'users create',
+    summary: 'a password account; password from a no-echo prompt, or stdin when not a terminal',
+    options: [EMAIL],
+    run: withServices((s, o, ctx) =>
+      usersCreate(
+        s,
+        o.email as string,
+        () => readNewPassword(ctx, o.email as string),
+        o.json,
+        ctx.out,
+      ),
+    ),
+  },
+  {
+    name: 'users disable',
+    summary: 'no more sign-in; every session and remember-me series ends',
+    options: [EMAIL],
+    run: withServices((s, o, ctx) => usersEnd(s, 'disable', o.email as string, o.json, ctx.out)),
+  },
+  {
+    name: 'users delete',
+    summary: 'remove the user; every session and remember-me series ends',
+    options: [EMAIL],
+    run: withServices((s, o, ctx) => usersEnd(s, 'delete', o.email as string, o.json, ctx.out)),
+  },
+];
+
+/** What the group commands (`holdfast sessions`, ...) say in the help. */
+const GROUPS: Record<string, string> = {
+  config: 'inspect the settings',
+  sessions: 'count, list and revoke sessions in the shared store',
+  users: 'create, disable and delete password accounts',
+};
+
+/** `--user <id> [--session <id>] [--config <file>] [--json]`: the options part of a usage line. */
+export function usageOf(spec: CommandSpec): string {
+  return [...spec.options, ...COMMON_OPTIONS]
+    .map((o) => (o.mandatory ? o.flags : `[${o.flags}]`))
+    .join(' ');
+}
+
+/** The package version (dist/cli and src/cli are both two levels below package.json). */
+export function packageVersion(): string {
+  const file = path.join(__dirname, '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** Commander writes blocks ending in a line break; ctx writes one line at a time. */
+const lines = (text: string) => text.replace(/\n$/, '').split('\n');
+
+/** An id or address given as an empty string is a usage error, not a lookup of "". */
+function nonEmpty(value: string): string {
+  if (value === '') throw new InvalidArgumentError('must not be empty.');
+  return value;
+}
+
+/**
+ * The store commands refuse the in-process store: this process would open an empty store of its
+ * own, report 0 sessions or no such user, and forget what it created when it exits (ADR 090).
+ */
+function requireSharedStore(name: string, settings: Settings): void {
+  if (settings.store.type !== 'memory') return;
+  throw new HoldfastError(
+    'HF_STORE_NOT_SHARED',
+    `${name} needs the shared store, but store.type is memory: this command's process would ` +
+      `have a store of its own that no server sees and that is gone when it exits; ` +
+      `fix: run it with the servers' settings (store.type: redis and store.redis.*, e.g. ` +
+      `HOLDFAST_STORE__TYPE=redis HOLDFAST_STORE__REDIS__NODES=host:6379, or --config FILE)`,
+  );
+}
+
+/**
+ * The command tree. Commander writes help and usage errors through ctx (so tests see them) and
+ * throws instead of exiting; main() maps that to exit 0 (help, version) or 64 (usage).
+ */
+export function buildProgram(ctx: CliContext, done: (code: number) => void): Command {
+  const program = new Command('holdfast')
+    .description('Holdfast: sessions and users of a Hapi deployment, from the command line')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print help (for a command: holdfast COMMAND --help)')
+    .usage('<command> [options]')
+    // `holdfast help sessions list` is rewritten to `sessions list --help` by main().
+    .helpCommand(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => lines(s).forEach((l) => ctx.out(l)),
+      writeErr: (s) => lines(s).forEach((l) => ctx.err(l)),
+      outputError: (s, write) => write(`holdfast: ${s.replace(/^error: /, '')}`),
+    });
+  program.addHelpText(
+    'after',
+    `\nCommands (holdfast help COMMAND, or holdfast COMMAND --help, for each):\n${COMMANDS.map(
+      (c) => `  holdfast ${c.name} ${usageOf(c)}\n      ${c.summary}`,
+    ).join(
+      '\n',
+    )}\n\nExit codes: 0 ok, 1 not found (sessions revoke --session), 64 usage, 65 input rejected, 69 store unreachable, 70 crash loop, 78 settings or check failed, 130 interrupted.`,
+  );
+  const groups = new Map<string, Command>();
+  for (const spec of COMMANDS) {
+    const words = spec.name.split(' ');
+    let parent = program;
+    if (words.length === 2) {
+      let group = groups.get(words[0]);
+      if (!group) {
+        group = program.command(words[0]).description(GROUPS[words[0]]);
+        groups.set(words[0], group);
+      }
+      parent = group;
+    }
+    const cmd = parent
+      .command(words[words.length - 1])
+      .description(spec.summary)
+      .usage(usageOf(spec));
+    for (const o of [...spec.options, ...COMMON_OPTIONS]) {
+      const option = new Option(o.flags, o.description).makeOptionMandatory(o.mandatory ?? false);
+      if (option.required) option.argParser(nonEmpty); // a value is required: '' is not one
+      cmd.addOption(option);
+    }
+    cmd.showHelpAfterError(
+      `usage: holdfast ${spec.name} ${usageOf(spec)}\n(holdfast ${spec.name} --help for more)`,
+    );
+    cmd.action(async (o: CommandOptions) => done(await spec.run(ctx, o, spec.name)));
+  }
+  for (const [name, group] of groups) {
+    group.showHelpAfterError(`(holdfast ${name} --help lists its commands)`);
+  }
+  program.showHelpAfterError('(holdfast --help lists every command)');
+  // Set last, so the groups keep their own list: the top level lists every command with its usage.
+  program.configureHelp({ visibleCommands: () => [] });
+  return program;
+}
