@@ -31,6 +31,7 @@ interface Rule {
   record?: string;
   alert?: string;
   expr: string;
+  annotations?: { runbook?: string };
 }
 
 /**
@@ -103,6 +104,13 @@ describe('Prometheus rules (deploy/prometheus)', () => {
       expect({ alert, runbook: runbook.includes(`### ${alert}`) }).toEqual({
         alert,
         runbook: true,
+      });
+    }
+    // Each alert's runbook annotation points at its own section (GitHub's heading anchor).
+    for (const rule of rules().filter((r) => r.alert)) {
+      expect({ alert: rule.alert, link: rule.annotations?.runbook }).toEqual({
+        alert: rule.alert,
+        link: `docs/observability.md#${rule.alert!.toLowerCase()}`,
       });
     }
   });
