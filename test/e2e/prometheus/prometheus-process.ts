@@ -12,6 +12,15 @@ export interface PromSample {
   value: [number, string];
 }
 
+/** One entry of /api/v1/alerts: an alert that is pending or firing now. */
+export interface PromAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing';
+  activeAt: string;
+  value: string;
+}
+
 export class PrometheusProcess {
   private output = '';
 
@@ -71,6 +80,31 @@ export class PrometheusProcess {
     };
     if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
     return body.data?.resultType === 'vector' ? (body.data.result ?? []) : [];
+  }
+
+  /** Pending and firing alerts (GET /api/v1/alerts). */
+  async alerts(): Promise<PromAlert[]> {
+    const url = `http://${LOOPBACK}:${this.port}/api/v1/alerts`;
+    const body = (await (await fetch(url)).json()) as {
+      status: string;
+      error?: string;
+      data?: { alerts: PromAlert[] };
+    };
+    if (body.status !== 'success') throw new Error(`alerts: ${body.error}`);
+    return body.data?.alerts ?? [];
+  }
+
+  /** Rule files that failed to load or evaluate show here (GET /api/v1/rules). */
+  async ruleErrors(): Promise<string[]> {
+    const url = `http://${LOOPBACK}:${this.port}/api/v1/rules`;
+    const body = (await (await fetch(url)).json()) as {
+      data: {
+        groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }>;
+      };
+    };
+    return body.data.groups.flatMap((g) =>
+      g.rules.filter((r) => r.health === 'err').map((r) => `${r.name}: ${r.lastError}`),
+    );
   }
 
   async stop(): Promise<void> {

@@ -6,119 +6,26 @@
  * node:cluster; node 2 runs one. Every expression of the overview dashboard returns data, and live
  * sessions read N on both nodes' series, then N-1 after one logout.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { freePorts, getProvider, notYet, waitUntil, type RedisClusterHandle } from '../../harness';
+import { canary, childrenOf, cookiesOf, ROOT } from '../process/helpers';
 import {
-  freePorts,
-  getProvider,
-  LOOPBACK,
-  notYet,
-  waitUntil,
-  type RedisClusterHandle,
-} from '../../harness';
-import {
-  canary,
-  childrenOf,
-  cookiesOf,
-  HoldfastProcess,
-  request,
-  ROOT,
-  spawnHoldfast,
-  waitReady,
-} from '../process/helpers';
+  api,
+  type Node,
+  nodeEnv,
+  ready,
+  redisStore,
+  sharedSecrets,
+  startNode,
+  stopNode,
+} from './nodes';
 import { PrometheusProcess } from './prometheus-process';
 
 jest.setTimeout(120_000);
 
 const PASSWORD = 'correct horse battery staple';
 const USERS = 4;
-
-interface Node {
-  readonly name: string;
-  readonly proc: HoldfastProcess;
-  readonly httpPort: number;
-  /** host:port of the primary's metrics listener: the Prometheus target (its `instance` label). */
-  readonly target: string;
-  readonly workers: number;
-  /** The node's own origin, sent as Origin on every request (src/plugin/csrf.ts). */
-  readonly origin: string;
-}
-
-/**
- * Settings through HOLDFAST_* only. Env `test` with store.type redis rather than production:
- * - production only accepts cookie.secure true (the schema refuses false), and with Secure cookies
- *   the CSRF check refuses an `http://` Origin unless every node's origin is listed in
- *   csrf.origins, while these nodes serve plain HTTP on 127.0.0.1;
- * - production's preflight requires a replica per master (store.redis.require.replicasPerMaster
- *   1), i.e. a twice-as-large cluster, or more overrides;
- * - production hashes passwords at scrypt N=2^17 (128 MiB, hundreds of ms per hash on 2 cores).
- * Env `test` runs the same `holdfast start`: every preflight check against the real cluster,
- * forked workers, the Redis store, the primary's metrics listener, with the test defaults (no
- * replicas or persistence required, cookie.secure false, scrypt N=2^12). It turns metrics and
- * logs off by default, so both are switched on here.
- */
-function nodeEnv(
-  cluster: RedisClusterHandle,
-  shared: { prefix: string; cookiePassword: string },
-  ports: { http: number; metrics: number },
-  workers: number,
-): NodeJS.ProcessEnv {
-  return {
-    HOLDFAST_ENV: 'test',
-    HOLDFAST_COOKIE__PASSWORD: shared.cookiePassword,
-    HOLDFAST_HTTP__HOST: LOOPBACK,
-    HOLDFAST_HTTP__PORT: String(ports.http),
-    HOLDFAST_METRICS__ENABLED: 'true',
-    HOLDFAST_METRICS__HOST: LOOPBACK,
-    HOLDFAST_METRICS__PORT: String(ports.metrics),
-    HOLDFAST_WORKERS: String(workers),
-    HOLDFAST_LOG__LEVEL: 'info',
-    HOLDFAST_STORE__TYPE: 'redis',
-    HOLDFAST_STORE__REDIS__MODE: 'cluster',
-    HOLDFAST_STORE__REDIS__NODES: cluster.seeds.map((s) => `${s.host}:${s.port}`).join(','),
-    HOLDFAST_STORE__REDIS__KEY_PREFIX: shared.prefix,
-    HOLDFAST_SHUTDOWN__DRAIN_DELAY: '100ms',
-    HOLDFAST_SHUTDOWN__TIMEOUT: '5s',
-  };
-}
-
-/** `holdfast start`, its output in test-artifacts/logs/e2e-prometheus-<name>.log. */
-function startNode(name: string, env: NodeJS.ProcessEnv): Node {
-  const httpPort = Number(env.HOLDFAST_HTTP__PORT);
-  return {
-    name,
-    proc: spawnHoldfast(['start'], env, name, [], 'prometheus'),
-    httpPort,
-    target: `${LOOPBACK}:${env.HOLDFAST_METRICS__PORT}`,
-    workers: Number(env.HOLDFAST_WORKERS),
-    origin: `http://${LOOPBACK}:${httpPort}`,
-  };
-}
-
-/** Ready for traffic, or the node's output when it exited instead (e.g. a failed preflight). */
-async function ready(node: Node): Promise<void> {
-  const outcome = await Promise.race([
-    waitReady(node.httpPort).then(() => 'ready'),
-    node.proc.exited.then(({ code, signal }) => `exited (code ${code}, signal ${signal})`),
-  ]);
-  if (outcome !== 'ready') {
-    throw new Error(`holdfast start ${node.name} ${outcome}:\n${node.proc.output()}`);
-  }
-}
-
-/** SIGTERM (graceful drain), SIGKILL if the node has not stopped within 20 s. */
-async function stopNode(node: Node): Promise<void> {
-  node.proc.child.kill('SIGTERM');
-  const guard = setTimeout(() => node.proc.kill(), 20_000);
-  await node.proc.exited;
-  clearTimeout(guard);
-}
-
-/** A JSON API call on `node`, as a browser on that node's page sends it. */
-function api(node: Node, method: string, route: string, opts: { body?: unknown; cookie?: string }) {
-  return request(node.httpPort, route, { method, ...opts, headers: { origin: node.origin } });
-}
 
 function overviewExpressions(): Array<{ panel: string; expr: string }> {
   const file = path.join(ROOT, 'grafana', 'dashboards', 'holdfast-overview.json');
@@ -139,16 +46,12 @@ describe('Prometheus scraping two `holdfast start` nodes', () => {
   beforeAll(async () => {
     canary(PASSWORD);
     cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 0 });
-    const shared = {
-      prefix: `e2e${randomBytes(3).toString('hex')}`,
-      // One secret for the whole deployment, as every node of a real one shares it.
-      cookiePassword: randomBytes(30).toString('base64'),
-    };
-    canary(shared.cookiePassword);
+    const shared = sharedSecrets();
+    const store = redisStore('cluster', cluster.seeds);
     const [http1, metrics1, http2, metrics2] = await freePorts(4);
     nodes.push(
-      startNode('node-1', nodeEnv(cluster, shared, { http: http1, metrics: metrics1 }, 2)),
-      startNode('node-2', nodeEnv(cluster, shared, { http: http2, metrics: metrics2 }, 1)),
+      startNode('node-1', nodeEnv(store, shared, { http: http1, metrics: metrics1 }, 2)),
+      startNode('node-2', nodeEnv(store, shared, { http: http2, metrics: metrics2 }, 1)),
     );
     await Promise.all(nodes.map(ready));
     prometheus = await PrometheusProcess.start(nodes.map((n) => n.target));

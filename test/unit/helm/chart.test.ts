@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
@@ -361,7 +362,7 @@ test('the bundled Redis scripts parse as POSIX sh (dash), the shell the redis im
   }
 });
 
-test('the bundled example renders monitoring: ServiceMonitor, PrometheusRule, dashboards, HPA', () => {
+test('the bundled example renders monitoring: ServiceMonitor, PrometheusRule, dashboards, HPA', async () => {
   const objects = rendered.get('bundled-redis.yaml')!;
   const sm = find<K8sObject & { spec: { endpoints: { port: string; path: string }[] } }>(
     objects,
@@ -369,10 +370,28 @@ test('the bundled example renders monitoring: ServiceMonitor, PrometheusRule, da
   );
   expect(sm.spec.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
   const rule = find<K8sObject & { spec: { groups: unknown[] } }>(objects, 'PrometheusRule');
+  // The rules of deploy/prometheus, with the job, Deployment and container selectors naming this
+  // release (`helm template hf --namespace auth`: fullname hf-holdfast) and nothing else changed.
+  const text = fs.readFileSync(path.join(ROOT, 'deploy/prometheus/holdfast.rules.yml'), 'utf8');
+  for (const selector of ['job="holdfast"', 'deployment="holdfast"', 'container="holdfast"']) {
+    expect({ selector, used: text.includes(selector) }).toEqual({ selector, used: true });
+  }
   const source = YAML.parse(
-    fs.readFileSync(path.join(ROOT, 'deploy/prometheus/holdfast.rules.yml'), 'utf8'),
+    text
+      .replaceAll('job="holdfast"', 'job="hf-holdfast"')
+      .replaceAll('deployment="holdfast"', 'namespace="auth", deployment="hf-holdfast"')
+      .replaceAll('container="holdfast"', 'namespace="auth", container="holdfast"'),
   ) as { groups: unknown[] };
   expect(rule.spec.groups).toEqual(source.groups);
+  // The rewritten rules are still valid PromQL: promtool checks them as Prometheus would load them.
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-chart-rules-')), 'rules.yml');
+  fs.writeFileSync(file, YAML.stringify({ groups: rule.spec.groups }));
+  try {
+    const { stdout } = await execFileP('/usr/bin/promtool', ['check', 'rules', file]);
+    expect(stdout).toContain('SUCCESS');
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
   const dash = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', '-dashboards');
   expect(dash.metadata.labels?.grafana_dashboard).toBe('1');
   for (const f of fs.readdirSync(path.join(ROOT, 'grafana/dashboards'))) {
