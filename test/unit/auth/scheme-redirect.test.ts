@@ -3,7 +3,11 @@
  * sent to the login page with the page it asked for in `next`, and comes back there after signing
  * in; API and script clients keep their 401. `next` only ever names a path on this site.
  */
+import Hapi from '@hapi/hapi';
 import { safeNext } from '../../../src/auth';
+import { holdfastPlugin } from '../../../src/plugin';
+import { createServices } from '../../../src/server/services';
+import { MemoryEngine } from '../../../src/store';
 import { buildTestApp, call, Jar, TestApp, testSettings } from '../plugin/helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -263,4 +267,23 @@ describe('settings and options', () => {
       expect(() => testSettings({ auth: { redirectTo: value } })).toThrow(/auth\.redirectTo/);
     },
   );
+});
+
+test('under a route prefix the default login page is the prefixed one', async () => {
+  const settings = testSettings();
+  const { sessions, accounts } = createServices(settings, {
+    engine: new MemoryEngine(settings.store.redis.shards),
+  });
+  const server = Hapi.server({ debug: false });
+  await server.register(
+    { plugin: holdfastPlugin, options: { settings, sessions, accounts } },
+    { routes: { prefix: '/id' } },
+  );
+  server.route({ method: 'GET', path: '/reports', handler: () => 'reports' });
+  await server.initialize();
+  const r = await server.inject({ url: '/reports', headers: { accept: HTML } });
+  expect(r.statusCode).toBe(302);
+  expect(r.headers.location).toBe('/id/login?next=%2Freports');
+  expect((await server.inject({ url: String(r.headers.location) })).statusCode).toBe(200);
+  await server.stop();
 });
