@@ -108,12 +108,11 @@ export function registerCsrf(server: Server, csrf: Csrf): void {
  * already protected by the Origin check and Holdfast's session-bound crumb above, and its JSON
  * API serves clients that never saw crumb's cookie, so each route this plugin adds says
  * `plugins.crumb: false`, the opt-out @hapi/crumb documents (ADR 085). The app's own routes are
- * untouched: crumb still guards them. A route that already says something about crumb keeps it.
+ * untouched: crumb still guards them.
  */
 export function exemptFromCrumb(server: Server): void {
   server.events.on('route', (route) => {
     if (route.realm.plugin !== 'holdfast') return;
-    const plugins = route.settings.plugins as Record<string, unknown>;
-    if (!Object.hasOwn(plugins, 'crumb')) plugins.crumb = false;
+    (route.settings.plugins as Record<string, unknown>).crumb = false;
   });
 }

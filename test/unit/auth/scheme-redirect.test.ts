@@ -38,6 +38,9 @@ function addRoutes(app: TestApp): void {
       handler: () => 'widget',
     },
     { method: 'POST', path: '/reports', handler: () => 'posted' },
+    // The app's own route tagged `api` is still the app's: only Holdfast's API never redirects.
+    { method: 'GET', path: '/app-api', options: { tags: ['api'] }, handler: () => 'api' },
+    { method: 'GET', path: '/files/{path*}', handler: () => 'file' },
   ]);
 }
 
@@ -61,6 +64,22 @@ describe('with the defaults (Holdfast serves the pages)', () => {
       accept: 'text/html',
     });
     expect(head.statusCode).toBe(302);
+  });
+
+  test('Accept is read as a list: case and spaces do not matter, q=0 refuses', async () => {
+    const r = await call(app.server, null, 'GET', '/app-api', undefined, {
+      accept: 'application/xml , TEXT/HTML ; q=0.5',
+    });
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/login?next=%2Fapp-api');
+  });
+
+  test('a requested path that would be an unsafe next is left out of the redirect', async () => {
+    const r = await call(app.server, null, 'GET', '/files/%5C%5Cevil.example', undefined, {
+      accept: HTML,
+    });
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/login');
   });
 
   test('a dead session cookie on a page: 302 and the cookie is cleared', async () => {

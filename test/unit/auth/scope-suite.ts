@@ -32,6 +32,12 @@ export function scopeSuite(
         },
         {
           method: 'GET',
+          path: '/entity',
+          options: { auth: { access: { entity: 'user' } } },
+          handler: (r) => ({ scope: r.auth.credentials.scope ?? null }),
+        },
+        {
+          method: 'GET',
           path: '/anyone',
           handler: (r) => ({ scope: r.auth.credentials.scope ?? null }),
         },
@@ -59,7 +65,12 @@ export function scopeSuite(
       expect(denied.statusCode).toBe(403);
       expect(JSON.parse(denied.payload).message).toBe('Insufficient scope');
 
+      const changes: unknown[] = [];
+      app.events.on('rolesChanged', (e) => changes.push(e));
       expect(await app.accounts.setRoles(userId, ['admin', 'billing'])).toBe(true);
+      expect(await app.accounts.setRoles('no-such-user', ['admin'])).toBe(false);
+      // One audit event, for the change that happened.
+      expect(changes).toEqual([{ userId, roles: ['admin', 'billing'] }]);
       const allowed = await call(app.server, jar, 'GET', '/admin');
       expect(allowed.statusCode).toBe(200);
       expect(JSON.parse(allowed.payload)).toEqual({ scope: ['admin', 'billing'] });
@@ -93,30 +104,36 @@ export function scopeSuite(
       const r = await call(app.server, jar, 'GET', '/anyone');
       expect(r.statusCode).toBe(200);
       expect(JSON.parse(r.payload)).toEqual({ scope: null });
+      // Access rules without a scope (entity only) do not need the roles either.
+      const entity = await call(app.server, jar, 'GET', '/entity');
+      expect(entity.statusCode).toBe(200);
+      expect(JSON.parse(entity.payload)).toEqual({ scope: null });
     });
 
     test('bad role lists are refused with HF_USER_INVALID before anything is written', async () => {
       const { jar, userId } = await signedIn();
       await app.accounts.setRoles(userId, ['admin']);
-      const bad: unknown[] = [
-        ['Admin'],
-        ['!admin'],
-        ['+admin'],
-        ['admin user'],
-        ['user-{params.id}'],
-        [''],
-        ['a'.repeat(33)],
-        [42],
-        'admin',
-        Array.from({ length: 17 }, (_, i) => `r${i}`),
+      const notAName = /is not a role name: 1 to 32 of a-z, 0-9/;
+      const bad: Array<[unknown, RegExp]> = [
+        [['Admin'], notAName],
+        [['!admin'], notAName],
+        [['+admin'], notAName],
+        [['admin user'], notAName],
+        [['user-{params.id}'], notAName],
+        [[''], notAName],
+        [['a'.repeat(33)], notAName],
+        [[42], notAName],
+        ['admin', /must be a list of role names/],
+        [Array.from({ length: 17 }, (_, i) => `r${i}`), /at most 16 roles per user \(17 given\)/],
       ];
-      for (const roles of bad) {
+      for (const [roles, message] of bad) {
         const err = await app.accounts.setRoles(userId, roles as string[]).then(
           () => null,
           (e: unknown) => e,
         );
         expect(err).toBeInstanceOf(UserInputError);
         expect(err).toMatchObject({ code: 'HF_USER_INVALID', field: 'roles' });
+        expect((err as Error).message).toMatch(message);
       }
       expect((await app.users.findById(userId))?.roles).toEqual(['admin']);
       // The limits themselves are accepted; duplicates are dropped, order kept.
