@@ -8,8 +8,10 @@ import {
   LinkedIdentity,
   LoginThrottle,
   MAX_EMAIL_LENGTH,
+  MAX_ROLES,
   normalizeEmail,
   PasswordHasher,
+  ROLE_NAME,
   User,
   UserExistsError,
   UserInputError,
@@ -325,6 +327,29 @@ export class AccountService {
     const ended = await this.sessions.revokeAll(userId, 'admin', undefined, version + 1);
     this.events.record('deleted', { userId, revokedSessions: ended.length });
     return true;
+  }
+
+  /**
+   * Replaces a user's roles (an administrator's act; `holdfast users roles` is an adapter over
+   * it). Each name matches ROLE_NAME, at most MAX_ROLES, duplicates dropped, order kept; anything
+   * else throws UserInputError (HF_USER_INVALID, field `roles`) before anything is written. The
+   * roles apply from the user's next request on a scoped route: the scheme reads them there (ADR
+   * 086), so a removed role stops working at once, on every node. False when there is no such user.
+   */
+  async setRoles(userId: string, roles: readonly string[]): Promise<boolean> {
+    const checked = checkRoles(roles);
+    if (!(await this.users.setRoles(userId, checked))) return false;
+    this.events.record('rolesChanged', { userId, roles: checked });
+    return true;
+  }
+
+  /**
+   * The roles a request's scope is made of: the user's, read now (never cached), or none for a
+   * disabled or deleted user.
+   */
+  async rolesOf(userId: string): Promise<readonly string[]> {
+    const user = await this.users.findById(userId);
+    return user && !user.disabled ? user.roles : [];
   }
 
   /**
@@ -687,4 +712,24 @@ function linkedAlready(label: string): HoldfastError {
     'HF_OAUTH_LINK_CONFLICT',
     `a ${label} account is already linked to yours: unlink it first to link another one`,
   );
+}
+
+/** Role names as setRoles accepts them (see ROLE_NAME, MAX_ROLES). */
+function checkRoles(roles: unknown): string[] {
+  if (!Array.isArray(roles)) throw new UserInputError('roles', 'must be a list of role names');
+  const unique = [...new Set<unknown>(roles)];
+  for (const r of unique) {
+    if (typeof r !== 'string' || !ROLE_NAME.test(r)) {
+      throw new UserInputError(
+        'roles',
+        `${JSON.stringify(String(r)).slice(0, 40)} is not a role name: 1 to 32 of a-z, 0-9, _ . : - starting with a letter or digit`,
+      );
+    }
+  }
+  if (unique.length > MAX_ROLES)
+    throw new UserInputError(
+      'roles',
+      `at most ${MAX_ROLES} roles per user (${unique.length} given)`,
+    );
+  return unique as string[];
 }

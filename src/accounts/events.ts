@@ -56,6 +56,8 @@ export interface AuthEventMap {
   /** An administrator disabled or deleted the user; every session and series ended. */
   disabled: [{ userId: string; revokedSessions: number }];
   deleted: [{ userId: string; revokedSessions: number }];
+  /** An administrator replaced the user's roles (the scope of their next scoped request). */
+  rolesChanged: [{ userId: string; roles: readonly string[] }];
   /** The user confirmed their password or a linked provider again: the session got a new id. */
   reauthenticated: [
     {

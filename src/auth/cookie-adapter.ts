@@ -1,6 +1,6 @@
 import type { Request } from '@hapi/hapi';
 import type { SessionService } from '../session';
-import type { HoldfastCredentials } from './scheme';
+import { checksScope, HoldfastCredentials } from './scheme';
 
 /**
  * For teams already on @hapi/cookie: Holdfast as their strategy's `validate`. Their cookie
@@ -10,8 +10,11 @@ import type { HoldfastCredentials } from './scheme';
  *
  *   server.auth.strategy('session', 'cookie', {
  *     cookie: { name: 'sid', password, isSecure: true },
- *     validate: holdfastCookieValidate(sessions),
+ *     validate: holdfastCookieValidate(sessions, { roles: (id) => accounts.rolesOf(id) }),
  *   });
+ *
+ * With `roles`, credentials carry `scope` (the user's roles, read now) on routes that check a
+ * scope, as with the native scheme (ADR 086).
  *
  * A store outage throws (hapi answers 500 from @hapi/cookie, or 503 with the Holdfast plugin's
  * error mapping registered); it never returns `isValid: false`, which would log the user out.
@@ -24,14 +27,27 @@ export function sessionToken(token: string): CookieSessionValue {
   return { token };
 }
 
-export function holdfastCookieValidate(sessions: SessionService) {
+export interface CookieValidateOptions {
+  /** The user's roles now (AccountService.rolesOf): made into `credentials.scope`. */
+  readonly roles?: (userId: string) => Promise<readonly string[]>;
+}
+
+export function holdfastCookieValidate(
+  sessions: SessionService,
+  options: CookieValidateOptions = {},
+) {
   return async (
-    _request: Request,
+    request: Request,
     value: unknown,
   ): Promise<{ isValid: boolean; credentials?: HoldfastCredentials }> => {
     const token = (value as Partial<CookieSessionValue> | null)?.token;
     const a = await sessions.authenticate(typeof token === 'string' ? token : undefined);
     if (a.result !== 'ok') return { isValid: false };
-    return { isValid: true, credentials: { user: { id: a.session.userId }, session: a.session } };
+    const credentials: HoldfastCredentials = { user: { id: a.session.userId }, session: a.session };
+    if (!options.roles || !checksScope(request)) return { isValid: true, credentials };
+    return {
+      isValid: true,
+      credentials: { ...credentials, scope: [...(await options.roles(a.session.userId))] },
+    };
   };
 }

@@ -43,8 +43,12 @@ export const DEFAULTS = {
     window: '1h',
     registrations: 20,
   },
-  /** How long after a password (or provider) confirmation sensitive changes are allowed. */
-  auth: { reauthWindow: '5m' },
+  /**
+   * reauthWindow: how long after a password (or provider) confirmation sensitive changes are
+   * allowed. redirectTo/appendNext: a browser without a session on a protected page goes to the
+   * login page with the page it asked for in `next` (like @hapi/cookie's redirectTo/appendNext).
+   */
+  auth: { reauthWindow: '5m', redirectTo: '/login', appendNext: 'next' },
   csrf: { origins: [] },
   /** Where a browser goes after signing in with an OAuth provider (a path on this site). */
   oauth: { redirectTo: '/account' },

@@ -101,7 +101,23 @@ export const schema = Joi.object({
     window: duration().required(),
     registrations: Joi.number().integer().min(1).max(1000000).required(),
   }).required(),
-  auth: Joi.object({ reauthWindow: duration().required() }).required(),
+  auth: Joi.object({
+    reauthWindow: duration().required(),
+    redirectTo: Joi.alternatives(
+      Joi.boolean().valid(false),
+      Joi.string()
+        .pattern(/^\/(?![/\\])[^\s\\?#]*$/)
+        .messages({ 'string.pattern.base': '{{#label}} must be a path on this site, like /login' }),
+    ).required(),
+    appendNext: Joi.alternatives(
+      Joi.boolean().valid(false),
+      Joi.string()
+        .pattern(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/)
+        .messages({
+          'string.pattern.base': '{{#label}} must be a query parameter name, like next',
+        }),
+    ).required(),
+  }).required(),
   csrf: Joi.object({
     origins: Joi.array()
       .items(Joi.string().uri({ scheme: ['http', 'https'] }))

@@ -107,6 +107,14 @@ export interface Settings {
      * confirmation at most this long ago: a login, or POST /auth/reauth.
      */
     readonly reauthWindow: number;
+    /**
+     * Where a browser (a GET asking for text/html) without a session goes on a route that requires
+     * one, instead of a 401: a path on this site, or false for the 401. Holdfast's JSON API and
+     * clients that do not ask for HTML always get the 401.
+     */
+    readonly redirectTo: string | false;
+    /** The query parameter of redirectTo that names the page asked for, or false for none. */
+    readonly appendNext: string | false;
   };
   readonly csrf: {
     /** Origins besides the request's own host allowed to send state-changing requests. */

@@ -101,3 +101,18 @@ export function registerCsrf(server: Server, csrf: Csrf): void {
     { sandbox: 'plugin' },
   );
 }
+
+/**
+ * @hapi/crumb, when the app registers it, checks every POST (or, restful, every state-changing
+ * request) for its own token and writes that token over a view's `crumb`. Holdfast's routes are
+ * already protected by the Origin check and Holdfast's session-bound crumb above, and its JSON
+ * API serves clients that never saw crumb's cookie, so each route this plugin adds says
+ * `plugins.crumb: false`, the opt-out @hapi/crumb documents (ADR 085). The app's own routes are
+ * untouched: crumb still guards them.
+ */
+export function exemptFromCrumb(server: Server): void {
+  server.events.on('route', (route) => {
+    if (route.realm.plugin !== 'holdfast') return;
+    (route.settings.plugins as Record<string, unknown>).crumb = false;
+  });
+}

@@ -4,7 +4,7 @@ import { defineCookies, holdfastScheme, SCHEME, TrustedProxies } from '../auth';
 import { HoldfastError } from '../errors';
 import { apiRoutes } from './api';
 import type { PluginContext } from './context';
-import { Csrf, registerCsrf } from './csrf';
+import { Csrf, exemptFromCrumb, registerCsrf } from './csrf';
 import { toBoom } from './errors';
 import { registerMediaType } from './media-type';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
@@ -63,12 +63,23 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
 
     if (options.logger) auditLog(events, options.logger);
 
-    server.auth.scheme(SCHEME, () => holdfastScheme({ sessions, cookies, events, trustedProxies }));
+    const redirect = redirectOptions(server, options);
+    server.auth.scheme(SCHEME, () =>
+      holdfastScheme({
+        sessions,
+        cookies,
+        events,
+        trustedProxies,
+        roles: (userId) => accounts.rolesOf(userId),
+        redirect,
+      }),
+    );
     server.auth.strategy(SCHEME, SCHEME);
     if (options.defaultStrategy !== false) server.auth.default(SCHEME);
 
     server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
     registerCsrf(server, csrf);
+    exemptFromCrumb(server);
     registerMediaType(server);
     server.route(apiRoutes(ctx));
     if (options.pages !== false) await registerPages(server, ctx);
@@ -77,6 +88,16 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     server.expose('accounts', accounts);
   },
 };
+
+/** auth.redirectTo (or the plugin's redirectTo), see HoldfastPluginOptions.redirectTo. */
+function redirectOptions(server: Server, options: HoldfastPluginOptions) {
+  const { redirectTo, appendNext } = options.settings.auth;
+  let to: string | false;
+  if (options.redirectTo !== undefined) to = options.redirectTo;
+  else if (options.pages === false || redirectTo === false) to = false;
+  else to = `${server.realm.modifiers.route.prefix ?? ''}${redirectTo}`;
+  return to === false ? false : { to, appendNext };
+}
 
 /**
  * Maps HoldfastErrors anywhere in the app (a store outage in a host route is a 503 too) and tags
@@ -108,6 +129,7 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
   events.on('throttled', (e) => log.warn({ audit: 'login_throttled', ...e }, 'login throttled'));
   events.on('logout', (e) => log.info({ audit: 'logout', ...e }, 'logout'));
   events.on('revoked', (e) => log.info({ audit: 'sessions_revoked', ...e }, 'sessions revoked'));
+  events.on('rolesChanged', (e) => log.info({ audit: 'roles_changed', ...e }, 'roles changed'));
   events.on('passwordChanged', (e) =>
     log.info({ audit: 'password_changed', ...e }, 'password changed'),
   );

@@ -21,6 +21,12 @@ export interface HoldfastPluginOptions {
   /** Serve /login, /register, /account, /logout (default true). */
   readonly pages?: boolean;
   /**
+   * Where a browser without a session goes on a protected page (a path, or false for a 401):
+   * overrides the setting auth.redirectTo. Default: auth.redirectTo under this plugin's route
+   * prefix when Holdfast serves the pages, off with `pages: false` (name your own login page).
+   */
+  readonly redirectTo?: string | false;
+  /**
    * More OAuth providers by name (bell provider objects with their client credentials), each
    * served at /auth/oauth/{name}. One named `github` or `google` replaces the built-in one.
    */
@@ -72,6 +78,12 @@ const schema = Joi.object({
   logger: fn(['info', 'warn']),
   defaultStrategy: Joi.boolean(),
   pages: Joi.boolean(),
+  redirectTo: Joi.alternatives(
+    Joi.valid(false),
+    Joi.string()
+      .pattern(/^\/(?![/\\])[^\s\\?#]*$/)
+      .messages({ 'string.pattern.base': '{{#label}} must be a path on this site, like /login' }),
+  ),
   oauthProviders: Joi.object()
     .pattern(
       PROVIDER_NAME,

@@ -4,7 +4,7 @@ import type { Request, ResponseObject, ResponseToolkit, RouteOptions, Server } f
 import type { Settings } from '../config';
 import Vision from '@hapi/vision';
 import Handlebars from 'handlebars';
-import { SCHEME } from '../auth';
+import { safeNext, SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
@@ -85,6 +85,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     isCached: settings.env === 'production',
   });
   const css = readFileSync(join(__dirname, 'public', 'holdfast.css'));
+  const nextParam = settings.auth.appendNext || 'next';
   // The sign-in buttons of the configured OAuth providers.
   const providers = ctx.oauth;
 
@@ -172,10 +173,13 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       method: 'GET',
       path: '/login',
       options: page('optional'),
-      handler: (r, h) =>
-        credentialsOf(r)
-          ? h.redirect('/account').code(303)
-          : render(h, 'login', { ...layoutCtx(null, 'Log in'), providers: providers }),
+      handler: (r, h) => {
+        // `next`: the page a redirect to login came from (auth.appendNext), kept only if same-site.
+        const next = safeNext(r.query[nextParam]);
+        return credentialsOf(r)
+          ? h.redirect(next ?? '/account').code(303)
+          : render(h, 'login', { ...layoutCtx(null, 'Log in'), providers: providers, next });
+      },
     },
     {
       method: 'POST',
@@ -184,6 +188,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       handler: async (r, h) => {
         const f = (r.payload ?? {}) as Form;
         const email = String(f.email ?? '').slice(0, 1024);
+        const next = safeNext(f.next);
         try {
           const result = await accounts.login(
             { email, password: String(f.password ?? ''), remember: f.remember === 'on' },
@@ -192,14 +197,14 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           );
           setSessionCookie(ctx, h, result.issued);
           if (result.rememberToken) h.state(ctx.cookies.remember, result.rememberToken);
-          return h.redirect('/account').code(303);
+          return h.redirect(next ?? '/account').code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError) || !LOGIN_PAGE_ERRORS.includes(err.code)) throw err;
           return withRetryAfter(
             render(
               h,
               'login',
-              { ...layoutCtx(null, 'Log in'), error: err.message, email, providers: providers },
+              { ...layoutCtx(null, 'Log in'), error: err.message, email, providers, next },
               toBoom(err).output.statusCode,
             ),
             err,

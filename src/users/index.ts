@@ -8,7 +8,7 @@ export {
 export { BusyError, HashQueue } from './hash-queue';
 export type { HashLane, HashQueueStats } from './hash-queue';
 export type { VerifyResult } from './password';
-export { publicUser, UserExistsError, UserInputError } from './user-store';
+export { MAX_ROLES, publicUser, ROLE_NAME, UserExistsError, UserInputError } from './user-store';
 export type {
   IdentityProvider,
   LinkedIdentity,

@@ -92,6 +92,13 @@ export class MemoryUserStore implements UserStore {
     return credentialVersion;
   }
 
+  async setRoles(id: string, roles: readonly string[]): Promise<boolean> {
+    const u = this.byId.get(id);
+    if (!u) return false;
+    this.byId.set(id, { ...u, roles: [...roles] });
+    return true;
+  }
+
   async markEmailVerified(id: string): Promise<void> {
     const u = this.byId.get(id);
     if (u) this.byId.set(id, { ...u, emailVerified: true });

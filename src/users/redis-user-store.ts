@@ -35,7 +35,8 @@ const SCRIPTS = loadScriptDir(join(__dirname, 'lua'), [
  *   {hf:o:<sha256(prov:sub)>}  STRING  userId: a linked OAuth identity (SET NX)
  *
  * Record fields: id, e email, n name, ph password hash, v email verified, c created, pc password
- * changed, cv credential version (ADR 040), d disabled. A credential write is a compare-and-set
+ * changed, cv credential version (ADR 040), d disabled, r roles (space-separated; a record
+ * written before roles existed has no `r` and reads as no roles, so no format change, ADR 086). A credential write is a compare-and-set
  * script on the record (src/users/lua), so a re-hash never overwrites a newer password.
  *
  * The record also lists its linked identities (field `o:<provider>` = subject, one per
@@ -154,6 +155,11 @@ export class RedisUserStore implements UserStore {
     await this.updateExisting(id, { v: '1' });
   }
 
+  async setRoles(id: string, roles: readonly string[]): Promise<boolean> {
+    if (!VALID_ID.test(id)) return false;
+    return this.updateExisting(id, { r: roles.join(' ') }, 'users.setRoles');
+  }
+
   async findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null> {
     const id = await guard('users.findByIdentity', () =>
       this.redis.get(this.identityKey(provider, subject)),
@@ -229,10 +235,17 @@ export class RedisUserStore implements UserStore {
     return guard(operation, () => this.redis.hgetall(this.userKey(id)));
   }
 
-  /** HSET only if the record exists (one key, so one atomic script): never recreates a user. */
-  private async updateExisting(id: string, fields: Record<string, string>): Promise<void> {
+  /**
+   * HSET only if the record exists (one key, so one atomic script): never recreates a user.
+   * False when there was no record.
+   */
+  private async updateExisting(
+    id: string,
+    fields: Record<string, string>,
+    operation = 'users.update',
+  ): Promise<boolean> {
     const args = Object.entries(fields).flat();
-    await guard('users.update', () =>
+    const reply = await guard(operation, () =>
       this.redis.eval(
         "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], unpack(ARGV)) end return -1",
         1,
@@ -240,6 +253,7 @@ export class RedisUserStore implements UserStore {
         ...args,
       ),
     );
+    return Number(reply) !== -1;
   }
 }
 
@@ -270,6 +284,7 @@ function encode(u: User): Record<string, string> {
     pc: u.passwordChangedAt === null ? '' : String(u.passwordChangedAt),
     cv: String(u.credentialVersion),
     d: u.disabled ? '1' : '0',
+    r: u.roles.join(' '),
   };
 }
 
@@ -285,5 +300,6 @@ function decode(h: Record<string, string>): User | null {
     passwordChangedAt: h.pc ? Number(h.pc) : null,
     credentialVersion: h.cv ? Number(h.cv) : 0,
     disabled: h.d === '1',
+    roles: h.r ? h.r.split(' ') : [],
   };
 }

@@ -35,7 +35,17 @@ export interface User {
   readonly credentialVersion: number;
   /** A disabled user cannot sign in; disabling ends every session and remember-me series. */
   readonly disabled: boolean;
+  /**
+   * What the user may do in the host app: `request.auth.credentials.scope` on routes with an
+   * `auth.scope` (ADR 086). Names match ROLE_NAME; at most MAX_ROLES. [] for a new user.
+   */
+  readonly roles: readonly string[];
 }
+
+/** A role name: what hapi's `auth.scope` compares, so none starts with its `!`/`+` markers. */
+export const ROLE_NAME = /^[a-z0-9][a-z0-9_.:-]{0,31}$/;
+/** Roles per user: scope is checked on every scoped request, so the list stays short. */
+export const MAX_ROLES = 16;
 
 /**
  * What a password write expects to replace (compare-and-set): the hash that was just verified
@@ -78,6 +88,7 @@ export function newUser(input: NewUser, now: number): User {
     passwordChangedAt: input.passwordHash ? now : null,
     credentialVersion: 0,
     disabled: false,
+    roles: [],
   };
 }
 
@@ -126,6 +137,11 @@ export interface UserStore {
    * never proved the address); the new version, null if no such user.
    */
   clearPassword(id: string, changedAt: number): Promise<number | null>;
+  /**
+   * Replaces the user's roles (already checked against ROLE_NAME and MAX_ROLES); false when there
+   * is no such user. Never creates a record.
+   */
+  setRoles(id: string, roles: readonly string[]): Promise<boolean>;
   /** Marks the email verified: only once Holdfast itself proved the address, never on a provider's word. */
   markEmailVerified(id: string): Promise<void>;
   findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null>;

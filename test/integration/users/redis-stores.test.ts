@@ -133,3 +133,27 @@ test('Redis throttle store: registrations per address (IPv6 per /64) are counted
     await other.quit();
   }
 });
+
+test('Redis user store: a record written before roles existed (no `r` field) reads as no roles and takes roles', async () => {
+  const users = new RedisUserStore(client, 'hft');
+  const id = `pre-roles-${Date.now()}`;
+  // The record exactly as the previous version wrote it: every field but `r`.
+  await client.hset(`{hft:u:${id}}`, {
+    id,
+    e: `pre-roles.${Date.now()}@example.com`,
+    n: 'Old',
+    ph: 'h',
+    v: '0',
+    c: '1000',
+    pc: '1000',
+    cv: '2',
+    d: '0',
+  });
+  const before = await users.findById(id);
+  expect(before).toMatchObject({ id, credentialVersion: 2, disabled: false, roles: [] });
+  expect(await users.setRoles(id, ['admin', 'ops:read'])).toBe(true);
+  expect(await client.hget(`{hft:u:${id}}`, 'r')).toBe('admin ops:read');
+  expect(await users.findById(id)).toEqual({ ...before, roles: ['admin', 'ops:read'] });
+  // An id the store would never make is refused without a write.
+  expect(await users.setRoles('bad id!', ['admin'])).toBe(false);
+});

@@ -99,6 +99,24 @@ export function userStoreContract(name: string, make: () => UserStore): void {
         null,
       );
       expect(await users.findById('no-such-user')).toBeNull();
+      expect(await users.setRoles('no-such-user', ['admin'])).toBe(false);
+      expect(await users.findById('no-such-user')).toBeNull();
+    });
+
+    test('roles: none for a new user, replaced as a whole, kept in order, found by email too', async () => {
+      const address = email();
+      const u = await users.create({ email: address, passwordHash: 'h' });
+      expect(u.roles).toEqual([]);
+      expect((await users.findById(u.id))?.roles).toEqual([]);
+      expect(await users.setRoles(u.id, ['editor', 'admin'])).toBe(true);
+      expect((await users.findById(u.id))?.roles).toEqual(['editor', 'admin']);
+      expect((await users.findByEmail(address))?.roles).toEqual(['editor', 'admin']);
+      expect(await users.setRoles(u.id, ['admin'])).toBe(true);
+      expect((await users.findById(u.id))?.roles).toEqual(['admin']);
+      expect(await users.setRoles(u.id, [])).toBe(true);
+      expect((await users.findById(u.id))?.roles).toEqual([]);
+      // Setting roles changes nothing else of the record.
+      expect(await users.findById(u.id)).toEqual({ ...u, roles: [] });
     });
   });
 }
