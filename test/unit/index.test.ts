@@ -15,8 +15,7 @@ describe('the package entry point', () => {
     server.route({
       method: 'GET',
       path: '/',
-      handler: (r) =>
-        `hello ${(r.auth.credentials as unknown as { user: { id: string } }).user.id}`,
+      handler: (r) => `hello ${r.auth.credentials.user.id}`,
     });
     await server.initialize();
 
