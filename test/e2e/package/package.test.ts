@@ -408,6 +408,18 @@ describe('library mode, from docs/api.md', () => {
   });
 });
 
+describe('the installed command', () => {
+  it('`holdfast preflight --json` runs from node_modules/.bin with the packed assets', async () => {
+    const { stdout } = await node(
+      [path.join(app, 'node_modules/.bin/holdfast'), 'preflight', '--json'],
+      {
+        HOLDFAST_HTTP__PORT: '0',
+      },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true, exitCode: 0 });
+  });
+});
+
 describe('an older hapi', () => {
   it('a real hapi 20 is refused at registration with HF_HAPI_VERSION naming its version', async () => {
     fs.writeFileSync(
