@@ -19,6 +19,13 @@ export type HealthRoutesOptions =
 /** What `server.plugins['holdfast-health']` holds in library mode (holdfastMetrics reads it). */
 export type HealthExposed = NodeHealth;
 
+declare module '@hapi/hapi' {
+  interface PluginProperties {
+    /** Set when holdfastHealth manages the check itself (registered with `services`). */
+    'holdfast-health'?: HealthExposed;
+  }
+}
+
 /**
  * `/health/live`: the process is up and serving HTTP (a liveness probe restarts it otherwise).
  * `/health/ready`: this process listens, is not draining, and the store answers now; 503

@@ -1,7 +1,7 @@
 import type { Plugin, RouteOptions } from '@hapi/hapi';
 import { Registry } from 'prom-client';
 import { HoldfastError } from '../errors';
-import type { HealthExposed } from '../health/routes';
+import type {} from '../health/routes'; // its PluginProperties augmentation types server.plugins
 import { requireSupportedHapi } from '../plugin/hapi-version';
 import type { Metrics } from './metrics';
 import { ObservedNode, observeNode } from './observe-node';
@@ -37,9 +37,8 @@ export const holdfastMetrics: Plugin<MetricsPluginOptions> = {
     }
     metrics.observeServer(server);
     server.ext('onPreStart', () => {
-      const health = server.plugins['holdfast-health' as keyof typeof server.plugins] as
-        Partial<HealthExposed> | undefined;
-      observeNode(metrics, { ...services, ...health });
+      // Set by holdfastHealth when it is registered too (typed by its augmentation).
+      observeNode(metrics, { ...services, ...server.plugins['holdfast-health'] });
     });
     server.route({
       method: 'GET',

@@ -38,6 +38,10 @@ declare module '@hapi/hapi' {
   interface ReqRefDefaults {
     AuthCredentialsExtra: HoldfastCredentials & Record<string, unknown>;
   }
+  /** `server.plugins.holdfast`, typed. */
+  interface PluginProperties {
+    holdfast?: HoldfastExposed;
+  }
 }
 
 /** What the plugin exposes as `server.plugins.holdfast`. */

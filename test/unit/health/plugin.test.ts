@@ -1,6 +1,6 @@
 import Hapi, { Server } from '@hapi/hapi';
 import { loadSettings } from '../../../src/config';
-import { HealthExposed, holdfastHealth } from '../../../src/health';
+import { holdfastHealth } from '../../../src/health';
 import { createServices, RunningNode, startNode } from '../../../src/server';
 import { createLogger } from '../../../src/log/logger';
 import { MemoryEngine } from '../../../src/store';
@@ -24,7 +24,7 @@ describe('holdfastHealth in an app server', () => {
     await services.store.start();
     const server = Hapi.server({ host: '127.0.0.1', port: 0 });
     await server.register({ plugin: holdfastHealth, options: { services } });
-    const { readiness } = server.plugins['holdfast-health' as never] as HealthExposed;
+    const { readiness } = server.plugins['holdfast-health']!;
 
     expect(await get(server, '/health/live')).toMatchObject({
       status: 200,
@@ -62,7 +62,7 @@ describe('holdfastHealth in an app server', () => {
     const services = createServices(settings, { engine });
     const server = Hapi.server({ host: '127.0.0.1', port: 0 });
     await server.register({ plugin: holdfastHealth, options: { services, intervalMs: 20 } });
-    const { storeHealth } = server.plugins['holdfast-health' as never] as HealthExposed;
+    const { storeHealth } = server.plugins['holdfast-health']!;
     await server.start();
     try {
       down = true;
