@@ -11,6 +11,8 @@ export { AccountService, parsePwnedRange } from './accounts';
 export type { AuthEvents, BreachedPasswordLookup, BreachedSuffix } from './accounts';
 export { holdfastPlugin } from './plugin';
 export type { HoldfastPluginOptions } from './plugin';
+export { runPreflight, PreflightError } from './preflight/public';
+export type { LibraryPreflightOptions, PreflightReport } from './preflight/public';
 export { holdfastCookieValidate } from './auth';
 export type { HoldfastCredentials } from './auth';
 export type { StoredSession } from './store/engine';

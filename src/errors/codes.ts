@@ -45,6 +45,8 @@ export const ErrorCodes = {
   HF_REAUTH_REQUIRED:
     'This change needs a password (or provider) confirmation within auth.reauthWindow: re-authenticate first.',
   HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',
+  HF_HAPI_VERSION:
+    'A Holdfast plugin was registered on a hapi older than 21 (the peer dependency).',
   HF_INTERNAL: 'An unexpected internal error.',
 } as const;
 

@@ -8,6 +8,8 @@ export type {
 } from './store-health';
 export { Readiness } from './readiness';
 export type { ReadinessState } from './readiness';
-export { healthRoutes } from './routes';
-export type { HealthRoutesOptions } from './routes';
+export { healthRoutes, holdfastHealth } from './routes';
+export type { HealthExposed, HealthRoutesOptions } from './routes';
+export { createNodeHealth } from './node-health';
+export type { HealthServices, NodeHealth } from './node-health';
 export { RedisTopology } from './topology';

@@ -1,8 +1,29 @@
-import type { Plugin } from '@hapi/hapi';
+import type { Plugin, Server } from '@hapi/hapi';
+import { requireSupportedHapi } from '../plugin/hapi-version';
+import { createNodeHealth, HealthServices, NodeHealth } from './node-health';
 import type { Readiness } from './readiness';
 
-export interface HealthRoutesOptions {
-  readonly readiness: Readiness;
+/**
+ * Either the readiness of a node that manages it itself (`holdfast start`'s workers), or the
+ * services of an app that embeds Holdfast: the plugin then builds the store check and readiness,
+ * starts the check with the server, turns ready once it listens and not ready when it stops.
+ */
+export type HealthRoutesOptions =
+  | { readonly readiness: Readiness }
+  | {
+      readonly services: HealthServices;
+      /** Store check period (default 1 s). */
+      readonly intervalMs?: number;
+    };
+
+/** What `server.plugins['holdfast-health']` holds in library mode (holdfastMetrics reads it). */
+export type HealthExposed = NodeHealth;
+
+declare module '@hapi/hapi' {
+  interface PluginProperties {
+    /** Set when holdfastHealth manages the check itself (registered with `services`). */
+    'holdfast-health'?: HealthExposed;
+  }
 }
 
 /**
@@ -11,23 +32,26 @@ export interface HealthRoutesOptions {
  * otherwise, with the reasons. Neither needs a session, and neither touches the store itself: the
  * continuous health check has the answer already, so probes cost nothing under an outage.
  */
-export const healthRoutes: Plugin<HealthRoutesOptions> = {
+export const holdfastHealth: Plugin<HealthRoutesOptions> = {
   name: 'holdfast-health',
-  register(server, { readiness }) {
-    const options = {
+  version: '0.1.0',
+  register(server, options) {
+    requireSupportedHapi(server, 'holdfast-health');
+    const readiness = 'readiness' in options ? options.readiness : manage(server, options);
+    const route = {
       auth: false as const,
       cache: { privacy: 'private' as const, otherwise: 'no-store' },
     };
     server.route({
       method: 'GET',
       path: '/health/live',
-      options,
+      options: route,
       handler: () => ({ status: 'live', pid: process.pid }),
     });
     server.route({
       method: 'GET',
       path: '/health/ready',
-      options,
+      options: route,
       handler: (_request, h) => {
         const s = readiness.state;
         return h
@@ -37,3 +61,28 @@ export const healthRoutes: Plugin<HealthRoutesOptions> = {
     });
   },
 };
+
+/** The name `holdfast start`'s server has always registered. */
+export const healthRoutes = holdfastHealth;
+
+/**
+ * Library mode: the same check and readiness as a worker's (createNodeHealth), tied to the hapi
+ * server's lifecycle. The app owns its shutdown, so there is no drain delay here: readiness turns
+ * false when server.stop() begins (onPreStop), before connections close.
+ */
+function manage(
+  server: Server,
+  options: Extract<HealthRoutesOptions, { services: HealthServices }>,
+): Readiness {
+  const health = createNodeHealth(options.services, options.intervalMs);
+  const { storeHealth, readiness } = health;
+  server.ext('onPreStart', async () => {
+    await storeHealth.start();
+  });
+  server.ext('onPostStart', () => readiness.setListening(true));
+  server.ext('onPreStop', () => readiness.startDraining());
+  server.ext('onPostStop', () => storeHealth.stop());
+  server.expose('storeHealth', storeHealth);
+  server.expose('readiness', readiness);
+  return readiness;
+}

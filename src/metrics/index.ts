@@ -1,7 +1,14 @@
 export { METRICS, DEFAULT_METRICS_PREFIX, STORE_BUCKETS, HTTP_BUCKETS } from './catalogue';
 export type { MetricDefinition, MetricKey, MetricType } from './catalogue';
-export { createMetrics, Metrics, MaybeGauge, PrimaryMetrics } from './metrics';
-export type { MetricsOptions, PreflightCheckResult, StoreHealthSnapshot } from './metrics';
+export { createMetrics, Metrics } from './metrics';
+export type { MetricsOptions, StoreFigures, StoreHealthSnapshot } from './metrics';
+export { MaybeGauge } from './instruments';
+export { PrimaryMetrics } from './primary-metrics';
+export type { PreflightCheckResult } from './preflight-status';
+export { observeNode } from './observe-node';
+export type { ObservedNode } from './observe-node';
+export { holdfastMetrics } from './plugin';
+export type { MetricsPluginOptions } from './plugin';
 export { InstrumentedEngine, STORE_OPERATIONS } from './instrumented-engine';
 export type { StoreOperation, StoreOutcome } from './instrumented-engine';
 export { LiveCounts, DEFAULT_LIVE_COUNTS } from './live-counts';

@@ -1,19 +1,15 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { AuthStats } from '../accounts';
 import type { Readiness } from '../health/readiness';
 import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
-import type { CheckStatus } from '../preflight/types';
 import type { SessionService } from '../session';
 import type { SessionEngine } from '../store/engine';
-import {
-  DEFAULT_METRICS_PREFIX,
-  HTTP_BUCKETS,
-  METRICS,
-  MetricDefinition,
-  STORE_BUCKETS,
-} from './catalogue';
 import type { Server } from '@hapi/hapi';
+import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
+import { CounterSync } from './counter-sync';
+import { counter, gauge, histogram, maybeGauge } from './instruments';
 import { InstrumentedEngine, STORE_OPERATIONS } from './instrumented-engine';
+import { PreflightCheckResult, preflightValues } from './preflight-status';
 import { instrumentRoutes, isHoldfastRoute } from './routes';
 import { DEFAULT_LIVE_COUNTS, LiveCounts, LiveCountsOptions } from './live-counts';
 
@@ -30,132 +26,16 @@ export interface StoreHealthSnapshot {
   readonly failovers?: number;
 }
 
-/** One line of a preflight report (src/preflight CheckResult fits); `id` is from a fixed set. */
-export interface PreflightCheckResult {
-  readonly id: string;
-  readonly status: CheckStatus;
-  readonly subject?: string;
-}
-
-/**
- * 1 unless the check stops a start: a warning works and a skipped check does not apply. A check
- * reporting several lines (one per setting) is 0 when any line fails.
- */
-function preflightValues(results: readonly PreflightCheckResult[]): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const r of results) {
-    const ok = r.status === 'fail' || r.status === 'wait' ? 0 : 1;
-    values.set(r.id, Math.min(ok, values.get(r.id) ?? 1));
-  }
-  return values;
-}
+/** The store figures of one health check (StoreHealthSnapshot's counts). */
+export type StoreFigures = Pick<
+  StoreHealthSnapshot,
+  'masters' | 'replicasOnline' | 'replicasRequired'
+>;
 
 export interface MetricsOptions {
   /** Process and Node.js metrics (prom-client defaults, prefixed holdfast_). Default true. */
   readonly defaultMetrics?: boolean;
   readonly liveCounts?: Partial<LiveCountsOptions>;
-}
-
-type Labels<D extends MetricDefinition> = D['labels'][number];
-
-function counter<D extends MetricDefinition>(
-  registry: Registry,
-  d: D,
-  collect?: () => void,
-): Counter<Labels<D>> {
-  return new Counter<Labels<D>>({
-    name: d.name,
-    help: d.help,
-    labelNames: d.labels,
-    aggregator: d.aggregator,
-    registers: [registry],
-    ...(collect ? { collect } : {}),
-  });
-}
-
-/**
- * A gauge without labels that reports no sample until set (prom-client would report 0): "the
- * store is down" or "no sessions" must never be said by a gauge nobody has measured yet.
- */
-export class MaybeGauge extends Gauge<string> {
-  private known = false;
-
-  override set(value: number): void;
-  override set(labels: Partial<Record<string, string | number>>, value: number): void;
-  override set(a: number | Partial<Record<string, string | number>>, b?: number): void {
-    this.known = true;
-    if (typeof a === 'number') super.set(a);
-    else super.set(a, b as number);
-  }
-
-  /** Back to "not measured": the next scrape has no sample. */
-  unset(): void {
-    this.known = false;
-    super.reset();
-  }
-
-  override async get(): ReturnType<Gauge<string>['get']> {
-    const metric = await super.get();
-    return this.known ? metric : { ...metric, values: [] };
-  }
-}
-
-function maybeGauge(
-  registry: Registry,
-  d: MetricDefinition,
-  collect?: () => void | Promise<void>,
-): MaybeGauge {
-  return new MaybeGauge({
-    name: d.name,
-    help: d.help,
-    aggregator: d.aggregator,
-    registers: [registry],
-    ...(collect ? { collect } : {}),
-  });
-}
-
-function gauge<D extends MetricDefinition>(registry: Registry, d: D): Gauge<Labels<D>> {
-  return new Gauge<Labels<D>>({
-    name: d.name,
-    help: d.help,
-    labelNames: d.labels,
-    aggregator: d.aggregator,
-    registers: [registry],
-  });
-}
-
-function histogram<D extends MetricDefinition>(
-  registry: Registry,
-  d: D,
-  buckets: number[],
-): Histogram<Labels<D>> {
-  return new Histogram<Labels<D>>({
-    name: d.name,
-    help: d.help,
-    labelNames: d.labels,
-    aggregator: d.aggregator,
-    buckets,
-    registers: [registry],
-  });
-}
-
-/**
- * Exports a plain counter (catbox-style `stats`) as a Prometheus counter: at each scrape, adds
- * what the source gained since the last one. Only deltas are added, so the exported counter stays
- * monotonic and the hot path keeps its `n++`.
- */
-class CounterSync<L extends string> {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly target: Counter<L>) {}
-
-  sync(label: L | null, value: string | null, current: number): void {
-    const key = `${label}=${value}`;
-    const delta = current - (this.seen.get(key) ?? 0);
-    this.seen.set(key, current);
-    if (delta <= 0) return;
-    if (label === null || value === null) this.target.inc(delta);
-    else this.target.inc({ [label]: value } as Partial<Record<L, string>>, delta);
-  }
 }
 
 /**
@@ -288,22 +168,24 @@ export class Metrics {
 
   /**
    * Follows the continuous health check (every finished check) and readiness (every change).
-   * `replicasRequired`: masters x store.redis.require.replicasPerMaster, when known.
+   * `figures` turns a check into the store figures (masters, replicas online and required); by
+   * default they are the check's details as they are.
    */
   observeHealth(
     store: StoreHealth,
     readiness?: Readiness,
-    replicasRequired?: (s: StoreHealthStatus) => number | undefined,
+    figures: (s: StoreHealthStatus) => StoreFigures = (s) => ({
+      masters: s.details?.masters,
+      replicasOnline: s.details?.replicasOnline,
+    }),
   ): void {
     const seen = (s: StoreHealthStatus): void => {
       if (s.state === 'unknown') return; // not measured yet: no sample rather than a false 0
       this.setStoreHealth({
         up: s.up,
         clusterOk: s.up && (s.details?.clusterOk ?? true),
-        masters: s.details?.masters,
-        replicasOnline: s.details?.replicasOnline,
-        replicasRequired: replicasRequired?.(s),
         failovers: s.details?.failovers,
+        ...figures(s),
       });
     };
     seen(store.status);
@@ -379,25 +261,4 @@ export class Metrics {
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   return new Metrics(opts);
-}
-
-/**
- * The node:cluster primary's own registry: what only the primary knows (the preflight it ran
- * before forking) and its own process metrics. clusterScrape() aggregates it with the workers'.
- */
-export class PrimaryMetrics {
-  readonly registry = new Registry();
-  private readonly preflight;
-
-  constructor(opts: Pick<MetricsOptions, 'defaultMetrics'> = {}) {
-    this.preflight = gauge(this.registry, METRICS.preflightStatus);
-    if (opts.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
-    }
-  }
-
-  setPreflight(results: readonly PreflightCheckResult[]): void {
-    this.preflight.reset();
-    for (const [check, v] of preflightValues(results)) this.preflight.set({ check }, v);
-  }
 }

@@ -1,6 +1,12 @@
 import type { Plugin, Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
 import type { AccountService, AuthEvents } from '../accounts';
-import { defineCookies, holdfastScheme, SCHEME, TrustedProxies } from '../auth';
+import {
+  defineCookies,
+  holdfastScheme,
+  HoldfastCredentials,
+  SCHEME,
+  TrustedProxies,
+} from '../auth';
 import { HoldfastError } from '../errors';
 import { apiRoutes } from './api';
 import type { PluginContext } from './context';
@@ -11,6 +17,7 @@ import { providerInfo, registerOAuth, resolveProviders } from './oauth';
 import { OAuthIntents } from './oauth-intent';
 import { registerPages } from './pages';
 import { HoldfastPluginOptions, validateOptions } from './options';
+import { requireSupportedHapi } from './hapi-version';
 
 export type { HoldfastPluginOptions } from './options';
 export { toBoom, OUTAGE_RETRY_AFTER_S } from './errors';
@@ -20,6 +27,22 @@ export { buildOpenApi } from './openapi';
 export { githubProvider, googleProvider, OAUTH_STATE_TTL_MS } from './oauth';
 export type { OAuthProviderOptions, OAuthProviderProfile } from './oauth';
 export type { OAuthProviderInfo } from './context';
+export { MIN_HAPI_MAJOR, requireSupportedHapi } from './hapi-version';
+
+declare module '@hapi/hapi' {
+  /**
+   * Importing Holdfast types `request.auth.credentials` as Holdfast's (`user.id`, `session`), so a
+   * handler reads `r.auth.credentials.user.id` without a cast (hapi's documented way to type
+   * credentials app-wide). The Record keeps hapi's own constraint on this slot.
+   */
+  interface ReqRefDefaults {
+    AuthCredentialsExtra: HoldfastCredentials & Record<string, unknown>;
+  }
+  /** `server.plugins.holdfast`, typed. */
+  interface PluginProperties {
+    holdfast?: HoldfastExposed;
+  }
+}
 
 /** What the plugin exposes as `server.plugins.holdfast`. */
 export interface HoldfastExposed {
@@ -36,6 +59,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
   name: 'holdfast',
   version: '0.1.0',
   async register(server: Server, raw: HoldfastPluginOptions) {
+    requireSupportedHapi(server, 'holdfast');
     const options = validateOptions(raw);
     const { settings, sessions, accounts } = options;
     const { events, users } = accounts;

@@ -3,6 +3,7 @@ import { ConfigError, ExitCodes } from '../errors';
 import { CATALOGUE } from './catalogue';
 import { recordLayout } from './checks/layout-checks';
 import type { CheckDefinition, PreflightContext, PreflightOptions, StoreContext } from './context';
+import { PreflightError } from './error';
 import { gatherFacts, StoreFacts, usable } from './facts';
 import { CheckOutcome, CheckResult, fail, PreflightReport, skip } from './types';
 
@@ -140,4 +141,31 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+export interface LibraryPreflightOptions extends PreflightOptions {
+  /** Keep retrying while only availability fails, up to this long (default store.startupWait). */
+  readonly startupWait?: number;
+  /** Ends the wait early. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * `holdfast start`'s preflight for an app that embeds Holdfast: the same checks, the same wait
+ * for a store that is not ready yet (store.startupWait) and, once everything passed, the same
+ * layout record. Answers the report (warnings included) or throws PreflightError with the lines
+ * `holdfast start` prints.
+ */
+export async function preflightSettings(
+  settings: Settings,
+  options: LibraryPreflightOptions = {},
+): Promise<PreflightReport> {
+  const { startupWait = settings.store.startupWait, signal, ...checks } = options;
+  const report = await runPreflightWaiting(
+    { settings },
+    { recordLayout: true, ...checks },
+    { startupWait, signal },
+  );
+  if (report.exitCode !== ExitCodes.OK) throw new PreflightError(report);
+  return report;
 }

@@ -1,9 +1,9 @@
 import type { Server } from '@hapi/hapi';
 import type { Settings } from '../config';
 import { StoreUnavailableError } from '../errors';
-import { Readiness, RedisTopology, StoreHealth, StoreHealthStatus } from '../health';
+import { createNodeHealth, Readiness, StoreHealth, StoreHealthStatus } from '../health';
 import type { Logger } from '../log/logger';
-import { createMetrics, Metrics } from '../metrics';
+import { createMetrics, Metrics, observeNode } from '../metrics';
 import { buildServer } from './build-server';
 import { createServices, Services } from './services';
 
@@ -35,26 +35,15 @@ const CONNECT_RETRY_MS = 1000;
 export async function startNode(settings: Settings, opts: NodeOptions): Promise<RunningNode> {
   const { logger } = opts;
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
-  const services = createServices(settings, {
-    instrument: metrics ? (engine) => metrics.instrumentEngine(engine) : undefined,
-  });
+  const services = createServices(settings, { metrics });
   await connectStore(services, logger, opts.signal);
 
-  const store = services.store;
-  const topology =
-    store.kind === 'redis' ? new RedisTopology(() => store.connection.reads) : undefined;
-  const storeHealth = new StoreHealth({
-    ping: () => services.engine.ping(),
-    details: topology ? () => topology.details() : undefined,
-    intervalMs: opts.healthIntervalMs ?? 1000,
-    timeoutMs: settings.store.redis.commandTimeout,
-  });
-  const readiness = new Readiness(storeHealth);
+  const { storeHealth, readiness } = createNodeHealth(services, opts.healthIntervalMs);
   storeHealth.on('change', (s) => logStoreChange(logger, s));
   readiness.on('change', (s) =>
     logger.info({ ready: s.ready, reasons: s.reasons }, s.ready ? 'ready' : 'not ready'),
   );
-  if (metrics) wireMetrics(metrics, services, storeHealth, readiness);
+  if (metrics) observeNode(metrics, { ...services, storeHealth, readiness });
 
   await storeHealth.start();
   const server = await buildServer({ services, readiness, logger, metrics });
@@ -116,32 +105,4 @@ function logStoreChange(logger: Logger, s: StoreHealthStatus): void {
   if (s.state === 'up') logger.info('store up');
   else if (s.state === 'down')
     logger.warn({ err: s.lastError }, 'store down: readiness false, requests needing it get 503');
-}
-
-function wireMetrics(
-  metrics: Metrics,
-  services: Services,
-  storeHealth: StoreHealth,
-  readiness: Readiness,
-): void {
-  metrics.observeSessions(services.sessions);
-  metrics.observeAuth(services.events);
-  const r = services.settings.store.redis;
-  storeHealth.on('check', (s) => {
-    const d = s.details;
-    const masters = services.store.kind === 'memory' ? 1 : d?.masters;
-    metrics.setStoreHealth({
-      up: s.up,
-      clusterOk: s.up && (d?.clusterOk ?? true),
-      masters,
-      replicasOnline: services.store.kind === 'memory' ? 0 : d?.replicasOnline,
-      replicasRequired:
-        services.store.kind === 'memory' || masters === undefined
-          ? 0
-          : r.require.replicasPerMaster * masters,
-      failovers: d?.failovers,
-    });
-  });
-  metrics.setReady(readiness.ready);
-  readiness.on('change', (s) => metrics.setReady(s.ready));
 }

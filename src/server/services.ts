@@ -1,5 +1,6 @@
 import { AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
 import type { Settings } from '../config';
+import type { Metrics } from '../metrics';
 import { SessionPolicy, SessionService } from '../session';
 import { createEngine, StoreEngine } from '../store';
 import type { SessionEngine } from '../store/engine';
@@ -36,10 +37,17 @@ export interface Services {
   readonly hashing: HashQueue;
   /** Account audit events (also carries the session service's theft events). */
   readonly events: AuthEvents;
+  /** The metrics given in options (they time every store call of the session engine). */
+  readonly metrics?: Metrics;
 }
 
 export interface ServicesOptions {
-  /** Wraps the engine before the session service gets it (metrics timing every store call). */
+  /**
+   * This process's metrics (createMetrics()): the session engine is wrapped so every store call
+   * is timed, and holdfastMetrics finds them in the services.
+   */
+  readonly metrics?: Metrics;
+  /** Wraps the engine before the session service gets it (after `metrics`, when both are given). */
   readonly instrument?: (engine: SessionEngine) => SessionEngine;
   /** The session engine to use instead of the one settings describe (tests). */
   readonly engine?: StoreEngine;
@@ -62,7 +70,8 @@ export interface ServicesOptions {
 export function createServices(settings: Settings, options: ServicesOptions = {}): Services {
   const layout = new KeyLayout(settings.store.redis.keyPrefix, settings.store.redis.shards);
   const store = options.engine ?? createEngine(settings);
-  const engine = options.instrument ? options.instrument(store) : store;
+  const timed = options.metrics ? options.metrics.instrumentEngine(store) : store;
+  const engine = options.instrument ? options.instrument(timed) : timed;
   const sessions = new SessionService(
     engine,
     layout,
@@ -89,7 +98,8 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
     clock: options.clock,
   });
-  return { settings, engine, store, layout, sessions, users, accounts, hashing, events };
+  const metrics = options.metrics;
+  return { settings, engine, store, layout, sessions, users, accounts, hashing, events, metrics };
 }
 
 /**

@@ -14,7 +14,11 @@ describe('Metrics.observeHealth', () => {
       details: async () => ({ clusterOk: true, masters: 3, replicasOnline: 2, failovers: 1 }),
     });
     const readiness = new Readiness(health);
-    metrics.observeHealth(health, readiness, (s) => (s.details?.masters ?? 0) * 1);
+    metrics.observeHealth(health, readiness, (s) => ({
+      masters: s.details?.masters,
+      replicasOnline: s.details?.replicasOnline,
+      replicasRequired: (s.details?.masters ?? 0) * 1,
+    }));
 
     let exp = parseExposition(await metrics.scrape());
     expect(find(exp, 'holdfast_store_up')).toEqual([]); // not checked yet

@@ -1,0 +1,26 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { DEFAULT_METRICS_PREFIX, METRICS } from './catalogue';
+import { gauge } from './instruments';
+import type { MetricsOptions } from './metrics';
+import { PreflightCheckResult, preflightValues } from './preflight-status';
+
+/**
+ * The node:cluster primary's own registry: what only the primary knows (the preflight it ran
+ * before forking) and its own process metrics. clusterScrape() aggregates it with the workers'.
+ */
+export class PrimaryMetrics {
+  readonly registry = new Registry();
+  private readonly preflight;
+
+  constructor(opts: Pick<MetricsOptions, 'defaultMetrics'> = {}) {
+    this.preflight = gauge(this.registry, METRICS.preflightStatus);
+    if (opts.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
+    }
+  }
+
+  setPreflight(results: readonly PreflightCheckResult[]): void {
+    this.preflight.reset();
+    for (const [check, v] of preflightValues(results)) this.preflight.set({ check }, v);
+  }
+}
