@@ -9,7 +9,7 @@ import { configCheck } from './commands/config-check';
 import { preflightCommand } from './commands/preflight';
 import { sessionsCount, sessionsList, sessionsRevoke } from './commands/sessions';
 import { startCommand } from './commands/start';
-import { usersCreate, usersEnd } from './commands/users';
+import { usersCreate, usersEnd, usersRoles } from './commands/users';
 import type { Out } from './output';
 import { readNewPassword } from './password';
 
@@ -30,6 +30,7 @@ export interface CommandOptions {
   readonly user?: string;
   readonly session?: string;
   readonly email?: string;
+  readonly set?: string;
 }
 
 interface OptionSpec {
@@ -37,6 +38,8 @@ interface OptionSpec {
   readonly description: string;
   /** The option must be given (commander's `mandatory`; every value option needs a value). */
   readonly mandatory?: boolean;
+  /** '' is a value (`--set ""`: no roles) rather than a usage error. */
+  readonly emptyAllowed?: boolean;
 }
 
 /** One command of the CLI: the table below is the whole command line (docs/cli.md mirrors it). */
@@ -165,13 +168,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [EMAIL],
     run: withServices((s, o, ctx) => usersEnd(s, 'delete', o.email as string, o.json, ctx.out)),
   },
+  {
+    name: 'users roles',
+    summary: "print a user's roles (route auth.scope), or replace them with --set",
+    options: [
+      EMAIL,
+      {
+        flags: '--set <roles>',
+        description: 'comma-separated roles that replace the current ones ("" for none)',
+        emptyAllowed: true,
+      },
+    ],
+    run: withServices((s, o, ctx) => usersRoles(s, o.email as string, o.set, o.json, ctx.out)),
+  },
 ];
 
 /** What the group commands (`holdfast sessions`, ...) say in the help. */
 const GROUPS: Record<string, string> = {
   config: 'inspect the settings',
   sessions: 'count, list and revoke sessions in the shared store',
-  users: 'create, disable and delete password accounts',
+  users: 'create, disable and delete password accounts, and set their roles',
 };
 
 /** `--user <id> [--session <id>] [--config <file>] [--json]`: the options part of a usage line. */
@@ -255,7 +271,8 @@ export function buildProgram(ctx: CliContext, done: (code: number) => void): Com
       .usage(usageOf(spec));
     for (const o of [...spec.options, ...COMMON_OPTIONS]) {
       const option = new Option(o.flags, o.description).makeOptionMandatory(o.mandatory ?? false);
-      if (option.required) option.argParser(nonEmpty); // a value is required: '' is not one
+      // A value is required: '' is not one, unless the option says so.
+      if (option.required && !o.emptyAllowed) option.argParser(nonEmpty);
       cmd.addOption(option);
     }
     cmd.showHelpAfterError(

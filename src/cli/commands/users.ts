@@ -47,3 +47,32 @@ export async function usersEnd(
   out(json ? JSON.stringify({ id: user.id, email: user.email, [`${action}d`]: true }) : user.id);
   return 0;
 }
+
+/**
+ * `holdfast users roles --email E [--set a,b]`: prints the user's roles, one per line, after
+ * replacing them when `--set` is given (`--set ""` removes every role). Roles become the
+ * credentials' `scope`, read on every scoped request, so a removed role stops working at once.
+ */
+export async function usersRoles(
+  services: Services,
+  email: string,
+  set: string | undefined,
+  json: boolean,
+  out: Out,
+): Promise<number> {
+  const user = await services.users.findByEmail(services.accounts.checkEmail(email));
+  if (!user) throw new UserInputError('email', 'no user has this address');
+  if (set !== undefined) {
+    const roles = set
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r) => r !== '');
+    if (!(await services.accounts.setRoles(user.id, roles))) {
+      throw new UserInputError('email', 'no user has this address');
+    }
+  }
+  const roles = await services.accounts.rolesOf(user.id);
+  if (json) out(JSON.stringify({ id: user.id, email: user.email, roles }));
+  else roles.forEach((r) => out(r));
+  return 0;
+}

@@ -196,6 +196,31 @@ test('users disable and users delete end every session and remember-me series; a
   expect((await run(['users', 'disable'])).code).toBe(64);
 });
 
+test('users roles prints and replaces the roles that become the scope; bad roles change nothing', async () => {
+  const email = 'roles.target@example.org';
+  const user = await services.accounts.createUser({ email, password: 'an operator chose this 2' });
+
+  expect(await run(['users', 'roles', '--email', email])).toMatchObject({ code: 0, out: [] });
+  expect(
+    await run(['users', 'roles', '--email', email, '--set', 'admin, billing.read']),
+  ).toMatchObject({ code: 0, out: ['admin', 'billing.read'] });
+  expect(await services.accounts.rolesOf(user.id)).toEqual(['admin', 'billing.read']);
+
+  const bad = await run(['users', 'roles', '--email', email, '--set', 'admin,Not A Role']);
+  expect(bad.code).toBe(65);
+  expect(bad.err.join('\n')).toContain('HF_USER_INVALID roles');
+  expect(await services.accounts.rolesOf(user.id)).toEqual(['admin', 'billing.read']);
+
+  const cleared = await run(['users', 'roles', '--email', email, '--set', '', '--json']);
+  expect(cleared.code).toBe(0);
+  expect(JSON.parse(cleared.out[0])).toEqual({ id: user.id, email, roles: [] });
+  expect(await services.accounts.rolesOf(user.id)).toEqual([]);
+
+  const unknown = await run(['users', 'roles', '--email', 'nobody@example.org', '--set', 'admin']);
+  expect(unknown.code).toBe(65);
+  expect(unknown.err.join('\n')).toContain('HF_USER_INVALID email: no user has this address');
+});
+
 test('a store that cannot be reached exits 69', async () => {
   const down = {
     ...env,

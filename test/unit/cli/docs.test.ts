@@ -41,7 +41,7 @@ function section(name: string): string {
   return CLI_DOC.slice(at + 1).split(/\n##+ /)[0];
 }
 
-test('the parser defines the nine commands of the contract', () => {
+test('the parser defines the ten commands of the contract', () => {
   expect(LEAVES.map((l) => l.name)).toEqual([
     'start',
     'preflight',
@@ -52,6 +52,7 @@ test('the parser defines the nine commands of the contract', () => {
     'users create',
     'users disable',
     'users delete',
+    'users roles',
   ]);
 });
 
