@@ -57,7 +57,8 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
     ...extra,
     ...(extra.validate ? { validate: { failAction, ...extra.validate } } : {}),
   });
-  const openapi = buildOpenApi(settings, ctx.oauth);
+  // Built on the first request, from the routes then served (every route is registered by then).
+  let openapi: object | undefined;
   const labelOf = (provider: string) =>
     ctx.oauth.find((o) => o.name === provider)?.label ?? provider;
 
@@ -69,11 +70,17 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
         payload: json,
         validate: {
           payload: Joi.object({
-            email: Joi.string().max(1024).required(),
+            email: Joi.string()
+              .max(1024)
+              .required()
+              .description('An email address of at most 254 characters (else 400 HF_USER_INVALID)'),
             password: Joi.string()
               .min(1)
               .max(p.maxLength * 4)
-              .required(),
+              .required()
+              .description(
+                `${p.minLength} to ${p.maxLength} characters, not a common password, without the address or name (else 400 HF_USER_INVALID)`,
+              ),
             name: Joi.string().max(100).allow(''),
           }),
         },
@@ -102,7 +109,9 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
               .max(p.maxLength * 4)
               .allow('')
               .required(),
-            remember: Joi.boolean().default(false),
+            remember: Joi.boolean()
+              .default(false)
+              .description('Also set the remember-me cookie (session.rememberTtl)'),
           }),
         },
       }),
@@ -193,7 +202,10 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
             newPassword: Joi.string()
               .min(1)
               .max(p.maxLength * 4)
-              .required(),
+              .required()
+              .description(
+                `${p.minLength} to ${p.maxLength} characters, not a common password, without the address or name (else 400 HF_USER_INVALID)`,
+              ),
           }),
         },
       }),
@@ -269,7 +281,13 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
         security: apiSecurity(settings.cookie.secure),
         tags: ['api', 'holdfast'],
       },
-      handler: () => openapi,
+      handler: (r, h) =>
+        (openapi ??= buildOpenApi(
+          settings,
+          ctx.oauth,
+          r.server.table(),
+          h.realm.modifiers.route.prefix ?? '',
+        )),
     },
   ];
 }

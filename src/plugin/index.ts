@@ -101,13 +101,15 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     server.auth.strategy(SCHEME, SCHEME);
     if (options.defaultStrategy !== false) server.auth.default(SCHEME);
 
-    server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
     registerCsrf(server, csrf);
     exemptFromCrumb(server);
     registerMediaType(server);
     server.route(apiRoutes(ctx));
     if (options.pages !== false) await registerPages(server, ctx);
     await registerOAuth(server, ctx, providers, options.pages !== false);
+    // After the pages' own onPreResponse (an HTML error page): an extension that returns a Boom
+    // ends the chain, so the JSON mapping must come last.
+    server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
     server.expose('events', events);
     server.expose('accounts', accounts);
   },

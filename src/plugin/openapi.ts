@@ -1,31 +1,215 @@
+import type { RequestRoute } from '@hapi/hapi';
 import type { Settings } from '../config';
 import type { OAuthProviderInfo } from './context';
 
-const err = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-});
-const body = (ref: string) => ({
-  required: true,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
-});
-const ok = (description: string, ref?: string) =>
-  ref
-    ? {
-        description,
-        content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
-      }
-    : { description };
-const common = {
-  '403': err('Cross-site request refused (HF_CSRF)'),
-  '503': err('Session store unavailable (HF_STORE_UNAVAILABLE); retry after Retry-After'),
-};
-const authed = { ...common, '401': err('No valid session (HF_UNAUTHENTICATED)') };
-const reauth = err(
-  'No password (or provider) confirmation within auth.reauthWindow (HF_REAUTH_REQUIRED; the body names `reauth`: POST /auth/reauth), or cross-site (HF_CSRF)',
-);
+/**
+ * The OpenAPI 3.1 document served at /auth/openapi.json, generated from the routes hapi really
+ * serves (server.table()): paths (with the plugin's route prefix), methods, request bodies and
+ * parameters come from each route's validators, and the answers every route of its kind can give
+ * (400/413/415 for a body, 403 cross-site, 401 without a session, 503 when the store is away) from
+ * its options. Only what no route option says is written by hand, in OPERATIONS below: the
+ * operation id, the summary and the answers of its handler. A route without an entry there fails
+ * the build of the document (and test/unit/plugin/openapi.test.ts), so the two cannot drift.
+ */
 
-function providerParam(oauth: readonly OAuthProviderInfo[]) {
+type Json = Record<string, unknown>;
+type Responses = Record<string, Json>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (name: string) => ({ 'application/json': { schema: ref(name) } });
+const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+};
+const LOCATION = {
+  Location: { description: 'Where the browser goes next', schema: { type: 'string' } },
+};
+
+/** An answer with a JSON body of the named schema. */
+const ok = (description: string, schema: string) => ({ description, content: jsonBody(schema) });
+/** An answer without a body (204) or a redirect (Location). */
+const empty = (description: string) => ({ description });
+const redirect = (description: string) => ({ description, headers: LOCATION });
+/** An error answer: JSON with a stable code (retry statuses say when to retry). */
+const err = (description: string) => ({ description });
+
+/** What a route's handler can answer, beyond what its options imply. */
+interface Operation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** The route never reads the store (no 503). */
+  readonly static?: boolean;
+  /** Documented parameters the route reads without a validator (OAuth callbacks). */
+  readonly parameters?: (oauth: readonly OAuthProviderInfo[]) => Json[];
+  readonly responses: Responses;
+}
+
+const hashing = '503:HF_BUSY';
+/** The handler answers: statuses whose errors the descriptions name. */
+const OPERATIONS: Record<string, Operation> = {
+  'post /auth/register': {
+    operationId: 'register',
+    summary: 'Create an account and log in',
+    responses: {
+      '201': ok('Created; session cookie set', 'UserAndSession'),
+      '400': err('The password policy or the address refused it (HF_USER_INVALID)'),
+      '409': err('Email taken (HF_USER_EXISTS)'),
+      '429': err('Too many registrations from this address (HF_REGISTRATION_THROTTLED)'),
+      [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
+    },
+  },
+  'post /auth/login': {
+    operationId: 'login',
+    summary: 'Log in; `remember` also sets the remember-me cookie',
+    responses: {
+      '200': ok('Logged in; new session cookie', 'UserAndSession'),
+      '401': err(
+        'Wrong email or password (HF_LOGIN_FAILED), or the password changed elsewhere (HF_CREDENTIALS_CHANGED)',
+      ),
+      '403': err('The account is disabled (HF_ACCOUNT_DISABLED)'),
+      '429': err('Throttled (HF_LOGIN_THROTTLED)'),
+      [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
+    },
+  },
+  'post /auth/logout': {
+    operationId: 'logout',
+    summary: 'End this session and its remember-me series',
+    responses: { '204': empty('Logged out; cookies cleared') },
+  },
+  'get /auth/me': {
+    operationId: 'me',
+    summary: 'Who is logged in',
+    responses: { '200': ok('The user and this session', 'UserAndSession') },
+  },
+  'get /auth/sessions': {
+    operationId: 'listSessions',
+    summary: "The user's live sessions",
+    responses: { '200': ok('The sessions, this one marked `current`', 'SessionList') },
+  },
+  'delete /auth/sessions': {
+    operationId: 'revokeOtherSessions',
+    summary: 'End every session but this one (needs a recent authentication)',
+    responses: {
+      '200': ok('How many sessions ended', 'Revoked'),
+      '403': err(
+        'No password (or provider) confirmation within auth.reauthWindow (HF_REAUTH_REQUIRED; the body names `reauth`: POST /auth/reauth)',
+      ),
+    },
+  },
+  'delete /auth/sessions/{id}': {
+    operationId: 'revokeSession',
+    summary: 'End one of your sessions',
+    responses: {
+      '204': empty('Ended'),
+      '404': err('Not one of your sessions (HF_SESSION_NOT_FOUND)'),
+    },
+  },
+  'post /auth/password': {
+    operationId: 'changePassword',
+    summary: 'Change the password: other sessions end, this one gets a new id',
+    responses: {
+      '200': ok('Changed; new session cookie', 'SessionOnly'),
+      '400': err('New password rejected by the password policy (HF_USER_INVALID)'),
+      '403': err('Current password wrong (HF_PASSWORD_MISMATCH)'),
+      '429': err(
+        'Too many wrong current passwords for this account or address (HF_LOGIN_THROTTLED)',
+      ),
+      [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
+    },
+  },
+  'post /auth/reauth': {
+    operationId: 'reauthenticate',
+    summary:
+      'Confirm the password (re-authentication): this session is replaced by a new one (new cookie) that counts as recently authenticated for auth.reauthWindow',
+    responses: {
+      '200': ok('Confirmed; new session cookie', 'Reauthenticated'),
+      '403': err(
+        'Password wrong, or the account has none (HF_PASSWORD_MISMATCH; confirm through a linked provider instead)',
+      ),
+      '429': err('Throttled like a login (HF_LOGIN_THROTTLED)'),
+      [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
+    },
+  },
+  'get /auth/identities': {
+    operationId: 'listIdentities',
+    summary: 'The OAuth provider accounts linked to this user',
+    responses: { '200': ok('Linked providers', 'Identities') },
+  },
+  'delete /auth/identities/{provider}': {
+    operationId: 'unlinkIdentity',
+    summary:
+      'Unlink the provider account (needs a recent authentication; never the last way to sign in)',
+    responses: {
+      '204': empty('Unlinked'),
+      '403': err('No recent authentication (HF_REAUTH_REQUIRED)'),
+      '404': err('No account of this provider is linked (HF_OAUTH_NOT_LINKED)'),
+      '409': err('The only way left to sign in (HF_OAUTH_LAST_METHOD)'),
+    },
+  },
+  'post /auth/oauth/{provider}/link': {
+    operationId: 'startOAuthLink',
+    summary:
+      'Start linking a provider account to this user (browser navigation; needs a recent authentication)',
+    description:
+      "Sets a short-lived signed intent cookie bound to this session and answers 303 to `/auth/oauth/{provider}?intent=…`; the provider's callback then links its account to this user (303 to /account, or oauth.redirectTo without pages).",
+    parameters: (oauth) => [providerParam(oauth)],
+    responses: {
+      '303': redirect('Go to the provider'),
+      '403': err('No recent authentication (HF_REAUTH_REQUIRED)'),
+      '404': err('No such provider configured (HF_REQUEST_INVALID)'),
+      '409': err('A provider account of this kind is already linked (HF_OAUTH_LINK_CONFLICT)'),
+    },
+  },
+  'post /auth/oauth/{provider}/reauth': {
+    operationId: 'startOAuthReauth',
+    summary:
+      'Re-authenticate through a linked provider account (browser navigation): for accounts without a password',
+    description:
+      'Like /link; on the callback, the provider account must be linked to this user (else 404 HF_OAUTH_NOT_LINKED); the session is replaced by a new one (method oauth).',
+    parameters: (oauth) => [providerParam(oauth)],
+    responses: {
+      '303': redirect('Go to the provider'),
+      '404': err('No such provider, or none of it linked (HF_OAUTH_NOT_LINKED)'),
+    },
+  },
+  'get /auth/oauth/{provider}': {
+    operationId: 'oauthSignIn',
+    summary:
+      'Sign in with an OAuth provider: starts the sign-in and receives the provider callback (browser navigation)',
+    description:
+      "Without `code`: redirects (302) to the provider with a fresh `state` and PKCE challenge, and sets a short-lived state cookie; must be started from this site (Origin / Sec-Fetch-Site). With `code` and `state`: the provider callback; the state must match this browser's cookie. A verified email creates or links the account; the browser gets a new session (method `oauth`; any session it had ends) and is redirected (303) to `oauth.redirectTo`. Failures answer the login page (Accept: text/html, pages on) or an Error JSON.",
+    parameters: (oauth) => [
+      providerParam(oauth),
+      query('code', 'authorization code (callback only)'),
+      query('state', 'the state sent to the provider (callback only)'),
+      query('error', 'the provider refused or failed (callback only), e.g. access_denied'),
+      query('intent', 'set by POST …/link or …/reauth: matched with the signed intent cookie'),
+    ],
+    responses: {
+      '200': {
+        description: 'A same-site refresh page (the state cookie was not sent: retried once)',
+        content: { 'text/html': { schema: { type: 'string' } } },
+      },
+      '302': redirect('Sign-in started: redirect to the provider'),
+      '303': redirect('Signed in: new session cookie, redirect to oauth.redirectTo'),
+      '403': err(
+        'Refused: consent denied, provider error or unverified email (HF_OAUTH_FAILED); state mismatch or missing, started from another site, or an intent that does not verify (HF_CSRF); a link whose confirmation expired (HF_REAUTH_REQUIRED)',
+      ),
+      '404': err('No such provider configured (HF_REQUEST_INVALID)'),
+      '409': err(
+        'The verified email belongs to an account this provider account is not linked to (HF_OAUTH_LINK_REQUIRED: sign in, then link from /account); a link to an account linked elsewhere (HF_OAUTH_LINK_CONFLICT)',
+      ),
+    },
+  },
+  'get /auth/openapi.json': {
+    operationId: 'openapi',
+    summary: 'This document',
+    static: true,
+    responses: { '200': ok('OpenAPI 3.1', 'OpenApiDocument') },
+  },
+};
+
+function providerParam(oauth: readonly OAuthProviderInfo[]): Json {
   return {
     name: 'provider',
     in: 'path',
@@ -36,30 +220,52 @@ function providerParam(oauth: readonly OAuthProviderInfo[]) {
   };
 }
 
-/** Routes that hash or verify a password can also find this node's hashing queue full. */
-const hashing = {
-  '503': err(
-    'Session store unavailable (HF_STORE_UNAVAILABLE), or too much password hashing waiting on this node (HF_BUSY); retry after Retry-After',
-  ),
-};
+function query(name: string, description: string): Json {
+  return { name, in: 'query', required: false, description, schema: { type: 'string' } };
+}
 
-/** The OpenAPI 3.1 document served at /auth/openapi.json (docs/api.md says the same in prose). */
-export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderInfo[] = []): object {
-  const p = settings.password;
-  const q = (name: string, description: string) => ({
-    name,
-    in: 'query',
-    required: false,
-    description,
-    schema: { type: 'string' },
+/** The routes the document describes: the plugin's JSON API and OAuth routes (not its pages). */
+export function documentedRoutes(routes: readonly RequestRoute[]): RequestRoute[] {
+  return routes.filter((r) => {
+    const tags = r.settings.tags ?? [];
+    return (
+      r.realm.plugin === 'holdfast' && (tags.includes('api') || tags.includes('holdfast-oauth'))
+    );
   });
+}
+
+/**
+ * The document for the routes hapi serves (server.table()). `prefix` is the plugin's route prefix:
+ * OPERATIONS is keyed by the path without it, the document shows the path as served. A provider's
+ * own sign-in route (/auth/oauth/github) is the `{provider}` operation with that value.
+ */
+export function buildOpenApi(
+  settings: Settings,
+  oauth: readonly OAuthProviderInfo[],
+  routes: readonly RequestRoute[],
+  prefix = '',
+): Json {
+  const providerPaths = new Set(oauth.map((o) => o.path));
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const route of documentedRoutes(routes)) {
+    let path = route.path.slice(prefix.length);
+    if (route.method === 'get' && providerPaths.has(path)) path = '/auth/oauth/{provider}';
+    const key = `${route.method} ${path}`;
+    const op = OPERATIONS[key];
+    if (!op) {
+      throw new Error(
+        `openapi: ${key} is served but has no entry in OPERATIONS (src/plugin/openapi.ts)`,
+      );
+    }
+    (paths[prefix + path] ??= {})[route.method] = operation(route, op, oauth);
+  }
   return {
     openapi: '3.1.0',
     info: {
       title: 'Holdfast authentication API',
       version: '1',
       description:
-        'Session cookie auth. State-changing requests must come from the same origin (Origin / Sec-Fetch-Site). Errors are JSON with a stable `code`.',
+        'Session cookie auth. State-changing requests must come from the same origin (Origin / Sec-Fetch-Site). Errors are JSON with a stable `code` (docs/errors.md).',
     },
     components: {
       securitySchemes: {
@@ -69,292 +275,270 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
           name: settings.cookie.secure ? `__Host-${settings.cookie.name}` : settings.cookie.name,
         },
       },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['statusCode', 'error', 'message', 'code'],
-          properties: {
-            statusCode: { type: 'integer' },
-            error: { type: 'string' },
-            message: { type: 'string' },
-            code: { type: 'string', pattern: '^HF_' },
-          },
-        },
-        User: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            email: { type: 'string' },
-            name: { type: 'string' },
-            emailVerified: { type: 'boolean' },
-            createdAt: { type: 'string', format: 'date-time' },
-          },
-        },
-        Session: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            current: { type: 'boolean' },
-            method: { type: 'string', enum: ['password', 'remember', 'oauth', 'rotation'] },
-            createdAt: { type: 'string', format: 'date-time' },
-            lastSeenAt: { type: 'string', format: 'date-time' },
-            expiresAt: { type: 'string', format: 'date-time' },
-            absoluteExpiresAt: { type: 'string', format: 'date-time' },
-            ip: { type: 'string', description: "'' when the address was not an IP address" },
-            userAgent: {
-              type: 'string',
-              description:
-                'A device label made from the User-Agent header at sign-in, e.g. "Firefox 130 on Linux" (at most 48 bytes; the raw header is not stored)',
-            },
-          },
-        },
-        UserAndSession: {
-          type: 'object',
-          properties: {
-            user: { $ref: '#/components/schemas/User' },
-            session: { $ref: '#/components/schemas/Session' },
-          },
-        },
-        Register: {
-          type: 'object',
-          required: ['email', 'password'],
-          properties: {
-            email: { type: 'string', maxLength: 254 },
-            password: { type: 'string', minLength: p.minLength, maxLength: p.maxLength },
-            name: { type: 'string', maxLength: 100 },
-          },
-        },
-        Login: {
-          type: 'object',
-          required: ['email', 'password'],
-          properties: {
-            email: { type: 'string' },
-            password: { type: 'string' },
-            remember: { type: 'boolean', default: false },
-          },
-        },
-        Reauth: {
-          type: 'object',
-          required: ['password'],
-          properties: { password: { type: 'string' } },
-        },
-        Identities: {
-          type: 'object',
-          properties: {
-            identities: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { provider: { type: 'string' }, label: { type: 'string' } },
-              },
-            },
-            reauthUntil: {
-              type: ['string', 'null'],
-              format: 'date-time',
-              description:
-                'Until when this session counts as recently authenticated (auth.reauthWindow), null when it does not',
-            },
-          },
-        },
-        PasswordChange: {
-          type: 'object',
-          required: ['currentPassword', 'newPassword'],
-          properties: {
-            currentPassword: { type: 'string' },
-            newPassword: { type: 'string', minLength: p.minLength, maxLength: p.maxLength },
-          },
-        },
-      },
+      schemas: SCHEMAS,
     },
-    paths: {
-      '/auth/register': {
-        post: {
-          summary: 'Create an account and log in',
-          requestBody: body('Register'),
-          responses: {
-            '201': ok('Created; session cookie set', 'UserAndSession'),
-            '400': err('Invalid input (HF_USER_INVALID, HF_REQUEST_INVALID)'),
-            '409': err('Email taken (HF_USER_EXISTS)'),
-            '429': err(
-              'Too many registrations from this address (HF_REGISTRATION_THROTTLED); see Retry-After',
-            ),
-            ...common,
-            ...hashing,
-          },
-        },
-      },
-      '/auth/login': {
-        post: {
-          summary: 'Log in; `remember` also sets the remember-me cookie',
-          requestBody: body('Login'),
-          responses: {
-            '200': ok('Logged in; new session cookie', 'UserAndSession'),
-            '401': err('Wrong email or password (HF_LOGIN_FAILED)'),
-            '429': err('Throttled (HF_LOGIN_THROTTLED); see Retry-After'),
-            ...common,
-            ...hashing,
-          },
-        },
-      },
-      '/auth/logout': {
-        post: {
-          summary: 'End this session and its remember-me series',
-          responses: { '204': ok('Logged out; cookies cleared'), ...common },
-        },
-      },
-      '/auth/me': {
-        get: {
-          summary: 'Who is logged in',
-          security: [{ session: [] }],
-          responses: { '200': ok('The user and this session', 'UserAndSession'), ...authed },
-        },
-      },
-      '/auth/sessions': {
-        get: {
-          summary: "The user's live sessions",
-          security: [{ session: [] }],
-          responses: { '200': ok('{ sessions: Session[] }'), ...authed },
-        },
-        delete: {
-          summary: 'End every session but this one (needs a recent authentication)',
-          security: [{ session: [] }],
-          responses: { '200': ok('{ revoked: number }'), ...authed, '403': reauth },
-        },
-      },
-      '/auth/sessions/{id}': {
-        delete: {
-          summary: 'End one of your sessions',
-          security: [{ session: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            '204': ok('Ended'),
-            '404': err('Not one of your sessions (HF_SESSION_NOT_FOUND)'),
-            ...authed,
-          },
-        },
-      },
-      '/auth/password': {
-        post: {
-          summary: 'Change the password: other sessions end, this one gets a new id',
-          security: [{ session: [] }],
-          requestBody: body('PasswordChange'),
-          responses: {
-            '200': ok('Changed; new session cookie'),
-            '400': err('New password rejected (HF_USER_INVALID)'),
-            '429': err(
-              'Too many wrong current passwords for this account or address (HF_LOGIN_THROTTLED); see Retry-After',
-            ),
-            ...authed,
-            ...hashing,
-            '403': err('Current password wrong (HF_PASSWORD_MISMATCH) or cross-site'),
-          },
-        },
-      },
-      '/auth/reauth': {
-        post: {
-          summary:
-            'Confirm the password (re-authentication): this session is replaced by a new one (new cookie) that counts as recently authenticated for auth.reauthWindow',
-          security: [{ session: [] }],
-          requestBody: body('Reauth'),
-          responses: {
-            '200': ok('Confirmed; new session cookie. `{ session, reauthUntil }`'),
-            '429': err('Throttled like a login (HF_LOGIN_THROTTLED); see Retry-After'),
-            ...authed,
-            '403': err(
-              'Password wrong, or the account has none (HF_PASSWORD_MISMATCH; confirm through a linked provider instead), or cross-site',
-            ),
-          },
-        },
-      },
-      '/auth/identities': {
-        get: {
-          summary: 'The OAuth provider accounts linked to this user',
-          security: [{ session: [] }],
-          responses: { '200': ok('Linked providers', 'Identities'), ...authed },
-        },
-      },
-      '/auth/identities/{provider}': {
-        delete: {
-          summary:
-            'Unlink the provider account (needs a recent authentication; never the last way to sign in)',
-          security: [{ session: [] }],
-          parameters: [
-            { name: 'provider', in: 'path', required: true, schema: { type: 'string' } },
-          ],
-          responses: {
-            '204': ok('Unlinked'),
-            '404': err('No account of this provider is linked (HF_OAUTH_NOT_LINKED)'),
-            '409': err('The only way left to sign in (HF_OAUTH_LAST_METHOD)'),
-            ...authed,
-            '403': reauth,
-          },
-        },
-      },
-      '/auth/oauth/{provider}/link': {
-        post: {
-          summary:
-            'Start linking a provider account to this user (browser navigation; needs a recent authentication)',
-          description:
-            "Sets a short-lived signed intent cookie bound to this session and answers 303 to `/auth/oauth/{provider}?intent=…`; the provider's callback then links its account to this user (303 to /account, or oauth.redirectTo without pages).",
-          security: [{ session: [] }],
-          parameters: [providerParam(oauth)],
-          responses: {
-            '303': ok('Go to the provider'),
-            '404': err('No such provider configured (HF_REQUEST_INVALID)'),
-            '409': err(
-              'A provider account of this kind is already linked (HF_OAUTH_LINK_CONFLICT)',
-            ),
-            ...authed,
-            '403': reauth,
-          },
-        },
-      },
-      '/auth/oauth/{provider}/reauth': {
-        post: {
-          summary:
-            'Re-authenticate through a linked provider account (browser navigation): for accounts without a password',
-          description:
-            'Like /link; on the callback, the provider account must be linked to this user (else 404 HF_OAUTH_NOT_LINKED); the session is replaced by a new one (method oauth).',
-          security: [{ session: [] }],
-          parameters: [providerParam(oauth)],
-          responses: {
-            '303': ok('Go to the provider'),
-            '404': err('No such provider, or none of it linked (HF_OAUTH_NOT_LINKED)'),
-            ...authed,
-          },
-        },
-      },
-      '/auth/oauth/{provider}': {
-        get: {
-          summary:
-            'Sign in with an OAuth provider: starts the sign-in and receives the provider callback (browser navigation)',
-          description:
-            "Without `code`: redirects (302) to the provider with a fresh `state` and PKCE challenge, and sets a short-lived state cookie; must be started from this site (Origin / Sec-Fetch-Site). With `code` and `state`: the provider callback; the state must match this browser's cookie. A verified email creates or links the account; the browser gets a new session (method `oauth`; any session it had ends) and is redirected (303) to `oauth.redirectTo`. Failures answer the login page (Accept: text/html, pages on) or an Error JSON.",
-          parameters: [
-            providerParam(oauth),
-            q('code', 'authorization code (callback only)'),
-            q('state', 'the state sent to the provider (callback only)'),
-            q('error', 'the provider refused or failed (callback only), e.g. access_denied'),
-            q('intent', 'set by POST …/link or …/reauth: matched with the signed intent cookie'),
-          ],
-          responses: {
-            '200': ok('A same-site refresh page (the state cookie was not sent: retried once)'),
-            '302': ok('Sign-in started: redirect to the provider'),
-            '303': ok('Signed in: new session cookie, redirect to oauth.redirectTo'),
-            '403': err(
-              'Refused: consent denied, provider error or unverified email (HF_OAUTH_FAILED); state mismatch or missing, started from another site, or an intent that does not verify (HF_CSRF); a link whose confirmation expired (HF_REAUTH_REQUIRED)',
-            ),
-            '409': err(
-              'The verified email belongs to an account this provider account is not linked to (HF_OAUTH_LINK_REQUIRED: sign in, then link from /account); a link to an account linked elsewhere (HF_OAUTH_LINK_CONFLICT)',
-            ),
-            '404': err('No such provider configured (HF_REQUEST_INVALID)'),
-            '503': common['503'],
-          },
-        },
-      },
-      '/auth/openapi.json': {
-        get: { summary: 'This document', responses: { '200': ok('OpenAPI 3.1') } },
-      },
-    },
+    paths,
   };
 }
+
+/** One operation: the validators' request, then every answer the route's options imply. */
+function operation(route: RequestRoute, op: Operation, oauth: readonly OAuthProviderInfo[]): Json {
+  const s = route.settings;
+  const validate = (s.validate ?? {}) as Record<string, unknown>;
+  const auth = s.auth as { mode?: string } | false | undefined;
+  const required = !!auth && auth.mode === 'required';
+  const withBody = route.method !== 'get';
+  const payloadSchema = joiOf(validate.payload);
+
+  const implied: Array<[string, string]> = [];
+  if (withBody) {
+    implied.push(['403', 'Cross-site request refused (HF_CSRF)']);
+    implied.push([
+      '400',
+      payloadSchema || joiOf(validate.params)
+        ? 'The body is not valid JSON, or a field or path parameter is missing or invalid (HF_REQUEST_INVALID)'
+        : 'The body is not valid JSON (HF_REQUEST_INVALID)',
+    ]);
+    implied.push([
+      '413',
+      `The body is larger than ${s.payload?.maxBytes ?? 1_048_576} bytes (HF_REQUEST_INVALID)`,
+    ]);
+    const allow = s.payload?.allow;
+    implied.push([
+      '415',
+      `A body without Content-Type, or of another type than ${allow ? [allow].flat().join(', ') : 'JSON, a form or text'} (HF_REQUEST_INVALID)`,
+    ]);
+  } else if (joiOf(validate.params) || joiOf(validate.query)) {
+    implied.push(['400', 'A path or query parameter is invalid (HF_REQUEST_INVALID)']);
+  }
+  if (required) implied.push(['401', 'No valid session (HF_UNAUTHENTICATED)']);
+  if (!op.static) {
+    implied.push([
+      '503',
+      'Session store unavailable (HF_STORE_UNAVAILABLE); retry after Retry-After, the session is kept',
+    ]);
+  }
+
+  const responses: Responses = {};
+  for (const [status, answer] of Object.entries(op.responses)) {
+    const code = status.split(':')[0];
+    responses[code] = merge(responses[code], answer);
+  }
+  for (const [code, description] of implied)
+    responses[code] = merge(responses[code], err(description));
+  for (const [code, answer] of Object.entries(responses)) {
+    if (Number(code) >= 400) {
+      answer.content = jsonBody('Error');
+      if (code === '429' || code === '503') answer.headers = RETRY_AFTER;
+    }
+  }
+
+  const parameters = [
+    ...(op.parameters?.(oauth) ?? []),
+    ...parametersOf(validate.params, 'path'),
+    ...parametersOf(validate.query, 'query'),
+  ];
+  return {
+    operationId: op.operationId,
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    tags: ['holdfast'],
+    ...(required ? { security: [{ session: [] }] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(payloadSchema
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toJsonSchema(payloadSchema) } },
+          },
+        }
+      : {}),
+    responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+/** Two answers with the same status: both descriptions, in that order. */
+function merge(a: Json | undefined, b: Json): Json {
+  return a
+    ? { ...a, ...b, description: `${a.description as string}; ${b.description as string}` }
+    : { ...b };
+}
+
+/** A joi validator's description (hapi keeps the compiled schema on route.settings.validate). */
+interface JoiDescription {
+  type: string;
+  flags?: { presence?: string; description?: string; default?: unknown; only?: boolean };
+  keys?: Record<string, JoiDescription>;
+  rules?: Array<{ name: string; args?: { limit?: number; regex?: string } }>;
+  allow?: unknown[];
+}
+
+function joiOf(schema: unknown): JoiDescription | null {
+  return schema && typeof (schema as { describe?: unknown }).describe === 'function'
+    ? ((schema as { describe: () => JoiDescription }).describe() as JoiDescription)
+    : null;
+}
+
+function parametersOf(schema: unknown, where: 'path' | 'query'): Json[] {
+  const d = joiOf(schema);
+  return Object.entries(d?.keys ?? {}).map(([name, key]) => ({
+    name,
+    in: where,
+    required: where === 'path' || key.flags?.presence === 'required',
+    schema: toJsonSchema(key),
+    ...(key.flags?.description ? { description: key.flags.description } : {}),
+  }));
+}
+
+/**
+ * JSON Schema for the joi types the routes use. Another type throws: the document must not
+ * guess what a validator accepts.
+ */
+export function toJsonSchema(d: JoiDescription): Json {
+  const out: Json = {};
+  if (d.flags?.description) out.description = d.flags.description;
+  if (d.flags?.default !== undefined) out.default = d.flags.default;
+  switch (d.type) {
+    case 'object': {
+      const keys = Object.entries(d.keys ?? {});
+      out.type = 'object';
+      out.properties = Object.fromEntries(keys.map(([k, v]) => [k, toJsonSchema(v)]));
+      const required = keys.filter(([, v]) => v.flags?.presence === 'required').map(([k]) => k);
+      if (required.length) out.required = required;
+      out.additionalProperties = false;
+      return out;
+    }
+    case 'string': {
+      out.type = 'string';
+      // joi refuses '' unless allowed: that is a minimum length of 1.
+      if (!(d.allow ?? []).includes('')) out.minLength = 1;
+      for (const rule of d.rules ?? []) {
+        if (rule.name === 'min') out.minLength = rule.args?.limit;
+        else if (rule.name === 'max') out.maxLength = rule.args?.limit;
+        else if (rule.name === 'pattern')
+          out.pattern = String(rule.args?.regex).replace(/^\/|\/[a-z]*$/g, '');
+        else throw new Error(`openapi: no JSON Schema for the joi string rule ${rule.name}`);
+      }
+      return out;
+    }
+    case 'boolean':
+      out.type = 'boolean';
+      return out;
+    default:
+      throw new Error(`openapi: no JSON Schema for the joi type ${d.type}`);
+  }
+}
+
+const SCHEMAS = {
+  Error: {
+    type: 'object',
+    required: ['statusCode', 'error', 'message', 'code'],
+    properties: {
+      statusCode: { type: 'integer' },
+      error: { type: 'string' },
+      message: { type: 'string' },
+      code: { type: 'string', pattern: '^HF_' },
+      reauth: {
+        type: 'string',
+        description: 'With HF_REAUTH_REQUIRED: where to confirm (POST this path)',
+      },
+    },
+  },
+  User: {
+    type: 'object',
+    required: ['id', 'email', 'emailVerified', 'createdAt'],
+    properties: {
+      id: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      emailVerified: { type: 'boolean' },
+      createdAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  Session: {
+    type: 'object',
+    required: [
+      'id',
+      'current',
+      'method',
+      'createdAt',
+      'lastSeenAt',
+      'expiresAt',
+      'absoluteExpiresAt',
+      'ip',
+      'userAgent',
+    ],
+    properties: {
+      id: { type: 'string' },
+      current: { type: 'boolean' },
+      method: { type: 'string', enum: ['password', 'remember', 'oauth', 'rotation'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      lastSeenAt: { type: 'string', format: 'date-time' },
+      expiresAt: { type: 'string', format: 'date-time' },
+      absoluteExpiresAt: { type: 'string', format: 'date-time' },
+      ip: { type: 'string', description: "'' when the address was not an IP address" },
+      userAgent: {
+        type: 'string',
+        description:
+          'A device label made from the User-Agent header at sign-in, e.g. "Firefox 130 on Linux" (at most 48 bytes; the raw header is not stored)',
+      },
+    },
+  },
+  UserAndSession: {
+    type: 'object',
+    required: ['user', 'session'],
+    properties: { user: ref('User'), session: ref('Session') },
+  },
+  SessionOnly: {
+    type: 'object',
+    required: ['session'],
+    properties: { session: ref('Session') },
+  },
+  SessionList: {
+    type: 'object',
+    required: ['sessions'],
+    properties: { sessions: { type: 'array', items: ref('Session') } },
+  },
+  Revoked: {
+    type: 'object',
+    required: ['revoked'],
+    properties: { revoked: { type: 'integer', minimum: 0, description: 'Sessions ended' } },
+  },
+  Reauthenticated: {
+    type: 'object',
+    required: ['session', 'reauthUntil'],
+    properties: {
+      session: ref('Session'),
+      reauthUntil: { type: 'string', format: 'date-time' },
+    },
+  },
+  Identities: {
+    type: 'object',
+    required: ['identities', 'reauthUntil'],
+    properties: {
+      identities: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['provider', 'label'],
+          properties: { provider: { type: 'string' }, label: { type: 'string' } },
+        },
+      },
+      reauthUntil: {
+        type: ['string', 'null'],
+        format: 'date-time',
+        description:
+          'Until when this session counts as recently authenticated (auth.reauthWindow), null when it does not',
+      },
+    },
+  },
+  OpenApiDocument: {
+    type: 'object',
+    required: ['openapi', 'info', 'paths'],
+    properties: {
+      openapi: { type: 'string' },
+      info: { type: 'object' },
+      paths: { type: 'object' },
+    },
+  },
+};

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Request, ResponseObject, ResponseToolkit, RouteOptions, Server } from '@hapi/hapi';
+import type {
+  Request,
+  ResponseObject,
+  ResponseToolkit,
+  RouteOptions,
+  Server,
+  ServerRealm,
+} from '@hapi/hapi';
+import type { Boom } from '@hapi/boom';
 import type { Settings } from '../config';
 import Vision from '@hapi/vision';
 import Handlebars from 'handlebars';
@@ -40,6 +48,19 @@ export const PAGE_SECURITY = (settings: Settings) =>
 
 type Form = Record<string, string | undefined>;
 
+/**
+ * A page path under the plugin's route prefix (`server.register({ plugin, routes: { prefix } })`):
+ * every link, form action, redirect and asset URL of the pages goes through it, so the pages work
+ * wherever the host app mounts them. `realm` is the plugin's (h.realm in a handler or extension).
+ */
+export function pagePath(realm: ServerRealm, path: string): string {
+  return (realm.modifiers.route.prefix ?? '') + path;
+}
+
+/** The provider buttons link to the sign-in routes under the same prefix. */
+const prefixed = <T extends { path: string }>(realm: ServerRealm, list: readonly T[]) =>
+  list.map((p) => ({ ...p, path: pagePath(realm, p.path) }));
+
 /** Login failures the login page shows in place (the message says what to do). */
 const LOGIN_PAGE_ERRORS: readonly string[] = [
   'HF_LOGIN_FAILED',
@@ -59,9 +80,10 @@ export function renderLogin(
   return h
     .view('login', {
       title: 'Log in',
+      base: pagePath(h.realm, ''),
       signedIn: false,
       crumb: '',
-      providers: ctx.oauth,
+      providers: prefixed(h.realm, ctx.oauth),
       error,
     })
     .code(code)
@@ -86,8 +108,10 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
   });
   const css = readFileSync(join(__dirname, 'public', 'holdfast.css'));
   const nextParam = settings.auth.appendNext || 'next';
+  const base = pagePath(server.realm, '');
+  const at = (path: string) => pagePath(server.realm, path);
   // The sign-in buttons of the configured OAuth providers.
-  const providers = ctx.oauth;
+  const providers = prefixed(server.realm, ctx.oauth);
 
   const page = (mode: 'optional' | false, extra: RouteOptions = {}): RouteOptions => ({
     auth: mode ? { strategy: SCHEME, mode } : false,
@@ -109,6 +133,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     h.view(template, context).code(code).header('content-security-policy', CSP);
   const layoutCtx = (c: HoldfastCredentials | null, title: string) => ({
     title,
+    base,
     signedIn: !!c,
     crumb: c ? csrf.crumb(c.session.id) : '',
   });
@@ -175,9 +200,10 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: page('optional'),
       handler: (r, h) => {
         // `next`: the page a redirect to login came from (auth.appendNext), kept only if same-site.
+        // It is the request's whole path, so it already carries the route prefix.
         const next = safeNext(r.query[nextParam]);
         return credentialsOf(r)
-          ? h.redirect(next ?? '/account').code(303)
+          ? h.redirect(next ?? at('/account')).code(303)
           : render(h, 'login', { ...layoutCtx(null, 'Log in'), providers: providers, next });
       },
     },
@@ -197,7 +223,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           );
           setSessionCookie(ctx, h, result.issued);
           if (result.rememberToken) h.state(ctx.cookies.remember, result.rememberToken);
-          return h.redirect(next ?? '/account').code(303);
+          return h.redirect(next ?? at('/account')).code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError) || !LOGIN_PAGE_ERRORS.includes(err.code)) throw err;
           return withRetryAfter(
@@ -218,7 +244,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: page('optional'),
       handler: (r, h) =>
         credentialsOf(r)
-          ? h.redirect('/account').code(303)
+          ? h.redirect(at('/account')).code(303)
           : render(h, 'register', {
               ...layoutCtx(null, 'Register'),
               minLength: settings.password.minLength,
@@ -240,7 +266,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
             sessionOf(r),
           );
           setSessionCookie(ctx, h, issued);
-          return h.redirect('/account').code(303);
+          return h.redirect(at('/account')).code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError) || !REGISTER_ERRORS.includes(err.code)) throw err;
           return withRetryAfter(
@@ -268,7 +294,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: page('optional'),
       handler: async (r, h) => {
         const c = credentialsOf(r);
-        if (!c) return h.redirect('/login').code(303);
+        if (!c) return h.redirect(at('/login')).code(303);
         const label = providers.find((p) => p.name === r.query.provider)?.label ?? 'the provider';
         const notice = own(NOTICES, r.query.done)?.(label, settings);
         const error = own(FAILURES, r.query.fail)?.(label);
@@ -281,11 +307,11 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: signedInForm,
       handler: async (r, h) => {
         const c = credentialsOf(r);
-        if (!c) return h.redirect('/login').code(303);
+        if (!c) return h.redirect(at('/login')).code(303);
         const id = String(r.params.id);
         if (/^[A-Za-z0-9_-]{22}$/.test(id) && id !== c.session.id)
           await accounts.revokeOne(c.session, id);
-        return h.redirect('/account?done=revoked').code(303);
+        return h.redirect(at('/account?done=revoked')).code(303);
       },
     },
     {
@@ -294,14 +320,14 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: signedInForm,
       handler: async (r, h) => {
         const c = credentialsOf(r);
-        if (!c) return h.redirect('/login').code(303);
+        if (!c) return h.redirect(at('/login')).code(303);
         try {
           await accounts.revokeOthers(c.session);
         } catch (err) {
           if (!(err instanceof ReauthRequiredError)) throw err;
           return accountPage(r, h, c, { error: err.message }, 403);
         }
-        return h.redirect('/account?done=others').code(303);
+        return h.redirect(at('/account?done=others')).code(303);
       },
     },
     {
@@ -310,7 +336,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: signedInForm,
       handler: async (r, h) => {
         const c = credentialsOf(r);
-        if (!c) return h.redirect('/login').code(303);
+        if (!c) return h.redirect(at('/login')).code(303);
         const f = (r.payload ?? {}) as Form;
         try {
           const issued = await accounts.reauthenticate(
@@ -319,7 +345,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
             client(ctx, r),
           );
           setSessionCookie(ctx, h, issued);
-          return h.redirect('/account?done=reauth').code(303);
+          return h.redirect(at('/account?done=reauth')).code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError) || !PASSWORD_ERRORS.includes(err.code)) throw err;
           return withRetryAfter(
@@ -335,7 +361,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: signedInForm,
       handler: async (r, h) => {
         const c = credentialsOf(r);
-        if (!c) return h.redirect('/login').code(303);
+        if (!c) return h.redirect(at('/login')).code(303);
         const f = (r.payload ?? {}) as Form;
         try {
           const issued = await accounts.changePassword(
@@ -345,7 +371,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           );
           setSessionCookie(ctx, h, issued);
           h.unstate(ctx.cookies.remember);
-          return h.redirect('/account?done=password').code(303);
+          return h.redirect(at('/account?done=password')).code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError) || !PASSWORD_ERRORS.includes(err.code)) throw err;
           return withRetryAfter(
@@ -361,7 +387,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       options: page('optional'),
       handler: (r, h) => {
         const c = credentialsOf(r);
-        if (!c) return h.redirect('/login').code(303);
+        if (!c) return h.redirect(at('/login')).code(303);
         return render(h, 'logout', layoutCtx(c, 'Log out'));
       },
     },
@@ -377,11 +403,61 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
           typeof remember === 'string' ? remember : undefined,
         );
         clearCookies(ctx, h);
-        return h.redirect('/login').code(303);
+        return h.redirect(at('/login')).code(303);
       },
     },
   ]);
+
+  // A page that fails answers a page with the same status (and Retry-After), not hapi's JSON: a
+  // browser shows it as it is. Registered before mapErrors (index.ts), so it maps a HoldfastError
+  // itself, with the same toBoom.
+  server.ext(
+    'onPreResponse',
+    (r: Request, h: ResponseToolkit) => {
+      const res = r.response as ResponseObject | Boom | null;
+      if (!res || !('isBoom' in res) || !res.isBoom) return h.continue;
+      if (!(r.route.settings.tags ?? []).includes('holdfast-page')) return h.continue;
+      const boom = res instanceof HoldfastError ? toBoom(res) : res;
+      const { statusCode, headers, payload } = boom.output;
+      // Not credentialsOf: an auth error here must not throw again; a failed auth is signed out.
+      const c = r.auth.isAuthenticated
+        ? (r.auth.credentials as unknown as HoldfastCredentials)
+        : null;
+      const heading = own(ERROR_HEADINGS, String(statusCode)) ?? payload.error ?? 'Error';
+      const retryAfter = headers['Retry-After'];
+      // The stable code a JSON answer carries (HF_REQUEST_INVALID for hapi's own 4xx, as mapErrors).
+      const code =
+        (payload as { code?: unknown }).code ??
+        (statusCode < 500
+          ? statusCode === 401
+            ? 'HF_UNAUTHENTICATED'
+            : 'HF_REQUEST_INVALID'
+          : 'HF_INTERNAL');
+      const page = render(
+        h,
+        'error',
+        { ...layoutCtx(c, heading), heading, message: payload.message, code, retryAfter },
+        statusCode,
+      );
+      for (const [name, value] of Object.entries(headers)) page.header(name, String(value));
+      return page;
+    },
+    { sandbox: 'plugin' },
+  );
 }
+
+/** Headings of the error page by status; any other status shows hapi's reason phrase. */
+const ERROR_HEADINGS: Record<string, string> = {
+  '400': 'That request could not be read',
+  '401': 'Please log in',
+  '403': 'Not allowed',
+  '404': 'Not found',
+  '413': 'That form was too large',
+  '415': 'That form could not be read',
+  '429': 'Too many attempts',
+  '500': 'Something went wrong',
+  '503': 'Temporarily unavailable',
+};
 
 /** Errors a form shows on its own page (with their status); anything else is thrown. */
 const REGISTER_ERRORS: readonly string[] = [

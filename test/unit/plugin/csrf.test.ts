@@ -6,7 +6,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import Hapi from '@hapi/hapi';
 import { HoldfastError } from '../../../src/errors';
 import { Csrf, toBoom } from '../../../src/plugin';
-import { buildTestApp, call, Jar, TestApp } from './helpers';
+import { buildTestApp, call, errorOf, Jar, TestApp } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a new password!';
@@ -256,7 +256,7 @@ describe('cross-site requests to every state-changing route are refused and chan
       };
       const res = await app.server.inject({ method, url, payload, headers: { ...base, ...cross } });
       expect(res.statusCode).toBe(403);
-      expect(JSON.parse(res.payload).code).toBe('HF_CSRF');
+      expect(errorOf(res).code).toBe('HF_CSRF');
       expect(res.headers['set-cookie']).toBeUndefined();
       await c.unchanged(a, a.email);
       expect(await alive(a.jar)).toBe(true);

@@ -37,6 +37,8 @@ export async function buildTestApp(
     users?: UserStore;
     throttle?: ThrottleStore;
     pages?: boolean;
+    /** Register the plugin under this route prefix (`routes: { prefix }`). */
+    prefix?: string;
     extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
   } = {},
 ): Promise<TestApp> {
@@ -60,6 +62,7 @@ export async function buildTestApp(
       pages: opts.pages ?? true,
       ...opts.extra,
     },
+    ...(opts.prefix ? { routes: { prefix: opts.prefix } } : {}),
   });
   server.route({
     method: 'GET',
@@ -135,4 +138,27 @@ export async function call(
   });
   jar?.take(res);
   return res;
+}
+
+/**
+ * The code and message of an error answer: the JSON body of an API route, or the HTML error page
+ * of a page route (pages answer pages, not JSON).
+ */
+export function errorOf(res: { payload: string; headers: Record<string, unknown> }): {
+  code?: string;
+  message?: string;
+} {
+  if (!String(res.headers['content-type']).startsWith('text/html')) return JSON.parse(res.payload);
+  const unescape = (s: string) =>
+    s
+      .replace(/&#x27;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&#x3D;/g, '=')
+      .replace(/&#x60;/g, '`')
+      .replace(/&amp;/g, '&');
+  const code = /<code id='error-code'>([^<]*)<\/code>/.exec(res.payload)?.[1];
+  const message = /<p class='error' role='alert'>([^<]*)<\/p>/.exec(res.payload)?.[1];
+  return { code, message: message === undefined ? undefined : unescape(message) };
 }

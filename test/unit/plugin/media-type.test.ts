@@ -3,7 +3,7 @@
  * needs no CORS preflight) is refused with 415 on every route of the plugin that takes a body,
  * JSON API and page forms alike, and changes nothing.
  */
-import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, call, errorOf, Jar, TestApp, testSettings } from './helpers';
 
 let app: TestApp;
 let seq = 0;
@@ -60,7 +60,7 @@ test('every route of the plugin that takes a body answers 415 HF_REQUEST_INVALID
   for (const r of routes) {
     const url = r.path.replace('{id}', 'AAAAAAAAAAAAAAAAAAAAAA').replace('{provider}', 'github');
     const res = await untyped(r.method, url, '{"email":"x@example.com"}', jar);
-    const body = JSON.parse(res.payload) as { code?: string; message?: string };
+    const body = errorOf(res);
     answers.push(`${r.method} ${r.path} ${res.statusCode} ${body.code}`);
     expect(body.message).toMatch(/no Content-Type header: send Content-Type: /);
   }
@@ -74,7 +74,8 @@ test('the message names the type the route takes: JSON for the API, a form for t
   );
   const page = await untyped('POST', '/login', 'email=a%40example.com&password=x');
   expect(page.statusCode).toBe(415);
-  expect(JSON.parse(page.payload).message).toBe(
+  expect(page.headers['content-type']).toMatch(/^text\/html/);
+  expect(errorOf(page).message).toBe(
     'the request has a body but no Content-Type header: send Content-Type: application/x-www-form-urlencoded',
   );
 });
