@@ -9,7 +9,7 @@ import Hapi from '@hapi/hapi';
 import { holdfastPlugin } from '../../../src/plugin';
 import { createServices } from '../../../src/server/services';
 import { MemoryEngine } from '../../../src/store';
-import { call, Jar, testSettings } from './helpers';
+import { call, errorOf, Jar, testSettings } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 const SAME_SITE = { host: 'holdfast.test', origin: 'http://holdfast.test' };
@@ -136,7 +136,7 @@ describe.each([
       FORM,
     );
     expect(forged.statusCode).toBe(403);
-    expect(JSON.parse(forged.payload).code).toBe('HF_CSRF');
+    expect(errorOf(forged).code).toBe('HF_CSRF');
     expect((await call(server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
   });
 
