@@ -7,7 +7,12 @@ import type { PreflightInput } from '../preflight';
 import { createServices, Services } from '../server/services';
 import { configCheck } from './commands/config-check';
 import { preflightCommand } from './commands/preflight';
-import { sessionsCount, sessionsList, sessionsRevoke } from './commands/sessions';
+import {
+  sessionsCount,
+  sessionsList,
+  sessionsRevoke,
+  sessionsRevokeAll,
+} from './commands/sessions';
 import { startCommand } from './commands/start';
 import { usersCreate, usersEnd, usersRoles } from './commands/users';
 import type { Out } from './output';
@@ -31,6 +36,7 @@ export interface CommandOptions {
   readonly session?: string;
   readonly email?: string;
   readonly set?: string;
+  readonly yes?: boolean;
 }
 
 interface OptionSpec {
@@ -143,6 +149,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     ),
   },
   {
+    name: 'sessions revoke-all',
+    summary: 'end every session and remember-me series of every user; prints how many ended',
+    options: [{ flags: '--yes', description: 'confirms: everyone is signed out', mandatory: true }],
+    run: withServices((s, o, ctx) => sessionsRevokeAll(s, o.json, ctx.out)),
+  },
+  {
     name: 'users create',
     summary: 'a password account; password from a no-echo prompt, or stdin when not a terminal',
     options: [EMAIL],
@@ -186,7 +198,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 /** What the group commands (`holdfast sessions`, ...) say in the help. */
 const GROUPS: Record<string, string> = {
   config: 'inspect the settings',
-  sessions: 'count, list and revoke sessions in the shared store',
+  sessions: "count, list and revoke sessions in the shared store (one user's, or everyone's)",
   users: 'create, disable and delete password accounts, and set their roles',
 };
 

@@ -5,6 +5,7 @@ import type {
   SeriesUse,
   SessionCounts,
   SessionEngine,
+  ShardRevoked,
   StoredSeries,
   StoredSession,
 } from '../store/engine';
@@ -23,6 +24,7 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
   'rotate',
   'revoke',
   'revokeUser',
+  'revokeShard',
   'listUser',
   'count',
   'createSeries',
@@ -82,6 +84,9 @@ export class InstrumentedEngine implements SessionEngine {
   }
   revokeUser(shard: number, userId: string, exceptId?: string, epoch?: number): Promise<string[]> {
     return this.time('revokeUser', () => this.inner.revokeUser(shard, userId, exceptId, epoch));
+  }
+  revokeShard(shard: number): Promise<ShardRevoked> {
+    return this.time('revokeShard', () => this.inner.revokeShard(shard));
   }
   listUser(shard: number, userId: string, now: number): Promise<StoredSession[]> {
     return this.time('listUser', () => this.inner.listUser(shard, userId, now));

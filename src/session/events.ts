@@ -10,6 +10,8 @@ export interface SessionEventMap {
   created: [{ userId: string; sessionId: string; method: AuthMethod }];
   revoked: [{ userId: string; sessionIds: readonly string[]; reason: RevokeReason }];
   theft: [{ userId: string; seriesId: string }];
+  /** Every session and series of every user ended by an operator (counts only). */
+  revokedEveryone: [{ sessions: number; series: number }];
 }
 
 /** Plain counters (catbox `stats`), cheap enough for the per-request path; metrics/ exports them. */

@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../errors';
-import type { AuthMethod, SessionEngine, StoredSession } from '../store/engine';
+import type { AuthMethod, SessionEngine, ShardRevoked, StoredSession } from '../store/engine';
 import type { KeyLayout } from '../store/keys';
 import { CredentialsChangedError } from './errors';
 import { AuthResult, emptyStats, RevokeReason, SessionEvents, SessionStats } from './events';
@@ -215,6 +215,26 @@ export class SessionService {
       credentialVersion,
     );
     if (ended.length) this.noteRevoked(userId, ended, reason);
+    return ended;
+  }
+
+  /**
+   * Ends every session and remember-me series of every user (ASVS V7.4.5: after a breach, or a
+   * change of cookie.password's meaning). One atomic script per shard: a login that completes
+   * after its shard was swept is a new sign-in and keeps its session. Credential epochs stay.
+   */
+  async revokeEveryone(): Promise<ShardRevoked> {
+    const ended = { sessions: 0, series: 0 };
+    // Every shard at once: auto-pipelining sends each node its scripts together (like count).
+    const shards = await Promise.all(
+      Array.from({ length: this.layout.shards }, (_, shard) => this.engine.revokeShard(shard)),
+    );
+    for (const s of shards) {
+      ended.sessions += s.sessions;
+      ended.series += s.series;
+    }
+    this.stats.revoked.admin += ended.sessions;
+    this.events.emit('revokedEveryone', ended);
     return ended;
   }
 

@@ -63,6 +63,12 @@ export interface SessionCounts {
   readonly expired: number;
 }
 
+/** What revokeShard ended. */
+export interface ShardRevoked {
+  readonly sessions: number;
+  readonly series: number;
+}
+
 /** Plain counters kept by an engine (catbox `stats` style); metrics/ exports them. */
 export interface EngineStats {
   /** Records that could not be decoded and were treated as no session. */
@@ -111,6 +117,11 @@ export interface SessionEngine {
    * session or series below it can be created afterwards (a credential change, disable, delete).
    */
   revokeUser(shard: number, userId: string, exceptId?: string, epoch?: number): Promise<string[]>;
+  /**
+   * Ends every session and remember-me series of one shard, atomically (operators ending all
+   * users' sessions). Returns how many records existed.
+   */
+  revokeShard(shard: number): Promise<ShardRevoked>;
   /** The user's live sessions, oldest first. */
   listUser(shard: number, userId: string, now: number): Promise<StoredSession[]>;
   /** Live sessions and users over every shard: O(shards) commands, never a scan. */

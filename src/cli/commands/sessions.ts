@@ -76,3 +76,22 @@ export async function sessionsRevoke(
   out(json ? JSON.stringify({ revoked }) : String(revoked));
   return sessionId !== undefined && revoked === 0 ? 1 : 0;
 }
+
+/**
+ * `holdfast sessions revoke-all --yes`: every session and remember-me series of every user ends
+ * (ASVS V7.4.5). Prints how many sessions ended (`{"revoked": n, "series": m}` with --json). Safe
+ * to run again after a store error: what was ended stays ended.
+ */
+export async function sessionsRevokeAll(
+  services: Services,
+  json: boolean,
+  out: Out,
+): Promise<number> {
+  const ended = await services.sessions.revokeEveryone();
+  out(
+    json
+      ? JSON.stringify({ revoked: ended.sessions, series: ended.series })
+      : String(ended.sessions),
+  );
+  return 0;
+}

@@ -3,6 +3,7 @@ import type {
   SeriesUse,
   SessionCounts,
   SessionEngine,
+  ShardRevoked,
   StoredSeries,
   StoredSession,
 } from '../engine';
@@ -134,6 +135,16 @@ export class MemoryEngine implements SessionEngine {
     else d.users.delete(userId);
     for (const sid of d.seriesUsers.get(userId) ?? []) d.series.delete(sid);
     d.seriesUsers.delete(userId);
+    return ended;
+  }
+
+  async revokeShard(shard: number): Promise<ShardRevoked> {
+    const d = this.shard(shard);
+    const now = this.clock();
+    const existing = (m: Map<string, Entry>) =>
+      [...m.values()].filter((e) => e.dropAt > now).length;
+    const ended = { sessions: existing(d.sessions), series: existing(d.series) };
+    for (const m of [d.sessions, d.live, d.users, d.series, d.seriesUsers]) m.clear();
     return ended;
   }
 

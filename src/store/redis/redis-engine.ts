@@ -6,6 +6,7 @@ import type {
   EngineStats,
   SeriesUse,
   SessionCounts,
+  ShardRevoked,
   SessionEngine,
   StoredSeries,
   StoredSession,
@@ -265,6 +266,25 @@ export class RedisEngine implements SessionEngine {
       () => true,
     );
     return strings(reply);
+  }
+
+  async revokeShard(shard: number): Promise<ShardRevoked> {
+    const k = this.shardKeys(shard);
+    const reply = await this.write(
+      'revokeShard',
+      'revoke-shard',
+      [
+        k.livePrefix(shard),
+        k.usersPrefix(shard),
+        k.sessionPrefix(shard),
+        k.seriesUsersPrefix(shard),
+        k.seriesPrefix(shard),
+      ],
+      [k.liveBuckets, k.userBuckets],
+      () => true,
+    );
+    const [sessions, series] = Array.isArray(reply) ? (reply as number[]) : [0, 0];
+    return { sessions: Number(sessions), series: Number(series) };
   }
 
   async listUser(shard: number, userId: string, now: number): Promise<StoredSession[]> {

@@ -21,6 +21,7 @@ export const SCRIPT_NAMES = [
   'rotate',
   'revoke',
   'revoke-user',
+  'revoke-shard',
   'list-user',
   'count',
   'create-series',

@@ -196,6 +196,31 @@ test('users disable and users delete end every session and remember-me series; a
   expect((await run(['users', 'disable'])).code).toBe(64);
 });
 
+test('sessions revoke-all --yes ends the sessions and series of every user; without --yes nothing ends', async () => {
+  const users = ['everyone-a', 'everyone-b', 'everyone-c'];
+  const issued = await Promise.all(
+    users.map((u) => services.sessions.create(u, client, 'password', { remember: true })),
+  );
+
+  const refused = await run(['sessions', 'revoke-all']);
+  expect(refused.code).toBe(64);
+  expect(refused.err.join('\n')).toContain('--yes');
+  for (const s of issued) expect((await services.sessions.authenticate(s.token)).result).toBe('ok');
+
+  const done = await run(['sessions', 'revoke-all', '--yes', '--json']);
+  expect(done.code).toBe(0);
+  // Sessions other tests of this file left are ended too: at least these three.
+  const counts = JSON.parse(done.out[0]) as { revoked: number; series: number };
+  expect(counts.revoked).toBeGreaterThanOrEqual(3);
+  expect(counts.series).toBeGreaterThanOrEqual(3);
+  for (const s of issued) {
+    expect((await services.sessions.authenticate(s.token)).result).toBe('invalid');
+    expect((await services.sessions.useRemember(s.rememberToken, client)).result).toBe('invalid');
+  }
+  expect(await run(['sessions', 'count', '--json'])).toMatchObject({ code: 0 });
+  expect((await services.sessions.count()).sessions).toBe(0);
+});
+
 test('users roles prints and replaces the roles that become the scope; bad roles change nothing', async () => {
   const email = 'roles.target@example.org';
   const user = await services.accounts.createUser({ email, password: 'an operator chose this 2' });

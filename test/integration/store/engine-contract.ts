@@ -202,6 +202,52 @@ export function engineContract(factory: ContractFactory): void {
     });
   });
 
+  describe('revokeShard', () => {
+    it('ends every session and series of its shard, and nothing of another shard', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const a = await created(userId);
+      const b = await created(userId);
+      const r = series(userId, now, 'token-1');
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
+      // A user of another shard (the layout spreads users over every shard).
+      let otherId = newUserId();
+      while (shardOf(otherId) === shard) otherId = newUserId();
+      const other = await created(otherId);
+      const otherSeries = series(otherId, now, 'token-2');
+      expect(await engine.createSeries(shardOf(otherId), otherSeries, 50)).toBe(true);
+
+      expect(await engine.revokeShard(shard)).toEqual({ sessions: 2, series: 1 });
+      expect(await engine.get(shard, a.id, now)).toBeNull();
+      expect(await engine.get(shard, b.id, now)).toBeNull();
+      expect(await engine.listUser(shard, userId, now)).toEqual([]);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('t2'), now, GRACE),
+      ).toEqual({ result: 'missing' });
+      if (t.raw) expect(await t.raw.exists(t.keys.session(shard, a.id))).toBe(false);
+      // Nothing of the shard is left in its indexes: only the other user counts.
+      expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
+      expect(await engine.get(shardOf(otherId), other.id, now)).not.toBeNull();
+      expect(
+        (
+          await engine.useSeries(
+            shardOf(otherId),
+            otherSeries.id,
+            sha256('token-2'),
+            sha256('t3'),
+            now,
+            GRACE,
+          )
+        ).result,
+      ).toBe('rotated');
+
+      expect(await engine.revokeShard(shard)).toEqual({ sessions: 0, series: 0 });
+      // The shard works as before: a new sign-in gets a session.
+      const c = await created(userId);
+      expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([c.id]);
+    });
+  });
+
   describe('listUser', () => {
     it('lists the user’s live sessions oldest first', async () => {
       const userId = newUserId();

@@ -242,6 +242,31 @@ describe('SessionService', () => {
     expect(await service.count()).toEqual({ sessions: 2, users: 2, expired: 0 });
   });
 
+  it('revokeEveryone ends every session and remember-me series of every user, on every shard', async () => {
+    const { service } = setup();
+    const ended: { sessions: number; series: number }[] = [];
+    service.events.on('revokedEveryone', (e) => ended.push(e));
+    // 40 users spread over the 16 shards, one with a remember-me series each.
+    const issued = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        service.create(`user-${i}`, client, 'password', { remember: true }),
+      ),
+    );
+    expect(new Set(issued.map((s) => parseToken(s.token, 16)?.shard)).size).toBeGreaterThan(8);
+
+    expect(await service.revokeEveryone()).toEqual({ sessions: 40, series: 40 });
+    for (const s of issued) {
+      expect((await service.authenticate(s.token)).result).toBe('invalid');
+      expect((await service.useRemember(s.rememberToken, client)).result).toBe('invalid');
+    }
+    expect(await service.count()).toEqual({ sessions: 0, users: 0, expired: 0 });
+    expect(ended).toEqual([{ sessions: 40, series: 40 }]);
+    expect(service.stats.revoked.admin).toBe(40);
+    // A sign-in afterwards works as before.
+    const later = await service.create('user-1', client, 'password');
+    expect((await service.authenticate(later.token)).result).toBe('ok');
+  });
+
   it('past session.maxPerUser, a new session ends the oldest and says so', async () => {
     const settings = loadSettings({
       env: { NODE_ENV: 'test' },

@@ -1,0 +1,39 @@
+--[[
+  Ends every session and every remember-me series of one shard (`holdfast sessions revoke --all`:
+  operators ending all users' sessions, ASVS V7.4.5). Atomic per shard: a session created or a
+  series used on this shard either ran before (and is ended here) or runs after and finds its
+  series gone. Credential epochs are kept: they still refuse what they refused before.
+
+  KEYS[1] live prefix               {p:n}:live:    (bucket b: {p:n}:live:<b>)
+  KEYS[2] user index prefix         {p:n}:users:   (bucket u: {p:n}:users:<u>)
+  KEYS[3] session key prefix        {p:n}:s:
+  KEYS[4] series user index prefix  {p:n}:rusers:  (bucket u: {p:n}:rusers:<u>)
+  KEYS[5] series key prefix         {p:n}:r:
+
+  ARGV[1] live buckets (LIVE_BUCKETS)
+  ARGV[2] user-index buckets (USER_BUCKETS)
+
+  Returns: { sessions ended, series ended } (records that had already gone are not counted).
+]]
+
+-- Deletes every id listed in the index buckets `prefix`..u (and the buckets); returns how many
+-- of the records `keyPrefix`..id existed.
+local function endIndexed(prefix, keyPrefix, buckets)
+  local ended = 0
+  for u = 0, buckets - 1 do
+    local index = prefix .. u
+    for _, ids in ipairs(redis.call('HVALS', index)) do
+      for id in string.gmatch(ids, '%S+') do
+        ended = ended + redis.call('DEL', keyPrefix .. id)
+      end
+    end
+    redis.call('DEL', index)
+  end
+  return ended
+end
+
+local userBuckets = tonumber(ARGV[2])
+local sessions = endIndexed(KEYS[2], KEYS[3], userBuckets)
+local series = endIndexed(KEYS[4], KEYS[5], userBuckets)
+for b = 0, tonumber(ARGV[1]) - 1 do redis.call('DEL', KEYS[1] .. b) end
+return { sessions, series }
