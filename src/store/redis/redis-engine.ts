@@ -26,7 +26,7 @@ import { recordMeta } from './meta';
 import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
 import type { ScriptName, ScriptSet } from './scripts';
-import { replyCode, storeError } from './store-errors';
+import { replyCode, scriptError, storeError } from './store-errors';
 
 /** Expired index entries one count removes per shard: bounds the time a count script runs. */
 export const SWEEP_LIMIT = 500;
@@ -432,7 +432,7 @@ export class RedisEngine implements SessionEngine {
         timeout,
       );
     } catch (err) {
-      throw storeError(operation, err);
+      throw scriptError(operation, name, err);
     }
     if (wrote(outcome.reply) && outcome.acknowledged < replicas) {
       throw new DurabilityError(operation, outcome.acknowledged, replicas);
@@ -451,7 +451,7 @@ export class RedisEngine implements SessionEngine {
     try {
       return await evalScript(client, this.scripts[name], keys, args, buffers);
     } catch (err) {
-      throw storeError(operation, err);
+      throw scriptError(operation, name, err);
     }
   }
 

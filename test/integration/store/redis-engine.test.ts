@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisSettings } from '../../../src/config/settings';
-import { DurabilityError, StoreUnavailableError } from '../../../src/errors';
+import { DurabilityError, HoldfastError, StoreUnavailableError } from '../../../src/errors';
 import { loadSettings } from '../../../src/config';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { newId, parseToken } from '../../../src/session/token';
@@ -196,6 +196,25 @@ return out`;
       const after = await commandCalls(server);
       expect(after.get - before.get).toBe(1);
       expect(after.evalsha - before.evalsha).toBe(0);
+    });
+  });
+
+  it('a script that fails on foreign data is HF_STORE_SCRIPT naming the script, not an outage', async () => {
+    await withEngine(settings(), async (engine) => {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      // Something other than Holdfast wrote a string where the user index (a HASH) lives.
+      await engine.connection.writes.set(engine.keys.users(shard, userId), 'foreign');
+      const err = await engine.revokeUser(shard, userId).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(HoldfastError);
+      expect(err).not.toBeInstanceOf(StoreUnavailableError);
+      expect((err as HoldfastError).code).toBe('HF_STORE_SCRIPT');
+      expect((err as HoldfastError).message).toMatch(
+        /^store script revoke-user failed during revokeUser: WRONGTYPE /,
+      );
     });
   });
 });
