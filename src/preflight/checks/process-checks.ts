@@ -35,6 +35,27 @@ export const settingsCheck: CheckDefinition = {
   },
 };
 
+/**
+ * Shapes of a value copied from an example instead of generated: an unexpanded template
+ * (`${...}`, `{{ ... }}`, `<...>`, `...`) or the words examples use. A generated secret
+ * (`openssl rand -base64 33`) has none of them but by a chance far below guessing it.
+ */
+const PLACEHOLDER_SHAPES: readonly RegExp[] = [
+  /\$\{[^}]*\}/,
+  /\{\{[^}]*\}\}/,
+  /^<.*>$/,
+  /^\.\.\.|\.\.\.$/,
+  /change[-_ .]?me/i,
+  /placeholder/i,
+  /\bexample\b/i,
+  /\b(your|random|secret)[-_ ]/i,
+];
+
+/** True for a published example value or anything shaped like a placeholder. */
+export function isExamplePassword(pw: string): boolean {
+  return KNOWN_EXAMPLE_PASSWORDS.includes(pw) || PLACEHOLDER_SHAPES.some((re) => re.test(pw));
+}
+
 export const cookiePasswordCheck: CheckDefinition = {
   id: 'process.cookie-password',
   summary:
@@ -52,6 +73,12 @@ export const cookiePasswordCheck: CheckDefinition = {
         return fail(`${shown} that is a published example value`, expected, PASSWORD_HINT);
       }
       return pass(`${shown}: the ${s.env} default (refused in production)`, expected);
+    }
+    if (isExamplePassword(pw)) {
+      const observed = `${shown} shaped like a placeholder copied from an example`;
+      return s.env === 'production'
+        ? fail(observed, expected, PASSWORD_HINT)
+        : warn(observed, expected, PASSWORD_HINT);
     }
     const distinct = new Set(pw).size;
     if (distinct < 10) {
