@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { evalScript, ScriptArg } from '../store/redis/commands';
+import { UserReply } from '../store/redis/script-replies';
 import { loadScriptDir } from '../store/redis/scripts';
 import { normalizeEmail } from './email';
 import { guard, guardScript, RedisClient } from './redis-client';
@@ -184,7 +185,7 @@ export class RedisUserStore implements UserStore {
       [userKey],
       [field, subject],
     );
-    if (Number(recorded) !== 1) return false;
+    if (Number(recorded) !== UserReply.DONE) return false;
     const key = this.identityKey(provider, subject);
     const set = await guard('users.linkIdentity', () => this.redis.set(key, userId, 'NX'));
     if (set === 'OK') return true;
@@ -252,7 +253,10 @@ export class RedisUserStore implements UserStore {
   }
 }
 
-/** A script's credential version, or null for its negative codes (no such user, not applied). */
+/**
+ * A script's credential version, or null for its negative codes (UserReply.NO_SUCH_USER,
+ * UserReply.CHANGED_MEANWHILE): a version is never negative.
+ */
 function version(reply: unknown): number | null {
   const n = Number(reply);
   return Number.isInteger(n) && n >= 0 ? n : null;
