@@ -1,4 +1,6 @@
-export { loadSettings, redact, redactedSettings } from './load';
+export { loadSettings } from './load';
+export { redact, redactedSettings } from './redact';
+export { deepFreeze } from './tree';
 export type { LoadOptions } from './load';
 export { DEFAULTS, ENV_DEFAULTS, KNOWN_EXAMPLE_PASSWORDS, SECRET_PATHS } from './defaults';
 export { parseDuration, formatDuration } from './duration';
