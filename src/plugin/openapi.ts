@@ -1,3 +1,4 @@
+import { hostPrefixed } from '../auth/cookies';
 import type { Settings } from '../config';
 import type { OAuthProviderInfo } from './context';
 
@@ -66,7 +67,7 @@ export function buildOpenApi(settings: Settings, oauth: readonly OAuthProviderIn
         session: {
           type: 'apiKey',
           in: 'cookie',
-          name: settings.cookie.secure ? `__Host-${settings.cookie.name}` : settings.cookie.name,
+          name: hostPrefixed(settings.cookie, settings.cookie.name),
         },
       },
       schemas: {
