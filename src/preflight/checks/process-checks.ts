@@ -59,7 +59,7 @@ export function isExamplePassword(pw: string): boolean {
 export const cookiePasswordCheck: CheckDefinition = {
   id: 'process.cookie-password',
   summary:
-    'cookie.password is set, at least 32 characters, and in production not a published example value.',
+    'cookie.password is set, at least 32 characters, and in production not a published example value or a placeholder.',
   gate: 'settings',
   run(ctx) {
     const s = ctx.settings as Settings;
@@ -74,19 +74,15 @@ export const cookiePasswordCheck: CheckDefinition = {
       }
       return pass(`${shown}: the ${s.env} default (refused in production)`, expected);
     }
-    if (isExamplePassword(pw)) {
-      const observed = `${shown} shaped like a placeholder copied from an example`;
-      return s.env === 'production'
+    // Refused in production; elsewhere a warning, so development keeps working.
+    const weak = (observed: string) =>
+      s.env === 'production'
         ? fail(observed, expected, PASSWORD_HINT)
         : warn(observed, expected, PASSWORD_HINT);
-    }
+    if (isExamplePassword(pw))
+      return weak(`${shown} shaped like a placeholder copied from an example`);
     const distinct = new Set(pw).size;
-    if (distinct < 10) {
-      const observed = `${shown} made of only ${distinct} different characters`;
-      return s.env === 'production'
-        ? fail(observed, expected, PASSWORD_HINT)
-        : warn(observed, expected, PASSWORD_HINT);
-    }
+    if (distinct < 10) return weak(`${shown} made of only ${distinct} different characters`);
     return pass(shown, expected);
   },
 };
