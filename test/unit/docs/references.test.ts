@@ -9,6 +9,7 @@ import type { Description } from 'joi';
 import { parse } from 'yaml';
 import { main } from '../../../src/cli/main';
 import { CONFIG_FILE_VAR, DEFAULTS, pathForEnvVar } from '../../../src/config';
+import { ErrorCodes } from '../../../src/errors';
 import { schema } from '../../../src/config/schema';
 import { METRICS } from '../../../src/metrics';
 import { CHECK_IDS } from '../../../src/preflight';
@@ -70,6 +71,15 @@ describe('metric names in the docs', () => {
       const family = familyOf(name, documented) ?? name;
       return !documented.has(family) && !catalogue.has(family);
     });
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe('error codes in the docs', () => {
+  it('every HF_* code a page names exists (ADRs may name removed ones: they are history)', () => {
+    const unknown = named(/\b(HF_[A-Z_]*[A-Z])\b/g).filter(
+      ([file, code]) => !file.startsWith('docs/adr/') && !Object.hasOwn(ErrorCodes, code),
+    );
     expect(unknown).toEqual([]);
   });
 });
