@@ -3,22 +3,12 @@
  * are pinned: a change would invalidate every crumb, OAuth state and intent cookie in flight at a
  * rolling deploy, and a test must say so. src has no other `__Host-` or HKDF use.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cookieNames, cookiePasswordKey, hostPrefixed } from '../../../src/auth';
+import { filesUnder, SRC } from '../../support/files';
 
 const PASSWORD = 'holdfast-test-only-password-not-a-secret!';
-const SRC = join(__dirname, '../../../src');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? sources(join(dir, e.name))
-      : e.name.endsWith('.ts')
-        ? [join(dir, e.name)]
-        : [],
-  );
-}
 
 describe('hostPrefixed', () => {
   it('puts __Host- in front of a Secure cookie only', () => {
@@ -61,7 +51,7 @@ describe('cookiePasswordKey', () => {
 });
 
 it('src writes __Host- and derives keys only in src/auth/cookies.ts', () => {
-  const users = sources(SRC)
+  const users = filesUnder(SRC, '.ts')
     .filter((f) => /__Host-|hkdf/i.test(readFileSync(f, 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '')))
     .map((f) => relative(SRC, f));
   expect(users).toEqual([join('auth', 'cookies.ts')]);

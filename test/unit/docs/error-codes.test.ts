@@ -6,11 +6,10 @@
  * or a CLI line `holdfast: <CODE> ...`. A comparison (`code === 'HF_X'`), a status table entry
  * or a mention in an OpenAPI description does not count.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ErrorCodes } from '../../../src/errors';
-
-const SRC = join(__dirname, '../../../src');
+import { filesUnder, SRC } from '../../support/files';
 
 const RAISING = [
   // new HoldfastError('HF_X', ...), new BusyError(...) -> super('HF_X', ...)
@@ -23,20 +22,10 @@ const RAISING = [
   /holdfast: (HF_[A-Z_]+) /g,
 ];
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? sources(join(dir, e.name))
-      : e.name.endsWith('.ts')
-        ? [join(dir, e.name)]
-        : [],
-  );
-}
-
 /** code -> the files that raise it. */
 function raisedCodes(root = SRC): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const file of sources(root)) {
+  for (const file of filesUnder(root, '.ts')) {
     if (file.endsWith(join('errors', 'codes.ts'))) continue;
     const text = readFileSync(file, 'utf8');
     for (const re of RAISING) {

@@ -4,7 +4,7 @@
  * rename in the code without the docs (or a typo in the docs) fails here, naming the file.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { Description } from 'joi';
 import { parse } from 'yaml';
 import { main } from '../../../src/cli/main';
@@ -13,24 +13,10 @@ import { ErrorCodes } from '../../../src/errors';
 import { schema } from '../../../src/config/schema';
 import { METRICS } from '../../../src/metrics';
 import { CHECK_IDS } from '../../../src/preflight';
+import { docPages, ROOT } from '../../support/files';
 import { documentedMetrics, familyOf } from '../metrics/docs-table';
 
-const ROOT = join(__dirname, '../../..');
-
-function markdown(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? markdown(join(dir, e.name))
-      : e.name.endsWith('.md')
-        ? [join(dir, e.name)]
-        : [],
-  );
-}
-
-const DOCS = [...markdown(join(ROOT, 'docs')), join(ROOT, 'README.md')].map((file) => ({
-  file: relative(ROOT, file),
-  text: readFileSync(file, 'utf8'),
-}));
+const DOCS = docPages();
 
 /** `[file, token]` for every match of `re` (group 1) in every page. */
 function named(re: RegExp): Array<[string, string]> {

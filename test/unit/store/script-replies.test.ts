@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   REPLY_CODES,
@@ -6,18 +6,16 @@ import {
   SeriesReply,
   UserReply,
 } from '../../../src/store/redis/script-replies';
+import { filesUnder, SRC } from '../../support/files';
 
-const DIRS = [join(__dirname, '../../../src/store/lua'), join(__dirname, '../../../src/users/lua')];
+const DIRS = [join(SRC, 'store/lua'), join(SRC, 'users/lua')];
 
 /** `[file, n]` for every `return n` and `return { n, ...}` of the scripts and their includes. */
 function returnedCodes(): Array<[string, number]> {
   const out: Array<[string, number]> = [];
   for (const dir of DIRS) {
-    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
-      f.endsWith('.lua'),
-    );
-    for (const file of files) {
-      const lua = readFileSync(join(dir, file), 'utf8').replace(/--\[\[[\s\S]*?\]\]|--.*$/gm, '');
+    for (const file of filesUnder(dir, '.lua')) {
+      const lua = readFileSync(file, 'utf8').replace(/--\[\[[\s\S]*?\]\]|--.*$/gm, '');
       for (const m of lua.matchAll(/\breturn\s*\{?\s*(-?\d+)\b/g)) out.push([file, Number(m[1])]);
     }
   }
@@ -39,8 +37,8 @@ describe('Lua reply codes', () => {
 
   it('TypeScript compares script replies with the names, never a bare number', () => {
     const callers = [
-      join(__dirname, '../../../src/store/redis/redis-engine.ts'),
-      join(__dirname, '../../../src/users/redis-user-store.ts'),
+      join(SRC, 'store/redis/redis-engine.ts'),
+      join(SRC, 'users/redis-user-store.ts'),
     ];
     for (const file of callers) {
       const text = readFileSync(file, 'utf8');

@@ -8,8 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KNOWN_EXAMPLE_PASSWORDS, loadSettings, type Settings } from '../../../../src/config';
 import { formatResult, runPreflight, type CheckResult } from '../../../../src/preflight';
-
-const ROOT = join(__dirname, '../../../..');
+import { ROOT } from '../../../support/files';
 
 function settings(env: Settings['env'], password: string): Settings {
   const base = loadSettings({ env: { NODE_ENV: 'test' } });
