@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisSettings } from '../../../src/config/settings';
-import { DurabilityError, HoldfastError, StoreUnavailableError } from '../../../src/errors';
+import { DurabilityError, StoreUnavailableError } from '../../../src/errors';
 import { loadSettings } from '../../../src/config';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { newId, parseToken } from '../../../src/session/token';
@@ -22,6 +22,7 @@ import {
   type RedisNode,
   type RedisSentinelHandle,
 } from '../../harness';
+import { expectHoldfastError, rejectionOf } from '../../support/errors';
 import { engineContract, type ContractTarget } from './engine-contract';
 import { newUserId, redisSettings, session, sha256, stored } from './fixtures';
 
@@ -205,14 +206,9 @@ return out`;
       const shard = engine.keys.shardOf(userId);
       // Something other than Holdfast wrote a string where the user index (a HASH) lives.
       await engine.connection.writes.set(engine.keys.users(shard, userId), 'foreign');
-      const err = await engine.revokeUser(shard, userId).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(HoldfastError);
-      expect(err).not.toBeInstanceOf(StoreUnavailableError);
-      expect((err as HoldfastError).code).toBe('HF_STORE_SCRIPT');
-      expect((err as HoldfastError).message).toMatch(
+      expectHoldfastError(
+        await rejectionOf(engine.revokeUser(shard, userId)),
+        'HF_STORE_SCRIPT',
         /^store script revoke-user failed during revokeUser: WRONGTYPE /,
       );
     });

@@ -7,7 +7,7 @@ import {
   RedisUserStore,
   UserExistsError,
 } from '../../../src/users';
-import { HoldfastError, StoreUnavailableError } from '../../../src/errors';
+import { expectHoldfastError, rejectionOf } from '../../support/errors';
 import { userStoreContract } from './user-store-contract';
 import { identityContract } from '../../unit/users/identity-contract';
 
@@ -140,14 +140,9 @@ test('a user script that fails on foreign data is HF_STORE_SCRIPT naming the scr
   const users = new RedisUserStore(client, prefix);
   // Something other than Holdfast wrote a string where a user record (a HASH) lives.
   await client.set(`{${prefix}:u:foreign-user}`, 'not a hash');
-  const err = await users.disable('foreign-user').then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(HoldfastError);
-  expect(err).not.toBeInstanceOf(StoreUnavailableError);
-  expect((err as HoldfastError).code).toBe('HF_STORE_SCRIPT');
-  expect((err as HoldfastError).message).toMatch(
+  expectHoldfastError(
+    await rejectionOf(users.disable('foreign-user')),
+    'HF_STORE_SCRIPT',
     /^store script disable-user failed during users\.disable: WRONGTYPE /,
   );
 });
