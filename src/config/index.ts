@@ -6,5 +6,5 @@ export { DEFAULTS, ENV_DEFAULTS, KNOWN_EXAMPLE_PASSWORDS, SECRET_PATHS } from '.
 export { parseDuration, formatDuration } from './duration';
 export { envVarFor, pathForEnvVar, CONFIG_FILE_VAR } from './env-vars';
 export type * from './settings';
-export { familyOf, ipv6Groups, normalizeIp, parseCidr } from './addresses';
+export { familyOf, ipv6Groups, normalizeIp, parseCidr, parseIpv6 } from './addresses';
 export type { Cidr, IpFamily } from './addresses';

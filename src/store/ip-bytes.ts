@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { parseIpv6 } from '../config/addresses';
 
 /**
  * IP addresses as 4 or 16 bytes in session records (a third of the text form's bytes), and back
@@ -18,7 +19,7 @@ export function ipToBytes(ip: string): Buffer {
     case 4:
       return Buffer.from(ipaddr.IPv4.parse(address).toByteArray());
     case 6:
-      return Buffer.from(ipaddr.IPv6.parse(address).toByteArray());
+      return Buffer.from(parseIpv6(address).toByteArray());
     default:
       return NONE;
   }

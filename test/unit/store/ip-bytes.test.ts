@@ -37,6 +37,21 @@ describe('ip-bytes', () => {
     }
   });
 
+  it('reads any address written with a dotted IPv4 tail as the same 16 bytes (2000 random ones)', () => {
+    for (let n = 0; n < 2000; n++) {
+      const b = randomV6();
+      const head = Array.from({ length: 6 }, (_, i) => b.readUInt16BE(i * 2).toString(16));
+      const text = `${head.join(':')}:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+      // The same address compressed as URL writes it (its `::` may swallow part of the head).
+      const compressed = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+      expect({ text, bytes: ipToBytes(text).toString('hex') }).toEqual({
+        text,
+        bytes: b.toString('hex'),
+      });
+      expect(ipToBytes(compressed).equals(b)).toBe(true);
+    }
+  });
+
   it('canonicalises what it reads: case, leading zeros, the longest zero run (the first of equal ones)', () => {
     expect(bytesToIp(ipToBytes('2001:0DB8:0000:0000:0001:0000:0000:0001'))).toBe(
       '2001:db8::1:0:0:1',
@@ -51,6 +66,12 @@ describe('ip-bytes', () => {
     expect(bytesToIp(ipToBytes('::ffff:10.0.0.1'))).toBe('::ffff:10.0.0.1');
     expect(bytesToIp(ipToBytes('::FFFF:0a00:0001'))).toBe('::ffff:10.0.0.1');
     expect(bytesToIp(ipToBytes('fe80::1%eth0'))).toBe('fe80::1');
+  });
+
+  it('the deprecated IPv4-compatible form keeps its own bytes (not read as IPv4-mapped)', () => {
+    expect([...ipToBytes('::1.2.3.4')]).toEqual([...Array(12).fill(0), 1, 2, 3, 4]);
+    expect(bytesToIp(ipToBytes('::0.0.0.0'))).toBe('::');
+    expect(bytesToIp(ipToBytes('::1.2.3.4'))).toBe('::102:304');
   });
 
   it('what is not an address is no bytes and reads back as empty; other lengths are null', () => {
