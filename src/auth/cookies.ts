@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import type { Server, ServerStateCookieOptions } from '@hapi/hapi';
 import type { Settings } from '../config';
 
@@ -6,10 +7,28 @@ export interface CookieNames {
   readonly remember: string;
 }
 
-/** `__Host-` whenever the cookie is Secure: the browser then refuses it from any other path or domain. */
+/**
+ * A cookie's name as set: `__Host-` in front whenever it is Secure, so the browser refuses it
+ * from any other path or domain. Every Holdfast cookie is named through this.
+ */
+export function hostPrefixed(c: { readonly secure: boolean }, name: string): string {
+  return c.secure ? `__Host-${name}` : name;
+}
+
 export function cookieNames(s: Settings['cookie']): CookieNames {
-  const prefix = s.secure ? '__Host-' : '';
-  return { session: prefix + s.name, remember: prefix + s.rememberName };
+  return { session: hostPrefixed(s, s.name), remember: hostPrefixed(s, s.rememberName) };
+}
+
+/** What a key derived from cookie.password is for; a new version of a use is a new key. */
+export type CookieKeyPurpose = 'csrf-crumb-v1' | 'oauth-state-v1' | 'oauth-intent-v1';
+
+/**
+ * A 32-byte key for one purpose, derived from cookie.password by HKDF-SHA-256 (salt "holdfast",
+ * the purpose as info): operators manage one secret, each use has its own key. Derive once at
+ * start, never per request.
+ */
+export function cookiePasswordKey(password: string, purpose: CookieKeyPurpose): Buffer {
+  return Buffer.from(hkdfSync('sha256', password, 'holdfast', purpose, 32));
 }
 
 /** The options both cookies share: opaque values, no iron, no signature (see ADR 002). */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * IP addresses and CIDR blocks as settings and throttling see them. Settings validate
@@ -14,13 +15,27 @@ export interface Cidr {
   readonly family: IpFamily;
 }
 
-const MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
+const DOTTED_TAIL = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/;
+
+/**
+ * An IPv6 address that node:net accepted (no zone), parsed by ipaddr.js. A dotted IPv4 tail is
+ * written as its two hex groups first: ipaddr.js reads the deprecated IPv4-compatible form
+ * `::a.b.c.d` as IPv4-mapped (`::ffff:a.b.c.d`), which is another address.
+ */
+export function parseIpv6(address: string): ipaddr.IPv6 {
+  const m = DOTTED_TAIL.exec(address);
+  if (!m) return ipaddr.IPv6.parse(address);
+  const [a, b, c, d] = m.slice(1).map(Number);
+  const groups = `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  return ipaddr.IPv6.parse(address.slice(0, m.index) + groups);
+}
 
 /**
  * The canonical text of an IP address, or undefined for anything else (a host name, a port,
- * brackets, garbage). IPv6 is lower case and compressed (RFC 5952, via the WHATWG URL parser); an
- * IPv4-mapped address (`::ffff:10.0.0.1`, what a dual-stack socket reports) becomes plain IPv4,
- * so one client never counts as two. An IPv6 zone (`%eth0`) is dropped.
+ * brackets, garbage). IPv6 is lower case and compressed (RFC 5952, ipaddr.js); an IPv4-mapped
+ * address (`::ffff:10.0.0.1`, what a dual-stack socket reports) becomes plain IPv4, so one client
+ * never counts as two. An IPv6 zone (`%eth0`) is dropped. node:net decides what is an address at
+ * all: it takes dotted-quad IPv4 only, where ipaddr.js would also take `127.1` or `0x7f.0.0.1`.
  */
 export function normalizeIp(text: string): string | undefined {
   const zone = text.indexOf('%');
@@ -28,30 +43,19 @@ export function normalizeIp(text: string): string | undefined {
   const family = isIP(bare);
   if (family === 4) return bare;
   if (family !== 6) return undefined;
-  let canonical: string;
-  try {
-    canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-  const m = MAPPED.exec(canonical);
-  if (!m) return canonical;
-  const hi = parseInt(m[1], 16);
-  const lo = parseInt(m[2], 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const address = parseIpv6(bare);
+  return address.isIPv4MappedAddress()
+    ? address.toIPv4Address().toString()
+    : address.toRFC5952String();
 }
 
 export function familyOf(ip: string): IpFamily {
   return ip.includes(':') ? 'ipv6' : 'ipv4';
 }
 
-/** The eight 16-bit groups of a canonical IPv6 text (normalizeIp output: hex groups only). */
+/** The eight 16-bit groups of an IPv6 address (normalizeIp output). */
 export function ipv6Groups(canonical: string): number[] {
-  const gap = canonical.indexOf('::');
-  const part = (s: string) => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
-  const head = part(gap >= 0 ? canonical.slice(0, gap) : canonical);
-  const tail = gap >= 0 ? part(canonical.slice(gap + 2)) : [];
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  return [...parseIpv6(canonical).parts];
 }
 
 /**

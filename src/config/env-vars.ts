@@ -1,4 +1,4 @@
-/** `store.redis.replicasPerMaster` <-> `HOLDFAST_STORE__REDIS__REPLICAS_PER_MASTER`. */
+/** `store.redis.require.replicasPerMaster` <-> `HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER`. */
 export const ENV_PREFIX = 'HOLDFAST_';
 /** Names the settings file, so it is not itself a setting. */
 export const CONFIG_FILE_VAR = 'HOLDFAST_CONFIG';

@@ -1,10 +1,12 @@
-export { loadSettings, redact, redactedSettings, workerSizing } from './load';
+export { loadSettings, workerSizing } from './load';
 export type { LoadOptions, WorkerSizing } from './load';
+export { redact, redactedSettings } from './redact';
+export { deepFreeze } from './tree';
 export { cpuBudget, readCgroupQuota } from './cpu-budget';
 export type { CgroupQuota, CpuBudget, CpuProbeOptions } from './cpu-budget';
 export { DEFAULTS, ENV_DEFAULTS, KNOWN_EXAMPLE_PASSWORDS, SECRET_PATHS } from './defaults';
 export { parseDuration, formatDuration } from './duration';
 export { envVarFor, pathForEnvVar, CONFIG_FILE_VAR } from './env-vars';
 export type * from './settings';
-export { familyOf, ipv6Groups, normalizeIp, parseCidr } from './addresses';
+export { familyOf, ipv6Groups, normalizeIp, parseCidr, parseIpv6 } from './addresses';
 export type { Cidr, IpFamily } from './addresses';

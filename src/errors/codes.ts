@@ -6,16 +6,15 @@ export const ErrorCodes = {
   HF_CONFIG_INVALID: 'One or more settings are invalid; each problem names the setting.',
   HF_CONFIG_FILE: 'The settings file could not be read or parsed.',
   HF_STORE_UNAVAILABLE: 'The session store could not be reached or did not answer in time.',
-  HF_STORE_RECORD_INVALID: 'A record read from the store was malformed and was treated as absent.',
   HF_STORE_DURABILITY:
     'Fewer replicas acknowledged a write than store.redis.durability.replicas asks.',
   HF_STORE_NOT_SHARED:
     'A command that reads or changes stored data ran on the in-process store (store.type memory), which no server shares.',
-  HF_STORE_SCRIPT: 'A store script failed for a reason other than the store being unreachable.',
+  HF_STORE_SCRIPT:
+    'A store Lua script failed for a reason other than the store being unreachable (a script error, a key of the wrong type).',
   HF_PREFLIGHT_FAILED: 'A start-up check of the settings or the store failed.',
   HF_WORKER_CRASH_LOOP:
     'Workers kept dying soon after start; the node stopped instead of restarting them forever.',
-  HF_TOKEN_INVALID: 'A session or remember-me token was malformed or did not match.',
   HF_USER_EXISTS: 'A user with this email address already exists.',
   HF_USER_INVALID: 'User input was rejected (email or password does not meet the rules).',
   HF_LOGIN_FAILED: 'The email address or password is wrong.',
@@ -24,9 +23,9 @@ export const ErrorCodes = {
   HF_REGISTRATION_THROTTLED: 'Too many registrations from this client address; retry later.',
   HF_BUSY: 'Too much password hashing is waiting on this server; retry after a moment.',
   HF_CSRF: 'A state-changing request came from another origin or without a valid crumb.',
-  HF_UNAUTHENTICATED: 'The request has no valid session.',
+  HF_UNAUTHENTICATED:
+    'The request has no valid session (none, expired, revoked, or a token that is malformed or does not match).',
   HF_SESSION_NOT_FOUND: 'The session named in the request does not exist or is not yours.',
-  HF_REMEMBER_THEFT: 'A remember-me token was reused after rotation; the series was revoked.',
   HF_REQUEST_INVALID:
     'The request body, query or parameters failed validation; the message names the field.',
   HF_PASSWORD_MISMATCH: 'The current password given to confirm an account change is wrong.',

@@ -1,5 +1,6 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, ResponseToolkit, Server } from '@hapi/hapi';
+import { cookiePasswordKey } from '../auth/cookies';
 import { HoldfastError } from '../errors';
 
 /**
@@ -19,7 +20,7 @@ export class Csrf {
     origins: readonly string[],
     private readonly secure: boolean,
   ) {
-    this.key = Buffer.from(hkdfSync('sha256', password, 'holdfast', 'csrf-crumb-v1', 32));
+    this.key = cookiePasswordKey(password, 'csrf-crumb-v1');
     this.origins = new Set(origins.map((o) => new URL(o).origin));
   }
 

@@ -1,5 +1,6 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, ResponseToolkit, Server } from '@hapi/hapi';
+import { cookiePasswordKey, hostPrefixed } from '../auth/cookies';
 import type { Settings } from '../config';
 
 /** How long a started sign-in (bell's state cookie) or link (the intent cookie) may take. */
@@ -39,10 +40,8 @@ export class OAuthIntents {
     private readonly clock: () => number = Date.now,
   ) {
     const c = settings.cookie;
-    this.cookie = `${c.secure ? '__Host-' : ''}${c.name}_oauth_intent`;
-    this.key = Buffer.from(
-      hkdfSync('sha256', c.password as string, 'holdfast', 'oauth-intent-v1', 32),
-    );
+    this.cookie = hostPrefixed(c, `${c.name}_oauth_intent`);
+    this.key = cookiePasswordKey(c.password as string, 'oauth-intent-v1');
     server.state(this.cookie, {
       encoding: 'none',
       isHttpOnly: true,

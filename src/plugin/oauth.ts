@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import * as Bell from '@hapi/bell';
 import type { Credentials2, CustomProtocol2 } from '@hapi/bell';
 import Boom from '@hapi/boom';
@@ -11,7 +10,7 @@ import type {
   ServerRoute,
 } from '@hapi/hapi';
 import type { OAuthFailureCause, OAuthProfile } from '../accounts';
-import { SCHEME } from '../auth';
+import { cookiePasswordKey, hostPrefixed, SCHEME } from '../auth';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { StoredSession } from '../store/engine';
@@ -233,13 +232,13 @@ export async function registerOAuth(
     await server.register(Bell, { once: true });
     // bell seals its short-lived state cookie with iron; its password is derived once, here,
     // from cookie.password (a separate key from the CSRF crumbs), never per request.
-    const password = Buffer.from(
-      hkdfSync('sha256', settings.cookie.password as string, 'holdfast', 'oauth-state-v1', 32),
+    const password = cookiePasswordKey(
+      settings.cookie.password as string,
+      'oauth-state-v1',
     ).toString('hex');
     const location = settings.oauth.location?.replace(/\/+$/, '');
-    const prefix = settings.cookie.secure ? '__Host-' : '';
     for (const p of providers) {
-      const cookie = `${prefix}${settings.cookie.name}_oauth_${p.name}`;
+      const cookie = hostPrefixed(settings.cookie, `${settings.cookie.name}_oauth_${p.name}`);
       server.auth.strategy(strategyName(p.name), 'bell', {
         provider: p.options.provider,
         password,

@@ -1,4 +1,5 @@
 import type { RequestRoute } from '@hapi/hapi';
+import { hostPrefixed } from '../auth/cookies';
 import type { Settings } from '../config';
 import type { OAuthProviderInfo } from './context';
 
@@ -272,7 +273,7 @@ export function buildOpenApi(
         session: {
           type: 'apiKey',
           in: 'cookie',
-          name: settings.cookie.secure ? `__Host-${settings.cookie.name}` : settings.cookie.name,
+          name: hostPrefixed(settings.cookie, settings.cookie.name),
         },
       },
       schemas: SCHEMAS,

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { Settings } from '../config';
+import { deepFreeze, type Settings } from '../config';
 import { createLogger, Logger } from '../log/logger';
 import { answerPrimary } from '../metrics';
 import { isMessage, PrimaryMessage, WorkerMessage } from './messages';
@@ -93,14 +93,6 @@ async function run(): Promise<void> {
   }
   if (node.metrics) answerPrimary(node.metrics);
   send({ type: 'holdfast:listening', address: node.server.info.uri });
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }
 
 if (cluster.isWorker) {

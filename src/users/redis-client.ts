@@ -1,5 +1,5 @@
 import type { RedisClient } from '../store';
-import { storeError } from '../store/redis/store-errors';
+import { scriptError, storeError } from '../store/redis/store-errors';
 
 /** The ioredis client the Redis session engine holds (a Cluster, or one Redis for sentinel/standalone). */
 export type { RedisClient };
@@ -13,5 +13,18 @@ export async function guard<T>(operation: string, call: () => Promise<T>): Promi
     return await call();
   } catch (err) {
     throw storeError(operation, err);
+  }
+}
+
+/** guard for one Lua script: an error reply that is not an outage is HF_STORE_SCRIPT naming it. */
+export async function guardScript<T>(
+  operation: string,
+  script: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw scriptError(operation, script, err);
   }
 }

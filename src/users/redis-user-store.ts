@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { evalScript } from '../store/redis/commands';
+import { evalScript, ScriptArg } from '../store/redis/commands';
+import { UserReply } from '../store/redis/script-replies';
 import { loadScriptDir } from '../store/redis/scripts';
 import { normalizeEmail } from './email';
-import { guard, RedisClient } from './redis-client';
+import { guard, guardScript, RedisClient } from './redis-client';
 import {
   IdentityProvider,
   LinkedIdentity,
@@ -112,28 +113,22 @@ export class RedisUserStore implements UserStore {
       'expectedHash' in expected
         ? ['hash', expected.expectedHash]
         : ['version', String(expected.expectedVersion)];
-    const reply = await guard('users.updatePassword', () =>
-      evalScript(
-        this.redis,
-        SCRIPTS['update-password'],
-        [this.userKey(id)],
-        [mode, value, passwordHash, write.changedAt, write.bumpVersion ? '1' : '0'],
-      ),
+    const reply = await this.script(
+      'users.updatePassword',
+      'update-password',
+      [this.userKey(id)],
+      [mode, value, passwordHash, write.changedAt, write.bumpVersion ? '1' : '0'],
     );
     return version(reply);
   }
 
   async disable(id: string): Promise<number | null> {
-    const reply = await guard('users.disable', () =>
-      evalScript(this.redis, SCRIPTS['disable-user'], [this.userKey(id)], []),
-    );
+    const reply = await this.script('users.disable', 'disable-user', [this.userKey(id)], []);
     return version(reply);
   }
 
   async delete(id: string): Promise<number | null> {
-    const reply = await guard('users.delete', () =>
-      evalScript(this.redis, SCRIPTS['delete-user'], [this.userKey(id)], []),
-    );
+    const reply = await this.script('users.delete', 'delete-user', [this.userKey(id)], []);
     if (!Array.isArray(reply)) return null;
     const [credentialVersion, email] = reply as [number, string];
     // Free the address only if it still names this user. Nobody can claim it in between: SET NX
@@ -145,8 +140,11 @@ export class RedisUserStore implements UserStore {
   }
 
   async clearPassword(id: string, changedAt: number): Promise<number | null> {
-    const reply = await guard('users.clearPassword', () =>
-      evalScript(this.redis, SCRIPTS['clear-password'], [this.userKey(id)], [changedAt]),
+    const reply = await this.script(
+      'users.clearPassword',
+      'clear-password',
+      [this.userKey(id)],
+      [changedAt],
     );
     return version(reply);
   }
@@ -187,18 +185,19 @@ export class RedisUserStore implements UserStore {
   ): Promise<boolean> {
     const field = identityField(provider);
     const userKey = this.userKey(userId);
-    const recorded = await guard('users.linkIdentity', () =>
-      evalScript(this.redis, SCRIPTS['claim-identity-field'], [userKey], [field, subject]),
+    const recorded = await this.script(
+      'users.linkIdentity',
+      'claim-identity-field',
+      [userKey],
+      [field, subject],
     );
-    if (Number(recorded) !== 1) return false;
+    if (Number(recorded) !== UserReply.DONE) return false;
     const key = this.identityKey(provider, subject);
     const set = await guard('users.linkIdentity', () => this.redis.set(key, userId, 'NX'));
     if (set === 'OK') return true;
     if ((await guard('users.linkIdentity', () => this.redis.get(key))) === userId) return true;
     // Another user holds this identity: take back what this link recorded.
-    await guard('users.linkIdentity', () =>
-      evalScript(this.redis, SCRIPTS['release-identity-field'], [userKey], [field, subject]),
-    );
+    await this.script('users.linkIdentity', 'release-identity-field', [userKey], [field, subject]);
     return false;
   }
 
@@ -215,18 +214,29 @@ export class RedisUserStore implements UserStore {
     const userKey = this.userKey(userId);
     const subject = await guard('users.unlinkIdentity', () => this.redis.hget(userKey, field));
     if (subject === null) return false;
-    await guard('users.unlinkIdentity', () =>
-      evalScript(
-        this.redis,
-        SCRIPTS['release-identity'],
-        [this.identityKey(provider, subject)],
-        [userId],
-      ),
+    await this.script(
+      'users.unlinkIdentity',
+      'release-identity',
+      [this.identityKey(provider, subject)],
+      [userId],
     );
-    await guard('users.unlinkIdentity', () =>
-      evalScript(this.redis, SCRIPTS['release-identity-field'], [userKey], [field, subject]),
+    await this.script(
+      'users.unlinkIdentity',
+      'release-identity-field',
+      [userKey],
+      [field, subject],
     );
     return true;
+  }
+
+  /** One of this store's scripts; a script error is HF_STORE_SCRIPT naming it. */
+  private script(
+    operation: string,
+    name: keyof typeof SCRIPTS,
+    keys: string[],
+    args: ScriptArg[],
+  ): Promise<unknown> {
+    return guardScript(operation, name, () => evalScript(this.redis, SCRIPTS[name], keys, args));
   }
 
   /** The raw record (empty when there is none or the id is malformed). */
@@ -257,7 +267,10 @@ export class RedisUserStore implements UserStore {
   }
 }
 
-/** A script's credential version, or null for its negative codes (no such user, not applied). */
+/**
+ * A script's credential version, or null for its negative codes (UserReply.NO_SUCH_USER,
+ * UserReply.CHANGED_MEANWHILE): a version is never negative.
+ */
 function version(reply: unknown): number | null {
   const n = Number(reply);
   return Number.isInteger(n) && n >= 0 ? n : null;

@@ -35,10 +35,31 @@ export const settingsCheck: CheckDefinition = {
   },
 };
 
+/**
+ * Shapes of a value copied from an example instead of generated: an unexpanded template
+ * (`${...}`, `{{ ... }}`, `<...>`, `...`) or the words examples use. A generated secret
+ * (`openssl rand -base64 33`) has none of them but by a chance far below guessing it.
+ */
+const PLACEHOLDER_SHAPES: readonly RegExp[] = [
+  /\$\{[^}]*\}/,
+  /\{\{[^}]*\}\}/,
+  /^<.*>$/,
+  /^\.\.\.|\.\.\.$/,
+  /change[-_ .]?me/i,
+  /placeholder/i,
+  /\bexample\b/i,
+  /\b(your|random|secret)[-_ ]/i,
+];
+
+/** True for a published example value or anything shaped like a placeholder. */
+export function isExamplePassword(pw: string): boolean {
+  return KNOWN_EXAMPLE_PASSWORDS.includes(pw) || PLACEHOLDER_SHAPES.some((re) => re.test(pw));
+}
+
 export const cookiePasswordCheck: CheckDefinition = {
   id: 'process.cookie-password',
   summary:
-    'cookie.password is set, at least 32 characters, and in production not a published example value.',
+    'cookie.password is set, at least 32 characters, and in production not a published example value or a placeholder.',
   gate: 'settings',
   run(ctx) {
     const s = ctx.settings as Settings;
@@ -53,13 +74,15 @@ export const cookiePasswordCheck: CheckDefinition = {
       }
       return pass(`${shown}: the ${s.env} default (refused in production)`, expected);
     }
-    const distinct = new Set(pw).size;
-    if (distinct < 10) {
-      const observed = `${shown} made of only ${distinct} different characters`;
-      return s.env === 'production'
+    // Refused in production; elsewhere a warning, so development keeps working.
+    const weak = (observed: string) =>
+      s.env === 'production'
         ? fail(observed, expected, PASSWORD_HINT)
         : warn(observed, expected, PASSWORD_HINT);
-    }
+    if (isExamplePassword(pw))
+      return weak(`${shown} shaped like a placeholder copied from an example`);
+    const distinct = new Set(pw).size;
+    if (distinct < 10) return weak(`${shown} made of only ${distinct} different characters`);
     return pass(shown, expected);
   },
 };

@@ -27,13 +27,12 @@ import { recordMeta } from './meta';
 import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
 import type { ScriptName, ScriptSet } from './scripts';
-import { replyCode, storeError } from './store-errors';
+import { Reply, SeriesReply } from './script-replies';
+import { replyCode, scriptError, storeError } from './store-errors';
 
 /** Expired index entries one count removes per shard: bounds the time a count script runs. */
 export const SWEEP_LIMIT = 500;
 const HASH_BYTES = 32;
-/** What create and create-series answer when the user's credential epoch is above the version. */
-const STALE = -2;
 
 export interface RedisEngineOptions {
   /** Prefix of the client names (CLIENT LIST), e.g. the process role. */
@@ -152,9 +151,9 @@ export class RedisEngine implements SessionEngine {
         k.liveBuckets,
         s.credentialVersion,
       ],
-      (r) => r !== STALE,
+      (r) => r !== Reply.STALE_CREDENTIALS,
     );
-    return reply === STALE ? null : strings(reply);
+    return reply === Reply.STALE_CREDENTIALS ? null : strings(reply);
   }
 
   async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
@@ -220,7 +219,7 @@ export class RedisEngine implements SessionEngine {
         k.userBuckets,
         next.credentialVersion,
       ],
-      (reply) => reply === 1,
+      (reply) => reply === Reply.APPLIED,
     );
     return this.applied(code);
   }
@@ -238,7 +237,7 @@ export class RedisEngine implements SessionEngine {
         k.seriesUsersPrefix(shard),
       ],
       [id, userId === undefined ? '0' : '1', userId ?? '', k.userBuckets],
-      (reply) => reply === 1,
+      (reply) => reply === Reply.APPLIED,
     );
     return this.applied(code);
   }
@@ -353,9 +352,9 @@ export class RedisEngine implements SessionEngine {
         k.credentials(shard, series.userId),
       ],
       [record, series.id, series.userId, series.expiresAt, series.credentialVersion, maxPerUser],
-      (r) => r === 1,
+      (r) => r === Reply.APPLIED,
     );
-    return reply === 1;
+    return reply === Reply.APPLIED;
   }
 
   async useSeries(
@@ -381,25 +380,25 @@ export class RedisEngine implements SessionEngine {
       'use-series',
       [k.series(shard, id), k.seriesUsersPrefix(shard), k.credentialsPrefix(shard)],
       [id, presentedHash, rotation, now, grace, k.userBuckets],
-      (r) => Array.isArray(r) && (r[0] === 1 || r[0] === 3),
+      (r) => Array.isArray(r) && (r[0] === SeriesReply.ROTATED || r[0] === SeriesReply.THEFT),
     );
     const [code, userId, credentialVersion] = Array.isArray(reply) ? reply : [];
     switch (code) {
-      case 1:
+      case SeriesReply.ROTATED:
         return {
           result: 'rotated',
           userId: String(userId),
           credentialVersion: Number(credentialVersion),
         };
-      case 2:
+      case SeriesReply.GRACE:
         return {
           result: 'grace',
           userId: String(userId),
           credentialVersion: Number(credentialVersion),
         };
-      case 3:
+      case SeriesReply.THEFT:
         return { result: 'theft', userId: String(userId) };
-      case -1:
+      case SeriesReply.MALFORMED:
         this.stats.malformed++;
         return { result: 'missing' };
       default:
@@ -422,7 +421,7 @@ export class RedisEngine implements SessionEngine {
       'revoke-series',
       [k.series(shard, id), k.seriesUsersPrefix(shard)],
       [id, now, k.userBuckets, presentedHash, grace],
-      (reply) => reply === 1,
+      (reply) => reply === Reply.APPLIED,
     );
     return this.applied(code);
   }
@@ -452,7 +451,7 @@ export class RedisEngine implements SessionEngine {
         timeout,
       );
     } catch (err) {
-      throw storeError(operation, err);
+      throw scriptError(operation, name, err);
     }
     if (wrote(outcome.reply) && outcome.acknowledged < replicas) {
       throw new DurabilityError(operation, outcome.acknowledged, replicas);
@@ -471,17 +470,14 @@ export class RedisEngine implements SessionEngine {
     try {
       return await evalScript(client, this.scripts[name], keys, args, buffers);
     } catch (err) {
-      throw storeError(operation, err);
+      throw scriptError(operation, name, err);
     }
   }
 
-  /**
-   * Script codes: 1 applied, 0 not (absent, expired, not the owner), -1 malformed record, -2
-   * refused by the credential epoch.
-   */
+  /** Whether a change script applied (Reply); a malformed record is counted. */
   private applied(code: unknown): boolean {
-    if (code === -1) this.stats.malformed++;
-    return code === 1;
+    if (code === Reply.MALFORMED) this.stats.malformed++;
+    return code === Reply.APPLIED;
   }
 
   private malformed(): null {

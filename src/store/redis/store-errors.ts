@@ -46,3 +46,20 @@ export function storeError(operation: string, err: unknown): Error {
   if (isUnavailable(err)) return new StoreUnavailableError(operation, err);
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/**
+ * Like storeError, for a Lua script: an error reply that is not an outage (a script error, a key
+ * of the wrong type) is HF_STORE_SCRIPT naming the script, so the 500's log line says which one
+ * failed. The reply's first line only: Redis appends the script's SHA and line, never data.
+ */
+export function scriptError(operation: string, script: string, err: unknown): Error {
+  if (isUnavailable(err)) return new StoreUnavailableError(operation, err);
+  if (isReplyError(err)) {
+    return new HoldfastError(
+      'HF_STORE_SCRIPT',
+      `store script ${script} failed during ${operation}: ${err.message.split('\n', 1)[0]}`,
+      { cause: err },
+    );
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -22,6 +22,7 @@ import {
   type RedisNode,
   type RedisSentinelHandle,
 } from '../../harness';
+import { expectHoldfastError, rejectionOf } from '../../support/errors';
 import { engineContract, type ContractTarget } from './engine-contract';
 import { newUserId, redisSettings, session, sha256, stored } from './fixtures';
 
@@ -196,6 +197,20 @@ return out`;
       const after = await commandCalls(server);
       expect(after.get - before.get).toBe(1);
       expect(after.evalsha - before.evalsha).toBe(0);
+    });
+  });
+
+  it('a script that fails on foreign data is HF_STORE_SCRIPT naming the script, not an outage', async () => {
+    await withEngine(settings(), async (engine) => {
+      const userId = newUserId();
+      const shard = engine.keys.shardOf(userId);
+      // Something other than Holdfast wrote a string where the user index (a HASH) lives.
+      await engine.connection.writes.set(engine.keys.users(shard, userId), 'foreign');
+      expectHoldfastError(
+        await rejectionOf(engine.revokeUser(shard, userId)),
+        'HF_STORE_SCRIPT',
+        /^store script revoke-user failed during revokeUser: WRONGTYPE /,
+      );
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   RedisUserStore,
   UserExistsError,
 } from '../../../src/users';
+import { expectHoldfastError, rejectionOf } from '../../support/errors';
 import { userStoreContract } from './user-store-contract';
 import { identityContract } from '../../unit/users/identity-contract';
 
@@ -156,4 +157,16 @@ test('Redis user store: a record written before roles existed (no `r` field) rea
   expect(await users.findById(id)).toEqual({ ...before, roles: ['admin', 'ops:read'] });
   // An id the store would never make is refused without a write.
   expect(await users.setRoles('bad id!', ['admin'])).toBe(false);
+});
+
+test('a user script that fails on foreign data is HF_STORE_SCRIPT naming the script, not an outage', async () => {
+  const prefix = `hfs${Date.now()}`;
+  const users = new RedisUserStore(client, prefix);
+  // Something other than Holdfast wrote a string where a user record (a HASH) lives.
+  await client.set(`{${prefix}:u:foreign-user}`, 'not a hash');
+  expectHoldfastError(
+    await rejectionOf(users.disable('foreign-user')),
+    'HF_STORE_SCRIPT',
+    /^store script disable-user failed during users\.disable: WRONGTYPE /,
+  );
 });

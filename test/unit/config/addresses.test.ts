@@ -39,3 +39,16 @@ test('CIDR blocks: IPv4, IPv6, a bare host, IPv4-mapped; anything else is refuse
   ])
     expect(parseCidr(bad)).toBeUndefined();
 });
+
+test('the deprecated IPv4-compatible form (::a.b.c.d) stays the IPv6 address it is; short IPv4 forms are refused', () => {
+  // ipaddr.js alone would read ::a.b.c.d as ::ffff:a.b.c.d, another address.
+  expect(normalizeIp('::10.1.2.3')).toBe('::a01:203');
+  expect(normalizeIp('::0.0.0.0')).toBe('::');
+  expect(normalizeIp('1::10.1.2.3')).toBe('1::a01:203');
+  expect(normalizeIp('::ffff:10.1.2.3')).toBe('10.1.2.3');
+  for (const bad of ['127.1', '0x7f.0.0.1', '10.1', '4294967295'])
+    expect(normalizeIp(bad)).toBeUndefined();
+  expect(ipv6Groups(normalizeIp('2001:db8:0:1:0:0:0:1') as string)).toEqual([
+    0x2001, 0xdb8, 0, 1, 0, 0, 0, 1,
+  ]);
+});
