@@ -26,6 +26,7 @@ const SCRIPTS = loadScriptDir(join(__dirname, 'lua'), [
   'claim-identity-field',
   'release-identity-field',
   'release-identity',
+  'update-existing',
 ] as const);
 
 /**
@@ -254,16 +255,13 @@ export class RedisUserStore implements UserStore {
     fields: Record<string, string>,
     operation = 'users.update',
   ): Promise<boolean> {
-    const args = Object.entries(fields).flat();
-    const reply = await guard(operation, () =>
-      this.redis.eval(
-        "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], unpack(ARGV)) end return -1",
-        1,
-        this.userKey(id),
-        ...args,
-      ),
+    const reply = await this.script(
+      operation,
+      'update-existing',
+      [this.userKey(id)],
+      Object.entries(fields).flat(),
     );
-    return Number(reply) !== -1;
+    return Number(reply) === UserReply.DONE;
   }
 }
 

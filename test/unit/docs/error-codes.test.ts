@@ -61,7 +61,11 @@ describe('error codes', () => {
       expect.arrayContaining([join('plugin', 'index.ts'), join('cli', 'output.ts')]),
     );
     expect(raised.get('HF_WORKER_CRASH_LOOP')).toEqual([join('server', 'primary.ts')]);
-    // cli/output.ts only compares with HF_PREFLIGHT_FAILED; primary.ts prints it.
-    expect(raised.get('HF_PREFLIGHT_FAILED')).toEqual([join('server', 'primary.ts')]);
+    // cli/output.ts only compares with HF_PREFLIGHT_FAILED; primary.ts prints it, and library
+    // mode's runPreflight throws it.
+    expect(raised.get('HF_PREFLIGHT_FAILED')).toEqual([
+      join('preflight', 'error.ts'),
+      join('server', 'primary.ts'),
+    ]);
   });
 });
