@@ -5,7 +5,10 @@
  * their documented line and exit code, and the HTTP port is never opened.
  */
 import { getProvider, notYet, parseInfo, RedisClusterHandle, waitUntil } from '../../harness';
+import { SCRIPT_NAMES } from '../../../src/store/redis/scripts';
 import { cli, lineOf, preflightThenStart, productionEnv } from './helpers';
+
+const SCRIPTS = SCRIPT_NAMES.length;
 
 jest.setTimeout(90_000);
 
@@ -64,7 +67,7 @@ test('a healthy cluster passes with the production defaults, every node discover
     /^PASS store\.replicas +found 3 masters, each with at least 1 online replica/,
   );
   expect(lineOf(r.out, 'store.scripts')).toMatch(
-    /^PASS store\.scripts +found 10 scripts loaded on 3 masters/,
+    new RegExp(`^PASS store\\.scripts +found ${SCRIPTS} scripts loaded on 3 masters`),
   );
 });
 
@@ -74,7 +77,9 @@ test('seeds given by name: each server counts once, under the address the cluste
     await clusterEnv({ HOLDFAST_STORE__REDIS__NODES: `localhost:${cluster.seeds[0].port}` }),
   );
   expect(r.out.filter((l) => /^(FAIL|WARN|WAIT)/.test(l))).toEqual([]);
-  expect(lineOf(r.out, 'store.scripts')).toMatch(/found 10 scripts loaded on 3 masters/);
+  expect(lineOf(r.out, 'store.scripts')).toMatch(
+    new RegExp(`found ${SCRIPTS} scripts loaded on 3 masters`),
+  );
   expect(lineOf(r.out, 'store.version')).toMatch(/on 6 nodes;/);
 });
 

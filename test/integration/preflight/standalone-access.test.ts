@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { freePort, getProvider, RedisNode } from '../../harness';
+import { SCRIPT_NAMES } from '../../../src/store/redis/scripts';
 import { cli, lineOf, preflightThenStart, productionEnv } from './helpers';
 
 jest.setTimeout(60_000);
@@ -112,7 +113,9 @@ test('store.scripts: an ACL user without +@scripting passes store.auth and fails
       /^PASS store\.auth +found 1 node accepted ACL user hfnoscripts/,
     );
     expect(lineOf(preflight.out, 'store.scripts')).toMatch(
-      /^FAIL store\.scripts +found 127\.0\.0\.1:\d+: create: NOPERM .*; expected 10 scripts loaded by every master; fix: grant ACL user hfnoscripts the scripting commands: ACL SETUSER <user> \+@scripting/,
+      new RegExp(
+        `^FAIL store\\.scripts +found 127\\.0\\.0\\.1:\\d+: create: NOPERM .*; expected ${SCRIPT_NAMES.length} scripts loaded by every master; fix: grant ACL user hfnoscripts the scripting commands: ACL SETUSER <user> \\+@scripting`,
+      ),
     );
     expectNoSecret(preflight.out, userPassword);
   } finally {
