@@ -20,7 +20,7 @@ import { client, credentialsOf, requireCredentials, setSessionCookie } from './c
 import { CRUMB_ROUTE } from './csrf';
 import { toBoom } from './errors';
 import { IntentMode, OAUTH_STATE_TTL_MS, OAuthIntent } from './oauth-intent';
-import { PAGE_CSP, PAGE_SECURITY, renderLogin } from './pages';
+import { PAGE_CSP, PAGE_SECURITY, pagePath, renderLogin } from './pages';
 
 export { OAUTH_STATE_TTL_MS } from './oauth-intent';
 
@@ -189,6 +189,8 @@ export async function registerOAuth(
   pages: boolean,
 ): Promise<void> {
   const { settings, csrf, events, accounts, intents } = ctx;
+  // Page paths and oauth.redirectTo lie under the plugin's route prefix, like every page.
+  const at = (path: string) => pagePath(server.realm, path);
   const byName = new Map(providers.map((p) => [p.name, p]));
   const noSuchProvider = () =>
     Boom.notFound(
@@ -274,7 +276,7 @@ export async function registerOAuth(
     else if (!(await accounts.identities(c.user.id)).some((i) => i.provider === p.name)) {
       throw new HoldfastError('HF_OAUTH_NOT_LINKED', `no ${p.label} account is linked to yours`);
     }
-    return h.redirect(intents.issue(h, mode, p.name, c.session.id)).code(303);
+    return h.redirect(at(intents.issue(h, mode, p.name, c.session.id))).code(303);
   }
 
   /** The /account forms (crumb) for linking, unlinking and confirming through a provider. */
@@ -301,13 +303,13 @@ export async function registerOAuth(
       path: `/account/oauth/{provider}/${action}`,
       options,
       handler: async (r, h) => {
-        if (!credentialsOf(r)) return h.redirect('/login').code(303);
+        if (!credentialsOf(r)) return h.redirect(at('/login')).code(303);
         const p = known(r.params.provider);
         try {
           return await run(r, h, p);
         } catch (err) {
           if (err instanceof HoldfastError && ACCOUNT_FAILURES[err.code]) {
-            return h.redirect(accountFailure(err.code, p)).code(303);
+            return h.redirect(at(accountFailure(err.code, p))).code(303);
           }
           throw err;
         }
@@ -318,7 +320,7 @@ export async function registerOAuth(
       form('reauth', (r, h, p) => startIntent(r, h, 'reauth', p)),
       form('unlink', async (r, h, p) => {
         await accounts.unlinkIdentity(requireCredentials(r).session, p.name, p.label);
-        return h.redirect(`/account?done=unlinked&provider=${p.name}`).code(303);
+        return h.redirect(at(`/account?done=unlinked&provider=${p.name}`)).code(303);
       }),
     ];
   }
@@ -369,7 +371,7 @@ export async function registerOAuth(
             await currentSession(r),
           );
           setSessionCookie(ctx, h, issued);
-          return h.redirect(settings.oauth.redirectTo).code(303);
+          return h.redirect(at(settings.oauth.redirectTo)).code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError)) throw err;
           // Accounts recorded these failures itself.
@@ -414,15 +416,17 @@ export async function registerOAuth(
       if (intent.mode === 'link') {
         await accounts.linkIdentity(current, profile);
         return h
-          .redirect(pages ? `/account?done=linked&provider=${p.name}` : settings.oauth.redirectTo)
+          .redirect(
+            at(pages ? `/account?done=linked&provider=${p.name}` : settings.oauth.redirectTo),
+          )
           .code(303);
       }
       const issued = await accounts.reauthenticateOAuth(current, profile, client(ctx, r));
       setSessionCookie(ctx, h, issued);
-      return h.redirect(pages ? '/account?done=reauth' : settings.oauth.redirectTo).code(303);
+      return h.redirect(at(pages ? '/account?done=reauth' : settings.oauth.redirectTo)).code(303);
     } catch (err) {
       if (html && err instanceof HoldfastError && ACCOUNT_FAILURES[err.code]) {
-        return h.redirect(accountFailure(err.code, p)).code(303);
+        return h.redirect(at(accountFailure(err.code, p))).code(303);
       }
       throw err;
     }
@@ -492,7 +496,7 @@ export async function registerOAuth(
       const intent = intents.read(r);
       if (intent && intent.provider === p.name) {
         intents.clear(h);
-        return h.redirect(accountFailure('HF_OAUTH_FAILED', p)).code(303);
+        return h.redirect(at(accountFailure('HF_OAUTH_FAILED', p))).code(303);
       }
       return renderLogin(h, ctx, error.message, toBoom(error).output.statusCode);
     }

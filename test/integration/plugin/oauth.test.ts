@@ -886,6 +886,33 @@ describe('OAuth sign-in through @hapi/bell against a local provider', () => {
     );
   });
 
+  test('under a route prefix, the sign-in and every redirect after it stay under the prefix', async () => {
+    const prefixed = await buildTestApp({
+      settings: testSettings(),
+      prefix: '/id',
+      extra: {
+        oauthProviders: {
+          local: {
+            provider: fx.bellProvider(),
+            clientId: fx.clientId,
+            clientSecret: fx.clientSecret,
+          },
+        },
+      },
+    });
+    await prefixed.server.start();
+    try {
+      fx.next = { account: fx.account(uniqueEmail('oauth.prefix')) };
+      const flow = await new Browser('*/*', prefixed.server.info.uri).navigate(
+        '/id/auth/oauth/local',
+      );
+      expect(flow.hops[2]).toMatchObject({ status: 303, location: '/id/account' });
+      expect(prefixed.sessions.stats.created.oauth).toBe(1);
+    } finally {
+      await prefixed.server.stop();
+    }
+  });
+
   test('oauthProviders are validated and the error names the option', async () => {
     const settings = testSettings();
     const bad = (oauthProviders: unknown) =>
