@@ -112,6 +112,21 @@ test('a beforeRegister refusal is HF_REGISTRATION_REFUSED with its message, and 
   expect(calls).toEqual([]);
 });
 
+test("beforeRegister runs only after Holdfast's own checks: a taken address is 409 without calling it", async () => {
+  const calls: Calls = [];
+  const { accounts } = setup(recording(calls));
+  const address = email();
+  await accounts.createUser({ email: address, password: PASSWORD });
+  calls.length = 0;
+  await expect(
+    accounts.register({ email: address.toUpperCase(), password: PASSWORD }, client),
+  ).rejects.toThrow(expect.objectContaining({ code: 'HF_USER_EXISTS' }));
+  await expect(accounts.register({ email: email(), password: 'short' }, client)).rejects.toThrow(
+    expect.objectContaining({ code: 'HF_USER_INVALID' }),
+  );
+  expect(calls).toEqual([]);
+});
+
 test('a throwing beforeRegister is HF_HOOK_FAILED naming the hook, recorded, and leaves no account', async () => {
   const failures: unknown[] = [];
   const { accounts, users, events } = setup({
@@ -281,6 +296,32 @@ test('OAuth: a later sign-in that passes beforeLogin runs afterLogin', async () 
     provider: 'github',
     client,
   });
+});
+
+test('OAuth: beforeRegister gets the name as it will be stored (trimmed, at most 100 characters, empty when none)', async () => {
+  const names: string[] = [];
+  const { accounts } = setup({
+    beforeRegister: ({ name }) => {
+      names.push(name);
+      return undefined;
+    },
+  });
+  const long = await accounts.oauthLogin(
+    {
+      provider: 'github',
+      id: `gh-${++seq}`,
+      email: email(),
+      emailVerified: true,
+      name: ` ${'n'.repeat(150)} `,
+    },
+    client,
+  );
+  await accounts.oauthLogin(
+    { provider: 'github', id: `gh-${++seq}`, email: email(), emailVerified: true },
+    client,
+  );
+  expect(names).toEqual(['n'.repeat(100), '']);
+  expect(long.user.name).toBe('n'.repeat(100));
 });
 
 test('hooks with an unknown name or a non-function are refused when the services are built', () => {
