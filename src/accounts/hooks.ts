@@ -105,7 +105,7 @@ export class HookFailedError extends HoldfastError {
 }
 
 function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : `it answered ${typeof cause}`;
+  return cause instanceof Error ? cause.message : `it threw a ${typeof cause}, not an Error`;
 }
 
 type BeforeName = 'beforeRegister' | 'beforeLogin';

@@ -298,6 +298,17 @@ test('OAuth: a later sign-in that passes beforeLogin runs afterLogin', async () 
   });
 });
 
+test('a hook that throws something other than an Error is named in the message all the same', async () => {
+  const { accounts } = setup({
+    beforeRegister: () => {
+      throw 'nope'; // what a careless hook does
+    },
+  });
+  await expect(accounts.register({ email: email(), password: PASSWORD }, client)).rejects.toThrow(
+    "the host app's beforeRegister hook failed: it threw a string, not an Error",
+  );
+});
+
 test('OAuth: beforeRegister gets the name as it will be stored (trimmed, at most 100 characters, empty when none)', async () => {
   const names: string[] = [];
   const { accounts } = setup({
