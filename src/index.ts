@@ -9,6 +9,7 @@ export { createServices } from './server/services';
 export type { Services, ServicesOptions } from './server/services';
 export { AccountService, parsePwnedRange } from './accounts';
 export type { AuthEvents, BreachedPasswordLookup, BreachedSuffix } from './accounts';
+export type { AccountHooks, HookRefusal } from './accounts';
 export { holdfastPlugin } from './plugin';
 export type { HoldfastPluginOptions } from './plugin';
 export { runPreflight, PreflightError } from './preflight/public';

@@ -11,6 +11,7 @@ import {
   MAX_ROLES,
   normalizeEmail,
   PasswordHasher,
+  publicUser,
   ROLE_NAME,
   User,
   UserExistsError,
@@ -25,6 +26,7 @@ import {
   ThrottledError,
 } from './errors';
 import type { AuthEvents } from './events';
+import { AccountHooks, HookRunner, LoginRefusedError, RegistrationRefusedError } from './hooks';
 import { BreachedPasswordLookup, PasswordContext, PasswordPolicy } from './password-policy';
 
 export interface LoginResult {
@@ -73,6 +75,8 @@ export interface AccountDeps {
   readonly breachedPasswordTimeoutMs?: number;
   /** Decides whether an authentication is recent (auth.reauthWindow); tests move it. */
   readonly clock?: () => number;
+  /** The host app's hooks (ADR 120); none by default. */
+  readonly hooks?: AccountHooks;
 }
 
 /**
@@ -90,6 +94,7 @@ export class AccountService {
   private readonly hasher: PasswordHasher;
   private readonly passwords: PasswordPolicy;
   private readonly clock: () => number;
+  private readonly hooks: HookRunner;
 
   constructor(deps: AccountDeps) {
     ({
@@ -109,6 +114,7 @@ export class AccountService {
         this.events.record('breachCheckFailed', { cause, message }),
     });
     this.clock = deps.clock ?? Date.now;
+    this.hooks = new HookRunner(deps.hooks ?? {}, (e) => this.events.record('hookFailed', e));
   }
 
   /**
@@ -138,7 +144,13 @@ export class AccountService {
 
   /** A new password account (registration, `holdfast users create`); no session. */
   async createUser(input: NewAccountInput): Promise<User> {
-    return this.addUser(await this.checkNewAccount(input));
+    const user = await this.addUser(await this.checkNewAccount(input), null);
+    await this.hooks.after('afterRegister', {
+      user: publicUser(user),
+      method: 'password',
+      client: null,
+    });
+    return user;
   }
 
   /**
@@ -154,7 +166,7 @@ export class AccountService {
     this.hasher.queue.admit('hash');
     const wait = await this.throttle.beginRegistration(client.ip);
     if (wait > 0) throw new RegistrationThrottledError(wait);
-    const user = await this.addUser(fields);
+    const user = await this.addUser(fields, client);
     await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'password');
     this.events.record('login', {
@@ -164,6 +176,7 @@ export class AccountService {
       remember: false,
       ip: client.ip,
     });
+    await this.hooks.after('afterRegister', { user: publicUser(user), method: 'password', client });
     return { user, issued };
   }
 
@@ -204,6 +217,9 @@ export class AccountService {
       // Disabled is said only to someone who gave the right password.
       throw reason === 'disabled' ? new AccountDisabledError() : new LoginFailedError();
     }
+    // Before the throttle forgets the failures: a refused sign-in is not a successful one.
+    const signIn = { user: publicUser(user), method: 'password', client } as const;
+    await this.refuseLogin(signIn);
     await this.throttle.succeeded(email, client.ip);
     await this.endCurrent(current);
     let issued: IssuedSession;
@@ -225,6 +241,7 @@ export class AccountService {
       remember: !!input.remember,
       ip: client.ip,
     });
+    await this.hooks.after('afterLogin', signIn);
     return { user, issued, rememberToken };
   }
 
@@ -233,6 +250,7 @@ export class AccountService {
     if (!current) return;
     await this.sessions.revoke(current.userId, current.id, 'logout');
     this.events.record('logout', { userId: current.userId, sessionId: current.id });
+    await this.hooks.after('afterLogout', { userId: current.userId, sessionId: current.id });
   }
 
   /** Ends one of the user's sessions. False when it is not theirs or already gone. */
@@ -300,6 +318,7 @@ export class AccountService {
         'this session ended while the password changed: log in again',
       );
     this.events.record('passwordChanged', { userId: user.id, revokedSessions: ended.length });
+    await this.hooks.after('afterPasswordChange', { user: publicUser(user), client });
     return issued;
   }
 
@@ -368,6 +387,7 @@ export class AccountService {
   ): Promise<LoginResult> {
     const provider = profile.provider;
     let user = await this.users.findByIdentity(provider, profile.id);
+    const created = !user;
     if (!user) {
       if (!profile.email || !profile.emailVerified) {
         this.events.record('loginFailed', {
@@ -383,10 +403,12 @@ export class AccountService {
       }
       const email = this.checkEmail(profile.email);
       if (await this.users.findByEmail(email)) throw this.linkRequired(profile, client);
+      const name = (profile.name ?? '').trim().slice(0, 100);
+      await this.refuseRegistration({ email, name, method: 'oauth', provider, client });
       try {
         user = await this.users.create({
           email,
-          name: (profile.name ?? '').trim().slice(0, 100),
+          name,
           passwordHash: null,
           // Nobody held this address here before: the provider's proof is the holder's proof.
           emailVerified: true,
@@ -406,6 +428,9 @@ export class AccountService {
       this.events.record('loginFailed', { reason: 'disabled', ip: client.ip, provider });
       throw new AccountDisabledError();
     }
+    // A first sign-in is a registration: its hooks are beforeRegister and afterRegister.
+    const signIn = { user: publicUser(user), method: 'oauth', provider, client } as const;
+    if (!created) await this.refuseLogin(signIn);
     await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'oauth', {
       credentialVersion: user.credentialVersion,
@@ -418,6 +443,7 @@ export class AccountService {
       ip: client.ip,
       provider,
     });
+    await this.hooks.after(created ? 'afterRegister' : 'afterLogin', signIn);
     return { user, issued };
   }
 
@@ -473,13 +499,41 @@ export class AccountService {
     };
   }
 
-  private async addUser(fields: { email: string; password: string; name: string }): Promise<User> {
+  private async addUser(
+    fields: { email: string; password: string; name: string },
+    client: ClientInfo | null,
+  ): Promise<User> {
     // A taken email is refused before the hash: the 409 says nothing more than before, sooner.
     if (await this.users.findByEmail(fields.email)) throw new UserExistsError();
+    // Last before the hash and the write: a refusal or a failing hook leaves nothing behind.
+    const { email, name } = fields;
+    await this.refuseRegistration({ email, name, method: 'password', client });
     const passwordHash = await this.hasher.hash(fields.password);
     const user = await this.users.create({ email: fields.email, name: fields.name, passwordHash });
     this.events.record('registered', { userId: user.id, method: 'password' });
     return user;
+  }
+
+  /** The host app's beforeRegister: a refusal is HF_REGISTRATION_REFUSED with its message. */
+  private async refuseRegistration(
+    input: Parameters<NonNullable<AccountHooks['beforeRegister']>>[0],
+  ): Promise<void> {
+    const refusal = await this.hooks.before('beforeRegister', input);
+    if (refusal !== null) throw new RegistrationRefusedError(refusal);
+  }
+
+  /** The host app's beforeLogin: a refusal is a failed login (`refused`), HF_LOGIN_REFUSED. */
+  private async refuseLogin(
+    input: Parameters<NonNullable<AccountHooks['beforeLogin']>>[0],
+  ): Promise<void> {
+    const refusal = await this.hooks.before('beforeLogin', input);
+    if (refusal === null) return;
+    this.events.record('loginFailed', {
+      reason: 'refused',
+      ip: input.client.ip,
+      provider: input.provider,
+    });
+    throw new LoginRefusedError(refusal);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AuthMethod } from '../store/engine';
+import type { HookName } from './hooks';
 import type { BreachCheckFailure } from './password-policy';
 
 /** Why a login did not succeed. The email is never part of an event: logs must not collect it. */
@@ -13,7 +14,9 @@ export type LoginFailureReason =
   /** The right password for a disabled account. */
   | 'disabled'
   /** The credentials changed while the login checked them (ADR 040): no session was made. */
-  | 'credentials_changed';
+  | 'credentials_changed'
+  /** The right password (or provider), but the host app's beforeLogin hook refused (ADR 120). */
+  | 'refused';
 
 export type ThrottleScope = 'account' | 'address';
 
@@ -89,6 +92,11 @@ export interface AuthEventMap {
    * (fail open). `message` is the lookup's error (it never sees the password).
    */
   breachCheckFailed: [{ cause: BreachCheckFailure; message: string }];
+  /**
+   * A host app hook threw (ADR 120). A before-hook's failure answered 500 and nothing was written;
+   * an after-hook's did not undo the action. `error` is what the hook threw (it never saw a password).
+   */
+  hookFailed: [{ hook: HookName; userId?: string; error: unknown }];
 }
 
 /** Plain counters (catbox `stats`), read by metrics/. */
@@ -117,6 +125,7 @@ export function emptyAuthStats(): AuthStats {
       oauth: 0,
       disabled: 0,
       credentials_changed: 0,
+      refused: 0,
     },
     throttled: { account: 0, address: 0 },
     logouts: 0,

@@ -23,6 +23,18 @@ export {
   ThrottledError,
 } from './errors';
 export { parsePwnedRange, PasswordPolicy } from './password-policy';
+export { HOOK_NAMES, HookFailedError, LoginRefusedError, RegistrationRefusedError } from './hooks';
+export type {
+  AccountHooks,
+  AfterLogoutInput,
+  AfterPasswordChangeInput,
+  AfterRegisterInput,
+  BeforeHookResult,
+  BeforeRegisterInput,
+  HookName,
+  HookRefusal,
+  LoginInput,
+} from './hooks';
 export type {
   BreachCheckFailure,
   BreachedPasswordLookup,

@@ -43,6 +43,13 @@ export const ErrorCodes = {
     'Unlinking refused: it is the only way left to sign in to this account (no password, no other provider).',
   HF_REAUTH_REQUIRED:
     'This change needs a password (or provider) confirmation within auth.reauthWindow: re-authenticate first.',
+  HF_REGISTRATION_REFUSED:
+    "The host app's beforeRegister hook refused the account; the message is the hook's. Nothing was written.",
+  HF_LOGIN_REFUSED:
+    "The right password (or provider), but the host app's beforeLogin hook refused the sign-in (e.g. an unpaid or banned account); the message is the hook's.",
+  HF_HOOK_FAILED:
+    "A host app's before-hook threw (or answered neither nothing nor a refusal): 500, nothing was written; the log names the hook.",
+  HF_HOOKS_INVALID: 'The hooks given to createServices name an unknown hook or are not functions.',
   HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',
   HF_HAPI_VERSION:
     'A Holdfast plugin was registered on a hapi older than 21 (the peer dependency).',

@@ -179,6 +179,10 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
   events.on('identityUnlinked', (e) =>
     log.info({ audit: 'identity_unlinked', ...e }, 'provider unlinked'),
   );
+  // The hook's name and what it threw (a hook never sees a password, so neither does this line).
+  events.on('hookFailed', ({ hook, userId, error }) =>
+    log.error({ audit: 'hook_failed', hook, userId, err: error }, `the ${hook} hook failed`),
+  );
   events.on('theft', (e) =>
     log.warn(
       { audit: 'remember_theft', ...e },

@@ -374,9 +374,8 @@ export async function registerOAuth(
           return h.redirect(at(settings.oauth.redirectTo)).code(303);
         } catch (err) {
           if (!(err instanceof HoldfastError)) throw err;
-          // Accounts recorded these failures itself.
-          if (err.code === 'HF_OAUTH_FAILED' || err.code === 'HF_OAUTH_LINK_REQUIRED')
-            return fail(r, h, p, err);
+          // Accounts recorded these failures itself (a hook's refusal shows the hook's message).
+          if (SIGN_IN_FAILURES.includes(err.code)) return fail(r, h, p, err);
           if (err.code === 'HF_USER_INVALID') {
             const error = oauthError(
               `${p.label} gave an email address that is not acceptable here: ${err.message}`,
@@ -511,6 +510,14 @@ export async function registerOAuth(
     return a.result === 'ok' ? a.session : null;
   }
 }
+
+/** Sign-in failures the login page (or the JSON answer) shows with their own message. */
+const SIGN_IN_FAILURES: readonly string[] = [
+  'HF_OAUTH_FAILED',
+  'HF_OAUTH_LINK_REQUIRED',
+  'HF_REGISTRATION_REFUSED',
+  'HF_LOGIN_REFUSED',
+];
 
 /** Account-page failures of a link, unlink or confirmation: a fixed word in the redirect. */
 const ACCOUNT_FAILURES: Partial<Record<string, string>> = {

@@ -54,6 +54,9 @@ const OPERATIONS: Record<string, Operation> = {
     responses: {
       '201': ok('Created; session cookie set', 'UserAndSession'),
       '400': err('The password policy or the address refused it (HF_USER_INVALID)'),
+      '403': err(
+        "The host app's beforeRegister hook refused it, with its message (HF_REGISTRATION_REFUSED)",
+      ),
       '409': err('Email taken (HF_USER_EXISTS)'),
       '429': err('Too many registrations from this address (HF_REGISTRATION_THROTTLED)'),
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
@@ -67,7 +70,9 @@ const OPERATIONS: Record<string, Operation> = {
       '401': err(
         'Wrong email or password (HF_LOGIN_FAILED), or the password changed elsewhere (HF_CREDENTIALS_CHANGED)',
       ),
-      '403': err('The account is disabled (HF_ACCOUNT_DISABLED)'),
+      '403': err(
+        "The account is disabled (HF_ACCOUNT_DISABLED), or the host app's beforeLogin hook refused the sign-in, with its message (HF_LOGIN_REFUSED)",
+      ),
       '429': err('Throttled (HF_LOGIN_THROTTLED)'),
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
     },

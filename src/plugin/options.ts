@@ -75,7 +75,12 @@ const schema = Joi.object({
     .messages({
       'any.required': '{{#label}} is required: pass the accounts from createServices()',
     }),
-  logger: fn(['info', 'warn']),
+  logger: fn(['info', 'warn', 'error']),
+  // Hooks are account rules, so the API, pages, OAuth and CLI all run them (ADR 120).
+  hooks: Joi.any().forbidden().messages({
+    'any.unknown':
+      '{{#label}} belong to the account service: pass them to createServices as its option hooks',
+  }),
   defaultStrategy: Joi.boolean(),
   pages: Joi.boolean(),
   redirectTo: Joi.alternatives(

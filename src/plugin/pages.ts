@@ -67,6 +67,7 @@ const LOGIN_PAGE_ERRORS: readonly string[] = [
   'HF_LOGIN_THROTTLED',
   'HF_CREDENTIALS_CHANGED',
   'HF_ACCOUNT_DISABLED',
+  'HF_LOGIN_REFUSED',
   'HF_BUSY',
 ];
 
@@ -464,6 +465,7 @@ const REGISTER_ERRORS: readonly string[] = [
   'HF_USER_INVALID',
   'HF_USER_EXISTS',
   'HF_REGISTRATION_THROTTLED',
+  'HF_REGISTRATION_REFUSED',
   'HF_BUSY',
 ];
 const PASSWORD_ERRORS: readonly string[] = [

@@ -1,4 +1,4 @@
-import { AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
+import { AccountHooks, AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
 import type { Settings } from '../config';
 import type { Metrics } from '../metrics';
 import { SessionPolicy, SessionService } from '../session';
@@ -65,6 +65,11 @@ export interface ServicesOptions {
   readonly breachedPassword?: BreachedPasswordLookup;
   /** How long the breach lookup may take (default 2000 ms). */
   readonly breachedPasswordTimeoutMs?: number;
+  /**
+   * The host app's hooks around register, login, logout and password change (docs/api.md,
+   * ADR 120): every adapter of the account service runs them. None by default.
+   */
+  readonly hooks?: AccountHooks;
 }
 
 export function createServices(settings: Settings, options: ServicesOptions = {}): Services {
@@ -97,6 +102,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     breachedPassword: options.breachedPassword,
     breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
     clock: options.clock,
+    hooks: options.hooks,
   });
   const metrics = options.metrics;
   return { settings, engine, store, layout, sessions, users, accounts, hashing, events, metrics };

@@ -1,6 +1,6 @@
 import Hapi from '@hapi/hapi';
 import { loadSettings, Settings } from '../../../src/config';
-import type { AccountService, AuthEvents } from '../../../src/accounts';
+import type { AccountHooks, AccountService, AuthEvents } from '../../../src/accounts';
 import { holdfastPlugin } from '../../../src/plugin';
 import { createServices } from '../../../src/server/services';
 import type { SessionService } from '../../../src/session';
@@ -40,6 +40,8 @@ export async function buildTestApp(
     /** Register the plugin under this route prefix (`routes: { prefix }`). */
     prefix?: string;
     extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
+    /** The host app's hooks, given to createServices. */
+    hooks?: AccountHooks;
   } = {},
 ): Promise<TestApp> {
   const settings = opts.settings ?? testSettings();
@@ -50,6 +52,7 @@ export async function buildTestApp(
     users: opts.users,
     throttle: opts.throttle,
     clock: () => clock.now,
+    hooks: opts.hooks,
   });
   const server = Hapi.server({ host: '127.0.0.1', port: 0, debug: false });
   await server.register({
