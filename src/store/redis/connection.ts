@@ -105,6 +105,9 @@ function createClient(settings: RedisSettings, seeds: HostPort[], role: ClientRo
       enableAutoPipelining: role.autoPipelining,
       natMap: { ...settings.natMap },
       slotsRefreshTimeout: settings.connectTimeout,
+      // A slot being migrated answers TRYAGAIN for milliseconds: ioredis's default 100 ms wait per
+      // try (16 tries) would outlast the operation's deadline; commands.ts backs off after these.
+      retryDelayOnTryAgain: 10,
       lazyConnect: true,
       // With TLS the certificate names the host, so seeds must not be replaced by resolved IPs.
       ...(settings.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
