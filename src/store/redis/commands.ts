@@ -20,6 +20,9 @@ const DEFAULT_BUDGET_MS = 2000;
 /** Redirects followed without a delay, per operation; more means the slot map is moving, so wait. */
 const MAX_HOPS = 3;
 
+const SLOT_GROUP_CHANGED =
+  /^All keys in the pipeline should belong to the same slots allocation group/;
+
 export type RedirectCode = 'MOVED' | 'ASK' | 'TRYAGAIN';
 
 export interface Redirect {
@@ -34,6 +37,9 @@ export interface Redirect {
  */
 export function redirectOf(err: unknown): Redirect | undefined {
   if (!(err instanceof Error)) return undefined;
+  // ioredis rejects an auto-pipelined batch whose slots changed owner between queueing and
+  // sending (the slot map was refreshed mid-migration): nothing was sent; as MOVED without a node.
+  if (SLOT_GROUP_CHANGED.test(err.message)) return { code: 'MOVED' };
   const reply = replyCode(err)
     ? err.message
     : /^Too many Cluster redirections\. Last error: (?:\w+: )?(.*)$/s.exec(err.message)?.[1];

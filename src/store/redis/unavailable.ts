@@ -76,6 +76,8 @@ export function causeOf(err: unknown): UnavailableCause {
 }
 
 function causeOfMessage(message: string): UnavailableCause | undefined {
+  // An auto-pipelined batch whose slots changed owner while queued (see redirectOf).
+  if (/same slots allocation group/.test(message)) return 'moved';
   if (/timed out|timeout/i.test(message)) return 'timeout';
   if (
     /connection|closed|ECONNREFUSED|ECONNRESET|EPIPE|EHOSTUNREACH|writeable|isn't ready|ready check|refresh slots|startup nodes|max retries|reached the max|is ended|not started/i.test(

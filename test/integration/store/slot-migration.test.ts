@@ -10,6 +10,7 @@ import { createLogger } from '../../../src/log/logger';
 import { createMetrics, type Metrics } from '../../../src/metrics';
 import { storeUnavailable, UNAVAILABLE_CAUSES } from '../../../src/store';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
+import { RedisThrottleStore } from '../../../src/users/redis-throttle';
 import { RedisUserStore } from '../../../src/users/redis-user-store';
 import {
   getProvider,
@@ -167,6 +168,23 @@ describe('store requests while slots migrate, and the causes of 503s (3 masters)
     expect(await replyOf(mu.source, ['HGETALL', userKey])).toBe('ASK');
     expect((await users.findById(account.id))?.email).toBe(account.email);
     expect(await users.setRoles(account.id, ['admin'])).toBe(true); // a script, through ASK
+
+    // The login throttle's counter (EVAL and DEL through guard), its key moved, slot not handed over.
+    const throttle = new RedisThrottleStore(() => e.connection.reads, e.keys.prefix);
+    const rule = { limit: 5, baseDelay: 1000, maxDelay: 60_000, window: 15 * MINUTE };
+    expect(await throttle.attempt(userId, rule, Date.now())).toBe(0);
+    const throttleKey = `{${e.keys.prefix}:t:${userId}}`;
+    const mt = await migrate(cluster, throttleKey);
+    await mt.move([throttleKey]);
+    expect(await replyOf(mt.source, ['EXISTS', throttleKey])).toBe('ASK');
+    expect(await throttle.attempt(userId, rule, Date.now())).toBe(0);
+    await mt.finish();
+    expect(await mt.target.command(['HGET', throttleKey, 'c'])).toBe('2'); // counted on the target
+    const mt2 = await migrate(cluster, throttleKey); // and back, for DEL during ASK
+    await mt2.move([throttleKey]);
+    await throttle.reset(userId);
+    await mt2.finish();
+    expect(await mt2.target.command(['EXISTS', throttleKey])).toBe(0);
 
     // A write touching moved and unmoved keys of the slot gets TRYAGAIN until the handover:
     // these wait it out (the handover comes 150 ms later) instead of answering 503.
