@@ -108,7 +108,7 @@ bench-flood: install
 	node -r ts-node/register/transpile-only bench/login-under-flood.ts
 
 # Ratio per round in bench/results/server-overhead.json (docs/performance.md).
-bench-server: install system-deps
+bench-server: build system-deps
 	@echo "== benchmark on Node $$(node -v)"
 	node -r ts-node/register/transpile-only bench/server-overhead.ts
 

@@ -5,7 +5,10 @@
  * - `holdfast-start-me`: the real `holdfast start` process (primary + 1 worker), production
  *   settings, access log and metrics as shipped; its log goes to a file, as under a log shipper.
  * - `holdfast-library-me`: the same plugin with the same settings embedded in a bare Hapi server
- *   (bench/library-server.ts), no access log, no metrics.
+ *   (bench/library-server.js), no access log, no metrics.
+ *
+ * Both run from the build (dist/: `make bench-server` builds first), as operators run them; under
+ * ts-node every EventEmitter would pay for node:domain, which ts-node's REPL loads.
  *
  * Both use one Redis from the test harness: a 3+3 Redis Cluster by default. The ratio start /
  * library of each round is printed and written to bench/results/server-overhead.json. Load comes
@@ -20,7 +23,7 @@
  * per stack, default 6), BENCH_DURATION (seconds per stack per round, default 10),
  * BENCH_REDIS (`cluster`, the default, or `standalone`), BENCH_START_ENV (extra settings for the
  * start stack only, e.g. `HOLDFAST_LOG__ACCESS=off`, comma-separated), BENCH_CPU_PROF (a
- * directory: the start stack runs with node --cpu-prof and writes its profiles there),
+ * directory: both stacks run with node --cpu-prof and write their profiles there),
  * BENCH_OUT (where the JSON goes).
  */
 import autocannon from 'autocannon';
@@ -91,15 +94,11 @@ function startStack(
 ): Stack {
   const logFile = path.join(dir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, '-r', 'ts-node/register/transpile-only', ...args],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ['ignore', fd, fd],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', fd, fd],
+  });
   fs.closeSync(fd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { name, port, child, logFile, exited, cookies: [] };
@@ -277,9 +276,13 @@ const view = (m: Measured) => ({
 
 async function main(): Promise<void> {
   const began = Date.now();
+  if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js')))
+    throw new Error('no build in dist/: run `make build` (make bench-server does) first');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-bench-server-'));
   const startExtra = parseEnvList(process.env.BENCH_START_ENV);
   const profDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : '';
+  // Both stacks or neither: the profiler's own cost must not tilt the ratio.
+  const profArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   console.log(
     `holdfast server overhead: GET /auth/me, ${CONNECTIONS} connections with one session each, ` +
       `${ROUNDS} rounds of ${DURATION} s per stack${QUICK ? ' (quick)' : ''}; logs in ${dir}`,
@@ -292,19 +295,20 @@ async function main(): Promise<void> {
     const libraryPort = await freePort();
     const start = startStack(
       'holdfast-start-me',
-      ['src/cli/main.ts', 'start'],
+      ['dist/cli/main.js', 'start'],
       { ...env, ...startExtra, HOLDFAST_HTTP__PORT: String(startPort) },
       startPort,
       dir,
-      profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [],
+      profArgs,
     );
     stacks.push(start);
     const library = startStack(
       'holdfast-library-me',
-      ['bench/library-server.ts'],
+      ['bench/library-server.js'],
       { ...env, HOLDFAST_HTTP__PORT: String(libraryPort) },
       libraryPort,
       dir,
+      profArgs,
     );
     stacks.push(library);
     await Promise.all([
