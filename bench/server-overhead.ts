@@ -16,10 +16,11 @@
  * the ratio, never the absolute figures. Loopback only, bounded in time.
  *
  * Besides requests per second, each round reads the CPU time the server processes used
- * (/proc/PID/stat) and prints CPU µs per request: on a machine shared with other work, that
- * figure moves far less than throughput does.
+ * (/proc/PID/stat) and prints CPU µs per request, and then loads both stacks at once (50
+ * connections each) for the same time: on a machine shared with other work, both figures move
+ * far less than throughput measured one stack after the other (docs/performance.md).
  *
- * Environment: BENCH_QUICK (set: 3 short rounds, under 2 minutes in all), BENCH_ROUNDS (rounds
+ * Environment: BENCH_QUICK (set: 3 short rounds, about 2 minutes in all), BENCH_ROUNDS (rounds
  * per stack, default 6), BENCH_DURATION (seconds per stack per round, default 10),
  * BENCH_REDIS (`cluster`, the default, or `standalone`), BENCH_START_ENV (extra settings for the
  * start stack only, e.g. `HOLDFAST_LOG__ACCESS=off`, comma-separated), BENCH_CPU_PROF (a
@@ -325,10 +326,11 @@ async function main(): Promise<void> {
     const rounds: Array<Record<string, unknown>> = [];
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
+    const togetherRatios: number[] = [];
     console.log(
-      `\n| round | first | ${start.name} req/s | ${library.name} req/s | ratio | CPU µs/req start | CPU µs/req library |`,
+      `\n| round | first | ${start.name} req/s | ${library.name} req/s | ratio | CPU µs/req start | CPU µs/req library | together: start req/s | library req/s | ratio |`,
     );
-    console.log('|---:|---|---:|---:|---:|---:|---:|');
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternate which stack goes first, so a drift in machine load favours neither.
       const order = round % 2 ? [start, library] : [library, start];
@@ -343,6 +345,13 @@ async function main(): Promise<void> {
       const l = got.get(library.name) as Measured;
       const ratio = s.rps / l.rps;
       ratios.push(ratio);
+      // Then both at once, 50 connections each: whatever else runs on the machine slows both alike.
+      const [ts, tl] = await Promise.all([cannon(start, DURATION), cannon(library, DURATION)]);
+      for (const m of [ts, tl])
+        if (m.non2xx > 0 || m.errors > 0)
+          throw new Error(`together: ${m.non2xx} non-2xx answers, ${m.errors} errors`);
+      const together = ts.rps / tl.rps;
+      togetherRatios.push(together);
       rounds.push({
         round,
         order: order.map((x) => x.name),
@@ -350,10 +359,12 @@ async function main(): Promise<void> {
         [library.name]: view(l),
         ratio: Number(ratio.toFixed(3)),
         cpuRatio: Number((l.cpuUs / s.cpuUs).toFixed(3)),
+        together: { [start.name]: view(ts), [library.name]: view(tl) },
+        togetherRatio: Number(together.toFixed(3)),
       });
       cpuRatios.push(l.cpuUs / s.cpuUs);
       console.log(
-        `| ${round} | ${order[0].name.replace('holdfast-', '').replace('-me', '')} | ${fmt(s.rps)} | ${fmt(l.rps)} | ${ratio.toFixed(3)} | ${s.cpuUs.toFixed(1)} | ${l.cpuUs.toFixed(1)} |`,
+        `| ${round} | ${order[0].name.replace('holdfast-', '').replace('-me', '')} | ${fmt(s.rps)} | ${fmt(l.rps)} | ${ratio.toFixed(3)} | ${s.cpuUs.toFixed(1)} | ${l.cpuUs.toFixed(1)} | ${fmt(ts.rps)} | ${fmt(tl.rps)} | ${together.toFixed(3)} |`,
       );
     }
     await Promise.all(stacks.map(stopStack));
@@ -378,12 +389,15 @@ async function main(): Promise<void> {
       medianRatio: Number(median(ratios).toFixed(3)),
       /** library CPU per request / start CPU per request: the throughput ratio a CPU-bound server would reach. */
       medianCpuRatio: Number(median(cpuRatios).toFixed(3)),
+      /** Both stacks loaded at once (50 connections each), the same seconds: start / library. */
+      medianTogetherRatio: Number(median(togetherRatios).toFixed(3)),
     };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
     fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
     console.log(
       `\nmedian ratio ${start.name} / ${library.name}: ${result.medianRatio.toFixed(3)} req/s, ` +
-        `${result.medianCpuRatio.toFixed(3)} by CPU per request ` +
+        `${result.medianCpuRatio.toFixed(3)} by CPU per request, ` +
+        `${result.medianTogetherRatio.toFixed(3)} loaded together ` +
         `(${redis.label}; ${accessLines} access-log lines from the start stack); ` +
         `written to ${path.relative(process.cwd(), OUT)} in ${Math.round((Date.now() - began) / 1000)} s`,
     );
