@@ -33,6 +33,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import prettier from 'prettier';
 import { freePort, getProvider, type Endpoint } from '../test/harness';
 
 const QUICK = Boolean(process.env.BENCH_QUICK);
@@ -393,7 +394,8 @@ async function main(): Promise<void> {
       medianTogetherRatio: Number(median(togetherRatios).toFixed(3)),
     };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
-    fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+    // Formatted as `prettier --check .` expects of a committed file.
+    fs.writeFileSync(OUT, await prettier.format(JSON.stringify(result), { parser: 'json' }));
     console.log(
       `\nmedian ratio ${start.name} / ${library.name}: ${result.medianRatio.toFixed(3)} req/s, ` +
         `${result.medianCpuRatio.toFixed(3)} by CPU per request, ` +
