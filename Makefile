@@ -17,7 +17,7 @@ export PATH := $(NODE_BIN):$(PATH)
 endif
 endif
 
-.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench-store bench-flood clean clean-tools
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench-store bench-flood bench-server clean clean-tools
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
@@ -29,6 +29,7 @@ help:
 	@echo "make mutation     mutation testing of the security-critical modules (StrykerJS; FULL=1)"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
 	@echo "make bench-flood  login latency under a registration flood"
+	@echo "make bench-server holdfast start against the plugin in a bare Hapi server (BENCH_QUICK=1: < 2 min)"
 	@echo "make clean-tools  remove the pinned Node binaries and helm in .tools/"
 
 $(NPM_STAMP): package.json package-lock.json
@@ -107,6 +108,11 @@ bench-store: install system-deps
 
 bench-flood: install
 	node -r ts-node/register/transpile-only bench/login-under-flood.ts
+
+# Ratio per round in bench/results/server-overhead.json (docs/performance.md).
+bench-server: build system-deps
+	@echo "== benchmark on Node $$(node -v)"
+	node -r ts-node/register/transpile-only bench/server-overhead.ts
 
 clean:
 	rm -rf dist coverage test-artifacts .tmp .demo

@@ -10,8 +10,11 @@ export const DEFAULTS = {
   http: { host: '0.0.0.0', port: 3000, trustedProxies: [] },
   metrics: { enabled: true, host: '0.0.0.0', port: 9464 },
   workers: 'auto',
-  /** format auto: readable lines on a terminal, JSON when piped and always in production. */
-  log: { level: 'info', format: 'auto' },
+  /**
+   * format auto: readable lines on a terminal, JSON when piped and always in production.
+   * access: the level of the one line per request (info | debug | off); 5xx always logged.
+   */
+  log: { level: 'info', format: 'auto', access: 'info' },
   cookie: { secure: true, name: 'holdfast', rememberName: 'holdfast_remember', sameSite: 'Lax' },
   session: {
     idleTtl: '30m',

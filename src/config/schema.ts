@@ -54,6 +54,7 @@ export const schema = Joi.object({
       .valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')
       .required(),
     format: Joi.string().valid('auto', 'json', 'pretty').required(),
+    access: Joi.string().valid('info', 'debug', 'off').required(),
   }).required(),
   cookie: Joi.object({
     password: Joi.string().min(32).when('/env', isProd),

@@ -57,6 +57,11 @@ export interface Settings {
      * otherwise; `json` or `pretty` force one (pretty in production only when set so).
      */
     readonly format: 'auto' | 'json' | 'pretty';
+    /**
+     * The level of the access log (one line per request): `info`, `debug` (written only when
+     * level is debug or trace) or `off`. A 5xx answer is logged at error whatever this says.
+     */
+    readonly access: 'info' | 'debug' | 'off';
   };
   readonly cookie: {
     readonly password?: string;

@@ -38,6 +38,13 @@ export interface LoggerOptions {
   readonly env?: string;
   /** Whether stdout is a terminal (default process.stdout.isTTY). */
   readonly isTTY?: boolean;
+  /**
+   * JSON lines to stdout are buffered and written in the background (pino.destination with
+   * sync: false): up to ASYNC_BUFFER_BYTES or ASYNC_FLUSH_MS, whichever comes first, so a request
+   * never waits for a write(2) and one write carries many lines. Call flushLogger() before
+   * process.exit: it writes what is still buffered. Ignored with a destination or pretty lines.
+   */
+  readonly async?: boolean;
 }
 
 /** The format `auto` resolves to: pretty only for a person at a terminal, outside production. */
@@ -66,7 +73,37 @@ export function createLogger(
     // Redaction happens before formatting: pretty lines are as free of secrets as JSON ones.
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
   };
-  return pino(options, format === 'pretty' ? prettyStream(destination) : destination);
+  if (format === 'pretty') return pino(options, prettyStream(destination));
+  if (destination === undefined && opts.async) return pino(options, bufferedStdout());
+  return pino(options, destination);
+}
+
+/** An asynchronous logger writes once this much is buffered (a few dozen access lines)... */
+export const ASYNC_BUFFER_BYTES = 4096;
+/** ...or this often, so a quiet node's lines are not held back for long. */
+export const ASYNC_FLUSH_MS = 1000;
+
+function bufferedStdout(): pino.DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: ASYNC_BUFFER_BYTES });
+  // unref: the timer never keeps a process alive; pino flushes on exit and so does flushLogger.
+  setInterval(() => stream.flush(), ASYNC_FLUSH_MS).unref();
+  return stream;
+}
+
+/**
+ * Writes the lines an asynchronous logger still holds, synchronously: call it before
+ * process.exit. pino also flushes on the process's `exit` event; this does not depend on the
+ * order of exit handlers. Works on children (they share the root's stream); a stream without a
+ * buffer (sync destinations, pretty lines) has nothing to flush.
+ */
+export function flushLogger(logger: Logger): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    { flushSync?: () => void } | undefined;
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // Not opened yet (nothing written) or stdout closed: nothing more can be written.
+  }
 }
 
 /**

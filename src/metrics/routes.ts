@@ -15,11 +15,45 @@ export function isHoldfastRoute(path: string): boolean {
 const STARTED = Symbol('holdfast.metrics.started');
 type Stamped = Request & { [STARTED]?: bigint };
 
+/** Status classes by hundreds: built once, so a request allocates no label string. */
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 function statusClass(request: Request): string {
   const response = request.response as { statusCode?: number; output?: { statusCode: number } };
   const code = response?.output?.statusCode ?? response?.statusCode;
   // A request the client aborted has no status: count it apart rather than guess one.
-  return typeof code === 'number' ? `${Math.floor(code / 100)}xx` : 'aborted';
+  if (typeof code !== 'number') return 'aborted';
+  return STATUS_CLASSES[Math.floor(code / 100)] ?? `${Math.floor(code / 100)}xx`;
+}
+
+type Observer = { observe(value: number): void };
+
+/**
+ * The histogram's children of one route template: one per method and status class, made by
+ * labels() on first use. observe() with a label object would hash that object on every request.
+ */
+class RouteSeries {
+  private readonly children = new Map<string, Map<string, Observer>>();
+
+  constructor(
+    private readonly histogram: Histogram<'route' | 'method' | 'status_class'>,
+    private readonly route: string,
+  ) {}
+
+  child(method: string, statusClass: string): Observer {
+    let byClass = this.children.get(method);
+    if (!byClass) this.children.set(method, (byClass = new Map()));
+    let child = byClass.get(statusClass);
+    if (!child) {
+      child = this.histogram.labels({
+        route: this.route,
+        method: method.toUpperCase(),
+        status_class: statusClass,
+      });
+      byClass.set(statusClass, child);
+    }
+    return child;
+  }
 }
 
 /**
@@ -31,6 +65,8 @@ export function instrumentRoutes(
   histogram: Histogram<'route' | 'method' | 'status_class'>,
   include: (path: string) => boolean = isHoldfastRoute,
 ): void {
+  // Per route template: its series, or null when the route is not timed (decided once).
+  const routes = new Map<string, RouteSeries | null>();
   server.ext('onRequest', (request, h) => {
     (request as Stamped)[STARTED] = process.hrtime.bigint();
     return h.continue;
@@ -38,11 +74,14 @@ export function instrumentRoutes(
   server.events.on('response', (request) => {
     const started = (request as Stamped)[STARTED];
     const path = request.route?.path;
-    if (started === undefined || !path || !include(path)) return;
+    if (started === undefined || !path) return;
+    let series = routes.get(path);
+    if (series === undefined) {
+      series = include(path) ? new RouteSeries(histogram, path) : null;
+      routes.set(path, series);
+    }
+    if (series === null) return;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    histogram.observe(
-      { route: path, method: request.method.toUpperCase(), status_class: statusClass(request) },
-      seconds,
-    );
+    series.child(request.method, statusClass(request)).observe(seconds);
   });
 }

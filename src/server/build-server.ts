@@ -1,5 +1,6 @@
 import Hapi, { Server } from '@hapi/hapi';
 import { healthRoutes, Readiness } from '../health';
+import { AccessLog } from '../log/access';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
 import { SCHEME } from '../auth';
@@ -36,7 +37,7 @@ export async function buildServer(parts: ServerParts): Promise<Server> {
     },
   });
   if (metrics) metrics.observeServer(server);
-  logRequests(server, logger);
+  logRequests(server, logger, new AccessLog(logger, settings.log.access));
 
   await server.register({ plugin: healthRoutes, options: { readiness } });
   await server.register({
@@ -64,24 +65,25 @@ function routeHome(server: Server): void {
   });
 }
 
-/** One line per request: id, method, path (never the query, which might carry a token), status, ms. */
-function logRequests(server: Server, logger: Logger): void {
+/**
+ * The access log (log.access; 5xx always) and request errors. Nothing is built for a request whose
+ * line is not written: the status decides first.
+ */
+function logRequests(server: Server, logger: Logger, access: AccessLog): void {
   server.events.on('response', (request) => {
     const response = request.response as {
       statusCode?: number;
       output?: { statusCode: number };
     } | null;
     const status = response?.statusCode ?? response?.output?.statusCode;
-    logger.info(
-      {
-        reqId: request.info.id,
-        method: request.method,
-        path: request.path,
-        status,
-        ms: Math.round(request.info.completed - request.info.received),
-      },
-      'request',
-    );
+    if (!access.wants(status)) return;
+    access.write({
+      reqId: request.info.id,
+      method: request.method,
+      path: request.path,
+      status,
+      ms: Math.round(request.info.completed - request.info.received),
+    });
   });
   server.events.on({ name: 'request', channels: 'error' }, (request, event) => {
     logger.error(

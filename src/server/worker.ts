@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { deepFreeze, type Settings } from '../config';
-import { createLogger, Logger } from '../log/logger';
+import { createLogger, flushLogger, Logger } from '../log/logger';
 import { answerPrimary } from '../metrics';
 import { isMessage, PrimaryMessage, WorkerMessage } from './messages';
 import { RunningNode, startNode } from './node';
@@ -39,10 +39,16 @@ function receiveSettings(): Promise<Settings> {
 
 async function run(): Promise<void> {
   const settings = await receiveSettings();
+  // Asynchronous: the access log writes a line per request; every exit below flushes first.
   const logger: Logger = createLogger(settings.log.level, undefined, {
     format: settings.log.format,
     env: settings.env,
+    async: true,
   }).child({ worker: cluster.worker?.id });
+  function exit(code: number): never {
+    flushLogger(logger);
+    process.exit(code);
+  }
   const abort = new AbortController();
   let node: RunningNode | undefined;
   let stopping = false;
@@ -53,10 +59,10 @@ async function run(): Promise<void> {
     abort.abort();
     const done = node ? node.shutdown(reason) : Promise.resolve();
     done.then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
@@ -69,7 +75,7 @@ async function run(): Promise<void> {
   process.on('disconnect', () => shutdown('primary exited'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception: worker exits, the primary replaces it');
-    process.exit(1);
+    exit(1);
   });
 
   try {
@@ -85,11 +91,11 @@ async function run(): Promise<void> {
       });
     }
     logger.fatal({ err }, 'worker could not start');
-    process.exit(1);
+    exit(1);
   }
   if (stopping) {
     await node.shutdown('stopped while starting');
-    process.exit(0);
+    exit(0);
   }
   if (node.metrics) answerPrimary(node.metrics);
   send({ type: 'holdfast:listening', address: node.server.info.uri });

@@ -1,0 +1,415 @@
+/**
+ * What the server around the plugin costs (`make bench-server`): GET /auth/me with 50 distinct
+ * signed-in sessions, one per connection, against two stacks in one run, in interleaved rounds:
+ *
+ * - `holdfast-start-me`: the real `holdfast start` process (primary + 1 worker), production
+ *   settings, access log and metrics as shipped; its log goes to a file, as under a log shipper.
+ * - `holdfast-library-me`: the same plugin with the same settings embedded in a bare Hapi server
+ *   (bench/library-server.js), no access log, no metrics.
+ *
+ * Both run from the build (dist/: `make bench-server` builds first), as operators run them; under
+ * ts-node every EventEmitter would pay for node:domain, which ts-node's REPL loads.
+ *
+ * Both use one Redis from the test harness: a 3+3 Redis Cluster by default. The ratio start /
+ * library of each round is printed and written to bench/results/server-overhead.json. Load comes
+ * from autocannon in this process, on the same cores as the servers (ENVIRONMENT.md): compare
+ * the ratio, never the absolute figures. Loopback only, bounded in time.
+ *
+ * Besides requests per second, each round reads the CPU time the server processes used
+ * (/proc/PID/stat) and prints CPU µs per request, and then loads both stacks at once (50
+ * connections each) for the same time: on a machine shared with other work, both figures move
+ * far less than throughput measured one stack after the other (docs/performance.md).
+ *
+ * Environment: BENCH_QUICK (set: 3 short rounds, about 2 minutes in all), BENCH_ROUNDS (rounds
+ * per stack, default 6), BENCH_DURATION (seconds per stack per round, default 10),
+ * BENCH_REDIS (`cluster`, the default, or `standalone`), BENCH_START_ENV (extra settings for the
+ * start stack only, e.g. `HOLDFAST_LOG__ACCESS=off`, comma-separated), BENCH_CPU_PROF (a
+ * directory: both stacks run with node --cpu-prof and write their profiles there),
+ * BENCH_OUT (where the JSON goes).
+ */
+import autocannon from 'autocannon';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import prettier from 'prettier';
+import { freePort, getProvider, type Endpoint } from '../test/harness';
+
+const QUICK = Boolean(process.env.BENCH_QUICK);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 6));
+const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 5 : 10));
+/** A first, unmeasured run per stack: the JIT and the connection pools warm up. */
+const WARMUP = QUICK ? 3 : 5;
+const CONNECTIONS = 50;
+const REDIS = process.env.BENCH_REDIS ?? 'cluster';
+const OUT = process.env.BENCH_OUT ?? path.join(__dirname, 'results', 'server-overhead.json');
+const ROOT = path.join(__dirname, '..');
+const PASSWORD = 'violet tractor minnow forty-two';
+
+type StackName = 'holdfast-start-me' | 'holdfast-library-me';
+
+interface Stack {
+  readonly name: StackName;
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  readonly exited: Promise<number | null>;
+  cookies: string[];
+}
+
+function parseEnvList(list: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const pair of (list ?? '').split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`BENCH_START_ENV: "${pair}" is not NAME=value`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+/** The settings both stacks read (only the ports differ). */
+async function sharedEnv(redis: RedisTarget): Promise<NodeJS.ProcessEnv> {
+  return {
+    HOLDFAST_ENV: 'production',
+    HOLDFAST_COOKIE__PASSWORD: randomBytes(30).toString('base64'),
+    HOLDFAST_HTTP__HOST: '127.0.0.1',
+    HOLDFAST_METRICS__HOST: '127.0.0.1',
+    HOLDFAST_METRICS__PORT: String(await freePort()),
+    HOLDFAST_WORKERS: '1',
+    HOLDFAST_STORE__REDIS__MODE: redis.mode,
+    HOLDFAST_STORE__REDIS__NODES: redis.nodes.map((n) => `${n.host}:${n.port}`).join(','),
+    HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER: String(redis.replicasPerMaster),
+    HOLDFAST_STORE__REDIS__KEY_PREFIX: `bench${randomBytes(3).toString('hex')}`,
+    HOLDFAST_THROTTLE__REGISTRATIONS: '1000',
+    HOLDFAST_SHUTDOWN__DRAIN_DELAY: '0s',
+  };
+}
+
+function startStack(
+  name: StackName,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+  dir: string,
+  nodeArgs: string[] = [],
+): Stack {
+  const logFile = path.join(dir, `${name}.log`);
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  fs.closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { name, port, child, logFile, exited, cookies: [] };
+}
+
+async function waitForHttp(stack: Stack, pathname: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void stack.exited.then(() => (exited = true));
+  while (Date.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${stack.port}${pathname}`);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const tail = fs.readFileSync(stack.logFile, 'utf8').split('\n').slice(-20).join('\n');
+  throw new Error(`${stack.name} did not answer ${pathname} (exited: ${exited}):\n${tail}`);
+}
+
+/** POSTs JSON and returns the session cookie the answer sets (`name=value`). */
+async function signIn(stack: Stack, route: string, email: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${stack.port}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  const body = await res.text();
+  if (res.status !== 200 && res.status !== 201)
+    throw new Error(`${stack.name} ${route} answered ${res.status}: ${body}`);
+  const session = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .find((c) => !c.includes('remember'));
+  if (!session) throw new Error(`${stack.name} ${route} set no session cookie`);
+  return session;
+}
+
+/**
+ * A few at a time: each hashes a password at the production cost, and a process hashes two at
+ * once and queues a few dozen (password.maxConcurrentHashes, maxQueuedHashes).
+ */
+async function signInAll(stack: Stack, route: string): Promise<void> {
+  for (let i = 0; i < CONNECTIONS; i += 4) {
+    const batch = Array.from({ length: Math.min(4, CONNECTIONS - i) }, (_, k) => i + k);
+    stack.cookies.push(
+      ...(await Promise.all(batch.map((n) => signIn(stack, route, `reader${n}@example.com`)))),
+    );
+  }
+  await checkMe(stack);
+}
+
+async function checkMe(stack: Stack): Promise<void> {
+  for (const cookie of stack.cookies) {
+    const res = await fetch(`http://127.0.0.1:${stack.port}/auth/me`, { headers: { cookie } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${stack.name} /auth/me answered ${res.status}`);
+  }
+}
+
+/** CPU seconds (user + system) used so far by a process and its children still running. */
+function cpuSeconds(pid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pids[i]}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / tick; // utime, stime
+      const children = fs.readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8');
+      pids.push(...children.split(' ').filter(Boolean).map(Number));
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+interface Measured {
+  readonly rps: number;
+  readonly total: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly p99Ms: number;
+  /** CPU µs the server's processes spent per answered request. */
+  readonly cpuUs: number;
+}
+
+/**
+ * `CONNECTIONS` autocannon instances of one connection each, run together: every connection keeps
+ * its own session cookie in a request built once (a per-request setupRequest would rebuild the
+ * request in the load generator, on the cores the servers need).
+ */
+async function cannon(stack: Stack, seconds: number): Promise<Measured> {
+  const pid = stack.child.pid as number;
+  const cpuBefore = cpuSeconds(pid);
+  const results = await Promise.all(
+    stack.cookies.map((cookie) =>
+      autocannon({
+        url: `http://127.0.0.1:${stack.port}/auth/me`,
+        connections: 1,
+        duration: seconds,
+        headers: { cookie },
+      }),
+    ),
+  );
+  const total = results.reduce((n, r) => n + r.requests.total, 0);
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  return {
+    cpuUs: (cpu * 1e6) / total,
+    rps: total / seconds,
+    total,
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    errors: results.reduce((n, r) => n + r.errors + r.timeouts, 0),
+    p99Ms: Math.max(...results.map((r) => r.latency.p99)),
+  };
+}
+
+interface RedisTarget {
+  readonly mode: 'cluster' | 'standalone';
+  readonly nodes: Endpoint[];
+  readonly replicasPerMaster: number;
+  readonly label: string;
+  stop(): Promise<void>;
+}
+
+async function startRedis(): Promise<RedisTarget> {
+  if (REDIS === 'standalone') {
+    const node = await getProvider().standalone();
+    return {
+      mode: 'standalone',
+      nodes: [node],
+      replicasPerMaster: 0,
+      label: 'standalone Redis',
+      stop: () => node.destroy(),
+    };
+  }
+  if (REDIS !== 'cluster') throw new Error(`BENCH_REDIS=${REDIS}: cluster or standalone`);
+  const cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 1 });
+  return {
+    mode: 'cluster',
+    nodes: cluster.seeds,
+    replicasPerMaster: 1,
+    label: 'Redis Cluster 3 masters + 3 replicas',
+    stop: () => cluster.stop(),
+  };
+}
+
+async function stopStack(stack: Stack): Promise<void> {
+  if (stack.child.exitCode !== null || stack.child.signalCode !== null) return;
+  stack.child.kill('SIGTERM');
+  const timer = setTimeout(() => stack.child.kill('SIGKILL'), 15_000);
+  await stack.exited;
+  clearTimeout(timer);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+const view = (m: Measured) => ({
+  rps: Math.round(m.rps),
+  requests: m.total,
+  p99Ms: m.p99Ms,
+  cpuUsPerRequest: Number(m.cpuUs.toFixed(1)),
+});
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js')))
+    throw new Error('no build in dist/: run `make build` (make bench-server does) first');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-bench-server-'));
+  const startExtra = parseEnvList(process.env.BENCH_START_ENV);
+  const profDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : '';
+  // Both stacks or neither: the profiler's own cost must not tilt the ratio.
+  const profArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+  console.log(
+    `holdfast server overhead: GET /auth/me, ${CONNECTIONS} connections with one session each, ` +
+      `${ROUNDS} rounds of ${DURATION} s per stack${QUICK ? ' (quick)' : ''}; logs in ${dir}`,
+  );
+  const redis = await startRedis();
+  const stacks: Stack[] = [];
+  try {
+    const env = await sharedEnv(redis);
+    const startPort = await freePort();
+    const libraryPort = await freePort();
+    const start = startStack(
+      'holdfast-start-me',
+      ['dist/cli/main.js', 'start'],
+      { ...env, ...startExtra, HOLDFAST_HTTP__PORT: String(startPort) },
+      startPort,
+      dir,
+      profArgs,
+    );
+    stacks.push(start);
+    const library = startStack(
+      'holdfast-library-me',
+      ['bench/library-server.js'],
+      { ...env, HOLDFAST_HTTP__PORT: String(libraryPort) },
+      libraryPort,
+      dir,
+      profArgs,
+    );
+    stacks.push(library);
+    await Promise.all([
+      waitForHttp(start, '/health/ready'),
+      waitForHttp(library, '/auth/openapi.json'),
+    ]);
+    // 50 accounts, one session each, signed up through the start stack; the library stack has the
+    // same settings and store, so the same cookies are sessions there too.
+    await signInAll(start, '/auth/register');
+    library.cookies = start.cookies;
+    await checkMe(library);
+
+    for (const stack of stacks) await cannon(stack, WARMUP);
+    const rounds: Array<Record<string, unknown>> = [];
+    const ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    const togetherRatios: number[] = [];
+    console.log(
+      `\n| round | first | ${start.name} req/s | ${library.name} req/s | ratio | CPU µs/req start | CPU µs/req library | together: start req/s | library req/s | ratio |`,
+    );
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Alternate which stack goes first, so a drift in machine load favours neither.
+      const order = round % 2 ? [start, library] : [library, start];
+      const got = new Map<StackName, Measured>();
+      for (const stack of order) {
+        const m = await cannon(stack, DURATION);
+        if (m.non2xx > 0 || m.errors > 0)
+          throw new Error(`${stack.name}: ${m.non2xx} non-2xx answers, ${m.errors} errors`);
+        got.set(stack.name, m);
+      }
+      const s = got.get(start.name) as Measured;
+      const l = got.get(library.name) as Measured;
+      const ratio = s.rps / l.rps;
+      ratios.push(ratio);
+      // Then both at once, 50 connections each: whatever else runs on the machine slows both alike.
+      const [ts, tl] = await Promise.all([cannon(start, DURATION), cannon(library, DURATION)]);
+      for (const m of [ts, tl])
+        if (m.non2xx > 0 || m.errors > 0)
+          throw new Error(`together: ${m.non2xx} non-2xx answers, ${m.errors} errors`);
+      const together = ts.rps / tl.rps;
+      togetherRatios.push(together);
+      rounds.push({
+        round,
+        order: order.map((x) => x.name),
+        [start.name]: view(s),
+        [library.name]: view(l),
+        ratio: Number(ratio.toFixed(3)),
+        cpuRatio: Number((l.cpuUs / s.cpuUs).toFixed(3)),
+        together: { [start.name]: view(ts), [library.name]: view(tl) },
+        togetherRatio: Number(together.toFixed(3)),
+      });
+      cpuRatios.push(l.cpuUs / s.cpuUs);
+      console.log(
+        `| ${round} | ${order[0].name.replace('holdfast-', '').replace('-me', '')} | ${fmt(s.rps)} | ${fmt(l.rps)} | ${ratio.toFixed(3)} | ${s.cpuUs.toFixed(1)} | ${l.cpuUs.toFixed(1)} | ${fmt(ts.rps)} | ${fmt(tl.rps)} | ${together.toFixed(3)} |`,
+      );
+    }
+    await Promise.all(stacks.map(stopStack));
+    const accessLines = fs
+      .readFileSync(start.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request"')).length;
+    const result = {
+      benchmark: 'server-overhead',
+      route: 'GET /auth/me',
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: os.cpus().length,
+      redis: redis.label,
+      connections: CONNECTIONS,
+      sessionsPerStack: CONNECTIONS,
+      secondsPerRound: DURATION,
+      quick: QUICK,
+      startStackExtraSettings: startExtra,
+      startStackAccessLogLines: accessLines,
+      rounds,
+      medianRatio: Number(median(ratios).toFixed(3)),
+      /** library CPU per request / start CPU per request: the throughput ratio a CPU-bound server would reach. */
+      medianCpuRatio: Number(median(cpuRatios).toFixed(3)),
+      /** Both stacks loaded at once (50 connections each), the same seconds: start / library. */
+      medianTogetherRatio: Number(median(togetherRatios).toFixed(3)),
+    };
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    // Formatted as `prettier --check .` expects of a committed file.
+    fs.writeFileSync(OUT, await prettier.format(JSON.stringify(result), { parser: 'json' }));
+    console.log(
+      `\nmedian ratio ${start.name} / ${library.name}: ${result.medianRatio.toFixed(3)} req/s, ` +
+        `${result.medianCpuRatio.toFixed(3)} by CPU per request, ` +
+        `${result.medianTogetherRatio.toFixed(3)} loaded together ` +
+        `(${redis.label}; ${accessLines} access-log lines from the start stack); ` +
+        `written to ${path.relative(process.cwd(), OUT)} in ${Math.round((Date.now() - began) / 1000)} s`,
+    );
+  } finally {
+    await Promise.all(stacks.map(stopStack));
+    await redis.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,119 @@
+import { loadSettings } from '../../../src/config';
+import { AccessLog, AccessLine, AccessLogLevel } from '../../../src/log/access';
+import { createLogger } from '../../../src/log/logger';
+
+/**
+ * log.access: which requests get a line, at which level; 5xx always. The lines are real pino
+ * output (a logger built as the server builds it), read back as JSON.
+ */
+
+function capture(level: string): {
+  lines: () => Array<Record<string, unknown>>;
+  logger: ReturnType<typeof createLogger>;
+} {
+  const out: string[] = [];
+  const logger = createLogger(level, { write: (s: string) => void out.push(s) });
+  return { lines: () => out.map((s) => JSON.parse(s) as Record<string, unknown>), logger };
+}
+
+const line = (status: number | undefined): AccessLine => ({
+  reqId: `r${status}`,
+  method: 'get',
+  path: '/auth/me',
+  status,
+  ms: 3,
+});
+
+/** Writes a 200, a 404, an aborted request and a 503 through AccessLog as the server does. */
+function writeAll(access: AccessLog): void {
+  for (const status of [200, 404, undefined, 503]) {
+    if (access.wants(status)) access.write(line(status));
+  }
+}
+
+describe('AccessLog', () => {
+  it.each<[AccessLogLevel, string, Array<[string | undefined, number]>]>([
+    // [log.access, log.level, expected [reqId, pino level] in order]
+    [
+      'info',
+      'info',
+      [
+        ['r200', 30],
+        ['r404', 30],
+        ['rundefined', 30],
+        ['r503', 50],
+      ],
+    ],
+    ['debug', 'info', [['r503', 50]]],
+    [
+      'debug',
+      'debug',
+      [
+        ['r200', 20],
+        ['r404', 20],
+        ['rundefined', 20],
+        ['r503', 50],
+      ],
+    ],
+    ['off', 'info', [['r503', 50]]],
+    ['off', 'trace', [['r503', 50]]],
+    ['info', 'fatal', []],
+  ])('log.access %s with log.level %s', (setting, level, expected) => {
+    const { lines, logger } = capture(level);
+    writeAll(new AccessLog(logger, setting));
+    expect(lines().map((l) => [l.reqId, l.level])).toEqual(expected);
+  });
+
+  it('a line holds exactly the access fields, the message and the logger bindings', () => {
+    const { lines, logger } = capture('info');
+    writeAll(new AccessLog(logger.child({ worker: 7 }), 'info'));
+    const [first] = lines();
+    expect(Object.keys(first).sort()).toEqual(
+      ['level', 'time', 'pid', 'worker', 'reqId', 'method', 'path', 'status', 'ms', 'msg'].sort(),
+    );
+    expect(first).toMatchObject({
+      worker: 7,
+      path: '/auth/me',
+      status: 200,
+      ms: 3,
+      msg: 'request',
+    });
+  });
+
+  it('wants() says no when nothing would be written, so the server builds no line', () => {
+    const { logger } = capture('info');
+    const off = new AccessLog(logger, 'off');
+    expect([off.wants(200), off.wants(undefined), off.wants(499), off.wants(500)]).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
+    const silent = new AccessLog(capture('silent').logger, 'info');
+    expect([silent.wants(200), silent.wants(500)]).toEqual([false, false]);
+  });
+
+  it('the process logger keeps redacting: only the access child goes without', () => {
+    const { lines, logger } = capture('info');
+    new AccessLog(logger, 'info').write(line(200));
+    logger.info({ password: 'hunter2-not-logged' }, 'other');
+    expect(lines()[1]).toMatchObject({ msg: 'other', password: '[redacted]' });
+  });
+});
+
+describe('the log.access setting', () => {
+  const load = (extra: Record<string, string>) =>
+    loadSettings({ env: { HOLDFAST_ENV: 'development', ...extra } });
+
+  it('defaults to info', () => {
+    expect(load({}).log.access).toBe('info');
+  });
+
+  it.each(['info', 'debug', 'off'])('HOLDFAST_LOG__ACCESS=%s', (value) => {
+    expect(load({ HOLDFAST_LOG__ACCESS: value }).log.access).toBe(value);
+  });
+
+  it('refuses anything else, naming the setting', () => {
+    expect(() => load({ HOLDFAST_LOG__ACCESS: 'sometimes' })).toThrow(/log\.access/);
+  });
+});
