@@ -14,6 +14,9 @@ module.exports = {
     '<rootDir>/test/unit/users/**/*.test.ts',
     '<rootDir>/test/unit/auth/**/*.test.ts',
     '<rootDir>/test/unit/plugin/**/*.test.ts',
+    // OAuth sign-in and linking against the in-process local provider: no Redis, a few seconds,
+    // and the only tests that reach the account service's OAuth paths through @hapi/bell.
+    '<rootDir>/test/integration/plugin/oauth.test.ts',
   ],
   // Left out: device labels and option schemas reach none of the mutated modules; the property
   // tests explore the HTTP layer's inputs (what they reach here, the token and cookie tests
