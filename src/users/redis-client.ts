@@ -1,5 +1,4 @@
 import type { RedisClient } from '../store';
-import { withRedirects } from '../store/redis/commands';
 import { scriptError, storeError } from '../store/redis/store-errors';
 
 /** The ioredis client the Redis session engine holds (a Cluster, or one Redis for sentinel/standalone). */
@@ -7,14 +6,11 @@ export type { RedisClient };
 
 /**
  * Runs one store call with the session engine's error rules: an outage becomes
- * StoreUnavailableError (the plugin answers 503), a bug stays itself (500), never a 401. A slot
- * migration's redirect (MOVED/ASK/TRYAGAIN) is tried again with a short backoff first: ioredis
- * follows ASK itself when the auto-pipelined batch holds only the redirected reads; evalScript
- * retries its scripts outside auto-pipelining.
+ * StoreUnavailableError (the plugin answers 503), a bug stays itself (500), never a 401.
  */
 export async function guard<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await withRedirects(undefined, () => call());
+    return await call();
   } catch (err) {
     throw storeError(operation, err);
   }

@@ -19,7 +19,7 @@ import {
   encodeTouch,
   decodeOrCount,
 } from '../record-codec';
-import { commandOn, evalScript, evalThenWait, withRedirects } from './commands';
+import { evalScript, evalThenWait, withRedirects } from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
@@ -165,13 +165,10 @@ export class RedisEngine implements SessionEngine {
     } catch (err) {
       if (replyCode(err) === 'WRONGTYPE') return this.malformed();
       try {
-        // A slot being migrated: retried on the node the redirect names (withRedirects).
-        buf = (await withRedirects(reads, (hop) =>
-          hop ? commandOn(hop, 'get', [key], true) : reads.getBuffer(key),
-        )) as Buffer | null;
+        buf = await withRedirects(reads, () => reads.getBuffer(key));
       } catch (again) {
         if (replyCode(again) === 'WRONGTYPE') return this.malformed();
-        throw storeError('get', again, { client: reads, key });
+        throw storeError('get', again);
       }
     }
     if (!buf) return null;
@@ -454,7 +451,7 @@ export class RedisEngine implements SessionEngine {
         timeout,
       );
     } catch (err) {
-      throw scriptError(operation, name, err, { client: this.connection.writes, key: keys[0] });
+      throw scriptError(operation, name, err);
     }
     if (wrote(outcome.reply) && outcome.acknowledged < replicas) {
       throw new DurabilityError(operation, outcome.acknowledged, replicas);
@@ -473,7 +470,7 @@ export class RedisEngine implements SessionEngine {
     try {
       return await evalScript(client, this.scripts[name], keys, args, buffers);
     } catch (err) {
-      throw scriptError(operation, name, err, { client, key: keys[0] });
+      throw scriptError(operation, name, err);
     }
   }
 
