@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { buildTestApp, TestApp } from '../../unit/plugin/helpers';
 
 jest.setTimeout(120_000);
@@ -14,20 +15,7 @@ beforeAll(async () => {
   app = await buildTestApp({ pages: true });
   await app.server.start();
   base = `http://127.0.0.1:${app.server.info.port}`;
-  // playwright launches Chromium with a new, empty temporary profile (user-data-dir) each time.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -10,7 +10,8 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { getProvider, RedisNode } from '../../harness';
 import { RedisEngine } from '../../../src/store';
 import { buildTestApp, call, Jar, TestApp, testSettings } from '../../unit/plugin/helpers';
@@ -50,19 +51,7 @@ beforeAll(async () => {
   app = await buildTestApp({ settings, engine, prefix: PREFIX });
   await app.server.start();
   base = `http://127.0.0.1:${app.server.info.port}${PREFIX}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 });
 

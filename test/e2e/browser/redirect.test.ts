@@ -3,7 +3,8 @@
  * page with `next`, signing in lands back on that page, and a script's fetch() of the same route
  * from the page still gets the 401 JSON (Chromium's own Accept headers decide, not a test's).
  */
-import { Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { buildTestApp, call, TestApp } from '../../unit/plugin/helpers';
 
 jest.setTimeout(120_000);
@@ -22,19 +23,7 @@ beforeAll(async () => {
   });
   await app.server.start();
   base = `http://127.0.0.1:${app.server.info.port}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
