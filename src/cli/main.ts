@@ -45,6 +45,12 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`holdfast config check | head -1`) closes the pipe: the rest of
+  // the output has nowhere to go, which is no error of the command's. It runs to its own end
+  // and exit code (a failed preflight still exits 78 under `set -o pipefail`).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => process.exit(reportError(err)),
