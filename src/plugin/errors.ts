@@ -33,9 +33,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 /**
  * The one place a HoldfastError becomes HTTP. Anything unknown is a 500 whose message is not
- * shown (it may hold internals); an outage is 503 with Retry-After and never a 401.
+ * shown (it may hold internals); an outage is 503 with Retry-After and never a 401. `prefix`: the
+ * plugin's route prefix, which the paths an answer names (reauth) lie under.
  */
-export function toBoom(err: HoldfastError): Boom.Boom {
+export function toBoom(err: HoldfastError, prefix = ''): Boom.Boom {
   const status = STATUS[err.code] ?? 500;
   const boom =
     status >= 500 && status !== 503
@@ -51,7 +52,7 @@ export function toBoom(err: HoldfastError): Boom.Boom {
   (boom.output.payload as Record<string, unknown>).code = err.code;
   // Where to confirm: the password route (an account without one confirms through a provider).
   if (err.code === 'HF_REAUTH_REQUIRED')
-    (boom.output.payload as Record<string, unknown>).reauth = '/auth/reauth';
+    (boom.output.payload as Record<string, unknown>).reauth = `${prefix}/auth/reauth`;
   return boom;
 }
 

@@ -109,7 +109,10 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     await registerOAuth(server, ctx, providers, options.pages !== false);
     // After the pages' own onPreResponse (an HTML error page): an extension that returns a Boom
     // ends the chain, so the JSON mapping must come last.
-    server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
+    const prefix = server.realm.modifiers.route.prefix ?? '';
+    server.ext('onPreResponse', (request: Request, h: ResponseToolkit) =>
+      mapErrors(request, h, prefix),
+    );
     server.expose('events', events);
     server.expose('accounts', accounts);
   },
@@ -129,12 +132,12 @@ function redirectOptions(server: Server, options: HoldfastPluginOptions) {
  * Maps HoldfastErrors anywhere in the app (a store outage in a host route is a 503 too) and tags
  * other 4xx answers of Holdfast routes with a stable code.
  */
-function mapErrors(request: Request, h: ResponseToolkit) {
+function mapErrors(request: Request, h: ResponseToolkit, prefix: string) {
   const response = request.response as
     | (ResponseObject & { isBoom?: false })
     | (Error & { isBoom: true; output: { statusCode: number; payload: Record<string, unknown> } });
   if (!response || !('isBoom' in response) || !response.isBoom) return h.continue;
-  if (response instanceof HoldfastError) return toBoom(response);
+  if (response instanceof HoldfastError) return toBoom(response, prefix);
   const ours =
     request.route.realm.plugin === 'holdfast' ||
     (request.route.settings.tags ?? []).includes('holdfast');

@@ -175,3 +175,23 @@ test('auth.reauthWindow: 5m by default, from 10s to 1h', () => {
   expect(() => testSettings({ auth: { reauthWindow: '2h' } })).toThrow(/auth\.reauthWindow/);
   expect(() => testSettings({ auth: { reauthWindow: '1s' } })).toThrow(/auth\.reauthWindow/);
 });
+
+test('under a route prefix, the answer names the prefixed re-authentication route', async () => {
+  const prefixed = await buildTestApp({ prefix: '/id' });
+  const jar = new Jar();
+  const email = `reauth.prefix.${process.pid}.${Date.now()}@example.com`;
+  const reg = await call(prefixed.server, jar, 'POST', '/id/auth/register', {
+    email,
+    password: PASSWORD,
+  });
+  expect(reg.statusCode).toBe(201);
+  prefixed.clock.now += prefixed.settings.auth.reauthWindow + 1;
+  const refused = await call(prefixed.server, jar, 'DELETE', '/id/auth/sessions');
+  expect(refused.statusCode).toBe(403);
+  expect(JSON.parse(refused.payload)).toMatchObject({
+    code: 'HF_REAUTH_REQUIRED',
+    reauth: '/id/auth/reauth',
+  });
+  const ok = await call(prefixed.server, jar, 'POST', '/id/auth/reauth', { password: PASSWORD });
+  expect(ok.statusCode).toBe(200);
+});
