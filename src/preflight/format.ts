@@ -28,9 +28,32 @@ export function summaryLine(report: PreflightReport): string {
   return `preflight: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('wait')} not yet, ${count('skip')} skipped: ${verdict}`;
 }
 
-/** The table: one line per check, then the summary. */
-export function formatTable(report: PreflightReport): string[] {
-  return [...report.results.map(formatResult), summaryLine(report)];
+/**
+ * The table: one line per check, then the summary. `foldSkipped` (a `holdfast start` that passed):
+ * a run of checks skipped for one reason is one line, so a development start on the memory store
+ * shows what it checked rather than twenty lines about the Redis it does not use.
+ */
+export function formatTable(report: PreflightReport, foldSkipped = false): string[] {
+  const lines: string[] = [];
+  const results = report.results;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    let end = i + 1;
+    if (foldSkipped && r.status === 'skip')
+      while (end < results.length && isSameSkip(results[end], r)) end++;
+    if (end - i < 2) {
+      lines.push(formatResult(r));
+      continue;
+    }
+    const checks = `${end - i} checks`.padEnd(ID_WIDTH);
+    lines.push(`SKIP ${checks}  skipped: ${r.observed} (holdfast preflight lists each)`);
+    i = end - 1;
+  }
+  return [...lines, summaryLine(report)];
+}
+
+function isSameSkip(r: CheckResult, first: CheckResult): boolean {
+  return r.status === 'skip' && r.observed === first.observed;
 }
 
 export function formatJson(report: PreflightReport): string {

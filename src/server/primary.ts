@@ -50,7 +50,9 @@ export async function runPrimary(
   process.on('SIGINT', onSignal);
   try {
     const report = await preflight(input, io, stop.signal);
-    for (const line of formatTable(report)) io.err(line);
+    // A failed start prints exactly what `holdfast preflight` prints; a good one folds the skips.
+    const ok = report.exitCode === ExitCodes.OK;
+    for (const line of formatTable(report, ok)) io.err(line);
     if (report.exitCode !== ExitCodes.OK) return report.exitCode;
     const settings = input.settings as Settings;
     if (stop.signal.aborted) return ExitCodes.OK;

@@ -6,7 +6,7 @@ import {
   formatResult,
   formatTable,
 } from '../../../src/preflight';
-import type { CheckResult } from '../../../src/preflight';
+import type { CheckResult, PreflightReport } from '../../../src/preflight';
 
 const result = (r: Partial<CheckResult> & Pick<CheckResult, 'id' | 'status'>): CheckResult => ({
   observed: 'something',
@@ -120,6 +120,34 @@ describe('lines', () => {
     });
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe('preflight: 0 passed, 1 warnings, 0 failed, 0 not yet, 0 skipped: ok');
+  });
+
+  test('folded (holdfast start): a run of checks skipped for one reason is one line; other lines stay', () => {
+    const memory = 'store.type is memory: there is no Redis to check';
+    const report: PreflightReport = {
+      results: [
+        result({ id: 'settings', status: 'pass' }),
+        result({ id: 'store.dns', status: 'skip', observed: 'not set' }),
+        result({ id: 'store.reachable', status: 'skip', observed: memory }),
+        result({ id: 'store.tls', status: 'skip', observed: memory }),
+        result({ id: 'store.auth', status: 'skip', observed: memory }),
+        result({ id: 'store.mode', status: 'warn' }),
+        result({ id: 'store.version', status: 'skip', observed: memory }),
+      ],
+      exitCode: 0,
+    };
+    const folded = formatTable(report, true);
+    expect(folded).toHaveLength(6);
+    expect(folded[0]).toMatch(/^PASS settings /);
+    expect(folded[1]).toMatch(/^SKIP store\.dns +skipped: not set$/);
+    expect(folded[2]).toMatch(
+      /^SKIP 3 checks +skipped: store\.type is memory: there is no Redis to check \(holdfast preflight lists each\)$/,
+    );
+    expect(folded[3]).toMatch(/^WARN store\.mode /);
+    expect(folded[4]).toMatch(/^SKIP store\.version +skipped: store\.type is memory/);
+    expect(folded[5]).toBe('preflight: 1 passed, 1 warnings, 0 failed, 0 not yet, 5 skipped: ok');
+    // holdfast preflight keeps one line per check.
+    expect(formatTable(report)).toHaveLength(8);
   });
 
   test('JSON carries every field machines need', () => {
