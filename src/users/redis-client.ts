@@ -1,4 +1,5 @@
 import type { RedisClient } from '../store';
+import { withRedirects } from '../store/redis/commands';
 import { scriptError, storeError } from '../store/redis/store-errors';
 
 /** The ioredis client the Redis session engine holds (a Cluster, or one Redis for sentinel/standalone). */
@@ -6,11 +7,14 @@ export type { RedisClient };
 
 /**
  * Runs one store call with the session engine's error rules: an outage becomes
- * StoreUnavailableError (the plugin answers 503), a bug stays itself (500), never a 401.
+ * StoreUnavailableError (the plugin answers 503), a bug stays itself (500), never a 401. A slot
+ * migration's redirect (MOVED/ASK/TRYAGAIN) is tried again with a short backoff first: ioredis
+ * follows ASK itself when the auto-pipelined batch holds only the redirected reads; evalScript
+ * retries its scripts outside auto-pipelining.
  */
 export async function guard<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await withRedirects(undefined, () => call());
   } catch (err) {
     throw storeError(operation, err);
   }

@@ -19,7 +19,7 @@ import {
   encodeTouch,
   decodeOrCount,
 } from '../record-codec';
-import { evalScript, evalThenWait, withRedirects } from './commands';
+import { commandOn, evalScript, evalThenWait, withRedirects } from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
@@ -165,10 +165,13 @@ export class RedisEngine implements SessionEngine {
     } catch (err) {
       if (replyCode(err) === 'WRONGTYPE') return this.malformed();
       try {
-        buf = await withRedirects(reads, () => reads.getBuffer(key));
+        // A slot being migrated: retried on the node the redirect names (withRedirects).
+        buf = (await withRedirects(reads, (hop) =>
+          hop ? commandOn(hop, 'get', [key], true) : reads.getBuffer(key),
+        )) as Buffer | null;
       } catch (again) {
         if (replyCode(again) === 'WRONGTYPE') return this.malformed();
-        throw storeError('get', again);
+        throw storeError('get', again, { client: reads, key });
       }
     }
     if (!buf) return null;
@@ -451,7 +454,7 @@ export class RedisEngine implements SessionEngine {
         timeout,
       );
     } catch (err) {
-      throw scriptError(operation, name, err);
+      throw scriptError(operation, name, err, { client: this.connection.writes, key: keys[0] });
     }
     if (wrote(outcome.reply) && outcome.acknowledged < replicas) {
       throw new DurabilityError(operation, outcome.acknowledged, replicas);
@@ -470,7 +473,7 @@ export class RedisEngine implements SessionEngine {
     try {
       return await evalScript(client, this.scripts[name], keys, args, buffers);
     } catch (err) {
-      throw scriptError(operation, name, err);
+      throw scriptError(operation, name, err, { client, key: keys[0] });
     }
   }
 
