@@ -168,6 +168,26 @@ async function alone(client: RedisClient, command: Command): Promise<unknown> {
   return reply;
 }
 
+/**
+ * A read sent in a pipeline of its own (never in an auto-pipelined batch), its redirects followed
+ * by withRedirects. Why alone: ioredis answers an ASK inside a read-only batch by sending the
+ * whole batch again to the node named, with ASKING; there, the batch's other keys of the same
+ * slot that have not moved yet read as nil (ADR 130). A batch of one holds only the key that
+ * was redirected, so its reply is the key's own.
+ */
+export function readAlone(
+  client: RedisClient,
+  name: string,
+  args: readonly ScriptArg[],
+  buffers = false,
+): Promise<unknown> {
+  return withRedirects(client, (hop) =>
+    hop
+      ? commandOn(hop, name, args, buffers)
+      : alone(client, new Command(name, [...args], { replyEncoding: buffers ? null : 'utf8' })),
+  );
+}
+
 /** One command on a hop: its reply, or its error thrown. */
 export async function commandOn(
   hop: Hop,

@@ -19,7 +19,7 @@ import {
   encodeTouch,
   decodeOrCount,
 } from '../record-codec';
-import { commandOn, evalScript, evalThenWait, withRedirects } from './commands';
+import { evalScript, evalThenWait, readAlone } from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
@@ -159,16 +159,18 @@ export class RedisEngine implements SessionEngine {
   async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
     const key = this.shardKeys(shard).session(shard, id);
     const { reads } = this.connection;
-    let buf: Buffer | null;
+    let buf: Buffer | null | undefined;
     try {
       buf = await reads.getBuffer(key);
     } catch (err) {
       if (replyCode(err) === 'WRONGTYPE') return this.malformed();
+    }
+    // Before a session is reported missing (a logout), a Cluster read is repeated alone: while a
+    // slot migrates, an auto-pipelined GET can read nil for a key that exists (readAlone, ADR
+    // 130). A failed read (a slot being migrated) is retried the same way, following redirects.
+    if (buf === undefined || (buf === null && reads instanceof Cluster)) {
       try {
-        // A slot being migrated: retried on the node the redirect names (withRedirects).
-        buf = (await withRedirects(reads, (hop) =>
-          hop ? commandOn(hop, 'get', [key], true) : reads.getBuffer(key),
-        )) as Buffer | null;
+        buf = (await readAlone(reads, 'get', [key], true)) as Buffer | null;
       } catch (again) {
         if (replyCode(again) === 'WRONGTYPE') return this.malformed();
         throw storeError('get', again, { client: reads, key });
