@@ -169,6 +169,14 @@ async function alone(client: RedisClient, command: Command): Promise<unknown> {
 }
 
 /**
+ * Whether an empty reply of `client` may be false: a Cluster client that auto-pipelines (see
+ * readAlone). Its callers confirm "none" with readAlone before they act on it.
+ */
+export function batchesReads(client: RedisClient): boolean {
+  return client instanceof Cluster && Boolean(client.options.enableAutoPipelining);
+}
+
+/**
  * A read sent in a pipeline of its own (never in an auto-pipelined batch), its redirects followed
  * by withRedirects. Why alone: ioredis answers an ASK inside a read-only batch by sending the
  * whole batch again to the node named, with ASKING; there, the batch's other keys of the same

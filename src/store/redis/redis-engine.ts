@@ -19,7 +19,7 @@ import {
   encodeTouch,
   decodeOrCount,
 } from '../record-codec';
-import { evalScript, evalThenWait, readAlone } from './commands';
+import { batchesReads, evalScript, evalThenWait, readAlone } from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
@@ -168,7 +168,7 @@ export class RedisEngine implements SessionEngine {
     // Before a session is reported missing (a logout), a Cluster read is repeated alone: while a
     // slot migrates, an auto-pipelined GET can read nil for a key that exists (readAlone, ADR
     // 130). A failed read (a slot being migrated) is retried the same way, following redirects.
-    if (buf === undefined || (buf === null && reads instanceof Cluster)) {
+    if (buf === undefined || (buf === null && batchesReads(reads))) {
       try {
         buf = (await readAlone(reads, 'get', [key], true)) as Buffer | null;
       } catch (again) {

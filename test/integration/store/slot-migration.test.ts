@@ -4,6 +4,7 @@
  * the engine and the user store answer during them; past the deadline, and with a master dead,
  * the 503's cause is logged at warn (rate-limited) and counted in holdfast_store_unavailable_total.
  */
+import { createHash } from 'node:crypto';
 import type { RedisSettings } from '../../../src/config/settings';
 import { StoreUnavailableError } from '../../../src/errors';
 import { createLogger } from '../../../src/log/logger';
@@ -224,6 +225,29 @@ describe('store requests while slots migrate, and the causes of 503s (3 masters)
       // target with ASKING, where the keys that have not moved yet read as nil.
       const read = await Promise.all([s1, ...rest].map((s) => e.get(shard, s.id, Date.now())));
       expect(read.map((r) => r?.id ?? null)).toEqual([s1, ...rest].map((s) => s.id));
+    } finally {
+      await m.finish();
+    }
+  }, 30_000);
+
+  it('a user-store read batched with an ASKed read of the same slot still finds its user', async () => {
+    const e = await open();
+    const users = new RedisUserStore(() => e.connection.reads, e.keys.prefix);
+    const emailKey = (email: string) =>
+      `{${e.keys.prefix}:e:${createHash('sha256').update(email).digest('base64url').slice(0, 32)}}`;
+    const a = await users.create({ email: `${newUserId()}@example.test`, passwordHash: null });
+    // An address whose index key shares the slot of a's (about 16k tries of CRC16: milliseconds).
+    const slot = keySlot(emailKey(a.email));
+    let email = '';
+    for (let i = 0; keySlot(emailKey(email)) !== slot; i++) email = `b${i}-${a.email}`;
+    const b = await users.create({ email, passwordHash: null });
+    expect(keySlot(emailKey(b.email))).toBe(slot); // as stored (normalized)
+    const m = await migrate(cluster, emailKey(a.email));
+    try {
+      await m.move([emailKey(a.email)]);
+      expect(await replyOf(m.source, ['GET', emailKey(b.email)])).toBe('ok');
+      const found = await Promise.all([users.findByEmail(a.email), users.findByEmail(b.email)]);
+      expect(found.map((u) => u?.id ?? null)).toEqual([a.id, b.id]);
     } finally {
       await m.finish();
     }
