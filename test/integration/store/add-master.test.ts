@@ -2,10 +2,11 @@
  * An operator adds a master under load: `redis-cli --cluster add-node` a 4th master, then
  * `rebalance --cluster-use-empty-masters`, while 40 loops of signed-in users read, renew and
  * create sessions and read their accounts. Every request succeeds (0 × 503) and no session is
- * lost; holdfast_store_unavailable_total does not move. The new master gets half a master's share
- * (weight 0.5: ~2,300 of 16,384 slots, among them ~1/7 of the 256 session slots), which keeps
- * the rebalance under ~35 s on two busy cores; each slot moves under the same load as in a full
- * rebalance.
+ * lost; holdfast_store_unavailable_total does not move. The new master gets a quarter of a
+ * master's share (weight 0.25: ~1,260 of 16,384 slots, among them ~1/13 of the 256 session
+ * slots), so the rebalance stays well inside its 60 s timeout on two cores loaded by other jobs
+ * (there a full rebalance took 21-39 s, weight 0.5 took 10-39 s). Each slot still
+ * moves under the same load as in a full rebalance.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -126,9 +127,9 @@ describe('adding a master and rebalancing under load', () => {
         existing,
         '--cluster-use-empty-masters',
         '--cluster-weight',
-        `${newId}=0.5`,
+        `${newId}=0.25`,
       ],
-      { timeout: 45_000 },
+      { timeout: 60_000 },
     ).catch((err: { stdout?: string; stderr?: string; message: string }) => {
       throw new Error(`${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`.slice(-3000));
     });
@@ -145,10 +146,16 @@ describe('adding a master and rebalancing under load', () => {
     );
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(100);
-    for (const p of people) {
-      expect(await e.get(p.shard, p.s.id, Date.now())).not.toBeNull();
-      for (const id of p.extra) expect(await e.get(p.shard, id, Date.now())).not.toBeNull();
-    }
+    // Every session still reads back (the users concurrently: up to ~10k sessions).
+    const missing = await Promise.all(
+      people.map(async (p) => {
+        const gone: string[] = [];
+        for (const id of [p.s.id, ...p.extra])
+          if (!(await e.get(p.shard, id, Date.now()))) gone.push(id);
+        return gone;
+      }),
+    );
+    expect(missing.flat()).toEqual([]);
     const after = Object.values(storeUnavailable.counts).reduce((a, b) => a + b, 0);
     expect(after - before).toBe(0);
   }, 90_000);
