@@ -126,6 +126,13 @@ export const METRICS = {
     labels: [],
     aggregator: 'sum',
   },
+  storeUnavailable: {
+    name: 'holdfast_store_unavailable_total',
+    type: 'counter',
+    help: 'Store operations that failed as unavailable (answered 503), by cause (tryagain, moved, ask, timeout, connection, clusterdown, ...).',
+    labels: ['cause'],
+    aggregator: 'sum',
+  },
   storeUp: {
     name: 'holdfast_store_up',
     type: 'gauge',

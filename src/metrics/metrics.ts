@@ -4,6 +4,7 @@ import type { Readiness } from '../health/readiness';
 import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
 import type { SessionService } from '../session';
 import type { SessionEngine } from '../store/engine';
+import { storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
 import type { Server } from '@hapi/hapi';
 import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
 import { CounterSync } from './counter-sync';
@@ -60,6 +61,7 @@ export class Metrics {
   readonly httpDuration;
   readonly storeDuration;
   private readonly malformed;
+  private readonly unavailable;
   private readonly storeUp;
   private readonly storeClusterOk;
   private readonly storeMasters;
@@ -92,6 +94,15 @@ export class Metrics {
     this.httpDuration = histogram(r, METRICS.httpDuration, HTTP_BUCKETS);
     this.storeDuration = histogram(r, METRICS.storeDuration, STORE_BUCKETS);
     this.malformed = counter(r, METRICS.storeMalformed, sync);
+    this.unavailable = counter(r, METRICS.storeUnavailable, sync);
+    // The store's 503s by cause, counted process-wide by the store layer (engine and user stores).
+    const unavailable = new CounterSync(this.unavailable);
+    for (const cause of UNAVAILABLE_CAUSES) this.unavailable.inc({ cause }, 0);
+    this.syncs.push(() => {
+      for (const cause of UNAVAILABLE_CAUSES) {
+        unavailable.sync('cause', cause, storeUnavailable.counts[cause]);
+      }
+    });
     this.storeUp = maybeGauge(r, METRICS.storeUp);
     this.storeClusterOk = maybeGauge(r, METRICS.storeClusterOk);
     this.storeMasters = maybeGauge(r, METRICS.storeMasters);

@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../errors';
 import { createNodeHealth, Readiness, StoreHealth, StoreHealthStatus } from '../health';
 import type { Logger } from '../log/logger';
 import { createMetrics, Metrics, observeNode } from '../metrics';
+import { storeUnavailable } from '../store';
 import { buildServer } from './build-server';
 import { createServices, Services } from './services';
 
@@ -34,6 +35,8 @@ const CONNECT_RETRY_MS = 1000;
 
 export async function startNode(settings: Settings, opts: NodeOptions): Promise<RunningNode> {
   const { logger } = opts;
+  // Each 503's cause (error class, node, slot, operation) at warn, rate-limited per cause.
+  storeUnavailable.useLogger(logger);
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
   const services = createServices(settings, { metrics });
   await connectStore(services, logger, opts.signal);

@@ -9,6 +9,8 @@ export { MemoryEngine } from './memory/memory-engine';
 export { RedisEngine, SWEEP_LIMIT } from './redis/redis-engine';
 export type { RedisEngineOptions } from './redis/redis-engine';
 export { RedisConnection } from './redis/connection';
+export { storeUnavailable, UNAVAILABLE_CAUSES, UnavailableLog } from './redis/unavailable';
+export type { UnavailableCause, UnavailableReport } from './redis/unavailable';
 export type { RedisClient } from './redis/connection';
 export { LAYOUT_FORMAT } from './redis/meta';
 export type { StoreMeta } from './redis/meta';

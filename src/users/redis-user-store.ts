@@ -4,7 +4,7 @@ import { evalScript, ScriptArg } from '../store/redis/commands';
 import { UserReply } from '../store/redis/script-replies';
 import { loadScriptDir } from '../store/redis/scripts';
 import { normalizeEmail } from './email';
-import { guard, guardScript, RedisClient } from './redis-client';
+import { guard, guardRead, guardScript, RedisClient } from './redis-client';
 import {
   IdentityProvider,
   LinkedIdentity,
@@ -97,7 +97,10 @@ export class RedisUserStore implements UserStore {
 
   async findByEmail(email: string): Promise<User | null> {
     const normalized = normalizeEmail(email);
-    const id = await guard('users.findByEmail', () => this.redis.get(this.emailKey(normalized)));
+    const key = this.emailKey(normalized);
+    const id = await guardRead('users.findByEmail', this.redis, 'get', [key], () =>
+      this.redis.get(key),
+    );
     if (!id) return null;
     const user = await this.findById(id);
     // A record whose email differs cannot be this user's (defence against a corrupted index).
@@ -135,7 +138,10 @@ export class RedisUserStore implements UserStore {
     // Free the address only if it still names this user. Nobody can claim it in between: SET NX
     // fails while the key exists.
     const key = this.emailKey(email);
-    if (email && (await guard('users.delete', () => this.redis.get(key))) === id)
+    if (
+      email &&
+      (await guardRead('users.delete', this.redis, 'get', [key], () => this.redis.get(key))) === id
+    )
       await guard('users.delete', () => this.redis.del(key));
     return Number(credentialVersion);
   }
@@ -160,8 +166,9 @@ export class RedisUserStore implements UserStore {
   }
 
   async findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null> {
-    const id = await guard('users.findByIdentity', () =>
-      this.redis.get(this.identityKey(provider, subject)),
+    const key = this.identityKey(provider, subject);
+    const id = await guardRead('users.findByIdentity', this.redis, 'get', [key], () =>
+      this.redis.get(key),
     );
     if (!id) return null;
     const h = await this.record(id, 'users.findByIdentity');
@@ -196,7 +203,10 @@ export class RedisUserStore implements UserStore {
     const key = this.identityKey(provider, subject);
     const set = await guard('users.linkIdentity', () => this.redis.set(key, userId, 'NX'));
     if (set === 'OK') return true;
-    if ((await guard('users.linkIdentity', () => this.redis.get(key))) === userId) return true;
+    const holder = await guardRead('users.linkIdentity', this.redis, 'get', [key], () =>
+      this.redis.get(key),
+    );
+    if (holder === userId) return true;
     // Another user holds this identity: take back what this link recorded.
     await this.script('users.linkIdentity', 'release-identity-field', [userKey], [field, subject]);
     return false;
@@ -213,7 +223,13 @@ export class RedisUserStore implements UserStore {
     if (!VALID_ID.test(userId)) return false;
     const field = identityField(provider);
     const userKey = this.userKey(userId);
-    const subject = await guard('users.unlinkIdentity', () => this.redis.hget(userKey, field));
+    const subject = await guardRead(
+      'users.unlinkIdentity',
+      this.redis,
+      'hget',
+      [userKey, field],
+      () => this.redis.hget(userKey, field),
+    );
     if (subject === null) return false;
     await this.script(
       'users.unlinkIdentity',
@@ -243,7 +259,8 @@ export class RedisUserStore implements UserStore {
   /** The raw record (empty when there is none or the id is malformed). */
   private async record(id: string, operation: string): Promise<Record<string, string>> {
     if (!VALID_ID.test(id)) return {};
-    return guard(operation, () => this.redis.hgetall(this.userKey(id)));
+    const key = this.userKey(id);
+    return guardRead(operation, this.redis, 'hgetall', [key], () => this.redis.hgetall(key));
   }
 
   /**

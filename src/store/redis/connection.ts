@@ -78,6 +78,9 @@ export async function resolveSeeds(settings: RedisSettings): Promise<HostPort[]>
   return [...unique.values()];
 }
 
+/** Commands only the user and throttle stores send on the reads client (rare: account changes). */
+const UNPIPELINED_WRITES = ['eval', 'hset', 'hsetnx', 'set', 'del'] as const;
+
 interface ClientRole {
   readonly name: string;
   readonly autoPipelining: boolean;
@@ -103,8 +106,15 @@ function createClient(settings: RedisSettings, seeds: HostPort[], role: ClientRo
       redisOptions: common,
       scaleReads: 'master',
       enableAutoPipelining: role.autoPipelining,
+      // The user and throttle stores' writes on the reads client, sent alone: ioredis then follows
+      // their MOVED/ASK itself (their guard holds only a thunk, not the node a redirect names).
+      // In an auto-pipelined batch beside other writes it would hand the redirect back instead.
+      autoPipeliningIgnoredCommands: role.autoPipelining ? [...UNPIPELINED_WRITES] : [],
       natMap: { ...settings.natMap },
       slotsRefreshTimeout: settings.connectTimeout,
+      // A slot being migrated answers TRYAGAIN for milliseconds: ioredis's default 100 ms wait per
+      // try (16 tries) would outlast the operation's deadline; commands.ts backs off after these.
+      retryDelayOnTryAgain: 10,
       lazyConnect: true,
       // With TLS the certificate names the host, so seeds must not be replaced by resolved IPs.
       ...(settings.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),

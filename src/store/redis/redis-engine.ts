@@ -19,7 +19,7 @@ import {
   encodeTouch,
   decodeOrCount,
 } from '../record-codec';
-import { evalScript, evalThenWait, withRedirects } from './commands';
+import { batchesReads, evalScript, evalThenWait, readAlone } from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
@@ -159,16 +159,21 @@ export class RedisEngine implements SessionEngine {
   async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
     const key = this.shardKeys(shard).session(shard, id);
     const { reads } = this.connection;
-    let buf: Buffer | null;
+    let buf: Buffer | null | undefined;
     try {
       buf = await reads.getBuffer(key);
     } catch (err) {
       if (replyCode(err) === 'WRONGTYPE') return this.malformed();
+    }
+    // Before a session is reported missing (a logout), a Cluster read is repeated alone: while a
+    // slot migrates, an auto-pipelined GET can read nil for a key that exists (readAlone, ADR
+    // 130). A failed read (a slot being migrated) is retried the same way, following redirects.
+    if (buf === undefined || (buf === null && batchesReads(reads))) {
       try {
-        buf = await withRedirects(reads, () => reads.getBuffer(key));
+        buf = (await readAlone(reads, 'get', [key], true)) as Buffer | null;
       } catch (again) {
         if (replyCode(again) === 'WRONGTYPE') return this.malformed();
-        throw storeError('get', again);
+        throw storeError('get', again, { client: reads, key });
       }
     }
     if (!buf) return null;
@@ -451,7 +456,7 @@ export class RedisEngine implements SessionEngine {
         timeout,
       );
     } catch (err) {
-      throw scriptError(operation, name, err);
+      throw scriptError(operation, name, err, { client: this.connection.writes, key: keys[0] });
     }
     if (wrote(outcome.reply) && outcome.acknowledged < replicas) {
       throw new DurabilityError(operation, outcome.acknowledged, replicas);
@@ -470,7 +475,7 @@ export class RedisEngine implements SessionEngine {
     try {
       return await evalScript(client, this.scripts[name], keys, args, buffers);
     } catch (err) {
-      throw scriptError(operation, name, err);
+      throw scriptError(operation, name, err, { client, key: keys[0] });
     }
   }
 

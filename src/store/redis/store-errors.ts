@@ -1,4 +1,5 @@
 import { HoldfastError, StoreUnavailableError } from '../../errors';
+import { describe, storeUnavailable, Target } from './unavailable';
 
 /**
  * Which failures mean "the store did not answer" (503, never a logout) and which are bugs (500).
@@ -41,9 +42,18 @@ export function isUnavailable(err: unknown): boolean {
   return UNAVAILABLE_REPLIES.includes(replyCode(err));
 }
 
-/** `err` as StoreUnavailableError when the store did not answer; anything else passes unchanged. */
-export function storeError(operation: string, err: unknown): Error {
-  if (isUnavailable(err)) return new StoreUnavailableError(operation, err);
+/** The 503 for `err`, with its cause counted and logged (storeUnavailable). */
+function unavailable(operation: string, err: unknown, target?: Target): StoreUnavailableError {
+  storeUnavailable.record(describe(operation, err, target));
+  return new StoreUnavailableError(operation, err);
+}
+
+/**
+ * `err` as StoreUnavailableError when the store did not answer; anything else passes unchanged.
+ * `target` (the client and a key) lets the cause's log line name the slot and the node.
+ */
+export function storeError(operation: string, err: unknown, target?: Target): Error {
+  if (isUnavailable(err)) return unavailable(operation, err, target);
   return err instanceof Error ? err : new Error(String(err));
 }
 
@@ -52,8 +62,13 @@ export function storeError(operation: string, err: unknown): Error {
  * of the wrong type) is HF_STORE_SCRIPT naming the script, so the 500's log line says which one
  * failed. The reply's first line only: Redis appends the script's SHA and line, never data.
  */
-export function scriptError(operation: string, script: string, err: unknown): Error {
-  if (isUnavailable(err)) return new StoreUnavailableError(operation, err);
+export function scriptError(
+  operation: string,
+  script: string,
+  err: unknown,
+  target?: Target,
+): Error {
+  if (isUnavailable(err)) return unavailable(operation, err, target);
   if (isReplyError(err)) {
     return new HoldfastError(
       'HF_STORE_SCRIPT',
