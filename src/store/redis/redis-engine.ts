@@ -47,12 +47,14 @@ export interface RedisEngineOptions {
  */
 export class RedisEngine implements SessionEngine {
   readonly kind = 'redis' as const;
-  readonly stats: EngineStats = { malformed: 0 };
+  readonly stats: EngineStats = { malformed: 0, countersBuilt: 0, countersRepaired: 0 };
   readonly shards: number;
   readonly keys: KeyLayout;
   private readonly scripts: ScriptSet;
   private readonly name: string;
   private conn: RedisConnection | undefined;
+  /** The shard the next count rebuilds from its indexes (round robin from a random start). */
+  private nextRepair: number;
   private starting: Promise<void> | undefined;
 
   constructor(
@@ -63,6 +65,8 @@ export class RedisEngine implements SessionEngine {
     this.keys = new KeyLayout(settings.keyPrefix, settings.shards);
     this.scripts = loadScripts();
     this.name = options.name ?? 'holdfast';
+    // A random start: several processes counting repair different shards.
+    this.nextRepair = Math.floor(Math.random() * this.shards);
   }
 
   /** The clients, for modules that share them (users store, throttling, health). After start(). */
@@ -140,6 +144,8 @@ export class RedisEngine implements SessionEngine {
         k.credentials(shard, s.userId),
         k.seriesPrefix(shard),
         k.seriesUsers(shard, s.userId),
+        k.counter(shard),
+        k.due(shard),
       ],
       [
         record,
@@ -189,8 +195,8 @@ export class RedisEngine implements SessionEngine {
       'touch',
       'touch',
       this.connection.writes,
-      [k.session(shard, id), k.live(shard, id)],
-      [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id],
+      [k.session(shard, id), k.live(shard, id), k.counter(shard), k.due(shard)],
+      [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id, k.liveBuckets],
     );
     return this.applied(code);
   }
@@ -208,6 +214,8 @@ export class RedisEngine implements SessionEngine {
         k.live(shard, next.id),
         k.usersPrefix(shard),
         k.credentialsPrefix(shard),
+        k.counter(shard),
+        k.due(shard),
       ],
       [
         oldId,
@@ -218,6 +226,7 @@ export class RedisEngine implements SessionEngine {
         now,
         k.userBuckets,
         next.credentialVersion,
+        k.liveBuckets,
       ],
       (reply) => reply === Reply.APPLIED,
     );
@@ -235,6 +244,8 @@ export class RedisEngine implements SessionEngine {
         k.usersPrefix(shard),
         k.seriesPrefix(shard),
         k.seriesUsersPrefix(shard),
+        k.counter(shard),
+        k.due(shard),
       ],
       [id, userId === undefined ? '0' : '1', userId ?? '', k.userBuckets],
       (reply) => reply === Reply.APPLIED,
@@ -259,6 +270,8 @@ export class RedisEngine implements SessionEngine {
         k.seriesUsers(shard, userId),
         k.seriesPrefix(shard),
         k.credentials(shard, userId),
+        k.counter(shard),
+        k.due(shard),
       ],
       [userId, exceptId ?? '', k.liveBuckets, epoch ?? ''],
       // Series may have been deleted even when no session was: always wait.
@@ -278,6 +291,8 @@ export class RedisEngine implements SessionEngine {
         k.sessionPrefix(shard),
         k.seriesUsersPrefix(shard),
         k.seriesPrefix(shard),
+        k.counter(shard),
+        k.due(shard),
       ],
       [k.liveBuckets, k.userBuckets],
       () => true,
@@ -305,36 +320,66 @@ export class RedisEngine implements SessionEngine {
     return out;
   }
 
+  /**
+   * Live sessions and users from the shards' counters (ADR 180): one GET per shard, auto-pipelined
+   * into one socket write per master (an MGET across shards would be CROSSSLOT in a cluster). Only a
+   * shard whose counter may include an expired entry, or has none yet, runs the count script, which
+   * sweeps what is due and answers exactly; one more shard per count is rebuilt from its indexes
+   * (round robin) so a counter that drifted (a write by an earlier version during a rolling
+   * upgrade) is repaired, and reported in stats.
+   */
   async count(now: number): Promise<SessionCounts> {
     const { reads } = this.connection;
-    // One script per shard (it iterates the shard's buckets), all issued at once: auto-pipelining
-    // sends them to each node together.
-    // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this runs
-    // on the reads client and never queues behind a WAIT.
-    const replies = await Promise.all(
-      Array.from({ length: this.shards }, (_, shard) =>
+    const k = this.keys;
+    let values: Array<string | null>;
+    try {
+      values = await Promise.all(
+        Array.from({ length: this.shards }, (_, shard) =>
+          withRedirects(reads, () => reads.get(k.counter(shard))),
+        ),
+      );
+    } catch (err) {
+      throw storeError('count', err);
+    }
+    const repair = this.nextRepair;
+    this.nextRepair = (repair + 1) % this.shards;
+    let sessions = 0;
+    let users = 0;
+    const exact: Array<Promise<unknown>> = [];
+    for (const [shard, value] of values.entries()) {
+      const c = parseCounter(value);
+      if (c && c.due > now && shard !== repair) {
+        sessions += c.entries;
+        users += c.users;
+        continue;
+      }
+      // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this
+      // runs on the reads client and never queues behind a WAIT.
+      exact.push(
         this.run(
           'count',
           'count',
           reads,
           [
-            this.keys.livePrefix(shard),
-            this.keys.usersPrefix(shard),
-            this.keys.sessionPrefix(shard),
+            k.livePrefix(shard),
+            k.usersPrefix(shard),
+            k.sessionPrefix(shard),
+            k.counter(shard),
+            k.due(shard),
           ],
-          [now, SWEEP_LIMIT, this.keys.liveBuckets, this.keys.userBuckets],
+          [now, SWEEP_LIMIT, k.liveBuckets, k.userBuckets, shard === repair ? '1' : '0'],
         ),
-      ),
-    );
-    let sessions = 0;
-    let users = 0;
+      );
+    }
     let expired = 0;
-    for (const reply of replies) {
-      const [live, userCount, swept, malformed] = (reply as number[]).map(Number);
+    for (const reply of await Promise.all(exact)) {
+      const [live, userCount, swept, malformed, rebuilt] = (reply as number[]).map(Number);
       sessions += live;
       users += userCount;
       expired += swept;
       this.stats.malformed += malformed;
+      if (rebuilt === CounterRebuilt.BUILT) this.stats.countersBuilt++;
+      if (rebuilt === CounterRebuilt.REPAIRED) this.stats.countersRepaired++;
     }
     return { sessions, users, expired };
   }
@@ -491,6 +536,28 @@ export class RedisEngine implements SessionEngine {
     }
     return this.keys;
   }
+}
+
+/** What the count script says of the shard's counter (its 5th reply). */
+const enum CounterRebuilt {
+  BUILT = 1,
+  REPAIRED = 2,
+}
+
+export interface ShardCounter {
+  /** Live-index entries (sum of ZCARD), expired or not. */
+  readonly entries: number;
+  /** Users with an index entry (sum of HLEN). */
+  readonly users: number;
+  /** At most the shard's earliest deadline: until then, `entries` are all alive. */
+  readonly due: number;
+}
+
+/** A `{p:n}:count` value; null when absent or malformed (the count script then rebuilds it). */
+export function parseCounter(value: string | null): ShardCounter | null {
+  const m = value === null ? null : /^(\d+) (\d+) (\d+)$/.exec(value);
+  if (!m) return null;
+  return { entries: Number(m[1]), users: Number(m[2]), due: Number(m[3]) };
 }
 
 /** The master connections of a client: every cluster master, or the one server. */
