@@ -52,20 +52,27 @@ local function shardDue()
   return first[2] and tonumber(first[2]) or NO_DUE
 end
 
-local built = countOpen(KEYS[4], KEYS[5])
-if not built or ARGV[5] == '1' then
+-- The indexes' own figures; in repair mode they are compared first, and only a counter that
+-- differs is rewritten (a check alone writes nothing).
+local function indexed()
   local entries, users = 0, 0
-  redis.call('DEL', KEYS[5])
-  for b = 0, liveBuckets - 1 do
-    entries = entries + redis.call('ZCARD', KEYS[1] .. b)
-    bound(b)
-  end
+  for b = 0, liveBuckets - 1 do entries = entries + redis.call('ZCARD', KEYS[1] .. b) end
   for u = 0, userBuckets - 1 do users = users + redis.call('HLEN', KEYS[2] .. u) end
-  if not built then
-    rebuilt = 1
-  elseif counted.entries ~= entries or counted.users ~= users then
-    rebuilt = 2
-  end
+  return entries, users
+end
+
+local built = countOpen(KEYS[4], KEYS[5])
+local entries, users
+if built and ARGV[5] == '1' then
+  entries, users = indexed()
+  if counted.entries ~= entries or counted.users ~= users then rebuilt = 2 end
+elseif not built then
+  entries, users = indexed()
+  rebuilt = 1
+end
+if rebuilt > 0 then
+  redis.call('DEL', KEYS[5])
+  for b = 0, liveBuckets - 1 do bound(b) end
   redis.call('SET', KEYS[4], countWrite(entries, users, shardDue()))
   countOpen(KEYS[4], KEYS[5])
 end

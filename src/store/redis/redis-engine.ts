@@ -331,48 +331,53 @@ export class RedisEngine implements SessionEngine {
   async count(now: number): Promise<SessionCounts> {
     const { reads } = this.connection;
     const k = this.keys;
+    const exact = (shard: number, repair: boolean) =>
+      // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this
+      // runs on the reads client and never queues behind a WAIT.
+      this.run(
+        'count',
+        'count',
+        reads,
+        [
+          k.livePrefix(shard),
+          k.usersPrefix(shard),
+          k.sessionPrefix(shard),
+          k.counter(shard),
+          k.due(shard),
+        ],
+        [now, SWEEP_LIMIT, k.liveBuckets, k.userBuckets, repair ? '1' : '0'],
+      );
+    const repair = this.nextRepair;
+    this.nextRepair = (repair + 1) % this.shards;
+    // Sent together (auto-pipelining: one socket write per master): every other shard's counter
+    // and the shard checked against its indexes this time.
+    const checked = exact(repair, true);
     let values: Array<string | null>;
     try {
       values = await Promise.all(
         Array.from({ length: this.shards }, (_, shard) =>
-          withRedirects(reads, () => reads.get(k.counter(shard))),
+          shard === repair ? null : withRedirects(reads, () => reads.get(k.counter(shard))),
         ),
       );
     } catch (err) {
+      checked.catch(() => {});
       throw storeError('count', err);
     }
-    const repair = this.nextRepair;
-    this.nextRepair = (repair + 1) % this.shards;
     let sessions = 0;
     let users = 0;
-    const exact: Array<Promise<unknown>> = [];
+    const replies: Array<Promise<unknown>> = [checked];
     for (const [shard, value] of values.entries()) {
+      if (shard === repair) continue;
       const c = parseCounter(value);
-      if (c && c.due > now && shard !== repair) {
+      if (c && c.due > now) {
         sessions += c.entries;
         users += c.users;
-        continue;
+      } else {
+        replies.push(exact(shard, false));
       }
-      // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this
-      // runs on the reads client and never queues behind a WAIT.
-      exact.push(
-        this.run(
-          'count',
-          'count',
-          reads,
-          [
-            k.livePrefix(shard),
-            k.usersPrefix(shard),
-            k.sessionPrefix(shard),
-            k.counter(shard),
-            k.due(shard),
-          ],
-          [now, SWEEP_LIMIT, k.liveBuckets, k.userBuckets, shard === repair ? '1' : '0'],
-        ),
-      );
     }
     let expired = 0;
-    for (const reply of await Promise.all(exact)) {
+    for (const reply of await Promise.all(replies)) {
       const [live, userCount, swept, malformed, rebuilt] = (reply as number[]).map(Number);
       sessions += live;
       users += userCount;
