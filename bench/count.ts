@@ -7,8 +7,9 @@
  * since the previous one (what a node's gauge refresh does; src/metrics/live-counts.ts).
  *
  * Environment: BENCH_COUNT_SESSIONS (default 200000), BENCH_SHARDS (default 256),
- * BENCH_COUNT_ROUNDS (timed counts per variant, default 30), BENCH_CONCURRENCY (creates in
- * flight while loading, default 100). Figures are recorded in docs/performance.md; compare within
+ * BENCH_COUNT_ROUNDS (timed counts per variant, default 30), BENCH_COUNT_SPREAD_MIN (minutes the
+ * deadlines spread over, default 30), BENCH_CONCURRENCY (creates in flight while loading,
+ * default 100). Figures are recorded in docs/performance.md; compare within
  * one run (ENVIRONMENT.md: 2 shared cores).
  */
 import { readFileSync } from 'node:fs';
@@ -20,15 +21,18 @@ import { RedisEngine, SWEEP_LIMIT } from '../src/store/redis/redis-engine';
 import { evalScript } from '../src/store/redis/commands';
 import type { LuaScript } from '../src/store/redis/scripts';
 import { hashSecret, newId, newSecret } from '../src/session/token';
-import { getProvider, type RedisClusterHandle } from '../test/harness';
+import { getProvider, type RedisClusterHandle, type RedisNode } from '../test/harness';
 
 const SESSIONS = Number(process.env.BENCH_COUNT_SESSIONS ?? 200_000);
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 256);
 const ROUNDS = Number(process.env.BENCH_COUNT_ROUNDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const MINUTE = 60_000;
-/** Deadlines are spread over this window after `start`: the idle TTL's steady state. */
-const SPREAD = 30 * MINUTE;
+/**
+ * Deadlines are spread over this window after `start`: the idle TTL's steady state. A shorter one
+ * gives the expiry rate of more sessions (200k over 6 min expire as fast as 1M over 30 min).
+ */
+const SPREAD = Number(process.env.BENCH_COUNT_SPREAD_MIN ?? 30) * MINUTE;
 /** Sessions' time between two counts under expiry (the gauges' cache period). */
 const COUNT_EVERY = 5_000;
 
@@ -72,6 +76,18 @@ async function legacyCount(engine: RedisEngine, script: LuaScript, now: number):
     ),
   );
   return replies.reduce<number>((sum, r) => sum + Number((r as number[])[0]), 0);
+}
+
+/**
+ * CPU time the Redis servers used (INFO cpu: user + system), summed over masters, in µs. Process
+ * time, not command time: commandstats would count a script and the commands inside it twice.
+ */
+async function serverUsec(masters: RedisNode[]): Promise<number> {
+  const infos = await Promise.all(masters.map((m) => m.info('cpu')));
+  return infos.reduce(
+    (sum, info) => sum + (Number(info.used_cpu_user) + Number(info.used_cpu_sys)) * 1e6,
+    0,
+  );
 }
 
 async function drive(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
@@ -138,9 +154,25 @@ async function main(): Promise<void> {
     const legacy = legacyScript();
     const before: number[] = [];
     const after: number[] = [];
+    const floor: number[] = [];
+    const serverBefore: number[] = [];
+    const serverAfter: number[] = [];
+    const masters = (await cluster.masters()).map((m) => {
+      if (!m.node) throw new Error(`${m.host}:${m.port} is not a harness node`);
+      return m.node;
+    });
+    const reads = engine.connection.reads;
+    const counterKeys = Array.from({ length: SHARDS }, (_, shard) => engine.keys.counter(shard));
     for (let round = 0; round < ROUNDS; round++) {
+      const u0 = await serverUsec(masters);
       const old = await timed(() => legacyCount(engine, legacy, start));
+      const u1 = await serverUsec(masters);
       const now = await timed(() => engine.count(start));
+      const u2 = await serverUsec(masters);
+      serverBefore.push(u1 - u0);
+      serverAfter.push(u2 - u1);
+      // The floor: the same GETs with nothing around them (no parsing, no round-robin check).
+      floor.push((await timed(() => Promise.all(counterKeys.map((key) => reads.get(key))))).ms);
       if (old.value !== SESSIONS || now.value.sessions !== SESSIONS)
         throw new Error(`round ${round}: ${old.value} / ${now.value.sessions} != ${SESSIONS}`);
       before.push(old.ms);
@@ -153,27 +185,53 @@ async function main(): Promise<void> {
     console.log(
       `  after (GET per shard's counter):          ${fmt(quantile(after, 0.5))}, ${fmt(quantile(after, 0.9))}`,
     );
+    console.log(
+      `  ${SHARDS} GETs alone, auto-pipelined:         ${fmt(quantile(floor, 0.5))}, ${fmt(quantile(floor, 0.9))}`,
+    );
+    console.log(
+      `  Redis CPU per count, summed over masters (INFO cpu): before ` +
+        `${fmt(quantile(serverBefore, 0.5) / 1000)}, after ${fmt(quantile(serverAfter, 0.5) / 1000)}`,
+    );
 
     // Steady expiry: each count at 5 s later in the sessions' time sweeps what expired since.
     const expiring: number[] = [];
+    const serverExpiring: number[] = [];
     let swept = 0;
     let at = start + MINUTE;
     for (let round = 0; round < ROUNDS; round++) {
       at += COUNT_EVERY;
+      const u0 = await serverUsec(masters);
       const c = await timed(() => engine.count(at));
+      serverExpiring.push((await serverUsec(masters)) - u0);
       expiring.push(c.ms);
       swept += c.value.expired;
     }
     const perCount = swept / ROUNDS;
     console.log(
       `\nunder steady expiry (${perCount.toFixed(0)} sessions expire per ${COUNT_EVERY / 1000} s, ` +
-        `as ${((perCount * SPREAD) / COUNT_EVERY / 1e6).toFixed(2)}M sessions with a 30 min idle TTL):`,
+        `as ${((perCount * 30 * MINUTE) / COUNT_EVERY / 1e6).toFixed(2)}M sessions with a 30 min idle TTL):`,
     );
     console.log(
-      `  after: median ${fmt(quantile(expiring, 0.5))}, p90 ${fmt(quantile(expiring, 0.9))}`,
+      `  after: median ${fmt(quantile(expiring, 0.5))}, p90 ${fmt(quantile(expiring, 0.9))}; ` +
+        `Redis CPU per count ${fmt(quantile(serverExpiring, 0.5) / 1000)}`,
     );
     console.log(
       `  counters repaired: ${engine.stats.countersRepaired} (must be 0), built: ${engine.stats.countersBuilt}`,
+    );
+
+    // The count before ADR 180 under the same expiry, in the next windows. Last: its sweep leaves
+    // the counters behind (it predates them), so nothing runs after it.
+    const legacyExpiring: number[] = [];
+    const serverLegacy: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      at += COUNT_EVERY;
+      const u0 = await serverUsec(masters);
+      legacyExpiring.push((await timed(() => legacyCount(engine, legacy, at))).ms);
+      serverLegacy.push((await serverUsec(masters)) - u0);
+    }
+    console.log(
+      `  before: median ${fmt(quantile(legacyExpiring, 0.5))}, p90 ${fmt(quantile(legacyExpiring, 0.9))}; ` +
+        `Redis CPU per count ${fmt(quantile(serverLegacy, 0.5) / 1000)}`,
     );
   } finally {
     await engine.stop();
