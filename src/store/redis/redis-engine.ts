@@ -324,9 +324,9 @@ export class RedisEngine implements SessionEngine {
    * Live sessions and users from the shards' counters (ADR 180): one GET per shard, auto-pipelined
    * into one socket write per master (an MGET across shards would be CROSSSLOT in a cluster). Only a
    * shard whose counter may include an expired entry, or has none yet, runs the count script, which
-   * sweeps what is due and answers exactly; one more shard per count is rebuilt from its indexes
-   * (round robin) so a counter that drifted (a write by an earlier version during a rolling
-   * upgrade) is repaired, and reported in stats.
+   * sweeps what is due and answers exactly; one more shard per count is checked against its
+   * indexes (round robin) and rebuilt when it differs, so a counter that drifted (a write by an
+   * earlier version during a rolling upgrade) is repaired, and counted in stats.countersRepaired.
    */
   async count(now: number): Promise<SessionCounts> {
     const { reads } = this.connection;
