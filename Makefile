@@ -17,7 +17,7 @@ export PATH := $(NODE_BIN):$(PATH)
 endif
 endif
 
-.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench-store bench-flood bench-server clean clean-tools
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench-store bench-count bench-flood bench-server clean clean-tools
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
@@ -28,6 +28,7 @@ help:
 	@echo "make test-containers  the Redis suites on Redis in containers (podman)"
 	@echo "make mutation     mutation testing of the security-critical modules (StrykerJS; FULL=1)"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
+	@echo "make bench-count  live-count latency before/after per-shard counters (ADR 180)"
 	@echo "make bench-flood  login latency under a registration flood"
 	@echo "make bench-server holdfast start against the plugin in a bare Hapi server (BENCH_QUICK=1: < 2 min)"
 	@echo "make clean-tools  remove the pinned Node binaries and helm in .tools/"
@@ -105,6 +106,11 @@ mutation: install
 bench-store: install system-deps
 	@echo "== benchmark on Node $$(node -v)"
 	node -r ts-node/register/transpile-only bench/store.ts
+
+# Live count before/after ADR 180 on a 3+3 cluster (BENCH_COUNT_SESSIONS, default 200000).
+bench-count: install system-deps
+	@echo "== benchmark on Node $$(node -v)"
+	node -r ts-node/register/transpile-only bench/count.ts
 
 bench-flood: install
 	node -r ts-node/register/transpile-only bench/login-under-flood.ts

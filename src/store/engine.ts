@@ -73,6 +73,10 @@ export interface ShardRevoked {
 export interface EngineStats {
   /** Records that could not be decoded and were treated as no session. */
   malformed: number;
+  /** Shard counters built from the indexes where none existed (data of an earlier version; ADR 180). */
+  countersBuilt: number;
+  /** Shard counters found different from their indexes and rebuilt (should stay 0; ADR 180). */
+  countersRepaired: number;
 }
 
 export interface SessionEngine {
@@ -124,7 +128,10 @@ export interface SessionEngine {
   revokeShard(shard: number): Promise<ShardRevoked>;
   /** The user's live sessions, oldest first. */
   listUser(shard: number, userId: string, now: number): Promise<StoredSession[]>;
-  /** Live sessions and users over every shard: O(shards) commands, never a scan. */
+  /**
+   * Live sessions and users over every shard: O(shards) reads of per-shard counters (ADR 180),
+   * never a scan; exact at `now` (entries due by then are swept or subtracted).
+   */
   count(now: number): Promise<SessionCounts>;
 
   /**

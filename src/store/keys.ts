@@ -14,6 +14,9 @@ import { createHash } from 'node:crypto';
  *   {hf:17}:rusers:<u>    HASH    userId -> space-separated series ids; u = userBucketOf(userId)
  *   {hf:17}:cred:<u>      HASH    userId -> credential epoch (ADR 040): sessions and series below it
  *                                 are refused; only users whose credentials ever changed have one
+ *   {hf:17}:count         STRING  "<entries> <users> <due>": the shard's index sizes and a lower bound
+ *                                 of its earliest deadline, kept by the same scripts (ADR 180)
+ *   {hf:17}:due           ZSET    live bucket -> lower bound of its earliest deadline (ADR 180)
  *   {hf}:meta             HASH    layout recorded at first start (shards, buckets, format) for preflight
  *
  * Why buckets: Redis keeps a ZSET of at most 128 entries (a HASH of at most 512) as a listpack,
@@ -113,6 +116,14 @@ export class KeyLayout {
   }
   credentialsPrefix(shard: number): string {
     return `${this.tag(shard)}:cred:`;
+  }
+  /** The shard's live counter, "<entries> <users> <due>" (ADR 180). */
+  counter(shard: number): string {
+    return `${this.tag(shard)}:count`;
+  }
+  /** Live bucket -> a lower bound of its earliest deadline: the buckets a sweep must visit. */
+  due(shard: number): string {
+    return `${this.tag(shard)}:due`;
   }
   meta(): string {
     return `{${this.prefix}}:meta`;

@@ -47,12 +47,14 @@ export interface RedisEngineOptions {
  */
 export class RedisEngine implements SessionEngine {
   readonly kind = 'redis' as const;
-  readonly stats: EngineStats = { malformed: 0 };
+  readonly stats: EngineStats = { malformed: 0, countersBuilt: 0, countersRepaired: 0 };
   readonly shards: number;
   readonly keys: KeyLayout;
   private readonly scripts: ScriptSet;
   private readonly name: string;
   private conn: RedisConnection | undefined;
+  /** The shard the next count rebuilds from its indexes (round robin from a random start). */
+  private nextRepair: number;
   private starting: Promise<void> | undefined;
 
   constructor(
@@ -63,6 +65,8 @@ export class RedisEngine implements SessionEngine {
     this.keys = new KeyLayout(settings.keyPrefix, settings.shards);
     this.scripts = loadScripts();
     this.name = options.name ?? 'holdfast';
+    // A random start: several processes counting repair different shards.
+    this.nextRepair = Math.floor(Math.random() * this.shards);
   }
 
   /** The clients, for modules that share them (users store, throttling, health). After start(). */
@@ -140,6 +144,8 @@ export class RedisEngine implements SessionEngine {
         k.credentials(shard, s.userId),
         k.seriesPrefix(shard),
         k.seriesUsers(shard, s.userId),
+        k.counter(shard),
+        k.due(shard),
       ],
       [
         record,
@@ -194,8 +200,8 @@ export class RedisEngine implements SessionEngine {
       'touch',
       'touch',
       this.connection.writes,
-      [k.session(shard, id), k.live(shard, id)],
-      [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id],
+      [k.session(shard, id), k.live(shard, id), k.counter(shard), k.due(shard)],
+      [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id, k.liveBuckets],
     );
     return this.applied(code);
   }
@@ -213,6 +219,8 @@ export class RedisEngine implements SessionEngine {
         k.live(shard, next.id),
         k.usersPrefix(shard),
         k.credentialsPrefix(shard),
+        k.counter(shard),
+        k.due(shard),
       ],
       [
         oldId,
@@ -223,6 +231,7 @@ export class RedisEngine implements SessionEngine {
         now,
         k.userBuckets,
         next.credentialVersion,
+        k.liveBuckets,
       ],
       (reply) => reply === Reply.APPLIED,
     );
@@ -240,6 +249,8 @@ export class RedisEngine implements SessionEngine {
         k.usersPrefix(shard),
         k.seriesPrefix(shard),
         k.seriesUsersPrefix(shard),
+        k.counter(shard),
+        k.due(shard),
       ],
       [id, userId === undefined ? '0' : '1', userId ?? '', k.userBuckets],
       (reply) => reply === Reply.APPLIED,
@@ -264,6 +275,8 @@ export class RedisEngine implements SessionEngine {
         k.seriesUsers(shard, userId),
         k.seriesPrefix(shard),
         k.credentials(shard, userId),
+        k.counter(shard),
+        k.due(shard),
       ],
       [userId, exceptId ?? '', k.liveBuckets, epoch ?? ''],
       // Series may have been deleted even when no session was: always wait.
@@ -283,6 +296,8 @@ export class RedisEngine implements SessionEngine {
         k.sessionPrefix(shard),
         k.seriesUsersPrefix(shard),
         k.seriesPrefix(shard),
+        k.counter(shard),
+        k.due(shard),
       ],
       [k.liveBuckets, k.userBuckets],
       () => true,
@@ -310,36 +325,71 @@ export class RedisEngine implements SessionEngine {
     return out;
   }
 
+  /**
+   * Live sessions and users from the shards' counters (ADR 180): one GET per shard, auto-pipelined
+   * into one socket write per master (an MGET across shards would be CROSSSLOT in a cluster). Only a
+   * shard whose counter may include an expired entry, or has none yet, runs the count script, which
+   * sweeps what is due and answers exactly; one more shard per count is checked against its
+   * indexes (round robin) and rebuilt when it differs, so a counter that drifted (a write by an
+   * earlier version during a rolling upgrade) is repaired, and counted in stats.countersRepaired.
+   */
   async count(now: number): Promise<SessionCounts> {
     const { reads } = this.connection;
-    // One script per shard (it iterates the shard's buckets), all issued at once: auto-pipelining
-    // sends them to each node together.
-    // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this runs
-    // on the reads client and never queues behind a WAIT.
-    const replies = await Promise.all(
-      Array.from({ length: this.shards }, (_, shard) =>
-        this.run(
-          'count',
-          'count',
-          reads,
-          [
-            this.keys.livePrefix(shard),
-            this.keys.usersPrefix(shard),
-            this.keys.sessionPrefix(shard),
-          ],
-          [now, SWEEP_LIMIT, this.keys.liveBuckets, this.keys.userBuckets],
+    const k = this.keys;
+    const exact = (shard: number, repair: boolean) =>
+      // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this
+      // runs on the reads client and never queues behind a WAIT.
+      this.run(
+        'count',
+        'count',
+        reads,
+        [
+          k.livePrefix(shard),
+          k.usersPrefix(shard),
+          k.sessionPrefix(shard),
+          k.counter(shard),
+          k.due(shard),
+        ],
+        [now, SWEEP_LIMIT, k.liveBuckets, k.userBuckets, repair ? '1' : '0'],
+      );
+    const repair = this.nextRepair;
+    this.nextRepair = (repair + 1) % this.shards;
+    // Sent together (auto-pipelining: one socket write per master): every other shard's counter
+    // and the shard checked against its indexes this time.
+    const checked = exact(repair, true);
+    let values: Array<string | null>;
+    try {
+      values = await Promise.all(
+        Array.from({ length: this.shards }, (_, shard) =>
+          shard === repair ? null : withRedirects(reads, () => reads.get(k.counter(shard))),
         ),
-      ),
-    );
+      );
+    } catch (err) {
+      checked.catch(() => {});
+      throw storeError('count', err);
+    }
     let sessions = 0;
     let users = 0;
+    const replies: Array<Promise<unknown>> = [checked];
+    for (const [shard, value] of values.entries()) {
+      if (shard === repair) continue;
+      const c = parseCounter(value);
+      if (c && c.due > now) {
+        sessions += c.entries;
+        users += c.users;
+      } else {
+        replies.push(exact(shard, false));
+      }
+    }
     let expired = 0;
-    for (const reply of replies) {
-      const [live, userCount, swept, malformed] = (reply as number[]).map(Number);
+    for (const reply of await Promise.all(replies)) {
+      const [live, userCount, swept, malformed, rebuilt] = (reply as number[]).map(Number);
       sessions += live;
       users += userCount;
       expired += swept;
       this.stats.malformed += malformed;
+      if (rebuilt === CounterRebuilt.BUILT) this.stats.countersBuilt++;
+      if (rebuilt === CounterRebuilt.REPAIRED) this.stats.countersRepaired++;
     }
     return { sessions, users, expired };
   }
@@ -496,6 +546,28 @@ export class RedisEngine implements SessionEngine {
     }
     return this.keys;
   }
+}
+
+/** What the count script says of the shard's counter (its 5th reply). */
+const enum CounterRebuilt {
+  BUILT = 1,
+  REPAIRED = 2,
+}
+
+export interface ShardCounter {
+  /** Live-index entries (sum of ZCARD), expired or not. */
+  readonly entries: number;
+  /** Users with an index entry (sum of HLEN). */
+  readonly users: number;
+  /** At most the shard's earliest deadline: until then, `entries` are all alive. */
+  readonly due: number;
+}
+
+/** A `{p:n}:count` value; null when absent or malformed (the count script then rebuilds it). */
+export function parseCounter(value: string | null): ShardCounter | null {
+  const m = value === null ? null : /^(\d+) (\d+) (\d+)$/.exec(value);
+  if (!m) return null;
+  return { entries: Number(m[1]), users: Number(m[2]), due: Number(m[3]) };
 }
 
 /** The master connections of a client: every cluster master, or the one server. */

@@ -6,6 +6,7 @@
 import type { SessionEngine, StoredSession } from '../../../src/store/engine';
 import type { KeyLayout } from '../../../src/store/keys';
 import { encodeSession } from '../../../src/store/record-codec';
+import { randomMix } from './count-model';
 import { MINUTE, newUserId, series, session, sha256, stored } from './fixtures';
 
 /** Direct access to the store under the engine (a real client, never a mock). */
@@ -18,6 +19,8 @@ export interface RawStore {
   zscore(key: string, member: string): Promise<number | null>;
   /** CLUSTER KEYSLOT, on a cluster only. */
   keySlot?(key: string): Promise<number>;
+  /** A shard's counter value and what its indexes hold (sum of ZCARD, sum of HLEN; ADR 180). */
+  shardCounter?(shard: number): Promise<{ counter: string | null; entries: number; users: number }>;
 }
 
 export interface ContractTarget {
@@ -284,6 +287,140 @@ export function engineContract(factory: ContractFactory): void {
       const shard = shardOf(s.userId);
       await engine.touch(shard, s.id, now + 50, now + MINUTE, now + 50);
       expect(await engine.count(now + 200)).toEqual({ sessions: 1, users: 1, expired: 0 });
+    });
+  });
+
+  describe('live counter (ADR 180)', () => {
+    /** On Redis: every shard's counter equals its indexes (entries and users). */
+    async function countersMatchIndexes() {
+      if (!t.raw?.shardCounter) return;
+      for (let shard = 0; shard < t.keys.shards; shard++) {
+        const { counter, entries, users } = await t.raw.shardCounter(shard);
+        // Every caller counted first: the count builds any counter that was absent.
+        expect(counter).not.toBeNull();
+        const [e, u] = counter!.split(' ').map(Number);
+        expect({ shard, entries: e, users: u }).toEqual({ shard, entries, users });
+      }
+    }
+
+    it.each([1, 2, 3])(
+      'counts exactly after a seeded random mix of operations and expiries (seed %i)',
+      async (seed) => {
+        let counts = 0;
+        const { model, now: end } = await randomMix({
+          engine,
+          shardOf,
+          seed,
+          operations: 400,
+          users: 24,
+          start: now,
+          maxPerUser: 3,
+          counted: (got, expected) => {
+            counts++;
+            expect(got).toEqual(expected);
+          },
+        });
+        // The mix did count, expire, sweep and revoke (not only create).
+        expect(counts).toBeGreaterThan(10);
+        expect(model.sessions.size).toBeGreaterThan(0);
+        await countersMatchIndexes();
+        // No counter was ever found to differ from its indexes (a repair would hide a bug).
+        expect(engine.stats.countersRepaired).toBe(0);
+        // Long after: everything has expired and is swept.
+        expect(await engine.count(end + 10 * MINUTE)).toEqual({
+          sessions: 0,
+          users: 0,
+          expired: model.sessions.size,
+        });
+        await countersMatchIndexes();
+      },
+    );
+
+    it('stays exact under concurrent creates, rotations, revokes and counts', async () => {
+      const users = Array.from({ length: 6 }, () => newUserId());
+      const made = users
+        .slice(0, 12)
+        .flatMap((u) => Array.from({ length: 8 }, () => session(u, now)));
+      // Concurrent creates of one user race for the limit: each reply says what it evicted.
+      const evicted = (
+        await Promise.all([
+          ...made.map((s) => engine.create(shardOf(s.userId), stored(s), 5)),
+          engine.count(now),
+          engine.count(now),
+        ])
+      )
+        .filter((r): r is string[] => Array.isArray(r))
+        .flat();
+      const alive = new Set(made.map((s) => s.id).filter((id) => !evicted.includes(id)));
+      expect(alive.size).toBe(users.length * 5);
+      expect(await engine.count(now)).toEqual({ sessions: 30, users: 6, expired: 0 });
+
+      const ids = [...alive];
+      const owner = new Map(made.map((s) => [s.id, s.userId]));
+      const rotated = ids.slice(0, 10).map((id) => ({
+        id,
+        next: session(owner.get(id)!, now, { expiresAt: now + 100 }),
+      }));
+      const results = await Promise.all([
+        ...rotated.map(({ id, next }) =>
+          engine.rotate(shardOf(next.userId), id, stored(next), now),
+        ),
+        ...ids.slice(10, 20).map((id) => engine.revoke(shardOf(owner.get(id)!), id)),
+        // The same sessions revoked twice at once: only one of each pair ends something.
+        ...ids.slice(10, 20).map((id) => engine.revoke(shardOf(owner.get(id)!), id)),
+        engine.count(now),
+      ]);
+      expect(results.slice(0, 10)).toEqual(Array(10).fill(true));
+      expect(results.slice(10, 30).filter((r) => r === true)).toHaveLength(10);
+      const usersLeft = new Set(
+        ids
+          .slice(0, 10)
+          .concat(ids.slice(20))
+          .map((id) => owner.get(id)),
+      ).size;
+      expect(await engine.count(now)).toEqual({ sessions: 20, users: usersLeft, expired: 0 });
+      // The ten rotated sessions expire at now + 100.
+      expect(await engine.count(now + 200)).toEqual({
+        sessions: 10,
+        users: new Set(ids.slice(20).map((id) => owner.get(id))).size,
+        expired: 10,
+      });
+      await countersMatchIndexes();
+      expect(engine.stats.countersRepaired).toBe(0);
+    });
+
+    it('stays exact when more entries are due than one count sweeps', async () => {
+      // 600 expired in one shard: past the Redis engine's sweep limit (500 per shard and count).
+      const shard = shardOf(newUserId());
+      const users: string[] = [];
+      while (users.length < 13) {
+        const u = newUserId();
+        if (shardOf(u) === shard) users.push(u);
+      }
+      const made = users
+        .slice(0, 12)
+        .flatMap((u) =>
+          Array.from({ length: 50 }, () => session(u, now, { expiresAt: now + 100 })),
+        );
+      await Promise.all(made.map((s) => engine.create(shard, stored(s), 60)));
+      const kept = await created(users[12]);
+      expect(await engine.count(now)).toEqual({ sessions: 601, users: 13, expired: 0 });
+      const first = await engine.count(now + 200);
+      expect(first).toMatchObject({ sessions: 1 });
+      // Redis sweeps 500 and subtracts the 100 still due; the memory engine sweeps all at once.
+      expect(first.expired).toBe(engine.kind === 'redis' ? 500 : 600);
+      const second = await engine.count(now + 200);
+      expect(second).toEqual({ sessions: 1, users: 1, expired: 600 - first.expired });
+      expect(await engine.get(shard, kept.id, now + 200)).not.toBeNull();
+      await countersMatchIndexes();
+    });
+
+    it('stays exact when a renewal moves a deadline earlier', async () => {
+      const s = await created(newUserId(), { expiresAt: now + 10 * MINUTE });
+      expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
+      // Shorter settings since: the renewal sets an earlier deadline than the stored one.
+      expect(await engine.touch(shardOf(s.userId), s.id, now, now + 100, now)).toBe(true);
+      expect(await engine.count(now + 200)).toEqual({ sessions: 0, users: 0, expired: 1 });
     });
   });
 

@@ -67,8 +67,77 @@ async function target(
         return score === null ? null : Number(score);
       },
       keySlot: slotOf,
+      shardCounter: async (shard) => {
+        const k = engine.keys;
+        const [counter, zcards, hlens] = await Promise.all([
+          c.get(k.counter(shard)),
+          Promise.all(k.liveKeys(shard).map((key) => c.zcard(key))),
+          Promise.all(k.usersKeys(shard).map((key) => c.hlen(key))),
+        ]);
+        const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+        return { counter, entries: sum(zcards), users: sum(hlens) };
+      },
     },
   };
+}
+
+/**
+ * What only the Redis engine has of ADR 180: data written before counters existed (the same
+ * indexes, no `count` or `due` keys: the layout an earlier version leaves) is counted right,
+ * each shard's counter built once in one script; and a counter that drifted is repaired.
+ */
+function counterUpgrade(settings: () => RedisSettings): void {
+  const MS = 60_000;
+
+  /** Deletes every shard's counter and due bounds: the store as an earlier version left it. */
+  async function asWrittenBefore(engine: RedisEngine): Promise<void> {
+    const c = engine.connection.writes;
+    for (let shard = 0; shard < engine.shards; shard++) {
+      await c.del(engine.keys.counter(shard));
+      await c.del(engine.keys.due(shard));
+    }
+  }
+
+  it('counts data written before counters existed, building each shard’s counter once', async () => {
+    await withEngine(settings(), async (engine) => {
+      const now = Date.now();
+      const c = engine.connection.writes;
+      const made = Array.from({ length: 40 }, (_, i) =>
+        session(newUserId(), now, { expiresAt: now + (i < 10 ? 100 : 30 * MS) }),
+      );
+      for (const s of made) await engine.create(engine.keys.shardOf(s.userId), stored(s), 5);
+      await engine.revoke(engine.keys.shardOf(made[39].userId), made[39].id);
+      await asWrittenBefore(engine);
+      // Writes leave an absent counter absent: only a whole-shard rebuild makes one.
+      const late = session(newUserId(), now);
+      await engine.create(engine.keys.shardOf(late.userId), stored(late), 5);
+      for (let shard = 0; shard < engine.shards; shard++) {
+        expect(await c.exists(engine.keys.counter(shard))).toBe(0);
+      }
+
+      expect(await engine.count(now)).toEqual({ sessions: 40, users: 40, expired: 0 });
+      expect(engine.stats.countersBuilt).toBe(engine.shards);
+      expect(await engine.count(now + 200)).toEqual({ sessions: 30, users: 30, expired: 10 });
+      expect(await engine.count(now + 200)).toEqual({ sessions: 30, users: 30, expired: 0 });
+      expect(engine.stats.countersBuilt).toBe(engine.shards);
+      expect(engine.stats.countersRepaired).toBe(0);
+    });
+  });
+
+  it('rebuilds a counter that drifted from its indexes, one shard per count', async () => {
+    await withEngine(settings(), async (engine) => {
+      const now = Date.now();
+      const s = session(newUserId(), now);
+      const shard = engine.keys.shardOf(s.userId);
+      await engine.create(shard, stored(s), 5);
+      expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
+      // What a node of an earlier version would leave: an entry the counter never saw.
+      await engine.connection.writes.set(engine.keys.counter(shard), `0 0 ${now + 30 * MS}`);
+      for (let i = 0; i < engine.shards; i++) await engine.count(now);
+      expect(engine.stats.countersRepaired).toBe(1);
+      expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
+    });
+  });
 }
 
 describe('RedisEngine on a standalone server', () => {
@@ -84,6 +153,7 @@ describe('RedisEngine on a standalone server', () => {
   });
 
   engineContract(() => target(settings()));
+  counterUpgrade(() => settings());
 
   it('records the layout once and returns what is recorded', async () => {
     const first = await started(settings({ shards: 16 }));
@@ -253,6 +323,7 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
   });
 
   engineContract(() => target(settings(), (key) => cluster.slotOf(key)));
+  counterUpgrade(() => settings());
 
   it('acknowledges a write replicated to one replica (durability.replicas 1)', async () => {
     await withEngine(settings({ durability: { replicas: 1, timeout: 1000 } }), async (engine) => {

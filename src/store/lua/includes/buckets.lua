@@ -10,11 +10,15 @@ local function base64Digit(c)
   return i and i - 1 or 0
 end
 
--- The live sub-index of a session id: the first byte of the decoded id mod `n`, appended to
--- the shard's live prefix {p:n}:live:
-local function liveKey(prefix, sid, n)
+-- The live bucket of a session id: the first byte of the decoded id mod `n`.
+local function liveBucket(sid, n)
   local first = base64Digit(string.sub(sid, 1, 1)) * 4 + math.floor(base64Digit(string.sub(sid, 2, 2)) / 16)
-  return prefix .. (first % n)
+  return first % n
+end
+
+-- The live sub-index of a session id, appended to the shard's live prefix {p:n}:live:
+local function liveKey(prefix, sid, n)
+  return prefix .. liveBucket(sid, n)
 end
 
 -- The user index of a user id: the first byte of SHA-1(uid) mod `n`, appended to the shard's

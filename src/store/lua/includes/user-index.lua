@@ -1,5 +1,6 @@
 -- A per-shard HASH userId -> space-separated ids, oldest first (sessions in `users`, remember-me
--- series in `rusers`). HLEN counts users; a user with no ids has no field.
+-- series in `rusers`). HLEN counts users; a user with no ids has no field. indexSet and indexRemove
+-- return how HLEN changed (+1, -1 or 0) for the shard's live counter (includes/live-count.lua).
 
 local function indexGet(key, uid)
   local ids = {}
@@ -12,10 +13,9 @@ end
 
 local function indexSet(key, uid, ids)
   if #ids == 0 then
-    redis.call('HDEL', key, uid)
-  else
-    redis.call('HSET', key, uid, table.concat(ids, ' '))
+    return -redis.call('HDEL', key, uid)
   end
+  return redis.call('HSET', key, uid, table.concat(ids, ' '))
 end
 
 local function indexRemove(key, uid, id)
@@ -24,5 +24,6 @@ local function indexRemove(key, uid, id)
   for _, x in ipairs(ids) do
     if x ~= id then rest[#rest + 1] = x end
   end
-  if #rest ~= #ids then indexSet(key, uid, rest) end
+  if #rest ~= #ids then return indexSet(key, uid, rest) end
+  return 0
 end

@@ -9,12 +9,15 @@
   KEYS[3] session key prefix        {p:n}:s:
   KEYS[4] series user index prefix  {p:n}:rusers:  (bucket u: {p:n}:rusers:<u>)
   KEYS[5] series key prefix         {p:n}:r:
+  KEYS[6] live counter              {p:n}:count   (set to zero: the indexes are empty after this)
+  KEYS[7] due buckets               {p:n}:due     (deleted)
 
   ARGV[1] live buckets (LIVE_BUCKETS)
   ARGV[2] user-index buckets (USER_BUCKETS)
 
   Returns: { sessions ended, series ended } (records that had already gone are not counted).
 ]]
+-- @include "includes/live-count.lua"
 
 -- Deletes every id listed in the index buckets `prefix`..u (and the buckets); returns how many
 -- of the records `keyPrefix`..id existed.
@@ -36,4 +39,7 @@ local userBuckets = tonumber(ARGV[2])
 local sessions = endIndexed(KEYS[2], KEYS[3], userBuckets)
 local series = endIndexed(KEYS[4], KEYS[5], userBuckets)
 for b = 0, tonumber(ARGV[1]) - 1 do redis.call('DEL', KEYS[1] .. b) end
+-- Every index of the shard is empty now, so the counter is exact even where none was built.
+redis.call('DEL', KEYS[7])
+redis.call('SET', KEYS[6], countWrite(0, 0, NO_DUE))
 return { sessions, series }

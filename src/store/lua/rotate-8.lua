@@ -9,6 +9,8 @@
   KEYS[4] new live index      {p:n}:live:<liveBucketOf(new)>   (may equal KEYS[3])
   KEYS[5] user index prefix   {p:n}:users:   (the owner, read from the record, picks the bucket)
   KEYS[6] credential prefix   {p:n}:cred:    (likewise)
+  KEYS[7] live counter        {p:n}:count    (includes/live-count.lua, ADR 180)
+  KEYS[8] due buckets         {p:n}:due
 
   ARGV[1] old sid
   ARGV[2] new sid
@@ -18,6 +20,7 @@
   ARGV[6] now (ms)
   ARGV[7] user-index buckets (USER_BUCKETS)
   ARGV[8] the new session's credential version
+  ARGV[9] live buckets (LIVE_BUCKETS)
 
   Returns: 1 rotated, 0 old session absent or expired, -1 old record malformed (left as is),
   -2 the owner's credential epoch is above ARGV[8].
@@ -27,6 +30,7 @@
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
+-- @include "includes/live-count.lua"
 
 local oldSid, newSid = ARGV[1], ARGV[2]
 local buckets = tonumber(ARGV[7])
@@ -39,10 +43,11 @@ if tonumber(ARGV[8]) < credentialEpoch(userIndexKey(KEYS[6], owner, buckets), ow
   return -2
 end
 
+countOpen(KEYS[7], KEYS[8])
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[3], oldSid)
+liveRemove(KEYS[3], oldSid)
 redis.call('SET', KEYS[2], ARGV[3], 'PXAT', tonumber(ARGV[4]) + tonumber(ARGV[5]))
-redis.call('ZADD', KEYS[4], ARGV[4], newSid)
+liveAdd(KEYS[4], liveBucket(newSid, tonumber(ARGV[9])), ARGV[4], newSid)
 
 -- The new id takes the old one's place in the owner's list (age order is kept).
 local users = userIndexKey(KEYS[5], owner, buckets)
@@ -53,5 +58,6 @@ for i, id in ipairs(ids) do
   if ids[i] == newSid then placed = true end
 end
 if not placed then ids[#ids + 1] = newSid end
-indexSet(users, owner, ids)
+countUsers(indexSet(users, owner, ids))
+countSave()
 return 1

@@ -9,6 +9,8 @@
   KEYS[4] series user index   {p:n}:rusers:<userBucketOf(userId)>
   KEYS[5] series key prefix   {p:n}:r:
   KEYS[6] credential epochs   {p:n}:cred:<userBucketOf(userId)>
+  KEYS[7] live counter        {p:n}:count   (includes/live-count.lua, ADR 180)
+  KEYS[8] due buckets         {p:n}:due     (declared for the slot; removals leave it)
 
   ARGV[1] userId
   ARGV[2] sid to keep, '' for none
@@ -20,6 +22,7 @@
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
+-- @include "includes/live-count.lua"
 
 local uid, except = ARGV[1], ARGV[2]
 if ARGV[4] ~= '' and tonumber(ARGV[4]) > credentialEpoch(KEYS[6], uid) then
@@ -27,6 +30,7 @@ if ARGV[4] ~= '' and tonumber(ARGV[4]) > credentialEpoch(KEYS[6], uid) then
 end
 
 local liveBuckets = tonumber(ARGV[3])
+countOpen(KEYS[7], KEYS[8])
 local ended = {}
 local keep = false
 for _, id in ipairs(indexGet(KEYS[1], uid)) do
@@ -34,10 +38,11 @@ for _, id in ipairs(indexGet(KEYS[1], uid)) do
     keep = true
   else
     if redis.call('DEL', KEYS[3] .. id) == 1 then ended[#ended + 1] = id end
-    redis.call('ZREM', liveKey(KEYS[2], id, liveBuckets), id)
+    liveRemove(liveKey(KEYS[2], id, liveBuckets), id)
   end
 end
-if keep then indexSet(KEYS[1], uid, { except }) else indexSet(KEYS[1], uid, {}) end
+countUsers(indexSet(KEYS[1], uid, keep and { except } or {}))
+countSave()
 
 for _, id in ipairs(indexGet(KEYS[4], uid)) do redis.call('DEL', KEYS[5] .. id) end
 indexSet(KEYS[4], uid, {})

@@ -11,6 +11,8 @@
   KEYS[6] credential epochs   {p:n}:cred:<userBucketOf(userId)>
   KEYS[7] series key prefix   {p:n}:r:
   KEYS[8] series user index   {p:n}:rusers:<userBucketOf(userId)>
+  KEYS[9] live counter        {p:n}:count   (includes/live-count.lua, ADR 180)
+  KEYS[10] due buckets        {p:n}:due
 
   ARGV[1] packed record
   ARGV[2] sid
@@ -29,13 +31,16 @@
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
+-- @include "includes/live-count.lua"
 
 local sid, uid = ARGV[2], ARGV[3]
 if tonumber(ARGV[8]) < credentialEpoch(KEYS[6], uid) then return -2 end
 
 local prefix = KEYS[4]
+local liveBuckets = tonumber(ARGV[7])
+countOpen(KEYS[9], KEYS[10])
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', tonumber(ARGV[4]) + tonumber(ARGV[5]))
-redis.call('ZADD', KEYS[2], ARGV[4], sid)
+liveAdd(KEYS[2], liveBucket(sid, liveBuckets), ARGV[4], sid)
 
 -- Index entries whose record is gone (expired past grace) are dropped here.
 local ids = {}
@@ -47,7 +52,6 @@ ids[#ids + 1] = sid
 local evicted = {}
 local over = #ids - tonumber(ARGV[6])
 if over > 0 then
-  local liveBuckets = tonumber(ARGV[7])
   local kept = {}
   for i, id in ipairs(ids) do
     if i <= over then
@@ -59,7 +63,7 @@ if over > 0 then
         indexRemove(KEYS[8], uid, series)
       end
       redis.call('DEL', prefix .. id)
-      redis.call('ZREM', liveKey(KEYS[5], id, liveBuckets), id)
+      liveRemove(liveKey(KEYS[5], id, liveBuckets), id)
       evicted[#evicted + 1] = id
     else
       kept[#kept + 1] = id
@@ -67,5 +71,6 @@ if over > 0 then
   end
   ids = kept
 end
-indexSet(KEYS[3], uid, ids)
+countUsers(indexSet(KEYS[3], uid, ids))
+countSave()
 return evicted

@@ -7,6 +7,8 @@
   KEYS[3] user index prefix         {p:n}:users:   (the owner, read from the record, picks the bucket)
   KEYS[4] series key prefix         {p:n}:r:
   KEYS[5] series user index prefix  {p:n}:rusers:  (likewise)
+  KEYS[6] live counter              {p:n}:count    (includes/live-count.lua, ADR 180)
+  KEYS[7] due buckets               {p:n}:due      (declared for the slot; a removal leaves it)
 
   ARGV[1] sid
   ARGV[2] '1' to check the owner, '0' not to
@@ -20,6 +22,7 @@
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
 -- @include "includes/remember-link.lua"
+-- @include "includes/live-count.lua"
 
 local rec = readRecord(KEYS[1])
 if not rec then return 0 end
@@ -28,8 +31,10 @@ if not owner then return -1 end
 if ARGV[2] == '1' and owner ~= ARGV[3] then return 0 end
 
 local buckets = tonumber(ARGV[4])
+countOpen(KEYS[6], KEYS[7])
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-indexRemove(userIndexKey(KEYS[3], owner, buckets), owner, ARGV[1])
+liveRemove(KEYS[2], ARGV[1])
+countUsers(indexRemove(userIndexKey(KEYS[3], owner, buckets), owner, ARGV[1]))
+countSave()
 endSessionSeries(rec, owner, KEYS[4], KEYS[5], buckets)
 return 1

@@ -1,0 +1,245 @@
+/**
+ * Live-count benchmark (`make bench-count`, ADR 180): the engine's count from per-shard counters
+ * against the count script before ADR 180 (bench/legacy/count-3.lua, one script per shard visiting
+ * 64 live and 16 user buckets), on the same sessions in one Redis Cluster (3 masters + 3 replicas
+ * from the test harness), rounds alternating. Then the count under steady expiry: deadlines spread
+ * over 30 minutes and counts 5 s apart in the sessions' time, so each count sweeps what expired
+ * since the previous one (what a node's gauge refresh does; src/metrics/live-counts.ts).
+ *
+ * Environment: BENCH_COUNT_SESSIONS (default 200000), BENCH_SHARDS (default 256),
+ * BENCH_COUNT_ROUNDS (timed counts per variant, default 30), BENCH_COUNT_SPREAD_MIN (minutes the
+ * deadlines spread over, default 30), BENCH_CONCURRENCY (creates in flight while loading,
+ * default 100). Figures are recorded in docs/performance.md; compare within
+ * one run (ENVIRONMENT.md: 2 shared cores).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { RedisSettings } from '../src/config/settings';
+import type { StoredSession } from '../src/store/engine';
+import { RedisEngine, SWEEP_LIMIT } from '../src/store/redis/redis-engine';
+import { evalScript } from '../src/store/redis/commands';
+import type { LuaScript } from '../src/store/redis/scripts';
+import { hashSecret, newId, newSecret } from '../src/session/token';
+import { getProvider, type RedisClusterHandle, type RedisNode } from '../test/harness';
+
+const SESSIONS = Number(process.env.BENCH_COUNT_SESSIONS ?? 200_000);
+const SHARDS = Number(process.env.BENCH_SHARDS ?? 256);
+const ROUNDS = Number(process.env.BENCH_COUNT_ROUNDS ?? 30);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
+const MINUTE = 60_000;
+/**
+ * Deadlines are spread over this window after `start`: the idle TTL's steady state. A shorter one
+ * gives the expiry rate of more sessions (200k over 6 min expire as fast as 1M over 30 min).
+ */
+const SPREAD = Number(process.env.BENCH_COUNT_SPREAD_MIN ?? 30) * MINUTE;
+/** Sessions' time between two counts under expiry (the gauges' cache period). */
+const COUNT_EVERY = 5_000;
+
+function settings(cluster: RedisClusterHandle): RedisSettings {
+  return {
+    mode: 'cluster',
+    nodes: cluster.seeds,
+    sentinelName: 'mymaster',
+    tls: false,
+    natMap: {},
+    keyPrefix: 'hfcount',
+    shards: SHARDS,
+    commandTimeout: 10_000,
+    connectTimeout: 5000,
+    durability: { replicas: 0, timeout: 100 },
+    require: {
+      persistence: 'any',
+      replicasPerMaster: 1,
+      evictionPolicies: [],
+      minVersion: '6.2.0',
+    },
+  };
+}
+
+function legacyScript(): LuaScript {
+  const lua = readFileSync(join(__dirname, 'legacy', 'count-3.lua'), 'utf8');
+  return { name: 'count', numKeys: 3, lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/** The count before ADR 180: one script per shard over every bucket, issued at once. */
+async function legacyCount(engine: RedisEngine, script: LuaScript, now: number): Promise<number> {
+  const k = engine.keys;
+  const replies = await Promise.all(
+    Array.from({ length: SHARDS }, (_, shard) =>
+      evalScript(
+        engine.connection.reads,
+        script,
+        [k.livePrefix(shard), k.usersPrefix(shard), k.sessionPrefix(shard)],
+        [now, SWEEP_LIMIT, k.liveBuckets, k.userBuckets],
+      ),
+    ),
+  );
+  return replies.reduce<number>((sum, r) => sum + Number((r as number[])[0]), 0);
+}
+
+/**
+ * CPU time the Redis servers used (INFO cpu: user + system), summed over masters, in µs. Process
+ * time, not command time: commandstats would count a script and the commands inside it twice.
+ */
+async function serverUsec(masters: RedisNode[]): Promise<number> {
+  const infos = await Promise.all(masters.map((m) => m.info('cpu')));
+  return infos.reduce(
+    (sum, info) => sum + (Number(info.used_cpu_user) + Number(info.used_cpu_sys)) * 1e6,
+    0,
+  );
+}
+
+async function drive(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < ops; i = next++) await op(i);
+    }),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = process.hrtime.bigint();
+  const value = await fn();
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, value };
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+}
+
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  console.log(`holdfast count benchmark: ${SESSIONS} sessions, ${SHARDS} shards, 3+3 cluster`);
+  const cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 1 });
+  const engine = new RedisEngine(settings(cluster), { name: 'bench' });
+  try {
+    await engine.start();
+    const start = Date.now();
+    const secretHash = hashSecret(newSecret());
+    const loadSeconds = await drive(SESSIONS, async (i) => {
+      const userId = `u${1_000_000 + i}`;
+      const s: StoredSession = {
+        id: newId(),
+        userId,
+        secretHash,
+        method: 'password',
+        createdAt: start,
+        lastSeenAt: start,
+        // Spread evenly: nothing is due before start + 1 min, then a steady stream expires.
+        expiresAt: start + MINUTE + Math.floor((i / SESSIONS) * SPREAD),
+        absoluteExpiresAt: start + 7 * 24 * 60 * MINUTE,
+        ip: '10.0.0.1',
+        userAgent: 'Chrome 120 on Windows',
+        credentialVersion: 0,
+        seriesId: null,
+      };
+      await engine.create(engine.keys.shardOf(userId), s, 50);
+    });
+    console.log(`loaded in ${loadSeconds.toFixed(1)} s (${Math.round(SESSIONS / loadSeconds)}/s)`);
+
+    // The first count builds every shard's counter from its indexes (what an upgrade costs once).
+    const first = await timed(() => engine.count(start));
+    console.log(
+      `first count (builds ${engine.stats.countersBuilt} counters): ${fmt(first.ms)}, ` +
+        `${first.value.sessions} sessions, ${first.value.users} users`,
+    );
+    if (first.value.sessions !== SESSIONS) throw new Error('count does not match the load');
+
+    const legacy = legacyScript();
+    const before: number[] = [];
+    const after: number[] = [];
+    const floor: number[] = [];
+    const serverBefore: number[] = [];
+    const serverAfter: number[] = [];
+    const masters = (await cluster.masters()).map((m) => {
+      if (!m.node) throw new Error(`${m.host}:${m.port} is not a harness node`);
+      return m.node;
+    });
+    const reads = engine.connection.reads;
+    const counterKeys = Array.from({ length: SHARDS }, (_, shard) => engine.keys.counter(shard));
+    for (let round = 0; round < ROUNDS; round++) {
+      const u0 = await serverUsec(masters);
+      const old = await timed(() => legacyCount(engine, legacy, start));
+      const u1 = await serverUsec(masters);
+      const now = await timed(() => engine.count(start));
+      const u2 = await serverUsec(masters);
+      serverBefore.push(u1 - u0);
+      serverAfter.push(u2 - u1);
+      // The floor: the same GETs with nothing around them (no parsing, no round-robin check).
+      floor.push((await timed(() => Promise.all(counterKeys.map((key) => reads.get(key))))).ms);
+      if (old.value !== SESSIONS || now.value.sessions !== SESSIONS)
+        throw new Error(`round ${round}: ${old.value} / ${now.value.sessions} != ${SESSIONS}`);
+      before.push(old.ms);
+      after.push(now.ms);
+    }
+    console.log(`\nnothing due, ${ROUNDS} rounds alternating (median, p90):`);
+    console.log(
+      `  before (script per shard, 64+16 buckets): ${fmt(quantile(before, 0.5))}, ${fmt(quantile(before, 0.9))}`,
+    );
+    console.log(
+      `  after (GET per shard's counter):          ${fmt(quantile(after, 0.5))}, ${fmt(quantile(after, 0.9))}`,
+    );
+    console.log(
+      `  ${SHARDS} GETs alone, auto-pipelined:         ${fmt(quantile(floor, 0.5))}, ${fmt(quantile(floor, 0.9))}`,
+    );
+    console.log(
+      `  Redis CPU per count, summed over masters (INFO cpu): before ` +
+        `${fmt(quantile(serverBefore, 0.5) / 1000)}, after ${fmt(quantile(serverAfter, 0.5) / 1000)}`,
+    );
+
+    // Steady expiry: each count at 5 s later in the sessions' time sweeps what expired since.
+    const expiring: number[] = [];
+    const serverExpiring: number[] = [];
+    let swept = 0;
+    let at = start + MINUTE;
+    for (let round = 0; round < ROUNDS; round++) {
+      at += COUNT_EVERY;
+      const u0 = await serverUsec(masters);
+      const c = await timed(() => engine.count(at));
+      serverExpiring.push((await serverUsec(masters)) - u0);
+      expiring.push(c.ms);
+      swept += c.value.expired;
+    }
+    const perCount = swept / ROUNDS;
+    console.log(
+      `\nunder steady expiry (${perCount.toFixed(0)} sessions expire per ${COUNT_EVERY / 1000} s, ` +
+        `as ${((perCount * 30 * MINUTE) / COUNT_EVERY / 1e6).toFixed(2)}M sessions with a 30 min idle TTL):`,
+    );
+    console.log(
+      `  after: median ${fmt(quantile(expiring, 0.5))}, p90 ${fmt(quantile(expiring, 0.9))}; ` +
+        `Redis CPU per count ${fmt(quantile(serverExpiring, 0.5) / 1000)}`,
+    );
+    console.log(
+      `  counters repaired: ${engine.stats.countersRepaired} (must be 0), built: ${engine.stats.countersBuilt}`,
+    );
+
+    // The count before ADR 180 under the same expiry, in the next windows. Last: its sweep leaves
+    // the counters behind (it predates them), so nothing runs after it.
+    const legacyExpiring: number[] = [];
+    const serverLegacy: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      at += COUNT_EVERY;
+      const u0 = await serverUsec(masters);
+      legacyExpiring.push((await timed(() => legacyCount(engine, legacy, at))).ms);
+      serverLegacy.push((await serverUsec(masters)) - u0);
+    }
+    console.log(
+      `  before: median ${fmt(quantile(legacyExpiring, 0.5))}, p90 ${fmt(quantile(legacyExpiring, 0.9))}; ` +
+        `Redis CPU per count ${fmt(quantile(serverLegacy, 0.5) / 1000)}`,
+    );
+  } finally {
+    await engine.stop();
+    await cluster.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
