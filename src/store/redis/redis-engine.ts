@@ -19,7 +19,14 @@ import {
   encodeTouch,
   decodeOrCount,
 } from '../record-codec';
-import { batchesReads, evalScript, evalThenWait, readAlone } from './commands';
+import {
+  batchesReads,
+  commandOn,
+  evalScript,
+  evalThenWait,
+  readAlone,
+  withRedirects,
+} from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
@@ -361,7 +368,7 @@ export class RedisEngine implements SessionEngine {
     try {
       values = await Promise.all(
         Array.from({ length: this.shards }, (_, shard) =>
-          shard === repair ? null : withRedirects(reads, () => reads.get(k.counter(shard))),
+          shard === repair ? null : counterOf(reads, k.counter(shard)),
         ),
       );
     } catch (err) {
@@ -577,4 +584,15 @@ function masters(client: RedisClient): Redis[] {
 
 function strings(reply: unknown): string[] {
   return Array.isArray(reply) ? reply.map(String) : [];
+}
+
+/**
+ * A shard's counter, auto-pipelined with the others (one socket write per master), its
+ * redirects followed. A nil from ioredis's resent batch after an ASK (see readAlone) only sends
+ * that shard down the exact path, which reads its indexes in a script of its own.
+ */
+function counterOf(reads: RedisClient, key: string): Promise<string | null> {
+  return withRedirects(reads, async (hop) =>
+    hop ? ((await commandOn(hop, 'get', [key])) as string | null) : reads.get(key),
+  );
 }
