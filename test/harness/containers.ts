@@ -15,14 +15,21 @@ import {
   getContainerRuntimeClient,
   type ContainerRuntimeClient,
 } from 'testcontainers';
-import { LocalCluster } from './cluster';
+import { formLocalCluster, LocalCluster } from './cluster';
 import { freeClusterPorts, freePort, LOOPBACK } from './ports';
-import { argValue, PortInUseError } from './redis-process';
-import { parseInfo, redisCommand, type RespReply } from './resp';
+import {
+  answersPing,
+  argValue,
+  nodeCommand,
+  nodeInfo,
+  PortInUseError,
+  waitForPong,
+} from './node-common';
+import type { RespReply } from './resp';
 import { SLOT_COUNT } from './slots';
 import { formSentinelSet, type LocalSentinelSet } from './sentinel';
 import type { ClusterOptions, RedisNode, SentinelOptions, StandaloneOptions } from './types';
-import { notYet, sleep, waitUntil } from './wait';
+import { notYet, waitUntil } from './wait';
 
 /**
  * The image: anything whose entrypoint is redis-server (7.0+). `make test` builds
@@ -151,35 +158,13 @@ export class ContainerRedis implements RedisNode {
     return status === 304 || status === 409 || !(await this.running());
   }
 
-  private async waitReady(): Promise<void> {
-    const timeoutMs = this.opts.readyTimeoutMs ?? 10000;
-    const deadline = Date.now() + timeoutMs;
-    let last = 'no answer';
-    for (;;) {
-      if (!(await this.running())) {
-        const log = await this.logTail();
-        if (/Address already in use/.test(log)) {
-          throw new PortInUseError(`port ${this.port} (or its bus port) is in use`);
-        }
-        throw new Error(this.describe('exited before answering PING', log));
-      }
-      try {
-        const reply = await redisCommand(this, ['PING'], {
-          password: this.password,
-          timeoutMs: 250,
-        });
-        if (reply === 'PONG') return;
-        last = String(reply);
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      if (Date.now() > deadline) {
-        const log = await this.logTail();
-        await this.kill9();
-        throw new Error(this.describe(`did not answer PING within ${timeoutMs} ms (${last})`, log));
-      }
-      await sleep(20);
-    }
+  private waitReady(): Promise<void> {
+    return waitForPong(
+      this,
+      this.opts.readyTimeoutMs ?? 10000,
+      async () => ((await this.running()) ? undefined : 'exited'),
+      (problem, log) => this.describe(problem, log),
+    );
   }
 
   private describe(problem: string, log: string): string {
@@ -240,25 +225,16 @@ export class ContainerRedis implements RedisNode {
     await this.cleanup();
   }
 
-  async isAlive(): Promise<boolean> {
-    try {
-      const reply = await redisCommand(this, ['PING'], {
-        password: this.password,
-        timeoutMs: 500,
-      });
-      return reply === 'PONG';
-    } catch {
-      return false;
-    }
+  isAlive(): Promise<boolean> {
+    return answersPing(this);
   }
 
   command(args: ReadonlyArray<string | number>): Promise<RespReply> {
-    return redisCommand(this, args, { password: this.password, timeoutMs: 5000 });
+    return nodeCommand(this, args);
   }
 
-  async info(section?: string): Promise<Record<string, string>> {
-    const reply = await this.command(section === undefined ? ['INFO'] : ['INFO', section]);
-    return parseInfo(String(reply));
+  info(section?: string): Promise<Record<string, string>> {
+    return nodeInfo(this, section);
   }
 
   async logTail(lines = 20): Promise<string> {
@@ -342,45 +318,11 @@ async function formCluster(
 export async function startContainerCluster(
   opts: ClusterOptions = {},
 ): Promise<LocalCluster<ContainerRedis>> {
-  const masters = opts.masters ?? 3;
-  const replicasPerMaster = opts.replicasPerMaster ?? 1;
-  const extraArgs = opts.extraArgs ?? [];
-  const password = argValue(extraArgs, '--requirepass');
-  const args = [
-    '--cluster-enabled',
-    'yes',
-    '--cluster-config-file',
-    'nodes.conf',
-    '--cluster-node-timeout',
-    String(opts.nodeTimeoutMs ?? 2000),
-    '--repl-diskless-sync',
-    'yes',
-    '--repl-diskless-sync-delay',
-    '0',
-    ...(password !== undefined && argValue(extraArgs, '--masterauth') === undefined
-      ? ['--masterauth', password]
-      : []),
-    ...extraArgs,
-  ];
-  const count = masters * (1 + replicasPerMaster);
-  const started = await Promise.allSettled(
-    Array.from({ length: count }, () =>
-      startContainerRedis({ clusterPorts: true, extraArgs: args }),
-    ),
+  return formLocalCluster(
+    opts,
+    (args) => startContainerRedis({ clusterPorts: true, extraArgs: args }),
+    ({ nodes, masters, timeoutMs }) => formCluster(nodes, masters, timeoutMs),
   );
-  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const cluster = new LocalCluster(nodes, password);
-  try {
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const timeoutMs = opts.readyTimeoutMs ?? 30000;
-    await formCluster(nodes, masters, timeoutMs);
-    await cluster.waitForHealthy({ replicasPerMaster, timeoutMs });
-    return cluster;
-  } catch (error) {
-    await cluster.stop();
-    throw error;
-  }
 }
 
 /** The local Sentinel set's shape (sentinel.ts): master, replica and sentinels in containers. */
