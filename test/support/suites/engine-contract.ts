@@ -6,7 +6,7 @@
 import type { SessionEngine, StoredSession } from '../../../src/store/engine';
 import type { KeyLayout } from '../../../src/store/keys';
 import { encodeSession } from '../../../src/store/record-codec';
-import { MINUTE, newUserId, series, session, sha256, stored } from './fixtures';
+import { MINUTE, newUserId, series, session, sha256, stored } from '../store-fixtures';
 
 /** Direct access to the store under the engine (a real client, never a mock). */
 export interface RawStore {
