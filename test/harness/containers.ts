@@ -17,15 +17,7 @@ import {
 } from 'testcontainers';
 import { formLocalCluster, LocalCluster } from './cluster';
 import { freeClusterPorts, freePort, LOOPBACK } from './ports';
-import {
-  answersPing,
-  argValue,
-  nodeCommand,
-  nodeInfo,
-  PortInUseError,
-  waitForPong,
-} from './node-common';
-import type { RespReply } from './resp';
+import { argValue, HarnessNode, PortInUseError, waitForPong } from './node-common';
 import { SLOT_COUNT } from './slots';
 import { formSentinelSet, type LocalSentinelSet } from './sentinel';
 import type { ClusterOptions, RedisNode, SentinelOptions, StandaloneOptions } from './types';
@@ -76,7 +68,7 @@ export interface ContainerRedisOptions extends StandaloneOptions {
 const SENTINEL_CONF = '/data/sentinel.conf';
 
 /** One redis-server in a container on the host's network. */
-export class ContainerRedis implements RedisNode {
+export class ContainerRedis extends HarnessNode implements RedisNode {
   readonly host = LOOPBACK;
   readonly port: number;
   readonly password?: string;
@@ -85,6 +77,7 @@ export class ContainerRedis implements RedisNode {
   private client?: ContainerRuntimeClient;
 
   constructor(private readonly opts: ContainerRedisOptions) {
+    super();
     this.port = opts.port;
     const extra = opts.extraArgs ?? [];
     this.password = argValue(extra, '--requirepass');
@@ -201,11 +194,6 @@ export class ContainerRedis implements RedisNode {
     );
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
   /** Removes the container and its data. */
   async cleanup(): Promise<void> {
     if (!this.container) return;
@@ -218,23 +206,6 @@ export class ContainerRedis implements RedisNode {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }
     this.container = undefined;
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    await this.cleanup();
-  }
-
-  isAlive(): Promise<boolean> {
-    return answersPing(this);
-  }
-
-  command(args: ReadonlyArray<string | number>): Promise<RespReply> {
-    return nodeCommand(this, args);
-  }
-
-  info(section?: string): Promise<Record<string, string>> {
-    return nodeInfo(this, section);
   }
 
   async logTail(lines = 20): Promise<string> {

@@ -3,7 +3,7 @@
  * or a container (containers.ts): PING readiness, commands over RESP, replication arguments.
  */
 import { parseInfo, redisCommand, type RespReply } from './resp';
-import type { Endpoint } from './types';
+import type { Endpoint, RedisNode } from './types';
 import { sleep } from './wait';
 
 /** The value following `flag` in an argument list (e.g. the --requirepass password). */
@@ -116,5 +116,42 @@ export async function waitForPong(
       throw new Error(describe(`did not answer PING within ${timeoutMs} ms (${last})`, log));
     }
     await sleep(20);
+  }
+}
+
+/**
+ * What a harness node does the same way however it runs (RedisProcess, ContainerRedis): the
+ * subclass says how to start, stop, kill and clean up the server and where its log is.
+ */
+export abstract class HarnessNode implements RedisNode, PingableNode {
+  abstract readonly host: string;
+  abstract readonly port: number;
+  abstract readonly password?: string;
+  abstract start(): Promise<void>;
+  abstract stop(): Promise<void>;
+  abstract kill9(): Promise<void>;
+  abstract cleanup(): Promise<void>;
+  abstract logTail(lines?: number): Promise<string>;
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    await this.cleanup();
+  }
+
+  isAlive(): Promise<boolean> {
+    return answersPing(this);
+  }
+
+  command(args: ReadonlyArray<string | number>): Promise<RespReply> {
+    return nodeCommand(this, args);
+  }
+
+  info(section?: string): Promise<Record<string, string>> {
+    return nodeInfo(this, section);
   }
 }

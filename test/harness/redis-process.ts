@@ -9,15 +9,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freeClusterPorts, freePort, LOOPBACK } from './ports';
-import {
-  answersPing,
-  argValue,
-  nodeCommand,
-  nodeInfo,
-  PortInUseError,
-  waitForPong,
-} from './node-common';
-import type { RespReply } from './resp';
+import { argValue, HarnessNode, PortInUseError, waitForPong } from './node-common';
 import type { RedisNode, StandaloneOptions } from './types';
 
 // Where they were first defined; the cluster and Sentinel modules import them from here.
@@ -108,7 +100,7 @@ export interface RedisProcessOptions extends StandaloneOptions {
   readyTimeoutMs?: number;
 }
 
-export class RedisProcess implements RedisNode {
+export class RedisProcess extends HarnessNode implements RedisNode {
   readonly host = LOOPBACK;
   readonly password?: string;
   readonly logFile: string;
@@ -122,6 +114,7 @@ export class RedisProcess implements RedisNode {
     readonly dir: string,
     private readonly opts: RedisProcessOptions,
   ) {
+    super();
     this.logFile = path.join(dir, 'redis.log');
     this.password = argValue(opts.extraArgs ?? [], '--requirepass');
     this.args = this.buildArgs();
@@ -260,11 +253,6 @@ export class RedisProcess implements RedisNode {
     }
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
   async cleanup(): Promise<void> {
     if (this.running) throw new Error(`stop redis ${this.host}:${this.port} before cleanup()`);
     if (KEEP_DIRS) {
@@ -273,23 +261,6 @@ export class RedisProcess implements RedisNode {
     }
     await fsp.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
     registry().dirs.delete(this.dir);
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    await this.cleanup();
-  }
-
-  isAlive(): Promise<boolean> {
-    return answersPing(this);
-  }
-
-  command(args: ReadonlyArray<string | number>): Promise<RespReply> {
-    return nodeCommand(this, args);
-  }
-
-  info(section?: string): Promise<Record<string, string>> {
-    return nodeInfo(this, section);
   }
 
   async logTail(lines = 20): Promise<string> {
