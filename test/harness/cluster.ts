@@ -4,7 +4,8 @@
  * replica's link to its master is up (so failover tests start from a replicated state).
  */
 import { execFile } from 'node:child_process';
-import { argValue, RedisProcess, startRedis } from './redis-process';
+import { replicationArgs } from './node-common';
+import { RedisProcess, startRedis } from './redis-process';
 import { parseInfo, redisCommand, type RespReply } from './resp';
 import { SLOT_COUNT } from './slots';
 import type {
@@ -213,11 +214,51 @@ export class LocalCluster<N extends RedisNode = RedisProcess> implements RedisCl
  * Starts masters × (1 + replicasPerMaster) nodes, creates the cluster and waits until it is
  * healthy and replicated. On failure every node is stopped before the error propagates.
  */
-export async function startCluster(opts: ClusterOptions = {}): Promise<LocalCluster> {
+export function startCluster(opts: ClusterOptions = {}): Promise<LocalCluster> {
+  // AOF is on by default in startRedis (--appendonly yes): whole-cluster restarts reload it.
+  return formLocalCluster(
+    opts,
+    (args) => startRedis({ clusterPorts: true, extraArgs: args }),
+    async ({ nodes, replicasPerMaster, password, timeoutMs }) => {
+      const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+      await runRedisCli(
+        [
+          ...auth,
+          '--cluster',
+          'create',
+          ...nodes.map((n) => `${n.host}:${n.port}`),
+          '--cluster-replicas',
+          String(replicasPerMaster),
+          '--cluster-yes',
+        ],
+        timeoutMs,
+      );
+    },
+  );
+}
+
+/** What a cluster-forming step is given: the started nodes and the cluster's shape. */
+export interface ClusterToForm<N extends RedisNode> {
+  nodes: N[];
+  masters: number;
+  replicasPerMaster: number;
+  password?: string;
+  timeoutMs: number;
+}
+
+/**
+ * The cluster's shape and settings whatever runs the nodes: starts masters × (1 +
+ * replicasPerMaster) nodes with `startNode`, joins them with `form`, and waits until the cluster
+ * is healthy and replicated. On failure every node is stopped before the error propagates.
+ */
+export async function formLocalCluster<N extends RedisNode>(
+  opts: ClusterOptions,
+  startNode: (args: string[]) => Promise<N>,
+  form: (cluster: ClusterToForm<N>) => Promise<void>,
+): Promise<LocalCluster<N>> {
   const masters = opts.masters ?? 3;
   const replicasPerMaster = opts.replicasPerMaster ?? 1;
-  const extraArgs = opts.extraArgs ?? [];
-  const password = argValue(extraArgs, '--requirepass');
+  const { args: replication, password } = replicationArgs(opts.extraArgs ?? []);
   const args = [
     '--cluster-enabled',
     'yes',
@@ -225,40 +266,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<LocalClus
     'nodes.conf',
     '--cluster-node-timeout',
     String(opts.nodeTimeoutMs ?? 2000),
-    // Without these a replica waits ~5 s before its first full sync.
-    '--repl-diskless-sync',
-    'yes',
-    '--repl-diskless-sync-delay',
-    '0',
-    ...(password !== undefined && argValue(extraArgs, '--masterauth') === undefined
-      ? ['--masterauth', password]
-      : []),
-    ...extraArgs,
+    ...replication,
   ];
   const count = masters * (1 + replicasPerMaster);
-  // AOF is on by default in startRedis (--appendonly yes): whole-cluster restarts reload it.
-  const started = await Promise.allSettled(
-    Array.from({ length: count }, () => startRedis({ clusterPorts: true, extraArgs: args })),
-  );
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startNode(args)));
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const cluster = new LocalCluster(nodes, password);
   try {
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const timeoutMs = opts.readyTimeoutMs ?? 30000;
-    const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
-    await runRedisCli(
-      [
-        ...auth,
-        '--cluster',
-        'create',
-        ...nodes.map((n) => `${n.host}:${n.port}`),
-        '--cluster-replicas',
-        String(replicasPerMaster),
-        '--cluster-yes',
-      ],
-      timeoutMs,
-    );
+    await form({ nodes, masters, replicasPerMaster, password, timeoutMs });
     await cluster.waitForHealthy({ replicasPerMaster, timeoutMs });
     return cluster;
   } catch (error) {

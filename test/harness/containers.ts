@@ -15,14 +15,13 @@ import {
   getContainerRuntimeClient,
   type ContainerRuntimeClient,
 } from 'testcontainers';
-import { LocalCluster } from './cluster';
+import { formLocalCluster, LocalCluster } from './cluster';
 import { freeClusterPorts, freePort, LOOPBACK } from './ports';
-import { argValue, PortInUseError } from './redis-process';
-import { parseInfo, redisCommand, type RespReply } from './resp';
+import { argValue, HarnessNode, PortInUseError, waitForPong } from './node-common';
 import { SLOT_COUNT } from './slots';
 import { formSentinelSet, type LocalSentinelSet } from './sentinel';
 import type { ClusterOptions, RedisNode, SentinelOptions, StandaloneOptions } from './types';
-import { notYet, sleep, waitUntil } from './wait';
+import { notYet, waitUntil } from './wait';
 
 /**
  * The image: anything whose entrypoint is redis-server (7.0+). `make test` builds
@@ -69,7 +68,7 @@ export interface ContainerRedisOptions extends StandaloneOptions {
 const SENTINEL_CONF = '/data/sentinel.conf';
 
 /** One redis-server in a container on the host's network. */
-export class ContainerRedis implements RedisNode {
+export class ContainerRedis extends HarnessNode implements RedisNode {
   readonly host = LOOPBACK;
   readonly port: number;
   readonly password?: string;
@@ -78,6 +77,7 @@ export class ContainerRedis implements RedisNode {
   private client?: ContainerRuntimeClient;
 
   constructor(private readonly opts: ContainerRedisOptions) {
+    super();
     this.port = opts.port;
     const extra = opts.extraArgs ?? [];
     this.password = argValue(extra, '--requirepass');
@@ -151,35 +151,13 @@ export class ContainerRedis implements RedisNode {
     return status === 304 || status === 409 || !(await this.running());
   }
 
-  private async waitReady(): Promise<void> {
-    const timeoutMs = this.opts.readyTimeoutMs ?? 10000;
-    const deadline = Date.now() + timeoutMs;
-    let last = 'no answer';
-    for (;;) {
-      if (!(await this.running())) {
-        const log = await this.logTail();
-        if (/Address already in use/.test(log)) {
-          throw new PortInUseError(`port ${this.port} (or its bus port) is in use`);
-        }
-        throw new Error(this.describe('exited before answering PING', log));
-      }
-      try {
-        const reply = await redisCommand(this, ['PING'], {
-          password: this.password,
-          timeoutMs: 250,
-        });
-        if (reply === 'PONG') return;
-        last = String(reply);
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      if (Date.now() > deadline) {
-        const log = await this.logTail();
-        await this.kill9();
-        throw new Error(this.describe(`did not answer PING within ${timeoutMs} ms (${last})`, log));
-      }
-      await sleep(20);
-    }
+  private waitReady(): Promise<void> {
+    return waitForPong(
+      this,
+      this.opts.readyTimeoutMs ?? 10000,
+      async () => ((await this.running()) ? undefined : 'exited'),
+      (problem, log) => this.describe(problem, log),
+    );
   }
 
   private describe(problem: string, log: string): string {
@@ -216,11 +194,6 @@ export class ContainerRedis implements RedisNode {
     );
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
   /** Removes the container and its data. */
   async cleanup(): Promise<void> {
     if (!this.container) return;
@@ -233,32 +206,6 @@ export class ContainerRedis implements RedisNode {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }
     this.container = undefined;
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    await this.cleanup();
-  }
-
-  async isAlive(): Promise<boolean> {
-    try {
-      const reply = await redisCommand(this, ['PING'], {
-        password: this.password,
-        timeoutMs: 500,
-      });
-      return reply === 'PONG';
-    } catch {
-      return false;
-    }
-  }
-
-  command(args: ReadonlyArray<string | number>): Promise<RespReply> {
-    return redisCommand(this, args, { password: this.password, timeoutMs: 5000 });
-  }
-
-  async info(section?: string): Promise<Record<string, string>> {
-    const reply = await this.command(section === undefined ? ['INFO'] : ['INFO', section]);
-    return parseInfo(String(reply));
   }
 
   async logTail(lines = 20): Promise<string> {
@@ -342,45 +289,11 @@ async function formCluster(
 export async function startContainerCluster(
   opts: ClusterOptions = {},
 ): Promise<LocalCluster<ContainerRedis>> {
-  const masters = opts.masters ?? 3;
-  const replicasPerMaster = opts.replicasPerMaster ?? 1;
-  const extraArgs = opts.extraArgs ?? [];
-  const password = argValue(extraArgs, '--requirepass');
-  const args = [
-    '--cluster-enabled',
-    'yes',
-    '--cluster-config-file',
-    'nodes.conf',
-    '--cluster-node-timeout',
-    String(opts.nodeTimeoutMs ?? 2000),
-    '--repl-diskless-sync',
-    'yes',
-    '--repl-diskless-sync-delay',
-    '0',
-    ...(password !== undefined && argValue(extraArgs, '--masterauth') === undefined
-      ? ['--masterauth', password]
-      : []),
-    ...extraArgs,
-  ];
-  const count = masters * (1 + replicasPerMaster);
-  const started = await Promise.allSettled(
-    Array.from({ length: count }, () =>
-      startContainerRedis({ clusterPorts: true, extraArgs: args }),
-    ),
+  return formLocalCluster(
+    opts,
+    (args) => startContainerRedis({ clusterPorts: true, extraArgs: args }),
+    ({ nodes, masters, timeoutMs }) => formCluster(nodes, masters, timeoutMs),
   );
-  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const cluster = new LocalCluster(nodes, password);
-  try {
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const timeoutMs = opts.readyTimeoutMs ?? 30000;
-    await formCluster(nodes, masters, timeoutMs);
-    await cluster.waitForHealthy({ replicasPerMaster, timeoutMs });
-    return cluster;
-  } catch (error) {
-    await cluster.stop();
-    throw error;
-  }
 }
 
 /** The local Sentinel set's shape (sentinel.ts): master, replica and sentinels in containers. */

@@ -9,9 +9,11 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freeClusterPorts, freePort, LOOPBACK } from './ports';
-import { parseInfo, redisCommand, type RespReply } from './resp';
+import { argValue, HarnessNode, PortInUseError, waitForPong } from './node-common';
 import type { RedisNode, StandaloneOptions } from './types';
-import { sleep } from './wait';
+
+// Where they were first defined; the cluster and Sentinel modules import them from here.
+export { argValue, PortInUseError };
 
 export const REDIS_SERVER = process.env.HOLDFAST_REDIS_SERVER ?? 'redis-server';
 export const DIR_PREFIX = 'holdfast-redis-';
@@ -85,17 +87,6 @@ function installExitHooks(reg: Registry): void {
   }
 }
 
-/** The value following `flag` in an argument list (e.g. the --requirepass password). */
-export function argValue(args: readonly string[], flag: string): string | undefined {
-  const i = args.lastIndexOf(flag);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : undefined;
-}
-
-/** The port went away between our probe and the server's bind: start again elsewhere. */
-export class PortInUseError extends Error {
-  override readonly name = 'PortInUseError';
-}
-
 export interface RedisProcessOptions extends StandaloneOptions {
   /** Listening port (default: a free one, retried on EADDRINUSE). */
   port?: number;
@@ -109,7 +100,7 @@ export interface RedisProcessOptions extends StandaloneOptions {
   readyTimeoutMs?: number;
 }
 
-export class RedisProcess implements RedisNode {
+export class RedisProcess extends HarnessNode implements RedisNode {
   readonly host = LOOPBACK;
   readonly password?: string;
   readonly logFile: string;
@@ -123,6 +114,7 @@ export class RedisProcess implements RedisNode {
     readonly dir: string,
     private readonly opts: RedisProcessOptions,
   ) {
+    super();
     this.logFile = path.join(dir, 'redis.log');
     this.password = argValue(opts.extraArgs ?? [], '--requirepass');
     this.args = this.buildArgs();
@@ -202,38 +194,18 @@ export class RedisProcess implements RedisNode {
     await this.waitReady();
   }
 
-  private async waitReady(): Promise<void> {
-    const timeoutMs = this.opts.readyTimeoutMs ?? 10000;
-    const deadline = Date.now() + timeoutMs;
-    let last = 'no answer';
-    for (;;) {
-      if (this.spawnError) throw this.spawnFailure(this.spawnError);
-      if (!this.running) {
-        const log = await this.logTail();
+  private waitReady(): Promise<void> {
+    return waitForPong(
+      this,
+      this.opts.readyTimeoutMs ?? 10000,
+      async () => {
+        if (this.spawnError) throw this.spawnFailure(this.spawnError);
+        if (this.running) return undefined;
         const c = this.child;
-        const how = `exited (code ${c?.exitCode ?? '-'}, signal ${c?.signalCode ?? '-'})`;
-        if (/Address already in use/.test(log)) {
-          throw new PortInUseError(`port ${this.port} (or its bus port) is in use`);
-        }
-        throw new Error(this.describe(`${how} before answering PING`, log));
-      }
-      try {
-        const reply = await redisCommand(this, ['PING'], {
-          password: this.password,
-          timeoutMs: 250,
-        });
-        if (reply === 'PONG') return;
-        last = String(reply);
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      if (Date.now() > deadline) {
-        const log = await this.logTail();
-        await this.kill9();
-        throw new Error(this.describe(`did not answer PING within ${timeoutMs} ms (${last})`, log));
-      }
-      await sleep(20);
-    }
+        return `exited (code ${c?.exitCode ?? '-'}, signal ${c?.signalCode ?? '-'})`;
+      },
+      (problem, log) => this.describe(problem, log),
+    );
   }
 
   private spawnFailure(error: Error): Error {
@@ -281,11 +253,6 @@ export class RedisProcess implements RedisNode {
     }
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
   async cleanup(): Promise<void> {
     if (this.running) throw new Error(`stop redis ${this.host}:${this.port} before cleanup()`);
     if (KEEP_DIRS) {
@@ -294,32 +261,6 @@ export class RedisProcess implements RedisNode {
     }
     await fsp.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
     registry().dirs.delete(this.dir);
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    await this.cleanup();
-  }
-
-  async isAlive(): Promise<boolean> {
-    try {
-      const reply = await redisCommand(this, ['PING'], {
-        password: this.password,
-        timeoutMs: 500,
-      });
-      return reply === 'PONG';
-    } catch {
-      return false;
-    }
-  }
-
-  command(args: ReadonlyArray<string | number>): Promise<RespReply> {
-    return redisCommand(this, args, { password: this.password, timeoutMs: 5000 });
-  }
-
-  async info(section?: string): Promise<Record<string, string>> {
-    const reply = await this.command(section === undefined ? ['INFO'] : ['INFO', section]);
-    return parseInfo(String(reply));
   }
 
   async logTail(lines = 20): Promise<string> {

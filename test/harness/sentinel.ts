@@ -3,7 +3,8 @@
  * sentinels. Ready only when the replica is linked and every sentinel knows the master, the
  * replica and the other sentinels, i.e. when a failover could actually be authorised.
  */
-import { argValue, RedisProcess, startRedis } from './redis-process';
+import { replicationArgs } from './node-common';
+import { RedisProcess, startRedis } from './redis-process';
 import { redisCommand, type RespReply } from './resp';
 import type { Endpoint, RedisNode, RedisSentinelHandle, SentinelOptions } from './types';
 import { notYet, waitUntil, type NotYet } from './wait';
@@ -158,18 +159,7 @@ export async function formSentinelSet<N extends RedisNode>(
   startServer: StartServer<N>,
 ): Promise<LocalSentinelSet<N>> {
   const name = opts.name ?? 'mymaster';
-  const extraArgs = opts.extraArgs ?? [];
-  const password = argValue(extraArgs, '--requirepass');
-  const dataArgs = [
-    '--repl-diskless-sync',
-    'yes',
-    '--repl-diskless-sync-delay',
-    '0',
-    ...(password !== undefined && argValue(extraArgs, '--masterauth') === undefined
-      ? ['--masterauth', password]
-      : []),
-    ...extraArgs,
-  ];
+  const { args: dataArgs, password } = replicationArgs(opts.extraArgs ?? []);
   const timeoutMs = opts.readyTimeoutMs ?? 30000;
   const started: N[] = [];
   try {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { launchChromium } from './chromium';
-import { buildTestApp, TestApp } from '../../unit/plugin/helpers';
+import { buildTestApp, TestApp } from '../../support/app';
 
 jest.setTimeout(120_000);
 

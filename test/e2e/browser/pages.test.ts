@@ -14,7 +14,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { getProvider, RedisNode } from '../../harness';
 import { RedisEngine } from '../../../src/store';
-import { buildTestApp, call, Jar, TestApp, testSettings } from '../../unit/plugin/helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 jest.setTimeout(180_000);
 

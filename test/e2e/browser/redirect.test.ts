@@ -5,7 +5,8 @@
  */
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './chromium';
-import { buildTestApp, call, TestApp } from '../../unit/plugin/helpers';
+import { buildTestApp, TestApp } from '../../support/app';
+import { call } from '../../support/inject';
 
 jest.setTimeout(120_000);
 

@@ -4,25 +4,19 @@
  * has its line, down to the last one, and the worker's last line ('stopped') is there too.
  */
 import http from 'node:http';
-import { getProvider, RedisNode } from '../../harness';
-import { productionEnv, request, spawnHoldfast, waitReady, HoldfastProcess } from './helpers';
+import {
+  productionEnv,
+  request,
+  spawnPerTest,
+  waitReady,
+  HoldfastProcess,
+} from '../../support/process';
+import { standaloneForFile } from '../../support/redis';
 
 jest.setTimeout(120_000);
 
-let redis: RedisNode;
-const running: HoldfastProcess[] = [];
-
-beforeAll(async () => {
-  redis = await getProvider().standalone();
-});
-
-afterEach(() => {
-  for (const p of running.splice(0)) p.kill();
-});
-
-afterAll(async () => {
-  await redis?.destroy();
-});
+const redis = standaloneForFile();
+const spawnHoldfast = spawnPerTest();
 
 interface LogLine {
   readonly msg?: string;
@@ -39,7 +33,7 @@ function jsonLines(p: HoldfastProcess): LogLine[] {
 }
 
 async function startNode(extra: NodeJS.ProcessEnv, name: string) {
-  const env = await productionEnv(redis, {
+  const env = await productionEnv(redis(), {
     HOLDFAST_WORKERS: '1',
     // No drain delay: the worker exits right after the last answer, with lines still buffered.
     HOLDFAST_SHUTDOWN__DRAIN_DELAY: '0s',
@@ -47,7 +41,6 @@ async function startNode(extra: NodeJS.ProcessEnv, name: string) {
   });
   const port = Number(env.HOLDFAST_HTTP__PORT);
   const node = spawnHoldfast(['start'], env, name);
-  running.push(node);
   await waitReady(port);
   return { node, port };
 }

@@ -2,33 +2,25 @@
  * Workers that die are replaced with backoff; five deaths within 30 s are a crash loop, and the
  * node stops with HF_WORKER_CRASH_LOOP and exit 70 instead of spinning.
  */
-import { getProvider, RedisNode } from '../../harness';
 import {
   childrenOf,
   productionEnv,
   request,
-  spawnHoldfast,
+  spawnPerTest,
   waitFor,
   waitReady,
   HoldfastProcess,
-} from './helpers';
+} from '../../support/process';
+import { standaloneForFile } from '../../support/redis';
 
 jest.setTimeout(120_000);
 
-let redis: RedisNode;
+const redis = standaloneForFile();
+const spawnHoldfast = spawnPerTest();
 let node: HoldfastProcess | undefined;
 
-beforeAll(async () => {
-  redis = await getProvider().standalone();
-});
-
-afterAll(async () => {
-  node?.kill();
-  await redis?.destroy();
-});
-
 test('a worker that dies is replaced; five deaths in 30 s stop the node with HF_WORKER_CRASH_LOOP (exit 70)', async () => {
-  const env = await productionEnv(redis, { HOLDFAST_WORKERS: '1' });
+  const env = await productionEnv(redis(), { HOLDFAST_WORKERS: '1' });
   const port = Number(env.HOLDFAST_HTTP__PORT);
   node = spawnHoldfast(['start'], env, 'crash-loop');
   const first = JSON.parse((await waitReady(port)).body).pid as number;

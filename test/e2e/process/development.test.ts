@@ -8,15 +8,11 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { readCgroupQuota } from '../../../src/config';
 import { freePort } from '../../harness';
-import { childrenOf, request, spawnHoldfast, waitFor, waitReady, HoldfastProcess } from './helpers';
+import { childrenOf, request, spawnPerTest, waitFor, waitReady } from '../../support/process';
 
 jest.setTimeout(120_000);
 
-const running: HoldfastProcess[] = [];
-
-afterEach(() => {
-  for (const p of running.splice(0)) p.kill();
-});
+const spawnHoldfast = spawnPerTest();
 
 /** `script -qec "<command>" /dev/null`: the command's stdout and stderr are a pseudo-terminal. */
 const ON_A_TERMINAL = ['sh', '-c', 'exec script -qec "$*" /dev/null', 'sh'];
@@ -54,7 +50,6 @@ test('on a terminal in development: readable log lines, the addresses to open, /
     'development-tty',
     ON_A_TERMINAL,
   );
-  running.push(node);
   await waitReady(port);
   const text = await waitFor('the addresses', async () => {
     const out = node.output().replace(/\r/g, '');
@@ -98,14 +93,12 @@ test('workers: auto with an affinity of one CPU: one worker, and why, in the log
     HOLDFAST_METRICS__PORT: String(await freePort()),
   };
   const check = spawnHoldfast(['config', 'check'], env, 'workers-config-check', ONE_CPU);
-  running.push(check);
   expect((await check.exited).code).toBe(0);
   const [first, ...rest] = check.stdoutLines();
   expect(first.replace(/^# /, '')).toMatch(expectedReason());
   expect(rest).toContain('workers: 1');
 
   const node = spawnHoldfast(['start'], env, 'workers-auto', ONE_CPU);
-  running.push(node);
   await waitReady(Number(env.HOLDFAST_HTTP__PORT));
   // stdout is a pipe: JSON lines.
   const started = node

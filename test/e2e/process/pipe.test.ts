@@ -2,7 +2,7 @@
  * `holdfast config check | head -1`: the reader closes the pipe before the command is done. The
  * command must end as it would have (its own exit code), not with an EPIPE stack trace.
  */
-import { spawnHoldfast } from './helpers';
+import { spawnHoldfast } from '../../support/process';
 
 jest.setTimeout(60_000);
 

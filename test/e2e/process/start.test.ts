@@ -4,40 +4,27 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { freePort, getProvider, RedisNode } from '../../harness';
+import { freePort } from '../../harness';
 import {
   canary,
   childrenOf,
   cookiesOf,
   productionEnv,
   request,
-  spawnHoldfast,
+  spawnPerTest,
   waitFor,
   waitReady,
   HoldfastProcess,
-} from './helpers';
+} from '../../support/process';
+import { standaloneForFile } from '../../support/redis';
 
 jest.setTimeout(120_000);
 
-let redis: RedisNode;
-const running: HoldfastProcess[] = [];
-
-beforeAll(async () => {
-  redis = await getProvider().standalone();
-});
-
-afterEach(() => {
-  for (const p of running.splice(0)) p.kill();
-});
-
-afterAll(async () => {
-  await redis?.destroy();
-});
+const redis = standaloneForFile();
+const spawnHoldfast = spawnPerTest();
 
 function start(env: NodeJS.ProcessEnv, name: string): HoldfastProcess {
-  const p = spawnHoldfast(['start'], env, name);
-  running.push(p);
-  return p;
+  return spawnHoldfast(['start'], env, name);
 }
 
 test('with no configuration: development, memory store, one worker; /health/live and /health/ready 200', async () => {
@@ -60,7 +47,7 @@ test('with no configuration: development, memory store, one worker; /health/live
 });
 
 test('SIGTERM during a stream of requests: readiness false at once, no request fails, exit 0', async () => {
-  const env = await productionEnv(redis, { HOLDFAST_SHUTDOWN__DRAIN_DELAY: '1500ms' });
+  const env = await productionEnv(redis(), { HOLDFAST_SHUTDOWN__DRAIN_DELAY: '1500ms' });
   const port = Number(env.HOLDFAST_HTTP__PORT);
   const node = start(env, 'sigterm');
   await waitReady(port);

@@ -9,34 +9,21 @@
 import { freePort, RedisProcess, startRedis } from '../../harness';
 import {
   productionEnv,
-  spawnHoldfast,
+  spawnPerTest,
   waitFor,
   waitReady,
   watchPort,
-  HoldfastProcess,
   request,
-} from './helpers';
+} from '../../support/process';
 
 jest.setTimeout(120_000);
 
-const running: HoldfastProcess[] = [];
+const holdfast = spawnPerTest();
 const servers: RedisProcess[] = [];
 
 afterEach(async () => {
-  for (const p of running.splice(0)) p.kill();
   for (const s of servers.splice(0)) await s.destroy();
 });
-
-function holdfast(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  name: string,
-  wrapper: string[] = [],
-): HoldfastProcess {
-  const p = spawnHoldfast(args, env, name, wrapper);
-  running.push(p);
-  return p;
-}
 
 const lineOf = (lines: string[], id: string) =>
   lines.find((l) => l.split(/\s+/)[1] === id) ?? `(no ${id} line)`;

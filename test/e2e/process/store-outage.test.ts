@@ -3,35 +3,27 @@
  * get 503 with Retry-After (never 401), no worker crashes; Redis restarted from its AOF: readiness
  * turns true by itself and the session made before the outage still works.
  */
-import { getProvider, RedisNode } from '../../harness';
 import {
   canary,
   childrenOf,
   cookiesOf,
   productionEnv,
   request,
-  spawnHoldfast,
+  spawnPerTest,
   waitFor,
   waitReady,
   HoldfastProcess,
-} from './helpers';
+} from '../../support/process';
+import { standaloneForFile } from '../../support/redis';
 
 jest.setTimeout(120_000);
 
-let redis: RedisNode;
+const redis = standaloneForFile();
+const spawnHoldfast = spawnPerTest();
 let node: HoldfastProcess | undefined;
 
-beforeAll(async () => {
-  redis = await getProvider().standalone();
-});
-
-afterAll(async () => {
-  node?.kill();
-  await redis?.destroy();
-});
-
 test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, the session still works', async () => {
-  const env = await productionEnv(redis, { HOLDFAST_WORKERS: '2' });
+  const env = await productionEnv(redis(), { HOLDFAST_WORKERS: '2' });
   const port = Number(env.HOLDFAST_HTTP__PORT);
   node = spawnHoldfast(['start'], env, 'store-outage');
   await waitFor('both workers ready', async () => {
@@ -40,7 +32,10 @@ test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, t
   });
   const workers = childrenOf(node.pid);
   // The first start recorded the layout that later starts are checked against (store.layout).
-  const meta = await redis.command(['HGETALL', `{${env.HOLDFAST_STORE__REDIS__KEY_PREFIX}}:meta`]);
+  const meta = await redis().command([
+    'HGETALL',
+    `{${env.HOLDFAST_STORE__REDIS__KEY_PREFIX}}:meta`,
+  ]);
   expect(meta).toEqual([
     'shards',
     '256',
@@ -65,7 +60,7 @@ test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, t
   const cookie = cookiesOf(reg);
   expect((await request(port, '/auth/me', { cookie })).status).toBe(200);
 
-  await redis.kill9();
+  await redis().kill9();
   // Every worker checks on its own: wait until requests spread over both see the store down.
   await waitFor('readiness false on both workers', async () => {
     const replies = await Promise.all([1, 2, 3, 4].map(() => request(port, '/health/ready')));
@@ -89,7 +84,7 @@ test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, t
   // No worker died and none was replaced.
   expect(childrenOf(node.pid)).toEqual(workers);
 
-  await redis.start();
+  await redis().start();
   await waitFor('readiness true on both workers', async () => {
     const replies = await Promise.all([1, 2, 3, 4].map(() => request(port, '/health/ready')));
     return replies.every((r) => r.status === 200) ? true : undefined;

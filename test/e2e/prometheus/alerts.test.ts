@@ -29,7 +29,7 @@ import {
   type RedisClusterHandle,
   type RedisNode,
 } from '../../harness';
-import { canary, cookiesOf, spawnHoldfast } from '../process/helpers';
+import { canary, cookiesOf, spawnHoldfast } from '../../support/process';
 import { FAST_FOR, fastRulesText, RULES, withoutFor, writeFastRules } from './fast-rules';
 import {
   api,

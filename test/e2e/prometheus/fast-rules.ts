@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { ROOT } from '../process/helpers';
+import { ROOT } from '../../support/process';
 
 export const RULES = path.join(ROOT, 'deploy', 'prometheus', 'holdfast.rules.yml');
 export const FAST_FOR = '2s';

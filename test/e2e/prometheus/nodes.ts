@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Endpoint } from '../../harness';
 import { LOOPBACK } from '../../harness';
-import { canary, HoldfastProcess, request, spawnHoldfast, waitReady } from '../process/helpers';
+import { canary, HoldfastProcess, request, spawnHoldfast, waitReady } from '../../support/process';
 
 export interface Node {
   readonly name: string;

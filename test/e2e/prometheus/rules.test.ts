@@ -8,7 +8,7 @@ import {
   documentedRecordings,
   familyOf,
   metricsInPromQL,
-} from '../../unit/metrics/docs-table';
+} from '../../support/metrics-docs';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..', '..');

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePorts, getProvider, notYet, waitUntil, type RedisClusterHandle } from '../../harness';
-import { canary, childrenOf, cookiesOf, ROOT } from '../process/helpers';
+import { canary, childrenOf, cookiesOf, ROOT } from '../../support/process';
 import {
   api,
   type Node,

@@ -5,44 +5,22 @@
 import { Readable } from 'node:stream';
 import { main } from '../../../src/cli/main';
 import { readFirstLine } from '../../../src/cli/password';
-import { loadSettings } from '../../../src/config';
-import { createServices, Services } from '../../../src/server/services';
-import { getProvider, RedisNode } from '../../harness';
+import type { Services } from '../../../src/server/services';
+import type { RedisNode } from '../../harness';
+import { runCli, startRedisCli, stopRedisCli } from '../../support/cli';
 
 let redis: RedisNode;
 let env: NodeJS.ProcessEnv;
 let services: Services;
 
 /** Runs the CLI in-process; `input` is what standard input holds (a pipe, not a terminal). */
-async function run(argv: string[], input = '') {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, {
-    env,
-    stdin: Readable.from([input]),
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  });
-  return { code, out, err };
-}
+const run = (argv: string[], input = '') => runCli(argv, env, input);
 
 beforeAll(async () => {
-  redis = await getProvider().standalone();
-  env = {
-    NODE_ENV: 'test',
-    HOLDFAST_STORE__TYPE: 'redis',
-    HOLDFAST_STORE__REDIS__MODE: 'standalone',
-    HOLDFAST_STORE__REDIS__NODES: `${redis.host}:${redis.port}`,
-    HOLDFAST_STORE__REDIS__SHARDS: '16',
-  };
-  services = createServices(loadSettings({ env }));
-  await services.store.start();
+  ({ redis, env, services } = await startRedisCli());
 }, 60_000);
 
-afterAll(async () => {
-  await services?.store.stop();
-  await redis?.destroy();
-});
+afterAll(() => stopRedisCli({ redis, services }));
 
 const client = { ip: '198.51.100.4', userAgent: 'Firefox 130 on Linux' };
 

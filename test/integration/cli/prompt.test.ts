@@ -5,9 +5,9 @@
  */
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
-import { loadSettings } from '../../../src/config';
-import { createServices, Services } from '../../../src/server/services';
-import { getProvider, RedisNode } from '../../harness';
+import type { Services } from '../../../src/server/services';
+import type { RedisNode } from '../../harness';
+import { startRedisCli, stopRedisCli } from '../../support/cli';
 
 const ROOT = path.join(__dirname, '../../..');
 let redis: RedisNode;
@@ -15,22 +15,10 @@ let env: NodeJS.ProcessEnv;
 let services: Services;
 
 beforeAll(async () => {
-  redis = await getProvider().standalone();
-  env = {
-    NODE_ENV: 'test',
-    HOLDFAST_STORE__TYPE: 'redis',
-    HOLDFAST_STORE__REDIS__MODE: 'standalone',
-    HOLDFAST_STORE__REDIS__NODES: `${redis.host}:${redis.port}`,
-    HOLDFAST_STORE__REDIS__SHARDS: '16',
-  };
-  services = createServices(loadSettings({ env }));
-  await services.store.start();
+  ({ redis, env, services } = await startRedisCli());
 }, 60_000);
 
-afterAll(async () => {
-  await services?.store.stop();
-  await redis?.destroy();
-});
+afterAll(() => stopRedisCli({ redis, services }));
 
 /** The CLI on a pseudo-terminal; `screen` is everything the terminal showed so far. */
 function onTerminal(args: string[]) {

@@ -1,7 +1,7 @@
 import cluster, { Worker } from 'node:cluster';
 import path from 'node:path';
 import { clusterScrape, PrimaryMetrics } from '../../../src/metrics';
-import { find, parseExposition, valueOf } from '../../unit/metrics/exposition';
+import { find, parseExposition, valueOf } from '../../support/exposition';
 
 /** Real workers (node:cluster) answering a real primary: the aggregation one node scrape shows. */
 describe('cluster aggregation', () => {

@@ -9,8 +9,8 @@ import { SessionPolicy, SessionService } from '../../../src/session';
 import { KeyLayout } from '../../../src/store/keys';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { getProvider, type RedisNode } from '../../harness';
-import { find, parseExposition, valueOf } from '../../unit/metrics/exposition';
-import { redisSettings } from '../store/fixtures';
+import { find, parseExposition, valueOf } from '../../support/exposition';
+import { redisSettings } from '../../support/store-fixtures';
 
 jest.setTimeout(60_000);
 

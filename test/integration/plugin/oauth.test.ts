@@ -7,9 +7,10 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { googleProvider } from '../../../src/plugin';
-import { buildTestApp, Jar, TestApp, testSettings } from '../../unit/plugin/helpers';
-import { uniqueEmail } from '../../unit/plugin/api-suite';
-import { LocalOAuthProvider, Outcome } from './fixtures/oauth-provider';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { Jar } from '../../support/inject';
+import { uniqueEmail } from '../../support/suites/api-suite';
+import { LocalOAuthProvider, Outcome } from '../../support/oauth-provider';
 
 let fx: LocalOAuthProvider;
 let app: TestApp;
@@ -37,12 +38,7 @@ beforeAll(async () => {
     extra: {
       logger,
       oauthProviders: {
-        local: {
-          provider: fx.bellProvider(),
-          clientId: fx.clientId,
-          clientSecret: fx.clientSecret,
-          label: 'Local ID',
-        },
+        local: { ...fx.pluginEntry(), label: 'Local ID' },
         google: {
           provider: googleProvider({
             auth: `${fx.url}/o/oauth2/v2/auth`,
@@ -861,11 +857,7 @@ describe('OAuth sign-in through @hapi/bell against a local provider', () => {
       pages: false,
       extra: {
         oauthProviders: {
-          local: {
-            provider: fx.bellProvider(),
-            clientId: fx.clientId,
-            clientSecret: fx.clientSecret,
-          },
+          local: fx.pluginEntry(),
         },
       },
     });
@@ -892,11 +884,7 @@ describe('OAuth sign-in through @hapi/bell against a local provider', () => {
       prefix: '/id',
       extra: {
         oauthProviders: {
-          local: {
-            provider: fx.bellProvider(),
-            clientId: fx.clientId,
-            clientSecret: fx.clientSecret,
-          },
+          local: fx.pluginEntry(),
         },
       },
     });

@@ -1,6 +1,7 @@
 import { getProvider, RedisNode } from '../../harness';
 import { RedisEngine } from '../../../src/store';
-import { buildTestApp, call, Jar, TestApp, testSettings } from '../../unit/plugin/helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 jest.setTimeout(120_000);
 

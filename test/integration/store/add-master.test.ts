@@ -15,7 +15,7 @@ import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { RedisUserStore } from '../../../src/users/redis-user-store';
 import { getProvider, notYet, waitUntil, type RedisClusterHandle } from '../../harness';
 import { startRedis, type RedisProcess } from '../../harness/redis-process';
-import { MINUTE, newUserId, redisSettings, session, stored } from './fixtures';
+import { MINUTE, newUserId, redisSettings, session, stored } from '../../support/store-fixtures';
 
 const run = promisify(execFile);
 /**

@@ -23,8 +23,8 @@ import {
   type RedisSentinelHandle,
 } from '../../harness';
 import { expectHoldfastError, rejectionOf } from '../../support/errors';
-import { engineContract, type ContractTarget } from './engine-contract';
-import { newUserId, redisSettings, session, sha256, stored } from './fixtures';
+import { engineContract, type ContractTarget } from '../../support/suites/engine-contract';
+import { newUserId, redisSettings, session, sha256, stored } from '../../support/store-fixtures';
 
 const provider = getProvider();
 

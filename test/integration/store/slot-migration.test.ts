@@ -20,7 +20,7 @@ import {
   type RedisClusterHandle,
   type RedisNode,
 } from '../../harness';
-import { MINUTE, newUserId, redisSettings, session, stored } from './fixtures';
+import { MINUTE, newUserId, redisSettings, session, stored } from '../../support/store-fixtures';
 
 const provider = getProvider();
 

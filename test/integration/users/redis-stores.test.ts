@@ -8,8 +8,8 @@ import {
   UserExistsError,
 } from '../../../src/users';
 import { expectHoldfastError, rejectionOf } from '../../support/errors';
-import { userStoreContract } from './user-store-contract';
-import { identityContract } from '../../unit/users/identity-contract';
+import { userStoreContract } from '../../support/suites/user-store-contract';
+import { identityContract } from '../../support/suites/identity-contract';
 
 jest.setTimeout(120_000);
 

@@ -8,7 +8,7 @@ import { createServices } from '../../../src/server/services';
 import type { SessionService } from '../../../src/session';
 import { MemoryEngine } from '../../../src/store';
 import { MemoryUserStore, NewUser, User } from '../../../src/users';
-import { testSettings } from '../plugin/helpers';
+import { testSettings } from '../../support/app';
 
 const PASSWORD = 'correct horse battery';
 const client = { ip: '10.1.2.3', userAgent: 'test' };

@@ -7,7 +7,7 @@ import type { AccountHooks, OAuthProfile } from '../../../src/accounts';
 import { HookFailedError } from '../../../src/accounts';
 import { createServices } from '../../../src/server/services';
 import { MemoryEngine } from '../../../src/store';
-import { testSettings } from '../plugin/helpers';
+import { testSettings } from '../../support/app';
 
 const PASSWORD = 'correct horse battery';
 const client = { ip: '10.9.8.7', userAgent: 'test' };

@@ -4,7 +4,7 @@ import { holdfastCookieValidate, sessionToken } from '../../../src/auth';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { KeyLayout, MemoryEngine } from '../../../src/store';
 import { MemoryUserStore } from '../../../src/users';
-import { testSettings } from '../plugin/helpers';
+import { testSettings } from '../../support/app';
 
 test('@hapi/cookie with Holdfast as validate: login, shared session check, revocation ends it', async () => {
   const settings = testSettings();

@@ -3,7 +3,8 @@
  * Max-Age, no Expires: the server enforces idle and absolute deadlines), the remember-me cookie
  * lives rememberTtl. Malformed cookies are "no session", and the browser is told to drop them.
  */
-import { buildTestApp, call, Jar, TestApp, testSettings } from '../plugin/helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 let app: TestApp;

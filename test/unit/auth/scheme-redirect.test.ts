@@ -8,7 +8,8 @@ import { safeNext } from '../../../src/auth';
 import { holdfastPlugin } from '../../../src/plugin';
 import { createServices } from '../../../src/server/services';
 import { MemoryEngine } from '../../../src/store';
-import { buildTestApp, call, Jar, TestApp, testSettings } from '../plugin/helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';

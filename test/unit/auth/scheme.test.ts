@@ -2,7 +2,8 @@
  * The holdfast auth scheme on a real hapi server: the session cookie, then the remember-me
  * cookie, else "no session" (401 on required routes, anonymous on optional/try ones).
  */
-import { buildTestApp, call, Jar, TestApp } from '../plugin/helpers';
+import { buildTestApp, TestApp } from '../../support/app';
+import { call, Jar, registerAndLogIn } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 let app: TestApp;
@@ -32,14 +33,7 @@ afterEach(() => app.server.stop());
 let n = 0;
 async function signedIn(remember = false) {
   const email = `scheme.${process.pid}.${Date.now()}.${++n}@example.com`;
-  await call(app.server, null, 'POST', '/auth/register', { email, password: PASSWORD });
-  const jar = new Jar();
-  const r = await call(app.server, jar, 'POST', '/auth/login', {
-    email,
-    password: PASSWORD,
-    remember,
-  });
-  return { jar, userId: JSON.parse(r.payload).user.id as string };
+  return registerAndLogIn(app.server, email, PASSWORD, remember);
 }
 
 function setCookie(r: { headers: Record<string, unknown> }, name: string): string | undefined {

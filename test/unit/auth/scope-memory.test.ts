@@ -1,5 +1,5 @@
-import { buildTestApp } from '../plugin/helpers';
-import { scopeSuite } from './scope-suite';
+import { buildTestApp } from '../../support/app';
+import { scopeSuite } from '../../support/suites/scope-suite';
 
 scopeSuite(
   'memory',

@@ -7,14 +7,10 @@ import YAML from 'yaml';
 import { durationPaths } from '../../../src/cli/settings-view';
 import { main } from '../../../src/cli/main';
 import { CHECK_IDS } from '../../../src/preflight';
+import { runCli } from '../../support/cli';
 
 /** Runs the CLI in-process with its own environment, collecting what it prints. */
-async function run(argv: string[], env: NodeJS.ProcessEnv) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv) => runCli(argv, env);
 
 // Development defaults (memory store), with ports that cannot collide with anything.
 const DEV = { HOLDFAST_HTTP__PORT: '0', HOLDFAST_METRICS__PORT: '0' };

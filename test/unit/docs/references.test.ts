@@ -14,7 +14,7 @@ import { schema } from '../../../src/config/schema';
 import { METRICS } from '../../../src/metrics';
 import { CHECK_IDS } from '../../../src/preflight';
 import { docPages, ROOT } from '../../support/files';
-import { documentedMetrics, familyOf } from '../metrics/docs-table';
+import { documentedMetrics, familyOf } from '../../support/metrics-docs';
 
 const DOCS = docPages();
 

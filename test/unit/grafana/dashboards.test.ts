@@ -6,7 +6,7 @@ import {
   documentedRecordings,
   familyOf,
   metricsInPromQL,
-} from '../metrics/docs-table';
+} from '../../support/metrics-docs';
 
 /**
  * The dashboards are checked against the shape of @grafana/schema's Dashboard / Panel types (the

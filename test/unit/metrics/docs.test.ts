@@ -5,8 +5,8 @@ import { createMetrics, METRICS, PrimaryMetrics } from '../../../src/metrics';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { KeyLayout } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
-import { documentedMetrics } from './docs-table';
-import { parseExposition } from './exposition';
+import { documentedMetrics } from '../../support/metrics-docs';
+import { parseExposition } from '../../support/exposition';
 
 /** Labels a histogram or summary adds to its samples by itself. */
 const SERIES_LABELS = new Set(['le', 'quantile']);

@@ -2,7 +2,7 @@ import { Readiness } from '../../../src/health/readiness';
 import { StoreHealth } from '../../../src/health/store-health';
 import { createMetrics } from '../../../src/metrics';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
-import { find, parseExposition, valueOf } from './exposition';
+import { find, parseExposition, valueOf } from '../../support/exposition';
 
 describe('Metrics.observeHealth', () => {
   it('follows store health checks and readiness changes', async () => {

@@ -1,7 +1,7 @@
 import Hapi from '@hapi/hapi';
 import http from 'node:http';
 import { createMetrics, startMetricsServer } from '../../../src/metrics';
-import { parseExposition, valueOf } from './exposition';
+import { parseExposition, valueOf } from '../../support/exposition';
 
 function request(port: number, method: string, path: string) {
   return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {

@@ -4,7 +4,7 @@ import { createMetrics, Metrics } from '../../../src/metrics';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { KeyLayout } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
-import { find, parseExposition, valueOf } from './exposition';
+import { find, parseExposition, valueOf } from '../../support/exposition';
 
 const client = { ip: '203.0.113.7', userAgent: 'Firefox 130 on Linux' };
 const SHARDS = 16;

@@ -5,8 +5,8 @@ import { createLogger } from '../../../src/log/logger';
 import { createMetrics, holdfastMetrics } from '../../../src/metrics';
 import { holdfastPlugin } from '../../../src/plugin';
 import { createServices, startNode } from '../../../src/server';
-import { documentedMetrics } from './docs-table';
-import { parseExposition, valueOf } from './exposition';
+import { documentedMetrics } from '../../support/metrics-docs';
+import { parseExposition, valueOf } from '../../support/exposition';
 
 /**
  * Library mode: holdfastMetrics on an app's own server serves what a `holdfast start` worker

@@ -1,5 +1,5 @@
-import { apiSuite } from './api-suite';
-import { buildTestApp } from './helpers';
+import { apiSuite } from '../../support/suites/api-suite';
+import { buildTestApp } from '../../support/app';
 
 apiSuite(
   'memory store',

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { parseToken } from '../../../src/session';
 import { encodeSession } from '../../../src/store/record-codec';
-import { expectRandom } from '../session/randomness';
-import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
+import { expectRandom } from '../../support/randomness';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 let app: TestApp;
 

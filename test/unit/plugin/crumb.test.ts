@@ -9,7 +9,8 @@ import Hapi from '@hapi/hapi';
 import { holdfastPlugin } from '../../../src/plugin';
 import { createServices } from '../../../src/server/services';
 import { MemoryEngine } from '../../../src/store';
-import { call, errorOf, Jar, testSettings } from './helpers';
+import { testSettings } from '../../support/app';
+import { call, errorOf, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 const SAME_SITE = { host: 'holdfast.test', origin: 'http://holdfast.test' };

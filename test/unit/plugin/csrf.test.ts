@@ -6,7 +6,8 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import Hapi from '@hapi/hapi';
 import { HoldfastError } from '../../../src/errors';
 import { Csrf, toBoom } from '../../../src/plugin';
-import { buildTestApp, call, errorOf, Jar, TestApp } from './helpers';
+import { buildTestApp, TestApp } from '../../support/app';
+import { call, errorOf, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a new password!';

@@ -2,7 +2,8 @@
  * Headers on every answer of Holdfast's routes, success and error alike: nothing is cached
  * (Cache-Control: no-store), no Referer leaks a URL onward (Referrer-Policy), nothing is sniffed.
  */
-import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 let app: TestApp;

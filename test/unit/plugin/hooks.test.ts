@@ -8,13 +8,20 @@ import Hapi from '@hapi/hapi';
 import type { AccountHooks } from '../../../src/accounts';
 import { createLogger } from '../../../src/log/logger';
 import { holdfastPlugin } from '../../../src/plugin';
-import { buildTestApp, call, errorOf, Jar } from './helpers';
+import { buildTestApp, TestApp } from '../../support/app';
+import { call, errorOf, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 let seq = 0;
 const email = (tag: string) => `hooks.${tag}.${process.pid}.${++seq}@example.com`;
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+/** The JSON API's register or login (`path`) with an address and (by default) PASSWORD. */
+const post = (app: TestApp, jar: Jar | null, path: string, address: string, password = PASSWORD) =>
+  call(app.server, jar, 'POST', path, { email: address, password });
+/** The register or login page's form (`path`) submitted as a browser does, with PASSWORD. */
+const submit = (app: TestApp, jar: Jar, path: string, address: string) =>
+  call(app.server, jar, 'POST', path, form({ email: address, password: PASSWORD }), FORM);
 
 /** A plugin whose logger writes JSON lines into `lines`. */
 async function appWith(hooks: AccountHooks) {
@@ -42,10 +49,7 @@ describe('JSON API', () => {
   test('a beforeRegister refusal: 403 HF_REGISTRATION_REFUSED with the hook message, no account, no cookie', async () => {
     const { app } = await appWith(policy);
     const address = email('outsider');
-    const res = await call(app.server, new Jar(), 'POST', '/auth/register', {
-      email: address,
-      password: PASSWORD,
-    });
+    const res = await post(app, new Jar(), '/auth/register', address);
     expect(res.statusCode).toBe(403);
     expect(JSON.parse(res.payload)).toMatchObject({
       code: 'HF_REGISTRATION_REFUSED',
@@ -53,32 +57,20 @@ describe('JSON API', () => {
     });
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(await app.users.findByEmail(address)).toBeNull();
-    const ok = await call(app.server, null, 'POST', '/auth/register', {
-      email: email('member'),
-      password: PASSWORD,
-    });
+    const ok = await post(app, null, '/auth/register', email('member'));
     expect(ok.statusCode).toBe(201);
   });
 
   test('a beforeLogin refusal: 403 HF_LOGIN_REFUSED with the hook message, no session; the wrong password is still 401', async () => {
     const { app } = await appWith(policy);
     const address = email('member');
-    const reg = await call(app.server, null, 'POST', '/auth/register', {
-      email: address,
-      password: PASSWORD,
-    });
+    const reg = await post(app, null, '/auth/register', address);
     const userId = JSON.parse(reg.payload).user.id as string;
     banned.add(address);
-    const wrong = await call(app.server, null, 'POST', '/auth/login', {
-      email: address,
-      password: 'wrong password!',
-    });
+    const wrong = await post(app, null, '/auth/login', address, 'wrong password!');
     expect([wrong.statusCode, JSON.parse(wrong.payload).code]).toEqual([401, 'HF_LOGIN_FAILED']);
     const jar = new Jar();
-    const res = await call(app.server, jar, 'POST', '/auth/login', {
-      email: address,
-      password: PASSWORD,
-    });
+    const res = await post(app, jar, '/auth/login', address);
     expect(res.statusCode).toBe(403);
     expect(JSON.parse(res.payload)).toMatchObject({
       code: 'HF_LOGIN_REFUSED',
@@ -96,10 +88,7 @@ describe('JSON API', () => {
       },
     });
     const address = email('crm');
-    const res = await call(app.server, new Jar(), 'POST', '/auth/register', {
-      email: address,
-      password: PASSWORD,
-    });
+    const res = await post(app, new Jar(), '/auth/register', address);
     expect(res.statusCode).toBe(500);
     const body = JSON.parse(res.payload);
     expect(body.code).toBe('HF_HOOK_FAILED');
@@ -129,16 +118,10 @@ describe('JSON API', () => {
     });
     const address = email('after');
     const jar = new Jar();
-    const reg = await call(app.server, jar, 'POST', '/auth/register', {
-      email: address,
-      password: PASSWORD,
-    });
+    const reg = await post(app, jar, '/auth/register', address);
     expect(reg.statusCode).toBe(201);
     expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
-    const login = await call(app.server, jar, 'POST', '/auth/login', {
-      email: address,
-      password: PASSWORD,
-    });
+    const login = await post(app, jar, '/auth/login', address);
     expect(login.statusCode).toBe(200);
     const pw = await call(app.server, jar, 'POST', '/auth/password', {
       currentPassword: PASSWORD,
@@ -165,14 +148,7 @@ describe('pages', () => {
   test('the register page shows a beforeRegister refusal above the form (403), with the address kept', async () => {
     const { app } = await appWith(policy);
     const address = email('outsider');
-    const res = await call(
-      app.server,
-      new Jar(),
-      'POST',
-      '/register',
-      form({ email: address, password: PASSWORD }),
-      FORM,
-    );
+    const res = await submit(app, new Jar(), '/register', address);
     expect(res.statusCode).toBe(403);
     expect(errorOf(res).message).toBe('registration is for invited addresses only');
     expect(res.payload).toContain(`value='${address}'`);
@@ -183,17 +159,10 @@ describe('pages', () => {
   test('the login page shows a beforeLogin refusal (403) and signs nobody in', async () => {
     const { app } = await appWith(policy);
     const address = email('member');
-    await call(app.server, null, 'POST', '/auth/register', { email: address, password: PASSWORD });
+    await post(app, null, '/auth/register', address);
     banned.add(address);
     const jar = new Jar();
-    const res = await call(
-      app.server,
-      jar,
-      'POST',
-      '/login',
-      form({ email: address, password: PASSWORD }),
-      FORM,
-    );
+    const res = await submit(app, jar, '/login', address);
     expect(res.statusCode).toBe(403);
     expect(errorOf(res).message).toBe('this account is suspended: write to support');
     // The login form itself, with the address kept (not the generic error page).
@@ -208,15 +177,8 @@ describe('pages', () => {
       },
     });
     const address = email('billing');
-    await call(app.server, null, 'POST', '/auth/register', { email: address, password: PASSWORD });
-    const res = await call(
-      app.server,
-      new Jar(),
-      'POST',
-      '/login',
-      form({ email: address, password: PASSWORD }),
-      FORM,
-    );
+    await post(app, null, '/auth/register', address);
+    const res = await submit(app, new Jar(), '/login', address);
     expect(res.statusCode).toBe(500);
     expect(errorOf(res).code).toBe('HF_HOOK_FAILED');
     expect(res.payload).not.toContain('billing API timeout');

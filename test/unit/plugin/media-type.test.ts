@@ -3,7 +3,8 @@
  * needs no CORS preflight) is refused with 415 on every route of the plugin that takes a body,
  * JSON API and page forms alike, and changes nothing.
  */
-import { buildTestApp, call, errorOf, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, errorOf, Jar } from '../../support/inject';
 
 let app: TestApp;
 let seq = 0;

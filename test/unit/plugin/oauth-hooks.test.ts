@@ -4,12 +4,10 @@
  * registration (beforeRegister may refuse it); a later one a login (beforeLogin may refuse it). A
  * browser sees the refusal on the login page, a JSON client as 403 with its code.
  */
-import {
-  LocalOAuthProvider,
-  ProviderAccount,
-} from '../../integration/plugin/fixtures/oauth-provider';
+import { LocalOAuthProvider, ProviderAccount } from '../../support/oauth-provider';
 import type { AccountHooks } from '../../../src/accounts';
-import { buildTestApp, errorOf, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { errorOf, Jar } from '../../support/inject';
 
 let fx: LocalOAuthProvider;
 let app: TestApp;
@@ -32,11 +30,7 @@ beforeAll(async () => {
     hooks,
     extra: {
       oauthProviders: {
-        local: {
-          provider: fx.bellProvider(),
-          clientId: fx.clientId,
-          clientSecret: fx.clientSecret,
-        },
+        local: fx.pluginEntry(),
       },
     },
   });

@@ -4,7 +4,8 @@
  * and required-ness, and every status a probe of each route gets is one its operation lists.
  */
 import type { RequestRoute } from '@hapi/hapi';
-import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 interface Op {
   operationId: string;

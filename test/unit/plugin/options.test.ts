@@ -1,6 +1,6 @@
 import Hapi from '@hapi/hapi';
 import { holdfastPlugin } from '../../../src/plugin';
-import { buildTestApp } from './helpers';
+import { buildTestApp } from '../../support/app';
 
 test('plugin options are validated and the error names each wrong option', async () => {
   const ok = await buildTestApp({ pages: false });

@@ -1,7 +1,8 @@
 /**
  * The server-rendered pages as a browser uses them: form posts with a cookie jar.
  */
-import { buildTestApp, call, errorOf, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, errorOf, Jar } from '../../support/inject';
 
 let app: TestApp;
 let seq = 0;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { buildTestApp, call, Jar, TestApp } from './helpers';
+import { buildTestApp, TestApp } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 let app: TestApp;
 let jar: Jar;

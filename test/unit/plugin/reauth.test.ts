@@ -4,7 +4,8 @@
  * auth.reauthWindow. Linking and unlinking a provider are checked the same way against a real
  * OAuth provider in test/integration/plugin/oauth.test.ts.
  */
-import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 const WRONG = 'wrong password!';

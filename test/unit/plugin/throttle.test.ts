@@ -2,7 +2,8 @@
  * Throttling and load shedding through the HTTP API and pages: registration per address, password
  * work bounded per process (HF_BUSY, logins first), and the client address behind trusted proxies.
  */
-import { buildTestApp, call, Jar, TestApp, testSettings } from './helpers';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 let seq = 0;
 const email = (tag: string) => `${tag}.${process.pid}.${Date.now()}.${++seq}@example.com`;

@@ -1,7 +1,7 @@
 import { loadSettings } from '../../../src/config';
 import { createLogger } from '../../../src/log/logger';
 import { RunningNode, startNode } from '../../../src/server';
-import { buildTestApp } from '../plugin/helpers';
+import { buildTestApp } from '../../support/app';
 
 /**
  * `/` on the standalone server (startNode, what `holdfast start` runs in each worker) redirects a

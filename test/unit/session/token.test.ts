@@ -7,7 +7,7 @@ import {
   parseToken,
   secretMatches,
 } from '../../../src/session/token';
-import { expectRandom } from './randomness';
+import { expectRandom } from '../../support/randomness';
 
 describe('tokens', () => {
   it('are 128-bit ids and 256-bit secrets from the CSPRNG, base64url, all different', () => {

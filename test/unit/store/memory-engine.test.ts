@@ -1,7 +1,7 @@
 /** The engine contract on the in-process engine: the reference the Redis engine must match. */
 import { KeyLayout } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
-import { engineContract } from '../../integration/store/engine-contract';
+import { engineContract } from '../../support/suites/engine-contract';
 
 describe('MemoryEngine', () => {
   engineContract(async () => {

@@ -1,7 +1,7 @@
 import { MemoryUserStore } from '../../../src/users';
-import { userStoreContract } from '../../integration/users/user-store-contract';
+import { userStoreContract } from '../../support/suites/user-store-contract';
 
-import { identityContract } from './identity-contract';
+import { identityContract } from '../../support/suites/identity-contract';
 
 userStoreContract('memory', () => new MemoryUserStore());
 

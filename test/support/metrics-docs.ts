@@ -7,7 +7,7 @@ export interface DocumentedMetric {
   readonly labels: readonly string[];
 }
 
-export const METRICS_DOC = path.join(__dirname, '..', '..', '..', 'docs', 'metrics.md');
+export const METRICS_DOC = path.join(__dirname, '..', '..', 'docs', 'metrics.md');
 
 /** The metric tables of docs/metrics.md: rows `| \`name\` | type | \`label\`, … | meaning |`. */
 export function documentedMetrics(file = METRICS_DOC): Map<string, DocumentedMetric> {

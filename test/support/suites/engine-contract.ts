@@ -6,8 +6,8 @@
 import type { SessionEngine, StoredSession } from '../../../src/store/engine';
 import type { KeyLayout } from '../../../src/store/keys';
 import { encodeSession } from '../../../src/store/record-codec';
-import { randomMix } from './count-model';
-import { MINUTE, newUserId, series, session, sha256, stored } from './fixtures';
+import { randomMix } from '../count-model';
+import { MINUTE, newUserId, series, session, sha256, stored } from '../store-fixtures';
 
 /** Direct access to the store under the engine (a real client, never a mock). */
 export interface RawStore {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { RedisSettings } from '../../../src/config/settings';
-import type { StoredSeries, StoredSession } from '../../../src/store/engine';
-import { hashSecret, newId, newSecret } from '../../../src/session/token';
+import type { RedisSettings } from '../../src/config/settings';
+import type { StoredSeries, StoredSession } from '../../src/store/engine';
+import { hashSecret, newId, newSecret } from '../../src/session/token';
 
 export const MINUTE = 60_000;
 /** A realistic user agent (60 characters), as in the memory budget of docs/performance.md. */

@@ -4,7 +4,8 @@
  * route, so a removed role stops working on the very next request.
  */
 import { UserInputError } from '../../../src/users';
-import { call, Jar, TestApp } from '../plugin/helpers';
+import { TestApp } from '../app';
+import { call, Jar, registerAndLogIn } from '../inject';
 
 const PASSWORD = 'correct horse battery';
 
@@ -48,15 +49,7 @@ export function scopeSuite(
     let n = 0;
     async function signedIn(remember = false) {
       const email = `scope.${process.pid}.${Date.now()}.${++n}@example.com`;
-      await call(app.server, null, 'POST', '/auth/register', { email, password: PASSWORD });
-      const jar = new Jar();
-      const r = await call(app.server, jar, 'POST', '/auth/login', {
-        email,
-        password: PASSWORD,
-        remember,
-      });
-      expect(r.statusCode).toBe(200);
-      return { jar, userId: JSON.parse(r.payload).user.id as string };
+      return registerAndLogIn(app.server, email, PASSWORD, remember);
     }
 
     test('a user without the role gets 403; with it 200 and the roles as scope', async () => {

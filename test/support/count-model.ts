@@ -3,8 +3,8 @@
  * live counts (ADR 180) can be checked against an independent answer: the engine's replies must
  * match the model's predictions, and count(now) must equal the model's live sessions and users.
  */
-import type { SessionCounts, SessionEngine } from '../../../src/store/engine';
-import { newUserId, session, stored } from './fixtures';
+import type { SessionCounts, SessionEngine } from '../../src/store/engine';
+import { newUserId, session, stored } from './store-fixtures';
 
 /** mulberry32: a small seeded generator, so a failing mix can be replayed from its seed. */
 export function seeded(seed: number): () => number {

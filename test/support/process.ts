@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../../harness';
-import type { Endpoint } from '../../harness';
-import { canary, LOG_DIR } from '../../harness/logs';
+import { freePort } from '../harness';
+import type { Endpoint } from '../harness';
+import { canary, LOG_DIR } from '../harness/logs';
 
 export { canary };
-export const ROOT = path.join(__dirname, '../../..');
+export const ROOT = path.join(__dirname, '../..');
 
 export interface HoldfastProcess {
   readonly child: ChildProcess;
@@ -84,6 +84,22 @@ export function spawnHoldfast(
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
+  };
+}
+
+/**
+ * spawnHoldfast for a file whose nodes must not outlive their test: every node started through
+ * the returned function is killed after the test that started it (afterEach).
+ */
+export function spawnPerTest(): typeof spawnHoldfast {
+  const running: HoldfastProcess[] = [];
+  afterEach(() => {
+    for (const p of running.splice(0)) p.kill();
+  });
+  return (...args) => {
+    const p = spawnHoldfast(...args);
+    running.push(p);
+    return p;
   };
 }
 

@@ -4,8 +4,8 @@
  */
 import { cookieNames } from '../../../src/auth/cookies';
 import { PasswordHasher } from '../../../src/users';
-import type { TestApp } from './helpers';
-import { call, Jar } from './helpers';
+import type { TestApp } from '../app';
+import { call, Jar } from '../inject';
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0';
 

@@ -1,0 +1,89 @@
+import Hapi from '@hapi/hapi';
+import { loadSettings, Settings } from '../../src/config';
+import type { AccountHooks, AccountService, AuthEvents } from '../../src/accounts';
+import { holdfastPlugin } from '../../src/plugin';
+import { createServices } from '../../src/server/services';
+import type { SessionService } from '../../src/session';
+import { MemoryEngine, StoreEngine } from '../../src/store';
+import type { HashQueue, ThrottleStore, UserStore } from '../../src/users';
+import { canary, testLogger } from '../harness/logs';
+
+/** Passwords the API tests use: any of them in a log fails `make test`. */
+canary('correct horse battery', 'wrong password!', 'another password', 'a new password!');
+
+export interface TestApp {
+  server: Hapi.Server;
+  settings: Settings;
+  sessions: SessionService;
+  engine: StoreEngine;
+  users: UserStore;
+  accounts: AccountService;
+  events: AuthEvents;
+  /** The process's password hashing queue. */
+  hashing: HashQueue;
+  /** Settable clock used by the session service. */
+  clock: { now: number };
+}
+
+export function testSettings(overrides: object = {}): Settings {
+  return loadSettings({ env: { NODE_ENV: 'test' }, overrides });
+}
+
+/** A Hapi server with the Holdfast plugin on the given engine (memory by default). */
+export async function buildTestApp(
+  opts: {
+    settings?: Settings;
+    engine?: StoreEngine;
+    users?: UserStore;
+    throttle?: ThrottleStore;
+    pages?: boolean;
+    /** Register the plugin under this route prefix (`routes: { prefix }`). */
+    prefix?: string;
+    extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
+    /** The host app's hooks, given to createServices. */
+    hooks?: AccountHooks;
+  } = {},
+): Promise<TestApp> {
+  const settings = opts.settings ?? testSettings();
+  const clock = { now: Date.now() };
+  const engine = opts.engine ?? new MemoryEngine(settings.store.redis.shards, () => clock.now);
+  const { sessions, users, accounts, events, hashing } = createServices(settings, {
+    engine,
+    users: opts.users,
+    throttle: opts.throttle,
+    clock: () => clock.now,
+    hooks: opts.hooks,
+  });
+  const server = Hapi.server({ host: '127.0.0.1', port: 0, debug: false });
+  await server.register({
+    plugin: holdfastPlugin,
+    options: {
+      settings,
+      sessions,
+      accounts,
+      logger: testLogger(`unit-plugin-${process.env.JEST_WORKER_ID ?? '1'}`),
+      pages: opts.pages ?? true,
+      ...opts.extra,
+    },
+    ...(opts.prefix ? { routes: { prefix: opts.prefix } } : {}),
+  });
+  server.route({
+    method: 'GET',
+    path: '/private',
+    handler: (r) => ({
+      userId: (r.auth.credentials as unknown as { user: { id: string } }).user.id,
+    }),
+  });
+  await server.initialize();
+  return {
+    server,
+    settings,
+    sessions,
+    engine,
+    users,
+    accounts,
+    events,
+    hashing,
+    clock,
+  };
+}
