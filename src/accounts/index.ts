@@ -16,6 +16,7 @@ export type {
 } from './events';
 export {
   AccountDisabledError,
+  AccountTokenInvalidError,
   LoginFailedError,
   ReauthRequiredError,
   RegistrationThrottledError,

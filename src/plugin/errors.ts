@@ -29,6 +29,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   HF_REAUTH_REQUIRED: 403,
   HF_REGISTRATION_REFUSED: 403,
   HF_LOGIN_REFUSED: 403,
+  HF_ACCOUNT_TOKEN_INVALID: 400,
 };
 
 /**

@@ -35,7 +35,7 @@ const CONNECT_RETRY_MS = 1000;
 export async function startNode(settings: Settings, opts: NodeOptions): Promise<RunningNode> {
   const { logger } = opts;
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
-  const services = createServices(settings, { metrics });
+  const services = createServices(settings, { metrics, logger });
   await connectStore(services, logger, opts.signal);
 
   const { storeHealth, readiness } = createNodeHealth(services, opts.healthIntervalMs);
@@ -68,6 +68,7 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       await server.stop({ timeout });
       storeHealth.stop();
       await services.engine.stop();
+      await services.mailer?.close();
       logger.info('stopped');
     })();
     return stopping;
