@@ -38,7 +38,8 @@ export class SmtpMailer implements Mailer {
         ...timeouts,
       };
     }
-    this.transporter = nodemailer.createTransport(options);
+    // Pooled: connections are reused between messages (a reset burst opens no connection each).
+    this.transporter = nodemailer.createTransport({ ...options, pool: true, maxConnections: 2 });
   }
 
   async send(m: MailMessage): Promise<void> {

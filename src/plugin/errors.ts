@@ -30,6 +30,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   HF_REGISTRATION_REFUSED: 403,
   HF_LOGIN_REFUSED: 403,
   HF_ACCOUNT_TOKEN_INVALID: 400,
+  HF_RESET_THROTTLED: 429,
 };
 
 /**

@@ -1,4 +1,10 @@
-import { AccountHooks, AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
+import {
+  AccountHooks,
+  AccountService,
+  AuthEvents,
+  BreachedPasswordLookup,
+  PasswordReset,
+} from '../accounts';
 import type { Settings } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../log/logger';
@@ -52,6 +58,8 @@ export interface Services {
   readonly mail: MailRenderer;
   /** Single-use emailed tokens (reset, verify) on the same store as the sessions (ADR 140). */
   readonly tokens: AccountTokens;
+  /** Password reset and the notices after a password change or reset; null when mail is off. */
+  readonly passwordReset: PasswordReset | null;
   /** Where the services log what happens off the request path (a failed send); silent if none. */
   readonly logger?: Logger;
 }
@@ -116,12 +124,14 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     settings.password.maxConcurrentHashes,
     settings.password.maxQueuedHashes,
   );
+  const throttleStore = options.throttle ?? stores.throttle;
+  const hasher = new PasswordHasher(settings.password.cost, hashing);
   const accounts = new AccountService({
     settings,
     sessions,
     users,
-    throttle: new LoginThrottle(options.throttle ?? stores.throttle, settings.throttle),
-    hasher: new PasswordHasher(settings.password.cost, hashing),
+    throttle: new LoginThrottle(throttleStore, settings.throttle),
+    hasher,
     events,
     breachedPassword: options.breachedPassword,
     breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
@@ -141,6 +151,23 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     ]);
   const mail = new MailRenderer(options.mailTemplates);
   const tokens = new AccountTokens(stores.tokens, settings.store.redis.keyPrefix, options.clock);
+  // Password reset needs mail: without a mailer it is not offered (no routes, no link).
+  const passwordReset = mailer
+    ? new PasswordReset({
+        settings,
+        users,
+        sessions,
+        accounts,
+        tokens,
+        throttle: throttleStore,
+        hasher,
+        mailer,
+        mail,
+        events,
+        logger: options.logger,
+        clock: options.clock,
+      })
+    : null;
   return {
     settings,
     engine,
@@ -155,6 +182,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     mailer,
     mail,
     tokens,
+    passwordReset,
     logger: options.logger,
   };
 }
