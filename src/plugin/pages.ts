@@ -28,7 +28,7 @@ import {
   sessionView,
   setSessionCookie,
 } from './context';
-import { CRUMB_ROUTE } from './csrf';
+import { CRUMB_ROUTE, OPAQUE_SELF_ROUTE } from './csrf';
 import { retryAfterSeconds, toBoom } from './errors';
 
 /** Pages say what they may load and who may frame them: nothing from elsewhere, nobody. */
@@ -551,7 +551,8 @@ function resetPages(ctx: PluginContext, t: PageTools): ServerRoute[] {
     {
       method: 'POST',
       path: '/reset-password',
-      options: resetPage({ payload: form.payload, plugins: form.plugins }),
+      // Posted from the no-referrer page: the browser sends `Origin: null` (csrf.ts).
+      options: resetPage({ payload: form.payload, plugins: OPAQUE_SELF_ROUTE }),
       handler: async (r, h) => {
         const f = (r.payload ?? {}) as Form;
         const token = String(f.token ?? '').slice(0, 256);

@@ -478,6 +478,31 @@ describe('pages', () => {
     }
   });
 
+  test('the reset form, posted from its no-referrer page with Origin null, passes with Sec-Fetch-Site same-origin only', async () => {
+    const { email } = await register();
+    const { token } = await resetToken(email);
+    const nul = {
+      'content-type': 'application/x-www-form-urlencoded',
+      host: 'holdfast.test',
+      origin: 'null',
+    };
+    const body = form({ token, password: NEW_PASSWORD });
+    expect((await call(app.server, null, 'POST', '/reset-password', body, nul)).statusCode).toBe(
+      403,
+    );
+    const crossSite = { ...nul, 'sec-fetch-site': 'cross-site' };
+    expect(
+      (await call(app.server, null, 'POST', '/reset-password', body, crossSite)).statusCode,
+    ).toBe(403);
+    // Nowhere else: the forgot-password form is not on a no-referrer page.
+    const same = { ...nul, 'sec-fetch-site': 'same-origin' };
+    expect(
+      (await call(app.server, null, 'POST', '/forgot-password', form({ email }), same)).statusCode,
+    ).toBe(403);
+    const ok = await call(app.server, null, 'POST', '/reset-password', body, same);
+    expect(ok.statusCode).toBe(303);
+  });
+
   test('a cross-site form post is refused before anything is sent', async () => {
     const { email } = await register();
     const r = await call(app.server, null, 'POST', '/forgot-password', form({ email }), {

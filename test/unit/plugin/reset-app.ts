@@ -24,10 +24,10 @@ export interface ResetApp {
 
 export async function buildResetApp(
   smtp: TestSmtpServer,
-  overrides: { throttle?: object; tokens?: object } = {},
+  overrides: { throttle?: object; tokens?: object; linkBase?: string; port?: number } = {},
 ): Promise<ResetApp> {
   const settings = testSettings({
-    mail: smtp.mailSettings(LINK_BASE),
+    mail: smtp.mailSettings(overrides.linkBase ?? LINK_BASE),
     // Most tests ask many times; the throttle's own test sets its limits.
     throttle: { resetPerAccount: 1000, resetPerAddress: 100000, ...overrides.throttle },
     ...(overrides.tokens ? { tokens: overrides.tokens } : {}),
@@ -40,7 +40,7 @@ export async function buildResetApp(
     clock: () => clock.now,
     logger,
   });
-  const server = Hapi.server({ host: '127.0.0.1', port: 0, debug: false });
+  const server = Hapi.server({ host: '127.0.0.1', port: overrides.port ?? 0, debug: false });
   await server.register({
     plugin: holdfastPlugin,
     options: {
