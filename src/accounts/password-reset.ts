@@ -83,10 +83,10 @@ export class PasswordReset {
     // reset link is no longer needed, and must not stay usable by whoever reads the mailbox.
     events.on('login', (e) => {
       if (e.method === 'password' || e.method === 'oauth')
-        this.later(() => tokens.invalidate('reset', e.userId), 'invalidate');
+        this.later(() => tokens.invalidate('reset', e.userId), 'invalidate', false);
     });
     events.on('passwordChanged', (e) => {
-      this.later(() => tokens.invalidate('reset', e.userId), 'invalidate');
+      this.later(() => tokens.invalidate('reset', e.userId), 'invalidate', false);
       this.later(() => this.notify(e.userId, 'password-changed'), 'password-changed');
     });
   }
@@ -216,10 +216,16 @@ export class PasswordReset {
     return this.deps.settings.mail.linkBase as string;
   }
 
-  /** Runs work after the current request; a failure is logged (never a token: none is in it). */
-  private later(work: () => Promise<void>, kind: string): void {
-    const p: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(work)
+  /**
+   * Runs work off the request's path (`defer`: after the current turn, so the answer goes first;
+   * otherwise started now, its store command sent before the answer, not awaited by it). A
+   * failure is logged (never a token: none is in it).
+   */
+  private later(work: () => Promise<void>, kind: string, defer = true): void {
+    const start = defer
+      ? new Promise<void>((resolve) => setImmediate(resolve)).then(work)
+      : Promise.resolve().then(work);
+    const p: Promise<void> = start
       .catch((err: unknown) =>
         this.deps.logger?.error(
           {
