@@ -5,7 +5,7 @@
  */
 import Hapi from '@hapi/hapi';
 import { createServices, Services } from '../../../src/server/services';
-import { MemoryEngine } from '../../../src/store';
+import { MemoryEngine, StoreEngine } from '../../../src/store';
 import { testLogger } from '../../harness/logs';
 import type { TestSmtpServer } from '../../support/smtp-server';
 import { holdfastPlugin } from '../../../src/plugin';
@@ -24,19 +24,28 @@ export interface ResetApp {
 
 export async function buildResetApp(
   smtp: TestSmtpServer,
-  overrides: { throttle?: object; tokens?: object; linkBase?: string; port?: number } = {},
+  overrides: {
+    throttle?: object;
+    tokens?: object;
+    linkBase?: string;
+    port?: number;
+    /** Settings for a Redis store, and its started engine (integration tests). */
+    store?: object;
+    engine?: StoreEngine;
+  } = {},
 ): Promise<ResetApp> {
   const settings = testSettings({
     mail: smtp.mailSettings(overrides.linkBase ?? LINK_BASE),
     // Most tests ask many times; the throttle's own test sets its limits.
     throttle: { resetPerAccount: 1000, resetPerAddress: 100000, ...overrides.throttle },
     ...(overrides.tokens ? { tokens: overrides.tokens } : {}),
+    ...(overrides.store ? { store: overrides.store } : {}),
   });
   const clock = { now: Date.now() };
   const logName = `unit-reset-${process.env.JEST_WORKER_ID ?? '1'}`;
   const logger = testLogger(logName);
   const services = createServices(settings, {
-    engine: new MemoryEngine(settings.store.redis.shards, () => clock.now),
+    engine: overrides.engine ?? new MemoryEngine(settings.store.redis.shards, () => clock.now),
     clock: () => clock.now,
     logger,
   });
