@@ -121,6 +121,9 @@ export interface AuthStats {
   passwordChanges: number;
   thefts: number;
   breachCheckFailures: number;
+  /** Messages handed to the mail server, and those that were not, by kind. */
+  mailSent: Record<string, number>;
+  mailFailed: Record<string, number>;
 }
 
 export function emptyAuthStats(): AuthStats {
@@ -144,6 +147,8 @@ export function emptyAuthStats(): AuthStats {
     passwordChanges: 0,
     thefts: 0,
     breachCheckFailures: 0,
+    mailSent: {},
+    mailFailed: {},
   };
 }
 
@@ -183,6 +188,12 @@ export class AuthEvents extends EventEmitter<AuthEventMap> {
       case 'breachCheckFailed':
         s.breachCheckFailures++;
         break;
+      case 'mailed': {
+        const by = e.ok ? s.mailSent : s.mailFailed;
+        const kind = e.kind as string;
+        by[kind] = (by[kind] ?? 0) + 1;
+        break;
+      }
     }
     (this.emit as (name: K, ...a: AuthEventMap[K]) => boolean)(event, ...args);
   }
