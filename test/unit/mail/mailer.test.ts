@@ -5,7 +5,7 @@
  * transport writes the link and exists nowhere but in development.
  */
 import net from 'node:net';
-import { loadSettings } from '../../../src/config';
+import { loadSettings, redactedSettings } from '../../../src/config';
 import { ConfigError, HoldfastError } from '../../../src/errors';
 import { createLogger } from '../../../src/log/logger';
 import { LogMailer, MailFailedError, mailLink, SmtpMailer } from '../../../src/mail';
@@ -231,6 +231,26 @@ describe('settings', () => {
     expect(() => settingsFor({ transport: 'smtp', linkBase: 'https://a.example' })).toThrow(
       /mail\.smtp: found neither mail\.smtp\.url nor mail\.smtp\.host/,
     );
+  });
+
+  test('config check output (redactedSettings) hides the SMTP password and URL', () => {
+    const s = settingsFor({
+      transport: 'smtp',
+      linkBase: 'https://a.example',
+      smtp: { host: 'smtp.example.com', user: 'u', password: 'hunter2-secret' },
+    });
+    const shown = redactedSettings(s) as { mail: { smtp: Record<string, unknown> } };
+    expect(shown.mail.smtp).toMatchObject({
+      host: 'smtp.example.com',
+      user: 'u',
+      password: '[redacted]',
+    });
+    const viaUrl = settingsFor({
+      transport: 'smtp',
+      linkBase: 'https://a.example',
+      smtp: { url: 'smtps://u:hunter2-secret@smtp.example.com:465' },
+    });
+    expect(JSON.stringify(redactedSettings(viaUrl))).not.toContain('hunter2');
   });
 
   test('the SMTP password and URL are secrets: an invalid one is shown as its length only', () => {
