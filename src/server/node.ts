@@ -67,6 +67,8 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       logger.info('stopping: no new connections, finishing requests in flight');
       await server.stop({ timeout });
       storeHealth.stop();
+      // Mail already promised (a reset link, a notice) goes out before the store and mailer close.
+      await services.passwordReset?.idle();
       await services.engine.stop();
       await services.mailer?.close();
       logger.info('stopped');
