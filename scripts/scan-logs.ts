@@ -34,6 +34,13 @@ const DETECTORS: readonly Detector[] = [
     kind: 'session or remember-me token',
     pattern: /\b\d{1,5}\.[A-Za-z0-9_-]{22}\.([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g,
   },
+  // <128-bit id>.<256-bit secret> without a shard: a single-use account token (an emailed link's).
+  {
+    kind: 'account token (emailed link)',
+    pattern: /(?<![A-Za-z0-9_.-])[A-Za-z0-9_-]{22}\.([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g,
+  },
+  // A link with a token in its query, whatever its shape.
+  { kind: 'token in URL', pattern: /[?&]token=([^\s&"'#<>]{8,})/g },
   // A JSON field that should have been redacted: "password": "hunter2".
   {
     kind: 'secret field',

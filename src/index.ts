@@ -10,6 +10,8 @@ export type { Services, ServicesOptions } from './server/services';
 export { AccountService, parsePwnedRange } from './accounts';
 export type { AuthEvents, BreachedPasswordLookup, BreachedSuffix } from './accounts';
 export type { AccountHooks, HookRefusal } from './accounts';
+export { DEFAULT_TEMPLATES, escapeHtml, SmtpMailer } from './mail';
+export type { Mailer, MailMessage, MailContent, MailTemplate, MailTemplates } from './mail';
 export { holdfastPlugin } from './plugin';
 export type { HoldfastPluginOptions } from './plugin';
 export { runPreflight, PreflightError } from './preflight/public';

@@ -49,3 +49,17 @@ export function readableWindow(ms: number): string {
   if (ms % 60_000 === 0) return ms === 60_000 ? '1 minute' : `${ms / 60_000} minutes`;
   return `${Math.round(ms / 1000)} seconds`;
 }
+
+/**
+ * An emailed link's token that does not work, whatever the reason (unknown, expired, used,
+ * replaced, another kind, tampered, ended by a sign-in or password change): one code and one
+ * message, so the answer tells nobody which. Nothing was changed.
+ */
+export class AccountTokenInvalidError extends HoldfastError {
+  constructor() {
+    super(
+      'HF_ACCOUNT_TOKEN_INVALID',
+      'this link is not valid: it has expired, was already used, or was replaced by a newer one. Ask for a new one.',
+    );
+  }
+}

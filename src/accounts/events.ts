@@ -56,6 +56,17 @@ export interface AuthEventMap {
   /** A user ended sessions themselves: one (`one`) or every other (`others`). */
   revoked: [{ userId: string; sessionIds: readonly string[]; scope: 'one' | 'others' }];
   passwordChanged: [{ userId: string; revokedSessions: number }];
+  /**
+   * A password reset was asked for (recorded after the answer, when the address was looked up):
+   * `userId` null when no account has the address; `sent` false for none or a disabled one.
+   */
+  passwordResetRequested: [{ userId: string | null; ip: string; sent: boolean }];
+  /** A reset link set a new password; every session and remember-me series ended. */
+  passwordReset: [{ userId: string; revokedSessions: number; ip: string }];
+  /** A reset link was refused (bad, expired, used, replaced or another kind's token). */
+  passwordResetFailed: [{ ip: string }];
+  /** A message to a user was handed to the mail server (`ok`) or not; `kind` names it. */
+  mailed: [{ userId: string; kind: string; ok: boolean }];
   /** An administrator disabled or deleted the user; every session and series ended. */
   disabled: [{ userId: string; revokedSessions: number }];
   deleted: [{ userId: string; revokedSessions: number }];
@@ -110,6 +121,9 @@ export interface AuthStats {
   passwordChanges: number;
   thefts: number;
   breachCheckFailures: number;
+  /** Messages handed to the mail server, and those that were not, by kind. */
+  mailSent: Record<string, number>;
+  mailFailed: Record<string, number>;
 }
 
 export function emptyAuthStats(): AuthStats {
@@ -133,6 +147,8 @@ export function emptyAuthStats(): AuthStats {
     passwordChanges: 0,
     thefts: 0,
     breachCheckFailures: 0,
+    mailSent: {},
+    mailFailed: {},
   };
 }
 
@@ -172,6 +188,12 @@ export class AuthEvents extends EventEmitter<AuthEventMap> {
       case 'breachCheckFailed':
         s.breachCheckFailures++;
         break;
+      case 'mailed': {
+        const by = e.ok ? s.mailSent : s.mailFailed;
+        const kind = e.kind as string;
+        by[kind] = (by[kind] ?? 0) + 1;
+        break;
+      }
     }
     (this.emit as (name: K, ...a: AuthEventMap[K]) => boolean)(event, ...args);
   }

@@ -16,6 +16,7 @@ export type {
 } from './events';
 export {
   AccountDisabledError,
+  AccountTokenInvalidError,
   LoginFailedError,
   ReauthRequiredError,
   RegistrationThrottledError,
@@ -41,3 +42,11 @@ export type {
   BreachedSuffix,
   PasswordContext,
 } from './password-policy';
+export {
+  FORGOT_PAGE,
+  PasswordReset,
+  readableDuration,
+  RESET_PAGE,
+  ResetThrottledError,
+} from './password-reset';
+export type { PasswordResetDeps } from './password-reset';

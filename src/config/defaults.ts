@@ -45,6 +45,9 @@ export const DEFAULTS = {
     maxDelay: '15m',
     window: '1h',
     registrations: 20,
+    /** Password reset requests per address (account) and per client address, per `window`. */
+    resetPerAccount: 3,
+    resetPerAddress: 20,
   },
   /**
    * reauthWindow: how long after a password (or provider) confirmation sensitive changes are
@@ -55,6 +58,18 @@ export const DEFAULTS = {
   csrf: { origins: [] },
   /** Where a browser goes after signing in with an OAuth provider (a path on this site). */
   oauth: { redirectTo: '/account' },
+  /**
+   * Outgoing mail (password reset, notifications). transport: off | log | smtp; off in
+   * production until configured, `log` (each message and its link in the log) only in development.
+   * linkBase: the public origin every emailed link starts with (never the request's Host header).
+   */
+  mail: {
+    transport: 'off',
+    from: 'Holdfast <no-reply@localhost>',
+    smtp: { port: 587, secure: false, connectTimeout: '10s' },
+  },
+  /** Lifetimes of the single-use tokens emailed to users, per kind (reset, verify). */
+  tokens: { resetTtl: '30m', verifyTtl: '24h' },
   store: {
     type: 'redis',
     startupWait: '0s',
@@ -92,6 +107,8 @@ export const ENV_DEFAULTS: Record<Env, object> = {
     cookie: { secure: false, password: 'holdfast-development-only-password-not-secret' },
     store: { type: 'memory', redis: { require: { replicasPerMaster: 0, persistence: 'none' } } },
     log: { level: 'info' },
+    // `make run` works with no mail server: each message, link included, goes to the log.
+    mail: { transport: 'log', linkBase: 'http://localhost:3000' },
   },
   test: {
     workers: 1,
@@ -121,4 +138,7 @@ export const SECRET_PATHS: readonly string[] = [
   'store.redis.password',
   'oauth.github.clientSecret',
   'oauth.google.clientSecret',
+  'mail.smtp.password',
+  // smtp(s)://user:password@host: the whole URL is treated as the secret it may hold.
+  'mail.smtp.url',
 ];

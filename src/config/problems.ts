@@ -103,6 +103,8 @@ function expectedFor(d: Joi.ValidationErrorItem): string {
       return 'true or false';
     case 'cidr.base':
       return 'an IP address or a CIDR block, e.g. 10.0.0.0/8, 192.168.1.0/24, fd00::/8 or ::1';
+    case 'linkBase.base':
+      return 'an absolute http(s) URL with no query or fragment, e.g. https://app.example.com';
     case 'duration.base':
       return 'a duration such as 100ms, 30s, 30m, 12h, 7d, or a number of milliseconds';
     case 'hostPort.base':
@@ -133,6 +135,10 @@ const HINTS: Record<string, string> = {
     'production cookies must be Secure: remove cookie.secure=false or run with env other than production',
   'store.type':
     'production needs a shared store: set store.type to redis and store.redis.nodes or store.redis.dns',
+  'mail.transport':
+    'the log transport writes every emailed link (a secret token) to the log: set mail.transport to smtp with mail.smtp.url or mail.smtp.host (or off), or run with env development',
+  'mail.linkBase':
+    "set mail.linkBase (HOLDFAST_MAIL__LINK_BASE) to the site's public origin, e.g. https://app.example.com: every emailed link starts with it (never with the request's Host header)",
 };
 
 function hintFor(path: string, d: Joi.ValidationErrorItem, source?: string): string {
@@ -192,6 +198,18 @@ export function crossChecks(s: Settings): Problem[] {
       found: r.dns.name,
       expected: 'no DNS discovery in sentinel mode (sentinels are listed in store.redis.nodes)',
       hint: 'remove store.redis.dns or use mode cluster',
+    });
+  }
+  const smtp = s.mail.smtp;
+  if (s.mail.transport === 'smtp' && !smtp.url === !smtp.host) {
+    out.push({
+      path: 'mail.smtp',
+      found: smtp.url
+        ? 'both mail.smtp.url and mail.smtp.host'
+        : 'neither mail.smtp.url nor mail.smtp.host',
+      expected:
+        'one way to reach the SMTP server: mail.smtp.url, or mail.smtp.host with port/secure/user/password',
+      hint: 'set HOLDFAST_MAIL__SMTP__URL=smtps://user:password@smtp.example.com:465, or HOLDFAST_MAIL__SMTP__HOST (and PORT, SECURE, USER, PASSWORD); not both',
     });
   }
   if (s.shutdown.drainDelay > s.shutdown.timeout) {

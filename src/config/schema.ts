@@ -32,6 +32,27 @@ const cidr = () =>
   Joi.string().custom((value: string, helpers) =>
     parseCidr(value) ? value.trim() : helpers.error('cidr.base'),
   );
+/**
+ * The public origin of emailed links (`https://app.example.com`, optionally with a path prefix): an
+ * absolute http(s) URL with no query, fragment or credentials; kept without a trailing slash.
+ */
+const linkBase = () =>
+  Joi.string().custom((value: string, helpers) => {
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      return helpers.error('linkBase.base');
+    }
+    const ok =
+      (u.protocol === 'https:' || u.protocol === 'http:') &&
+      !u.search &&
+      !u.hash &&
+      !u.username &&
+      !u.password &&
+      !/[?#]/.test(value);
+    return ok ? `${u.origin}${u.pathname.replace(/\/+$/, '')}` : helpers.error('linkBase.base');
+  });
 const isProd = { is: 'production', then: Joi.required() } as const;
 
 export const schema = Joi.object({
@@ -101,6 +122,8 @@ export const schema = Joi.object({
     maxDelay: duration().required(),
     window: duration().required(),
     registrations: Joi.number().integer().min(1).max(1000000).required(),
+    resetPerAccount: Joi.number().integer().min(1).max(1000).required(),
+    resetPerAddress: Joi.number().integer().min(1).max(100000).required(),
   }).required(),
   auth: Joi.object({
     reauthWindow: duration().required(),
@@ -139,6 +162,35 @@ export const schema = Joi.object({
       clientId: Joi.string().min(1).required(),
       clientSecret: Joi.string().min(1).required(),
     }),
+  }).required(),
+  mail: Joi.object({
+    // The log transport writes every link (a secret token) to the log: development only.
+    transport: Joi.string()
+      .valid('off', 'log', 'smtp')
+      .required()
+      .when('/env', {
+        not: 'development',
+        then: Joi.valid(Joi.override, 'off', 'smtp').messages({
+          'any.only': '{{#label}} log is for development only',
+        }),
+      }),
+    from: Joi.string().min(3).max(320).required(),
+    linkBase: linkBase().when('transport', { not: 'off', then: Joi.required() }),
+    smtp: Joi.object({
+      url: Joi.string().uri({ scheme: ['smtp', 'smtps'] }),
+      host: Joi.string().min(1),
+      port: port().min(1).required(),
+      secure: Joi.boolean().required(),
+      user: Joi.string().min(1),
+      password: Joi.string().min(1),
+      connectTimeout: duration().required(),
+    })
+      .and('user', 'password')
+      .required(),
+  }).required(),
+  tokens: Joi.object({
+    resetTtl: duration().required(),
+    verifyTtl: duration().required(),
   }).required(),
   store: Joi.object({
     type: Joi.string()
@@ -199,4 +251,5 @@ export const schema = Joi.object({
     'hostPort.base': '{{#label}} must be host:port',
     'powerOfTwo.base': '{{#label}} must be a power of two',
     'cidr.base': '{{#label}} must be an IP address or a CIDR block such as 10.0.0.0/8 or fd00::/8',
+    'linkBase.base': '{{#label}} must be an absolute http(s) URL such as https://app.example.com',
   });

@@ -34,6 +34,26 @@ export interface RedisSettings {
   };
 }
 
+export interface MailSettings {
+  /** off: no mail (features that need it are not offered); log: development only; smtp. */
+  readonly transport: 'off' | 'log' | 'smtp';
+  /** The From header, e.g. `Example <no-reply@example.com>`. */
+  readonly from: string;
+  /** The public origin of every emailed link, without a trailing slash (required unless off). */
+  readonly linkBase?: string;
+  readonly smtp: {
+    /** smtp://user:password@host:587 or smtps://…:465; or host/port/secure/user/password. */
+    readonly url?: string;
+    readonly host?: string;
+    readonly port: number;
+    /** TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+    readonly secure: boolean;
+    readonly user?: string;
+    readonly password?: string;
+    readonly connectTimeout: number;
+  };
+}
+
 export interface OAuthClient {
   readonly clientId: string;
   readonly clientSecret: string;
@@ -105,6 +125,10 @@ export interface Settings {
     readonly window: number;
     /** Registrations from one address (IPv6: one /64) before further ones wait out `window`. */
     readonly registrations: number;
+    /** Password reset requests for one email address within `window` (then 429). */
+    readonly resetPerAccount: number;
+    /** Password reset requests from one client address within `window` (then 429). */
+    readonly resetPerAddress: number;
   };
   readonly auth: {
     /**
@@ -134,6 +158,9 @@ export interface Settings {
     readonly github?: OAuthClient & { readonly uri?: string };
     readonly google?: OAuthClient;
   };
+  readonly mail: MailSettings;
+  /** Lifetimes (ms) of the single-use tokens emailed to users. */
+  readonly tokens: { readonly resetTtl: number; readonly verifyTtl: number };
   readonly store: {
     readonly type: 'memory' | 'redis';
     /** At start, wait up to this long for an unreachable store instead of exiting 69 (0 = exit). */

@@ -50,6 +50,12 @@ export const ErrorCodes = {
   HF_HOOK_FAILED:
     "A host app's before-hook threw (or answered neither nothing nor a refusal): 500, nothing was written; the log names the hook.",
   HF_HOOKS_INVALID: 'The hooks given to createServices name an unknown hook or are not functions.',
+  HF_MAIL_FAILED:
+    'A message could not be handed to the mail server (mail.smtp), or the preflight NOOP failed; the text names the server.',
+  HF_ACCOUNT_TOKEN_INVALID:
+    'The link is not valid: its token is unknown, expired, already used, replaced by a newer one, meant for something else, or ended by a later sign-in or password change. Nothing changed.',
+  HF_RESET_THROTTLED:
+    'Too many password reset requests for this email address or from this client address; retry later.',
   HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',
   HF_HAPI_VERSION:
     'A Holdfast plugin was registered on a hapi older than 21 (the peer dependency).',

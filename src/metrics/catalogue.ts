@@ -84,6 +84,20 @@ export const METRICS = {
     labels: ['reason'],
     aggregator: 'sum',
   },
+  mailSent: {
+    name: 'holdfast_mail_sent_total',
+    type: 'counter',
+    help: 'Messages handed to the mail server, by kind (reset, password-changed, password-reset, ...).',
+    labels: ['kind'],
+    aggregator: 'sum',
+  },
+  mailFailed: {
+    name: 'holdfast_mail_failed_total',
+    type: 'counter',
+    help: 'Messages the mail server did not take (the log line names the server and the reason), by kind.',
+    labels: ['kind'],
+    aggregator: 'sum',
+  },
   loginsThrottled: {
     name: 'holdfast_logins_throttled_total',
     type: 'counter',

@@ -55,6 +55,8 @@ export class Metrics {
   private readonly expired;
   private readonly renewed;
   private readonly loginsFailed;
+  private readonly mailSent;
+  private readonly mailFailed;
   private readonly loginsThrottled;
   private readonly thefts;
   private readonly decisions;
@@ -88,6 +90,8 @@ export class Metrics {
     this.expired = counter(r, METRICS.sessionsExpired);
     this.renewed = counter(r, METRICS.sessionsRenewed, sync);
     this.loginsFailed = counter(r, METRICS.loginsFailed, sync);
+    this.mailSent = counter(r, METRICS.mailSent, sync);
+    this.mailFailed = counter(r, METRICS.mailFailed, sync);
     this.loginsThrottled = counter(r, METRICS.loginsThrottled, sync);
     this.thefts = counter(r, METRICS.rememberThefts, sync);
     this.decisions = counter(r, METRICS.authDecisions, sync);
@@ -217,11 +221,13 @@ export class Metrics {
     this.ready.set(ready ? 1 : 0);
   }
 
-  /** Exports the auth layer's counters (AuthEvents.stats): failed and throttled logins. */
+  /** Exports the auth layer's counters (AuthEvents.stats): failed and throttled logins, mail. */
   observeAuth(source: { readonly stats: AuthStats }): void {
     const stats = source.stats;
     const failed = new CounterSync(this.loginsFailed);
     const throttled = new CounterSync(this.loginsThrottled);
+    const sent = new CounterSync(this.mailSent);
+    const unsent = new CounterSync(this.mailFailed);
     for (const reason of Object.keys(stats.loginFailures)) this.loginsFailed.inc({ reason }, 0);
     for (const scope of Object.keys(stats.throttled)) this.loginsThrottled.inc({ scope }, 0);
     this.syncs.push(() => {
@@ -229,6 +235,8 @@ export class Metrics {
         failed.sync('reason', reason, n);
       }
       for (const [scope, n] of Object.entries(stats.throttled)) throttled.sync('scope', scope, n);
+      for (const [kind, n] of Object.entries(stats.mailSent ?? {})) sent.sync('kind', kind, n);
+      for (const [kind, n] of Object.entries(stats.mailFailed ?? {})) unsent.sync('kind', kind, n);
     });
   }
 

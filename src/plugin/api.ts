@@ -42,11 +42,74 @@ const PROVIDER = Joi.string()
   .pattern(/^[a-z0-9][a-z0-9-]{0,31}$/)
   .required();
 
+/** What a reset request answers, for every address alike. */
+export const RESET_REQUESTED =
+  'If an account has this address, a message with a link to choose a new password is on its way. The link works once, for a limited time.';
+
+type RouteBase = (auth: 'required' | 'optional' | false, extra?: RouteOptions) => RouteOptions;
+
+/** Password reset (only when mail is on: ctx.passwordReset). */
+function resetRoutes(ctx: PluginContext, base: RouteBase): ServerRoute[] {
+  const reset = ctx.passwordReset;
+  if (!reset) return [];
+  const p = ctx.settings.password;
+  return [
+    {
+      method: 'POST',
+      path: '/auth/password-reset',
+      options: base(false, {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            email: Joi.string()
+              .max(1024)
+              .required()
+              .description('The address of the account (else 400 HF_USER_INVALID)'),
+          }),
+        },
+      }),
+      handler: async (r, h) => {
+        await reset.request((r.payload as { email: string }).email, client(ctx, r));
+        return h.response({ message: RESET_REQUESTED }).code(202);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/auth/password-reset/confirm',
+      options: base('optional', {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            token: Joi.string()
+              .max(256)
+              .required()
+              .description('The token of the emailed link (its `token` query parameter)'),
+            password: Joi.string()
+              .min(1)
+              .max(p.maxLength * 4)
+              .required()
+              .description(
+                `The new password: ${p.minLength} to ${p.maxLength} characters, not a common password, without the address or name (else 400 HF_USER_INVALID)`,
+              ),
+          }),
+        },
+      }),
+      handler: async (r, h) => {
+        const body = r.payload as { token: string; password: string };
+        const done = await reset.complete(body, client(ctx, r));
+        // Every session of the account ended; this browser's cookies go with them.
+        clearCookies(ctx, h);
+        return { revokedSessions: done.revokedSessions };
+      },
+    },
+  ];
+}
+
 /** The JSON API under /auth. CSRF checks run before auth on every state-changing route (csrf.ts). */
 export function apiRoutes(ctx: PluginContext): ServerRoute[] {
   const { accounts, sessions, settings } = ctx;
   const p = settings.password;
-  const base = (auth: 'required' | 'optional' | false, extra: RouteOptions = {}): RouteOptions => ({
+  const base: RouteBase = (auth, extra = {}) => ({
     auth: auth ? { strategy: SCHEME, mode: auth } : false,
     cache: noStore,
     security: apiSecurity(settings.cookie.secure),
@@ -249,6 +312,7 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
         };
       },
     },
+    ...resetRoutes(ctx, base),
     {
       method: 'GET',
       path: '/auth/identities',

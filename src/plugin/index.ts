@@ -83,6 +83,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
       trustedProxies,
       oauth,
       intents: new OAuthIntents(server, settings),
+      passwordReset: options.passwordReset ?? null,
     };
 
     if (options.logger) auditLog(events, options.logger);
@@ -161,6 +162,20 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
   events.on('rolesChanged', (e) => log.info({ audit: 'roles_changed', ...e }, 'roles changed'));
   events.on('passwordChanged', (e) =>
     log.info({ audit: 'password_changed', ...e }, 'password changed'),
+  );
+  events.on('passwordResetRequested', (e) =>
+    log.info({ audit: 'password_reset_requested', ...e }, 'password reset requested'),
+  );
+  events.on('passwordReset', (e) =>
+    log.info({ audit: 'password_reset', ...e }, 'password reset: every session ended'),
+  );
+  events.on('passwordResetFailed', (e) =>
+    log.info({ audit: 'password_reset_failed', ...e }, 'password reset link refused'),
+  );
+  events.on('mailed', (e) =>
+    e.ok
+      ? log.info({ audit: 'mail_sent', ...e }, `mail sent: ${e.kind}`)
+      : log.warn({ audit: 'mail_failed', ...e }, `mail failed: ${e.kind}`),
   );
   events.on('breachCheckFailed', (e) =>
     log.warn(

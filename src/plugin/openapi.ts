@@ -136,6 +136,32 @@ const OPERATIONS: Record<string, Operation> = {
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
     },
   },
+  'post /auth/password-reset': {
+    operationId: 'requestPasswordReset',
+    summary:
+      'Ask for a password reset link by email: the same answer, after the same work, whether or not an account has the address',
+    description:
+      'The lookup and the mail happen after the answer. The message links to the reset page (mail.linkBase + /reset-password?token=…), valid for tokens.resetTtl, once; only the newest link works, and a later sign-in or password change ends it. Offered only when mail is on.',
+    responses: {
+      '202': ok('Accepted (whether or not an account has the address)', 'ResetRequested'),
+      '400': err('Not an email address (HF_USER_INVALID)'),
+      '429': err('Too many requests for this address or from this client (HF_RESET_THROTTLED)'),
+    },
+  },
+  'post /auth/password-reset/confirm': {
+    operationId: 'confirmPasswordReset',
+    summary:
+      "Set a new password with the emailed link's token: every session and remember-me series of the account ends",
+    description:
+      'The token is checked before the password policy, and used only when both pass: a refused password leaves the link working; a bad token changes nothing. Sign in with the new password afterwards.',
+    responses: {
+      '200': ok('The password is set; every session ended', 'ResetDone'),
+      '400': err(
+        'The token is not valid: unknown, tampered, expired, used, replaced, of another kind or ended by a later sign-in (HF_ACCOUNT_TOKEN_INVALID); or the password policy refused the password (HF_USER_INVALID)',
+      ),
+      [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
+    },
+  },
   'get /auth/identities': {
     operationId: 'listIdentities',
     summary: 'The OAuth provider accounts linked to this user',
@@ -504,6 +530,24 @@ const SCHEMAS = {
     type: 'object',
     required: ['sessions'],
     properties: { sessions: { type: 'array', items: ref('Session') } },
+  },
+  ResetRequested: {
+    type: 'object',
+    required: ['message'],
+    properties: {
+      message: {
+        type: 'string',
+        description:
+          'The same text for every address: if an account has it, a message is on its way',
+      },
+    },
+  },
+  ResetDone: {
+    type: 'object',
+    required: ['revokedSessions'],
+    properties: {
+      revokedSessions: { type: 'integer', minimum: 0, description: 'Sessions that ended' },
+    },
   },
   Revoked: {
     type: 'object',

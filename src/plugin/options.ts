@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts';
+import type { AccountService, PasswordReset } from '../accounts';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { SessionService } from '../session';
@@ -16,6 +16,12 @@ export interface HoldfastPluginOptions {
   readonly accounts: AccountService;
   /** Logs audit events (never a token, password or email). */
   readonly logger?: Logger;
+  /**
+   * Password reset from createServices (services.passwordReset, present when mail is on): adds
+   * POST /auth/password-reset, POST /auth/password-reset/confirm and the pages /forgot-password
+   * and /reset-password. Absent: not offered.
+   */
+  readonly passwordReset?: PasswordReset | null;
   /** Make Holdfast the server's default auth strategy (default true). */
   readonly defaultStrategy?: boolean;
   /** Serve /login, /register, /account, /logout (default true). */
@@ -76,6 +82,7 @@ const schema = Joi.object({
       'any.required': '{{#label}} is required: pass the accounts from createServices()',
     }),
   logger: fn(['info', 'warn', 'error']),
+  passwordReset: fn(['request', 'complete', 'isValid']).allow(null),
   // Hooks are account rules, so the API, pages, OAuth and CLI all run them (ADR 120).
   hooks: Joi.any().forbidden().messages({
     'any.unknown':

@@ -7,6 +7,7 @@ import type {
   RouteOptions,
   Server,
   ServerRealm,
+  ServerRoute,
 } from '@hapi/hapi';
 import type { Boom } from '@hapi/boom';
 import type { Settings } from '../config';
@@ -16,8 +17,8 @@ import { safeNext, SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
-import { readableWindow, ReauthRequiredError } from '../accounts';
-import { MAX_BODY_BYTES } from './api';
+import { AccountTokenInvalidError, readableWindow, ReauthRequiredError } from '../accounts';
+import { MAX_BODY_BYTES, RESET_REQUESTED } from './api';
 import type { PluginContext } from './context';
 import {
   clearCookies,
@@ -27,7 +28,7 @@ import {
   sessionView,
   setSessionCookie,
 } from './context';
-import { CRUMB_ROUTE } from './csrf';
+import { CRUMB_ROUTE, OPAQUE_SELF_ROUTE } from './csrf';
 import { retryAfterSeconds, toBoom } from './errors';
 
 /** Pages say what they may load and who may frame them: nothing from elsewhere, nobody. */
@@ -85,6 +86,7 @@ export function renderLogin(
       signedIn: false,
       crumb: '',
       providers: prefixed(h.realm, ctx.oauth),
+      resetOffered: !!ctx.passwordReset,
       error,
     })
     .code(code)
@@ -137,6 +139,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     base,
     signedIn: !!c,
     crumb: c ? csrf.crumb(c.session.id) : '',
+    resetOffered: !!ctx.passwordReset,
   });
 
   async function accountPage(
@@ -203,9 +206,15 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
         // `next`: the page a redirect to login came from (auth.appendNext), kept only if same-site.
         // It is the request's whole path, so it already carries the route prefix.
         const next = safeNext(r.query[nextParam]);
+        const notice = own(LOGIN_NOTICES, r.query.done);
         return credentialsOf(r)
           ? h.redirect(next ?? at('/account')).code(303)
-          : render(h, 'login', { ...layoutCtx(null, 'Log in'), providers: providers, next });
+          : render(h, 'login', {
+              ...layoutCtx(null, 'Log in'),
+              providers: providers,
+              next,
+              notice,
+            });
       },
     },
     {
@@ -382,6 +391,13 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
         }
       },
     },
+    ...resetPages(ctx, {
+      render,
+      layoutCtx,
+      at,
+      page,
+      form: signedInForm,
+    }),
     {
       method: 'GET',
       path: '/logout',
@@ -446,6 +462,131 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     { sandbox: 'plugin' },
   );
 }
+
+/** Notices the login page shows after another page sent the browser there. */
+const LOGIN_NOTICES: Record<string, string> = {
+  reset:
+    'Your password is set and every device that was signed in is signed out: log in with the new password.',
+};
+
+interface PageTools {
+  readonly render: (
+    h: ResponseToolkit,
+    template: string,
+    context: object,
+    code?: number,
+  ) => ResponseObject;
+  readonly layoutCtx: (c: HoldfastCredentials | null, title: string) => object;
+  readonly at: (path: string) => string;
+  readonly page: (mode: 'optional' | false, extra?: RouteOptions) => RouteOptions;
+  readonly form: RouteOptions;
+}
+
+/**
+ * /forgot-password (ask for a link) and /reset-password (the emailed link's page: the token
+ * arrives in the query, is sent back in the form body, and the page sends no Referer anywhere),
+ * when password reset is offered (mail is on).
+ */
+function resetPages(ctx: PluginContext, t: PageTools): ServerRoute[] {
+  const reset = ctx.passwordReset;
+  if (!reset) return [];
+  const { render, layoutCtx, at, page, form } = t;
+  const minLength = ctx.settings.password.minLength;
+  const noReferrer = { ...PAGE_SECURITY(ctx.settings), referrer: 'no-referrer' } as const;
+  const resetPage = (extra: RouteOptions = {}) => ({
+    ...page('optional', extra),
+    security: noReferrer,
+  });
+  const resetView = (r: Request, context: object) => ({
+    ...layoutCtx(credentialsOf(r), 'Choose a new password'),
+    minLength,
+    ...context,
+  });
+  return [
+    {
+      method: 'GET',
+      path: '/forgot-password',
+      options: page('optional'),
+      handler: (r, h) =>
+        render(h, 'forgot-password', layoutCtx(credentialsOf(r), 'Forgot your password?')),
+    },
+    {
+      method: 'POST',
+      path: '/forgot-password',
+      options: form,
+      handler: async (r, h) => {
+        const f = (r.payload ?? {}) as Form;
+        const email = String(f.email ?? '').slice(0, 1024);
+        const view = layoutCtx(credentialsOf(r), 'Forgot your password?');
+        try {
+          await reset.request(email, client(ctx, r));
+        } catch (err) {
+          if (!(err instanceof HoldfastError) || !FORGOT_ERRORS.includes(err.code)) throw err;
+          return withRetryAfter(
+            render(
+              h,
+              'forgot-password',
+              { ...view, error: err.message, email },
+              toBoom(err).output.statusCode,
+            ),
+            err,
+          );
+        }
+        return render(h, 'forgot-password', { ...view, sent: RESET_REQUESTED });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/reset-password',
+      options: resetPage(),
+      handler: async (r, h) => {
+        const token = typeof r.query.token === 'string' ? r.query.token.slice(0, 256) : '';
+        if (!(await reset.isValid(token))) {
+          const e = new AccountTokenInvalidError();
+          return render(h, 'reset-password', resetView(r, invalidLink(e)), 400);
+        }
+        return render(h, 'reset-password', resetView(r, { token }));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/reset-password',
+      // Posted from the no-referrer page: the browser sends `Origin: null` (csrf.ts).
+      options: resetPage({ payload: form.payload, plugins: OPAQUE_SELF_ROUTE }),
+      handler: async (r, h) => {
+        const f = (r.payload ?? {}) as Form;
+        const token = String(f.token ?? '').slice(0, 256);
+        try {
+          await reset.complete({ token, password: f.password }, client(ctx, r));
+        } catch (err) {
+          if (err instanceof AccountTokenInvalidError)
+            return render(h, 'reset-password', resetView(r, invalidLink(err)), 400);
+          if (!(err instanceof HoldfastError) || !RESET_ERRORS.includes(err.code)) throw err;
+          return withRetryAfter(
+            render(
+              h,
+              'reset-password',
+              resetView(r, { token, error: err.message }),
+              toBoom(err).output.statusCode,
+            ),
+            err,
+          );
+        }
+        // Every session of the account ended, this browser's too.
+        clearCookies(ctx, h);
+        return h.redirect(at('/login?done=reset')).code(303);
+      },
+    },
+  ];
+}
+
+const invalidLink = (e: AccountTokenInvalidError) => ({
+  invalid: true,
+  error: e.message,
+  code: e.code,
+});
+const FORGOT_ERRORS: readonly string[] = ['HF_USER_INVALID', 'HF_RESET_THROTTLED'];
+const RESET_ERRORS: readonly string[] = ['HF_USER_INVALID', 'HF_BUSY'];
 
 /** Headings of the error page by status; any other status shows hapi's reason phrase. */
 const ERROR_HEADINGS: Record<string, string> = {

@@ -7,6 +7,7 @@ import {
   tlsCheck,
 } from './checks/connection-checks';
 import { layoutCheck, scriptsCheck } from './checks/layout-checks';
+import { mailCheck } from './checks/mail-checks';
 import {
   clockCheck,
   cookiePasswordCheck,
@@ -43,6 +44,7 @@ export const CATALOGUE: readonly CheckDefinition[] = [
   passwordCostCheck,
   portsCheck,
   memoryEngineCheck,
+  mailCheck,
   dnsCheck,
   reachableCheck,
   tlsCheck,

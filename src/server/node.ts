@@ -38,7 +38,7 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
   // Each 503's cause (error class, node, slot, operation) at warn, rate-limited per cause.
   storeUnavailable.useLogger(logger);
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
-  const services = createServices(settings, { metrics });
+  const services = createServices(settings, { metrics, logger });
   await connectStore(services, logger, opts.signal);
 
   const { storeHealth, readiness } = createNodeHealth(services, opts.healthIntervalMs);
@@ -70,7 +70,18 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       logger.info('stopping: no new connections, finishing requests in flight');
       await server.stop({ timeout });
       storeHealth.stop();
+      // Mail already promised (a reset link, a notice) goes out before the store and mailer
+      // close, within shutdown.timeout: a hung mail server does not hold the node.
+      if (services.passwordReset) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          services.passwordReset.idle(),
+          new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
+        ]);
+        clearTimeout(timer);
+      }
       await services.engine.stop();
+      await services.mailer?.close();
       logger.info('stopped');
     })();
     return stopping;

@@ -1,20 +1,33 @@
-import { AccountHooks, AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
+import {
+  AccountHooks,
+  AccountService,
+  AuthEvents,
+  BreachedPasswordLookup,
+  PasswordReset,
+} from '../accounts';
 import type { Settings } from '../config';
+import { ConfigError } from '../errors';
+import type { Logger } from '../log/logger';
+import { createMailer, Mailer, MailRenderer, MailTemplates } from '../mail';
 import type { Metrics } from '../metrics';
 import { SessionPolicy, SessionService } from '../session';
 import { createEngine, StoreEngine } from '../store';
 import type { SessionEngine } from '../store/engine';
 import { KeyLayout } from '../store/keys';
 import {
+  AccountTokens,
   HashQueue,
   LoginThrottle,
   MemoryThrottleStore,
+  MemoryTokenBackend,
   MemoryUserStore,
   PasswordHasher,
   RedisClient,
   RedisThrottleStore,
+  RedisTokenBackend,
   RedisUserStore,
   ThrottleStore,
+  TokenBackend,
   UserStore,
 } from '../users';
 
@@ -39,6 +52,16 @@ export interface Services {
   readonly events: AuthEvents;
   /** The metrics given in options (they time every store call of the session engine). */
   readonly metrics?: Metrics;
+  /** Where mail goes (mail.transport, or the mailer given in options); null when mail is off. */
+  readonly mailer: Mailer | null;
+  /** The message templates: Holdfast's, with the host app's mailTemplates over them. */
+  readonly mail: MailRenderer;
+  /** Single-use emailed tokens (reset, verify) on the same store as the sessions (ADR 140). */
+  readonly tokens: AccountTokens;
+  /** Password reset and the notices after a password change or reset; null when mail is off. */
+  readonly passwordReset: PasswordReset | null;
+  /** Where the services log what happens off the request path (a failed send); silent if none. */
+  readonly logger?: Logger;
 }
 
 export interface ServicesOptions {
@@ -70,6 +93,15 @@ export interface ServicesOptions {
    * ADR 120): every adapter of the account service runs them. None by default.
    */
   readonly hooks?: AccountHooks;
+  /**
+   * The host app's own mailer (an email API, say) instead of the one mail.transport describes.
+   * Given, mail counts as on whatever mail.transport says; mail.linkBase must then be set.
+   */
+  readonly mailer?: Mailer;
+  /** Replacements for Holdfast's message templates, per kind (src/mail/templates.ts). */
+  readonly mailTemplates?: MailTemplates;
+  /** This process's logger: the development log transport writes to it, failed sends too. */
+  readonly logger?: Logger;
 }
 
 export function createServices(settings: Settings, options: ServicesOptions = {}): Services {
@@ -83,7 +115,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     new SessionPolicy(settings.session),
     options.clock,
   );
-  const stores = accountStores(settings, store);
+  const stores = accountStores(settings, store, options.clock);
   const users = options.users ?? stores.users;
   const events = new AuthEvents();
   // Session-level theft is detected by the session service; audit it with the account events.
@@ -92,12 +124,14 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     settings.password.maxConcurrentHashes,
     settings.password.maxQueuedHashes,
   );
+  const throttleStore = options.throttle ?? stores.throttle;
+  const hasher = new PasswordHasher(settings.password.cost, hashing);
   const accounts = new AccountService({
     settings,
     sessions,
     users,
-    throttle: new LoginThrottle(options.throttle ?? stores.throttle, settings.throttle),
-    hasher: new PasswordHasher(settings.password.cost, hashing),
+    throttle: new LoginThrottle(throttleStore, settings.throttle),
+    hasher,
     events,
     breachedPassword: options.breachedPassword,
     breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
@@ -105,7 +139,52 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     hooks: options.hooks,
   });
   const metrics = options.metrics;
-  return { settings, engine, store, layout, sessions, users, accounts, hashing, events, metrics };
+  const mailer = options.mailer ?? createMailer(settings, options.logger);
+  if (mailer && !settings.mail.linkBase)
+    throw new ConfigError([
+      {
+        path: 'mail.linkBase',
+        found: 'nothing, while a mailer was given to createServices',
+        expected: "the site's public origin, e.g. https://app.example.com",
+        hint: 'set mail.linkBase (HOLDFAST_MAIL__LINK_BASE): every emailed link starts with it, never with the Host header of a request',
+      },
+    ]);
+  const mail = new MailRenderer(options.mailTemplates);
+  const tokens = new AccountTokens(stores.tokens, settings.store.redis.keyPrefix, options.clock);
+  // Password reset needs mail: without a mailer it is not offered (no routes, no link).
+  const passwordReset = mailer
+    ? new PasswordReset({
+        settings,
+        users,
+        sessions,
+        accounts,
+        tokens,
+        throttle: throttleStore,
+        hasher,
+        mailer,
+        mail,
+        events,
+        logger: options.logger,
+        clock: options.clock,
+      })
+    : null;
+  return {
+    settings,
+    engine,
+    store,
+    layout,
+    sessions,
+    users,
+    accounts,
+    hashing,
+    events,
+    metrics,
+    mailer,
+    mail,
+    tokens,
+    passwordReset,
+    logger: options.logger,
+  };
 }
 
 /**
@@ -115,9 +194,14 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
 function accountStores(
   settings: Settings,
   engine: StoreEngine,
-): { users: UserStore; throttle: ThrottleStore } {
+  clock?: () => number,
+): { users: UserStore; throttle: ThrottleStore; tokens: TokenBackend } {
   if (engine.kind === 'memory')
-    return { users: new MemoryUserStore(), throttle: new MemoryThrottleStore() };
+    return {
+      users: new MemoryUserStore(),
+      throttle: new MemoryThrottleStore(),
+      tokens: new MemoryTokenBackend(clock),
+    };
   // The engine's read client: auto-pipelined, masters only; never the writes client, whose WAIT
   // for durability would stall logins behind session writes. A getter: the client exists only
   // after engine.start().
@@ -126,5 +210,6 @@ function accountStores(
   return {
     users: new RedisUserStore(client, prefix),
     throttle: new RedisThrottleStore(client, prefix),
+    tokens: new RedisTokenBackend(client),
   };
 }

@@ -26,3 +26,11 @@ export type { ThrottleDecision, ThrottleRule, ThrottleStore } from './throttle';
 export { RedisThrottleStore } from './redis-throttle';
 export { guard } from './redis-client';
 export type { RedisClient } from './redis-client';
+export { ACCOUNT_TOKEN_KINDS, AccountTokens, MemoryTokenBackend } from './account-tokens';
+export type {
+  AccountTokenKind,
+  AccountTokenRecord,
+  IssuedAccountToken,
+  TokenBackend,
+} from './account-tokens';
+export { RedisTokenBackend } from './redis-token-backend';

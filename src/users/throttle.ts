@@ -56,7 +56,7 @@ export class LoginThrottle {
 
   constructor(
     private readonly store: ThrottleStore,
-    s: Settings['throttle'],
+    s: Omit<Settings['throttle'], 'resetPerAccount' | 'resetPerAddress'>,
     private readonly clock: () => number = Date.now,
   ) {
     const common = { baseDelay: s.baseDelay, maxDelay: s.maxDelay, window: s.window };

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'log'],
   ['config'],
-  ['store'],
+  ['store', 'mail'],
   ['session', 'users'],
   ['accounts'],
   ['auth'],

@@ -21,7 +21,7 @@ test('preflight with no configuration: development, memory store, exit 0, one li
   expect(r.out).toHaveLength(CHECK_IDS.length + 1);
   expect(r.out.slice(0, -1).map((l) => l.split(/\s+/)[1])).toEqual([...CHECK_IDS]);
   expect(r.out[r.out.length - 1]).toMatch(
-    /^preflight: 5 passed, 0 warnings, 0 failed, 0 not yet, \d+ skipped: ok$/,
+    /^preflight: 6 passed, 0 warnings, 0 failed, 0 not yet, \d+ skipped: ok$/,
   );
   expect(r.out[0]).toMatch(/^PASS settings +found valid: env development, store memory/);
   expect(r.out.find((l) => l.includes('store.persistence'))).toMatch(

@@ -191,6 +191,22 @@ describe('Metrics', () => {
     expect(valueOf(exp, 'holdfast_logins_throttled_total', { scope: 'account' })).toBe(0);
   });
 
+  it('counts mail sent and failed by kind', async () => {
+    const { metrics } = setup();
+    const events = new AuthEvents();
+    metrics.observeAuth(events);
+    events.record('mailed', { userId: 'u1', kind: 'reset', ok: true });
+    events.record('mailed', { userId: 'u2', kind: 'reset', ok: true });
+    events.record('mailed', { userId: 'u1', kind: 'password-changed', ok: false });
+    const exp = await scrape(metrics);
+    expect(valueOf(exp, 'holdfast_mail_sent_total', { kind: 'reset' })).toBe(2);
+    expect(valueOf(exp, 'holdfast_mail_failed_total', { kind: 'password-changed' })).toBe(1);
+    expect(() => valueOf(exp, 'holdfast_mail_failed_total', { kind: 'reset' })).toThrow(
+      '0 samples',
+    );
+    expect(events.stats.mailSent).toEqual({ reset: 2 });
+  });
+
   it('exports remember-me thefts and the revocations they cause', async () => {
     const clock = { now: 1_700_000_000_000 };
     const { metrics, sessions } = setup(undefined, () => clock.now);

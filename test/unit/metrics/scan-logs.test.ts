@@ -97,6 +97,24 @@ describe('scan-logs', () => {
     );
   });
 
+  it('recognises an account token (emailed link) alone and in a URL, once per line, not a session token twice', () => {
+    const token = `${newId()}.${'s'.repeat(43)}`;
+    const text = [
+      JSON.stringify({ msg: 'reset', detail: token }),
+      `open https://app.example.com/reset-password?token=${token}`,
+      `open https://app.example.com/verify?x=1&token=abcdefgh12345`,
+      `cookie value 12.${token}`,
+    ].join('\n');
+    const kinds = scanText('x.log', text).map((f) => `${f.line} ${f.kind}`);
+    expect(kinds).toEqual([
+      '1 account token (emailed link)',
+      '2 account token (emailed link)',
+      '2 token in URL',
+      '3 token in URL',
+      '4 session or remember-me token',
+    ]);
+  });
+
   it('does not flag redacted fields, session ids alone, hashes or ordinary lines', () => {
     const lines = [
       JSON.stringify({ password: '[redacted]', cookie: '[redacted]', token: '[redacted]' }),
