@@ -6,7 +6,8 @@ import { Cluster } from 'ioredis';
 import { getProvider, RedisClusterHandle } from '../../harness';
 import { RedisEngine } from '../../../src/store';
 import { linkIn, startSmtpServer, TestSmtpServer } from '../../support/smtp-server';
-import { call, Jar, testSettings } from '../../unit/plugin/helpers';
+import { testSettings } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 import { buildResetApp, ResetApp, SAME_SITE } from '../../unit/plugin/reset-app';
 
 jest.setTimeout(120_000);

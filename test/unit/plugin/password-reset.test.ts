@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOG_DIR, canary } from '../../harness/logs';
 import { linkIn, ReceivedMail, startSmtpServer, TestSmtpServer } from '../../support/smtp-server';
-import { buildTestApp, call, errorOf, Jar } from './helpers';
+import { buildTestApp } from '../../support/app';
+import { call, errorOf, Jar } from '../../support/inject';
 import { buildResetApp, LINK_BASE, ResetApp, SAME_SITE } from './reset-app';
 
 jest.setTimeout(60_000);

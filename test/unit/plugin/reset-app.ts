@@ -9,7 +9,7 @@ import { MemoryEngine, StoreEngine } from '../../../src/store';
 import { testLogger } from '../../harness/logs';
 import type { TestSmtpServer } from '../../support/smtp-server';
 import { holdfastPlugin } from '../../../src/plugin';
-import { testSettings } from './helpers';
+import { testSettings } from '../../support/app';
 
 export const LINK_BASE = 'http://holdfast.test';
 export const SAME_SITE = { origin: 'http://holdfast.test', host: 'holdfast.test' } as const;

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSmtpServer, TestSmtpServer } from '../../support/smtp-server';
 import { mannWhitney, median } from '../../support/statistics';
-import { call } from './helpers';
+import { call } from '../../support/inject';
 import { buildResetApp, ResetApp, SAME_SITE } from './reset-app';
 
 jest.setTimeout(120_000);
