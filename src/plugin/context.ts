@@ -1,5 +1,5 @@
 import type { Request, ResponseToolkit } from '@hapi/hapi';
-import type { AccountService, AuthEvents } from '../accounts';
+import type { AccountService, AuthEvents, EmailVerification } from '../accounts';
 import { clientInfo, CookieNames, HoldfastCredentials, TrustedProxies } from '../auth';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
@@ -33,6 +33,8 @@ export interface PluginContext {
   readonly oauth: readonly OAuthProviderInfo[];
   /** Link and re-authentication round trips started from /account. */
   readonly intents: OAuthIntents;
+  /** Email verification; null when mail is off (its routes are not served then). */
+  readonly verification: EmailVerification | null;
 }
 
 export function client(ctx: PluginContext, request: Request): ClientInfo {

@@ -42,7 +42,7 @@ export async function buildServer(parts: ServerParts): Promise<Server> {
   await server.register({ plugin: healthRoutes, options: { readiness } });
   await server.register({
     plugin: holdfastPlugin,
-    options: { settings, sessions, accounts, logger },
+    options: { settings, sessions, accounts, logger, verification: services.verification },
   });
   routeHome(server);
   return server;

@@ -1,4 +1,11 @@
-import { AccountHooks, AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
+import {
+  AccountHooks,
+  AccountService,
+  AuthEvents,
+  BreachedPasswordLookup,
+  EmailVerification,
+  SecurityNotifications,
+} from '../accounts';
 import type { Settings } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../log/logger';
@@ -54,6 +61,10 @@ export interface Services {
   readonly tokens: AccountTokens;
   /** Where the services log what happens off the request path (a failed send); silent if none. */
   readonly logger?: Logger;
+  /** Email verification (ADR 145); null when mail is off. */
+  readonly verification: EmailVerification | null;
+  /** Notices mailed after a provider link or a remember-me theft (ASVS 6.3.7); null when mail is off. */
+  readonly notifications: SecurityNotifications | null;
 }
 
 export interface ServicesOptions {
@@ -116,11 +127,12 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     settings.password.maxConcurrentHashes,
     settings.password.maxQueuedHashes,
   );
+  const throttleStore = options.throttle ?? stores.throttle;
   const accounts = new AccountService({
     settings,
     sessions,
     users,
-    throttle: new LoginThrottle(options.throttle ?? stores.throttle, settings.throttle),
+    throttle: new LoginThrottle(throttleStore, settings.throttle),
     hasher: new PasswordHasher(settings.password.cost, hashing),
     events,
     breachedPassword: options.breachedPassword,
@@ -141,6 +153,20 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     ]);
   const mail = new MailRenderer(options.mailTemplates);
   const tokens = new AccountTokens(stores.tokens, settings.store.redis.keyPrefix, options.clock);
+  if (settings.accounts.requireVerifiedEmail && !mailer)
+    throw new ConfigError([
+      {
+        path: 'accounts.requireVerifiedEmail',
+        found: 'true, while mail is off (mail.transport off and no mailer given)',
+        expected: 'a way to mail the verification link, or requireVerifiedEmail false',
+        hint: 'set mail.transport to smtp with mail.smtp.url (and mail.linkBase), or accounts.requireVerifiedEmail to false: nobody could ever sign in',
+      },
+    ]);
+  const mailDeps = { settings, users, mail, events, logger: options.logger, clock: options.clock };
+  const verification = mailer
+    ? new EmailVerification({ ...mailDeps, mailer, tokens, throttle: throttleStore })
+    : null;
+  const notifications = mailer ? new SecurityNotifications({ ...mailDeps, mailer }) : null;
   return {
     settings,
     engine,
@@ -156,6 +182,8 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     mail,
     tokens,
     logger: options.logger,
+    verification,
+    notifications,
   };
 }
 
