@@ -194,19 +194,21 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
   /**
    * Email verification pages (ADR 145), when mail is on. The mailed link opens GET /verify-email,
    * which only shows a button: mail scanners fetch links, so a GET never uses the token; the
-   * button posts it. Referrer-Policy no-referrer: the token in this page's URL goes nowhere.
+   * button posts it. Referrer-Policy strict-origin: a Referer carries the origin only, so the token
+   * in this page's URL goes nowhere. Not no-referrer: under it browsers send `Origin: null` on the
+   * form's POST, which the CSRF check refuses (found by test/e2e/browser/verify-email.test.ts).
    */
   function verificationPages(): ServerRoute[] {
     const verification = ctx.verification;
     if (!verification) return [];
-    const noReferrer = { ...PAGE_SECURITY(settings), referrer: 'no-referrer' } as const;
+    const originOnly = { ...PAGE_SECURITY(settings), referrer: 'strict-origin' } as const;
     const show = (h: ResponseToolkit, c: HoldfastCredentials | null, extra: object, code = 200) =>
       render(h, 'verify-email', { ...layoutCtx(c, 'Confirm your email address'), ...extra }, code);
     return [
       {
         method: 'GET',
         path: '/verify-email',
-        options: page('optional', { security: noReferrer }),
+        options: page('optional', { security: originOnly }),
         handler: (r, h) => {
           const token = typeof r.query.token === 'string' ? r.query.token.slice(0, 200) : '';
           return show(h, credentialsOf(r), { token });
@@ -215,7 +217,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       {
         method: 'POST',
         path: '/verify-email',
-        options: page('optional', { payload: form, security: noReferrer }),
+        options: page('optional', { payload: form, security: originOnly }),
         handler: async (r, h) => {
           const c = credentialsOf(r);
           const f = (r.payload ?? {}) as Form;

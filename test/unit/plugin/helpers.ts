@@ -56,6 +56,8 @@ export async function buildTestApp(
     hooks?: AccountHooks;
     /** The services' logger (a failed send is logged there). */
     logger?: Logger;
+    /** Listen on this port (default: any free one). */
+    port?: number;
   } = {},
 ): Promise<TestApp> {
   const settings = opts.settings ?? testSettings();
@@ -70,7 +72,7 @@ export async function buildTestApp(
       hooks: opts.hooks,
       logger: opts.logger,
     });
-  const server = Hapi.server({ host: '127.0.0.1', port: 0, debug: false });
+  const server = Hapi.server({ host: '127.0.0.1', port: opts.port ?? 0, debug: false });
   await server.register({
     plugin: holdfastPlugin,
     options: {
