@@ -67,6 +67,9 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       logger.info('stopping: no new connections, finishing requests in flight');
       await server.stop({ timeout });
       storeHealth.stop();
+      // Mail the finished requests caused (a verification link, a notice) reads the store.
+      await services.verification?.idle();
+      await services.notifications?.idle();
       await services.engine.stop();
       await services.mailer?.close();
       logger.info('stopped');

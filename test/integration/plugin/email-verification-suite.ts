@@ -386,6 +386,57 @@ export function verificationSuite(name: string, setup: VerificationSetup): void 
       expect(login.payload).toMatch(/We mailed you a link/);
     });
 
+    test('the routes are in the OpenAPI document and follow the CSRF and media-type rules of every route', async () => {
+      const doc = JSON.parse((await call(app.server, null, 'GET', '/auth/openapi.json')).payload);
+      expect(doc.paths['/auth/verify-email'].post).toMatchObject({
+        operationId: 'verifyEmail',
+        requestBody: { required: true },
+      });
+      expect(Object.keys(doc.paths['/auth/verify-email'].post.responses)).toEqual(
+        expect.arrayContaining(['200', '400', '403', '415']),
+      );
+      expect(doc.paths['/auth/verify-email/send'].post).toMatchObject({
+        operationId: 'sendVerification',
+      });
+      expect(Object.keys(doc.paths['/auth/verify-email/send'].post.responses)).toEqual(
+        expect.arrayContaining(['202', '429', '403']),
+      );
+      // A page of the site, not an API route: not in the document.
+      expect(doc.paths['/verify-email']).toBeUndefined();
+
+      const { email } = await register();
+      const token = tokenOf(await smtp.nextTo(email));
+      const crossSite = await call(
+        app.server,
+        null,
+        'POST',
+        '/auth/verify-email',
+        { token },
+        { origin: 'https://evil.example' },
+      );
+      expect(crossSite.statusCode).toBe(403);
+      expect(JSON.parse(crossSite.payload).code).toBe('HF_CSRF');
+      const typeless = await app.server.inject({
+        method: 'POST',
+        url: '/auth/verify-email',
+        payload: Buffer.from(JSON.stringify({ token })),
+      });
+      expect(typeless.statusCode).toBe(415);
+      const sendCrossSite = await call(
+        app.server,
+        null,
+        'POST',
+        '/auth/verify-email/send',
+        { email },
+        { origin: 'https://evil.example' },
+      );
+      expect(sendCrossSite.statusCode).toBe(403);
+      await smtp.expectNoMailTo(email);
+      // None of that used the link.
+      expect(await verified(app, email)).toBe(false);
+      expect((await verifyWith(app, token)).statusCode).toBe(200);
+    });
+
     test('remember-me theft mails a notice to the account (no cookie in it) and records notified', async () => {
       const { email } = await register();
       await smtp.nextTo(email); // the verification message
