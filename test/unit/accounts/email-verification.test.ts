@@ -12,6 +12,7 @@ import { linkIn, startSmtpServer, TestSmtpServer } from '../../support/smtp-serv
 import { testSettings } from '../plugin/helpers';
 
 const PASSWORD = 'correct horse battery';
+const NEW_PASSWORD = 'a new password!';
 const client = { ip: '10.9.8.7', userAgent: 'test' };
 let seq = 0;
 const email = () => `verify.unit.${process.pid}.${++seq}@example.com`;
@@ -163,7 +164,14 @@ describe('oauthLogin: a provider sign-in with the address of an account that has
     const calls: Calls = [];
     const s = setup(false, recording(calls));
     const { address, user } = await verifiedAccount(s);
-    const before = await s.accounts.login({ email: address, password: PASSWORD }, client);
+    // A password change raises the credential version to 1: the provider session is made under it.
+    const first = await s.accounts.login({ email: address, password: PASSWORD }, client);
+    await s.accounts.changePassword(
+      first.issued.session,
+      { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+      client,
+    );
+    const before = await s.accounts.login({ email: address, password: NEW_PASSWORD }, client);
     const linked: unknown[] = [];
     const logins: unknown[] = [];
     s.events.on('identityLinked', (e) => linked.push(e));
@@ -172,7 +180,11 @@ describe('oauthLogin: a provider sign-in with the address of an account that has
     const p = profile(address.toUpperCase());
     const result = await s.accounts.oauthLogin(p, client, before.issued.session);
     expect(result.user.id).toBe(user.id);
-    expect(result.issued.session).toMatchObject({ userId: user.id, method: 'oauth' });
+    expect(result.issued.session).toMatchObject({
+      userId: user.id,
+      method: 'oauth',
+      credentialVersion: 1,
+    });
     expect((await s.users.findByIdentity('github', p.id))?.id).toBe(user.id);
     expect(linked).toEqual([
       {
@@ -201,11 +213,11 @@ describe('oauthLogin: a provider sign-in with the address of an account that has
     expect(calls.map((c) => c[0])).toEqual(['beforeLogin', 'afterLogin']);
     expect(calls[0][1]).toMatchObject({ method: 'oauth', provider: 'github', client });
     // The password keeps working; the credential version is unchanged.
-    expect((await s.users.findById(user.id))?.credentialVersion).toBe(user.credentialVersion);
-    expect((await s.accounts.login({ email: address, password: PASSWORD }, client)).user.id).toBe(
-      user.id,
-    );
-    // The session is made under the account's credential version: a raised epoch refuses it.
+    expect((await s.users.findById(user.id))?.credentialVersion).toBe(1);
+    expect(
+      (await s.accounts.login({ email: address, password: NEW_PASSWORD }, client)).user.id,
+    ).toBe(user.id);
+    // Disabled later: the linked identity no longer signs in.
     await s.accounts.disableUser(user.id);
     await expect(s.accounts.oauthLogin(p, client)).rejects.toThrow(
       expect.objectContaining({ code: 'HF_ACCOUNT_DISABLED' }),
