@@ -20,6 +20,7 @@ import {
 } from '../users';
 import {
   AccountDisabledError,
+  EmailUnverifiedError,
   LoginFailedError,
   ReauthRequiredError,
   RegistrationThrottledError,
@@ -34,6 +35,15 @@ export interface LoginResult {
   readonly issued: IssuedSession;
   /** The remember-me cookie value when `remember` was asked for. */
   readonly rememberToken?: string;
+}
+
+/**
+ * A registration: the new user, and their session, or null while accounts.requireVerifiedEmail
+ * waits for the mailed link (ADR 145).
+ */
+export interface RegisterResult {
+  readonly user: User;
+  readonly issued: IssuedSession | null;
 }
 
 export interface NewAccountInput {
@@ -161,12 +171,21 @@ export class AccountService {
     input: NewAccountInput,
     client: ClientInfo,
     current?: StoredSession | null,
-  ): Promise<LoginResult> {
+  ): Promise<RegisterResult> {
     const fields = await this.checkNewAccount(input);
     this.hasher.queue.admit('hash');
     const wait = await this.throttle.beginRegistration(client.ip);
     if (wait > 0) throw new RegistrationThrottledError(wait);
     const user = await this.addUser(fields, client);
+    if (this.settings.accounts.requireVerifiedEmail) {
+      // No session until the mailed link proves the address; a session the browser had stays.
+      await this.hooks.after('afterRegister', {
+        user: publicUser(user),
+        method: 'password',
+        client,
+      });
+      return { user, issued: null };
+    }
     await this.endCurrent(current);
     const issued = await this.sessions.create(user.id, client, 'password');
     this.events.record('login', {
@@ -190,7 +209,8 @@ export class AccountService {
     // Read once, before the slow verification: the session is created under this credential
     // version, and the store refuses it if a change raised the user's epoch meanwhile (ADR 040).
     const user = await this.users.findByEmail(email);
-    let reason: 'unknown_email' | 'no_password' | 'wrong_password' | 'disabled' | null = null;
+    let reason:
+      'unknown_email' | 'no_password' | 'wrong_password' | 'disabled' | 'unverified' | null = null;
     if (!user) {
       await this.hasher.verifyDummy(input.password);
       reason = 'unknown_email';
@@ -201,6 +221,8 @@ export class AccountService {
       const v = await this.hasher.verify(input.password, user.passwordHash);
       if (!v.ok) reason = 'wrong_password';
       else if (user.disabled) reason = 'disabled';
+      else if (this.settings.accounts.requireVerifiedEmail && !user.emailVerified)
+        reason = 'unverified';
       else if (v.needsRehash) {
         // Only over the very hash just verified, keeping the credential version: a password
         // changed meanwhile is never overwritten by the old one (null then: nothing written).
@@ -214,8 +236,9 @@ export class AccountService {
     }
     if (reason || !user) {
       this.events.record('loginFailed', { reason: reason ?? 'unknown_email', ip: client.ip });
-      // Disabled is said only to someone who gave the right password.
-      throw reason === 'disabled' ? new AccountDisabledError() : new LoginFailedError();
+      // Disabled and unverified are said only to someone who gave the right password.
+      if (reason === 'disabled') throw new AccountDisabledError();
+      throw reason === 'unverified' ? new EmailUnverifiedError() : new LoginFailedError();
     }
     // Before the throttle forgets the failures: a refused sign-in is not a successful one.
     const signIn = { user: publicUser(user), method: 'password', client } as const;
@@ -402,7 +425,8 @@ export class AccountService {
         );
       }
       const email = this.checkEmail(profile.email);
-      if (await this.users.findByEmail(email)) throw this.linkRequired(profile, client);
+      const holder = await this.users.findByEmail(email);
+      if (holder) return this.oauthLinkProved(holder, profile, client, current);
       const name = (profile.name ?? '').trim().slice(0, 100);
       await this.refuseRegistration({ email, name, method: 'oauth', provider, client });
       try {
@@ -445,6 +469,52 @@ export class AccountService {
     });
     await this.hooks.after(created ? 'afterRegister' : 'afterLogin', signIn);
     return { user, issued };
+  }
+
+  /**
+   * A provider sign-in whose verified email is the address of an account that has no link to it
+   * (ADR 146). Linked, and signed in, only when Holdfast itself proved that address: a password
+   * account marked verified (its own mailed link; a provider-created account has no password and
+   * linkVerified ends the password of any account it marks). Anything else is LINK_REQUIRED with
+   * nothing changed: a squatter's unverified registration is never linked (docs/adr/060).
+   */
+  private async oauthLinkProved(
+    holder: User,
+    profile: OAuthProfile,
+    client: ClientInfo,
+    current?: StoredSession | null,
+  ): Promise<LoginResult> {
+    if (!holder.emailVerified || !holder.passwordHash || holder.disabled)
+      throw this.linkRequired(profile, client);
+    const provider = profile.provider;
+    const signIn = { user: publicUser(holder), method: 'oauth', provider, client } as const;
+    await this.refuseLogin(signIn);
+    // Refused when the holder has another account of this provider, or a parallel sign-in won.
+    if (!(await this.users.linkIdentity(provider, profile.id, holder.id)))
+      throw this.linkRequired(profile, client);
+    this.events.record('identityLinked', {
+      userId: holder.id,
+      provider,
+      label: labelOf(profile),
+      merged: false,
+      endedPassword: false,
+      revokedSessions: 0,
+      automatic: true,
+    });
+    await this.endCurrent(current);
+    const issued = await this.sessions.create(holder.id, client, 'oauth', {
+      credentialVersion: holder.credentialVersion,
+    });
+    this.events.record('login', {
+      userId: holder.id,
+      sessionId: issued.session.id,
+      method: 'oauth',
+      remember: false,
+      ip: client.ip,
+      provider,
+    });
+    await this.hooks.after('afterLogin', signIn);
+    return { user: holder, issued };
   }
 
   /**
@@ -637,6 +707,7 @@ export class AccountService {
     this.events.record('identityLinked', {
       userId: current.userId,
       provider: profile.provider,
+      label,
       merged: false,
       endedPassword: false,
       revokedSessions: 0,

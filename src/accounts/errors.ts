@@ -63,3 +63,26 @@ export class AccountTokenInvalidError extends HoldfastError {
     );
   }
 }
+
+/**
+ * The right password, but accounts.requireVerifiedEmail is on and the address is unproved: said
+ * only to someone who gave the right password (like HF_ACCOUNT_DISABLED).
+ */
+export class EmailUnverifiedError extends HoldfastError {
+  constructor() {
+    super(
+      'HF_EMAIL_UNVERIFIED',
+      'confirm your email address first: follow the link we mailed you, or ask for a new one',
+    );
+  }
+}
+
+/** "Send the verification message again" past throttle.verifyPerAccount or verifyPerAddress. */
+export class VerifyThrottledError extends HoldfastError {
+  constructor(readonly retryAfterMs: number) {
+    super(
+      'HF_VERIFY_THROTTLED',
+      'a verification message was asked for too often: retry after the Retry-After delay',
+    );
+  }
+}

@@ -13,6 +13,8 @@ export type LoginFailureReason =
   | 'oauth'
   /** The right password for a disabled account. */
   | 'disabled'
+  /** The right password, but accounts.requireVerifiedEmail is on and the address is unproved. */
+  | 'unverified'
   /** The credentials changed while the login checked them (ADR 040): no session was made. */
   | 'credentials_changed'
   /** The right password (or provider), but the host app's beforeLogin hook refused (ADR 120). */
@@ -93,9 +95,25 @@ export interface AuthEventMap {
       merged: boolean;
       endedPassword: boolean;
       revokedSessions: number;
+      /** The provider's display name ("GitHub"), for the notice mailed to the user. */
+      label?: string;
+      /**
+       * Linked at a provider sign-in whose verified email is the address Holdfast had proved for
+       * this password account (ADR 146), not from /account.
+       */
+      automatic?: boolean;
     },
   ];
   identityUnlinked: [{ userId: string; provider: string }];
+  /** A verification message was issued (at registration, or asked for again). Never the token. */
+  verificationSent: [{ userId: string; reason: 'registered' | 'requested' }];
+  /** The user followed a verification link: the address is proved. */
+  emailVerified: [{ userId: string }];
+  /**
+   * A security notice was mailed to the account's address (ASVS 6.3.7): `kind` is the message
+   * (`identity-linked`, `remember-theft`); `sent` false when the mail server refused it.
+   */
+  notified: [{ userId: string; kind: string; sent: boolean }];
   /** A remember-me token was replayed after rotation: series and sessions were revoked. */
   theft: [{ userId: string; seriesId: string }];
   /**
@@ -138,6 +156,7 @@ export function emptyAuthStats(): AuthStats {
       invalid_input: 0,
       oauth: 0,
       disabled: 0,
+      unverified: 0,
       credentials_changed: 0,
       refused: 0,
     },

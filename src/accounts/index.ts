@@ -5,8 +5,13 @@ export type {
   MergeResult,
   NewAccountInput,
   OAuthProfile,
+  RegisterResult,
 } from './account-service';
 export { AuthEvents, emptyAuthStats } from './events';
+export { EmailVerification, VERIFY_PAGE } from './email-verification';
+export type { EmailVerificationDeps, ResendTarget } from './email-verification';
+export { SecurityNotifications } from './security-notifications';
+export type { SecurityNotificationsDeps } from './security-notifications';
 export type {
   AuthEventMap,
   AuthStats,
@@ -17,11 +22,13 @@ export type {
 export {
   AccountDisabledError,
   AccountTokenInvalidError,
+  EmailUnverifiedError,
   LoginFailedError,
   ReauthRequiredError,
   RegistrationThrottledError,
   readableWindow,
   ThrottledError,
+  VerifyThrottledError,
 } from './errors';
 export { parsePwnedRange, PasswordPolicy } from './password-policy';
 export { HOOK_NAMES, HookFailedError, LoginRefusedError, RegistrationRefusedError } from './hooks';

@@ -98,7 +98,12 @@ function withServices(
     try {
       return await fn(services, o, ctx);
     } finally {
+      // A message a command caused (`users create` mails a verification link) goes out first:
+      // it reads the store, and the process exits right after.
+      await services.verification?.idle();
+      await services.notifications?.idle();
       await services.store.stop();
+      await services.mailer?.close();
     }
   };
 }

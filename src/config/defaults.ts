@@ -48,7 +48,15 @@ export const DEFAULTS = {
     /** Password reset requests per address (account) and per client address, per `window`. */
     resetPerAccount: 3,
     resetPerAddress: 20,
+    /** "Send the verification message again" per account and per client address, per `window`. */
+    verifyPerAccount: 3,
+    verifyPerAddress: 20,
   },
+  /**
+   * requireVerifiedEmail: a password sign-in (and a registration's own session) waits until the
+   * address is verified through the mailed link (ADR 145). Needs mail.
+   */
+  accounts: { requireVerifiedEmail: false },
   /**
    * reauthWindow: how long after a password (or provider) confirmation sensitive changes are
    * allowed. redirectTo/appendNext: a browser without a session on a protected page goes to the

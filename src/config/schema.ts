@@ -124,6 +124,11 @@ export const schema = Joi.object({
     registrations: Joi.number().integer().min(1).max(1000000).required(),
     resetPerAccount: Joi.number().integer().min(1).max(1000).required(),
     resetPerAddress: Joi.number().integer().min(1).max(100000).required(),
+    verifyPerAccount: Joi.number().integer().min(1).max(1000).required(),
+    verifyPerAddress: Joi.number().integer().min(1).max(100000).required(),
+  }).required(),
+  accounts: Joi.object({
+    requireVerifiedEmail: Joi.boolean().required(),
   }).required(),
   auth: Joi.object({
     reauthWindow: duration().required(),

@@ -129,6 +129,14 @@ export interface Settings {
     readonly resetPerAccount: number;
     /** Password reset requests from one client address within `window` (then 429). */
     readonly resetPerAddress: number;
+    /** Verification messages asked for again, per account within `window` (then 429). */
+    readonly verifyPerAccount: number;
+    /** Verification messages asked for again from one client address within `window`. */
+    readonly verifyPerAddress: number;
+  };
+  readonly accounts: {
+    /** Password sign-in waits for a verified address (HF_EMAIL_UNVERIFIED); needs mail. */
+    readonly requireVerifiedEmail: boolean;
   };
   readonly auth: {
     /**

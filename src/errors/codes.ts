@@ -56,6 +56,10 @@ export const ErrorCodes = {
     'The link is not valid: its token is unknown, expired, already used, replaced by a newer one, meant for something else, or ended by a later sign-in or password change. Nothing changed.',
   HF_RESET_THROTTLED:
     'Too many password reset requests for this email address or from this client address; retry later.',
+  HF_EMAIL_UNVERIFIED:
+    'The right password, but accounts.requireVerifiedEmail is on and the address is not verified yet: follow the mailed link, or ask for it again.',
+  HF_VERIFY_THROTTLED:
+    'The verification message was asked for again too often for this account or from this address; retry later.',
   HF_PLUGIN_OPTIONS: 'The options passed to the Hapi plugin are invalid.',
   HF_HAPI_VERSION:
     'A Holdfast plugin was registered on a hapi older than 21 (the peer dependency).',

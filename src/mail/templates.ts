@@ -88,6 +88,47 @@ export const DEFAULT_TEMPLATES: MailTemplates = {
         '<p>If this was not you, <a href="{{resetLink}}">reset your password again now</a> and check who can read your email.</p>',
     ),
   },
+  verify: {
+    subject: 'Confirm your email address',
+    text: [
+      'Someone (hopefully you) created an account at {{site}} with this address.',
+      '',
+      'To confirm it is yours, open this link within {{expires}}:',
+      '{{link}}',
+      '',
+      'The link works once. If you did not create the account, ignore this message.',
+    ].join('\n'),
+    html: layout(
+      '<p>Someone (hopefully you) created an account at {{site}} with this address.</p>' +
+        '<p>To confirm it is yours, open this link within {{expires}}:</p>' +
+        '<p><a href="{{link}}">Confirm my email address</a></p>' +
+        '<p>The link works once. If you did not create the account, ignore this message.</p>',
+    ),
+  },
+  'identity-linked': {
+    subject: 'A new way to sign in was added to your account',
+    text: [
+      'Your {{provider}} account was linked to your account at {{site}} on {{time}}: it now signs you in.',
+      '',
+      'If this was not you, sign in, unlink {{provider}} and sign out every other device: {{accountLink}}',
+    ].join('\n'),
+    html: layout(
+      '<p>Your {{provider}} account was linked to your account at {{site}} on {{time}}: it now signs you in.</p>' +
+        '<p>If this was not you, <a href="{{accountLink}}">sign in, unlink {{provider}}</a> and sign out every other device.</p>',
+    ),
+  },
+  'remember-theft': {
+    subject: 'We signed you out everywhere: a sign-in cookie was reused',
+    text: [
+      'On {{time}} a "keep me signed in" cookie of your account at {{site}} was used after it had already been replaced, which happens when a copy of it is used somewhere else.',
+      '',
+      'We signed you out on every device. If you did not expect this, change your password after signing in again: {{accountLink}}',
+    ].join('\n'),
+    html: layout(
+      '<p>On {{time}} a "keep me signed in" cookie of your account at {{site}} was used after it had already been replaced, which happens when a copy of it is used somewhere else.</p>' +
+        '<p>We signed you out on every device. If you did not expect this, <a href="{{accountLink}}">sign in again and change your password</a>.</p>',
+    ),
+  },
 };
 
 /** Renders a kind with the host app's template when it gave one, Holdfast's otherwise. */

@@ -7,6 +7,7 @@ import type { PluginContext } from './context';
 import {
   clearCookies,
   client,
+  credentialsOf,
   requireCredentials,
   sessionOf,
   sessionView,
@@ -151,6 +152,11 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
       handler: async (r, h) => {
         const body = r.payload as { email: string; password: string; name?: string };
         const { user, issued } = await accounts.register(body, client(ctx, r), sessionOf(r));
+        // accounts.requireVerifiedEmail: no session until the mailed link is followed.
+        if (!issued)
+          return h
+            .response({ user: publicUser(user), session: null, verificationRequired: true })
+            .code(201);
         setSessionCookie(ctx, h, issued);
         return h
           .response({
@@ -337,6 +343,7 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
         return h.response().code(204);
       },
     },
+    ...verificationRoutes(ctx, base),
     {
       method: 'GET',
       path: '/auth/openapi.json',
@@ -352,6 +359,66 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
           r.server.table(),
           h.realm.modifiers.route.prefix ?? '',
         )),
+    },
+  ];
+}
+
+/**
+ * Email verification (ADR 145), served only when mail is on. The token travels in a POST body,
+ * never in a URL of this API: the mailed link opens the /verify-email page, whose form posts it.
+ */
+function verificationRoutes(
+  ctx: PluginContext,
+  base: (auth: 'required' | 'optional' | false, extra?: RouteOptions) => RouteOptions,
+): ServerRoute[] {
+  const verification = ctx.verification;
+  if (!verification) return [];
+  return [
+    {
+      method: 'POST',
+      path: '/auth/verify-email',
+      options: base('optional', {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            token: Joi.string()
+              .max(200)
+              .required()
+              .description('The `token` of the mailed link (/verify-email?token=…)'),
+          }),
+        },
+      }),
+      handler: async (r) => {
+        const { token } = r.payload as { token: string };
+        const user = await verification.verify(token, credentialsOf(r)?.user.id);
+        return { user: publicUser(user) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/auth/verify-email/send',
+      options: base('optional', {
+        payload: json,
+        validate: {
+          payload: Joi.object({
+            email: Joi.string()
+              .max(1024)
+              .description('The address to send to when not signed in (ignored when signed in)'),
+          }),
+        },
+      }),
+      handler: async (r, h) => {
+        const c = credentialsOf(r);
+        const email = (r.payload as { email?: string }).email;
+        if (!c && email === undefined)
+          throw new HoldfastError(
+            'HF_REQUEST_INVALID',
+            '"email" is required when not signed in: the address the account was registered with',
+          );
+        await verification.resend(c ? { userId: c.user.id } : { email: email! }, client(ctx, r).ip);
+        // The same answer whether or not an account has the address, or is verified already.
+        return h.response({ accepted: true }).code(202);
+      },
     },
   ];
 }

@@ -1,5 +1,5 @@
 import type { Request, ResponseToolkit } from '@hapi/hapi';
-import type { AccountService, AuthEvents, PasswordReset } from '../accounts';
+import type { AccountService, AuthEvents, EmailVerification, PasswordReset } from '../accounts';
 import { clientInfo, CookieNames, HoldfastCredentials, TrustedProxies } from '../auth';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
@@ -35,6 +35,8 @@ export interface PluginContext {
   readonly intents: OAuthIntents;
   /** Password reset, when mail is on (createServices builds it); null: not offered. */
   readonly passwordReset: PasswordReset | null;
+  /** Email verification; null when mail is off (its routes are not served then). */
+  readonly verification: EmailVerification | null;
 }
 
 export function client(ctx: PluginContext, request: Request): ClientInfo {

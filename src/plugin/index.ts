@@ -84,6 +84,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
       oauth,
       intents: new OAuthIntents(server, settings),
       passwordReset: options.passwordReset ?? null,
+      verification: options.verification ?? null,
     };
 
     if (options.logger) auditLog(events, options.logger);
@@ -193,6 +194,15 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
           'provider linked to an account whose address nobody had proved: its password, sessions and remember-me series ended',
         )
       : log.info({ audit: 'identity_linked', ...e }, 'provider linked'),
+  );
+  events.on('verificationSent', (e) =>
+    log.info({ audit: 'verification_sent', ...e }, 'email verification message issued'),
+  );
+  events.on('emailVerified', (e) => log.info({ audit: 'email_verified', ...e }, 'email verified'));
+  events.on('notified', (e) =>
+    e.sent
+      ? log.info({ audit: 'notified', ...e }, `security notice mailed: ${e.kind}`)
+      : log.warn({ audit: 'notified', ...e }, `security notice not accepted: ${e.kind}`),
   );
   events.on('identityUnlinked', (e) =>
     log.info({ audit: 'identity_unlinked', ...e }, 'provider unlinked'),

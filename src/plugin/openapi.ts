@@ -52,7 +52,10 @@ const OPERATIONS: Record<string, Operation> = {
     operationId: 'register',
     summary: 'Create an account and log in',
     responses: {
-      '201': ok('Created; session cookie set', 'UserAndSession'),
+      '201': ok(
+        'Created; session cookie set. With accounts.requireVerifiedEmail: no session (`session` null, `verificationRequired` true) until the mailed link is followed',
+        'Registered',
+      ),
       '400': err('The password policy or the address refused it (HF_USER_INVALID)'),
       '403': err(
         "The host app's beforeRegister hook refused it, with its message (HF_REGISTRATION_REFUSED)",
@@ -71,7 +74,7 @@ const OPERATIONS: Record<string, Operation> = {
         'Wrong email or password (HF_LOGIN_FAILED), or the password changed elsewhere (HF_CREDENTIALS_CHANGED)',
       ),
       '403': err(
-        "The account is disabled (HF_ACCOUNT_DISABLED), or the host app's beforeLogin hook refused the sign-in, with its message (HF_LOGIN_REFUSED)",
+        "The account is disabled (HF_ACCOUNT_DISABLED), its address is not verified while accounts.requireVerifiedEmail is on (HF_EMAIL_UNVERIFIED: POST /auth/verify-email/send), or the host app's beforeLogin hook refused the sign-in, with its message (HF_LOGIN_REFUSED)",
       ),
       '429': err('Throttled (HF_LOGIN_THROTTLED)'),
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
@@ -230,6 +233,31 @@ const OPERATIONS: Record<string, Operation> = {
       '404': err('No such provider configured (HF_REQUEST_INVALID)'),
       '409': err(
         'The verified email belongs to an account this provider account is not linked to (HF_OAUTH_LINK_REQUIRED: sign in, then link from /account); a link to an account linked elsewhere (HF_OAUTH_LINK_CONFLICT)',
+      ),
+    },
+  },
+  'post /auth/verify-email': {
+    operationId: 'verifyEmail',
+    summary: 'Use an email verification link: its token marks the address verified (single use)',
+    description:
+      'Served when mail is on. The mailed link opens the /verify-email page, which posts the token here (a GET never uses it). Valid only while the account has the address it was mailed to and is enabled; when signed in, only for your own account.',
+    responses: {
+      '200': ok('Verified', 'UserOnly'),
+      '400': err(
+        'The token is unknown, expired, used, replaced, tampered, of another kind or another account (HF_ACCOUNT_TOKEN_INVALID); nothing changed',
+      ),
+    },
+  },
+  'post /auth/verify-email/send': {
+    operationId: 'sendVerification',
+    summary:
+      'Mail the verification link again: to the signed-in user, or to the account of `email`',
+    description:
+      'Served when mail is on. The same 202 whether or not an account has the address (or is verified already); the message is sent off the request path.',
+    responses: {
+      '202': ok('Accepted', 'Accepted'),
+      '429': err(
+        'Asked too often for this account (throttle.verifyPerAccount) or from this address (throttle.verifyPerAddress) (HF_VERIFY_THROTTLED)',
       ),
     },
   },
@@ -521,6 +549,20 @@ const SCHEMAS = {
     required: ['user', 'session'],
     properties: { user: ref('User'), session: ref('Session') },
   },
+  Registered: {
+    type: 'object',
+    required: ['user', 'session'],
+    properties: {
+      user: ref('User'),
+      session: { oneOf: [ref('Session'), { type: 'null' }] },
+      verificationRequired: {
+        type: 'boolean',
+        description: 'true: no session until the mailed verification link is followed',
+      },
+    },
+  },
+  UserOnly: { type: 'object', required: ['user'], properties: { user: ref('User') } },
+  Accepted: { type: 'object', required: ['accepted'], properties: { accepted: { const: true } } },
   SessionOnly: {
     type: 'object',
     required: ['session'],

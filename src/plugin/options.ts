@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import type { Logger } from 'pino';
-import type { AccountService, PasswordReset } from '../accounts';
+import type { AccountService, EmailVerification, PasswordReset } from '../accounts';
 import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { SessionService } from '../session';
@@ -14,6 +14,12 @@ export interface HoldfastPluginOptions {
    * goes there); its audit events are exposed as server.plugins.holdfast.events.
    */
   readonly accounts: AccountService;
+  /**
+   * Email verification from createServices (`services.verification`): serves POST
+   * /auth/verify-email, /auth/verify-email/send and the /verify-email page. Without it (mail off)
+   * those routes do not exist.
+   */
+  readonly verification?: EmailVerification | null;
   /** Logs audit events (never a token, password or email). */
   readonly logger?: Logger;
   /**
@@ -81,6 +87,7 @@ const schema = Joi.object({
     .messages({
       'any.required': '{{#label}} is required: pass the accounts from createServices()',
     }),
+  verification: fn(['verify', 'resend']).allow(null),
   logger: fn(['info', 'warn', 'error']),
   passwordReset: fn(['request', 'complete', 'isValid']).allow(null),
   // Hooks are account rules, so the API, pages, OAuth and CLI all run them (ADR 120).

@@ -65,6 +65,7 @@ const prefixed = <T extends { path: string }>(realm: ServerRealm, list: readonly
 /** Login failures the login page shows in place (the message says what to do). */
 const LOGIN_PAGE_ERRORS: readonly string[] = [
   'HF_LOGIN_FAILED',
+  'HF_EMAIL_UNVERIFIED',
   'HF_LOGIN_THROTTLED',
   'HF_CREDENTIALS_CHANGED',
   'HF_ACCOUNT_DISABLED',
@@ -185,10 +186,90 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
         reauthFor: readableWindow(settings.auth.reauthWindow),
         providerRows,
         reauthProviders: providerRows.filter((p) => p.linked),
+        canResend: !user.emailVerified && !!ctx.verification,
         ...extra,
       },
       code,
     );
+  }
+
+  /**
+   * Email verification pages (ADR 145), when mail is on. The mailed link opens GET /verify-email,
+   * which only shows a button: mail scanners fetch links, so a GET never uses the token; the
+   * button posts it. Referrer-Policy strict-origin: a Referer carries the origin only, so the token
+   * in this page's URL goes nowhere. Not no-referrer: under it browsers send `Origin: null` on the
+   * form's POST, which the CSRF check refuses (found by test/e2e/browser/verify-email.test.ts).
+   */
+  function verificationPages(): ServerRoute[] {
+    const verification = ctx.verification;
+    if (!verification) return [];
+    const originOnly = { ...PAGE_SECURITY(settings), referrer: 'strict-origin' } as const;
+    const show = (h: ResponseToolkit, c: HoldfastCredentials | null, extra: object, code = 200) =>
+      render(h, 'verify-email', { ...layoutCtx(c, 'Confirm your email address'), ...extra }, code);
+    return [
+      {
+        method: 'GET',
+        path: '/verify-email',
+        options: page('optional', { security: originOnly }),
+        handler: (r, h) => {
+          const token = typeof r.query.token === 'string' ? r.query.token.slice(0, 200) : '';
+          return show(h, credentialsOf(r), { token });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/verify-email',
+        options: page('optional', { payload: form, security: originOnly }),
+        handler: async (r, h) => {
+          const c = credentialsOf(r);
+          const f = (r.payload ?? {}) as Form;
+          try {
+            await verification.verify(String(f.token ?? ''), c?.user.id);
+          } catch (err) {
+            if (!(err instanceof HoldfastError) || err.code !== 'HF_ACCOUNT_TOKEN_INVALID')
+              throw err;
+            return show(h, c, { error: err.message }, toBoom(err).output.statusCode);
+          }
+          return show(h, c, { verified: true });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/verify-email/send',
+        options: page('optional', { payload: form }),
+        handler: async (r, h) => {
+          const f = (r.payload ?? {}) as Form;
+          const email = String(f.email ?? '').slice(0, 1024);
+          const ctxLogin = { ...layoutCtx(null, 'Log in'), email, providers };
+          try {
+            await verification.resend({ email }, client(ctx, r).ip);
+          } catch (err) {
+            if (!(err instanceof HoldfastError) || err.code !== 'HF_VERIFY_THROTTLED') throw err;
+            return withRetryAfter(
+              render(h, 'login', { ...ctxLogin, error: err.message }, 429),
+              err,
+            );
+          }
+          return render(h, 'login', { ...ctxLogin, notice: LOGIN_NOTICES['verify-sent'] });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/account/verify-email/send',
+        options: signedInForm,
+        handler: async (r, h) => {
+          const c = credentialsOf(r);
+          if (!c) return h.redirect(at('/login')).code(303);
+          try {
+            await verification.resend({ userId: c.user.id }, client(ctx, r).ip);
+          } catch (err) {
+            if (!(err instanceof HoldfastError) || err.code !== 'HF_VERIFY_THROTTLED') throw err;
+            return withRetryAfter(await accountPage(r, h, c, { error: err.message }, 429), err);
+          }
+          return h.redirect(at('/account?done=verify-sent')).code(303);
+        },
+      },
+    ];
   }
 
   server.route([
@@ -240,7 +321,15 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
             render(
               h,
               'login',
-              { ...layoutCtx(null, 'Log in'), error: err.message, email, providers, next },
+              {
+                ...layoutCtx(null, 'Log in'),
+                error: err.message,
+                email,
+                providers,
+                next,
+                // The right password for an unproved address: offer the link again (ADR 145).
+                resend: err.code === 'HF_EMAIL_UNVERIFIED' && !!ctx.verification,
+              },
               toBoom(err).output.statusCode,
             ),
             err,
@@ -275,6 +364,8 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
             client(ctx, r),
             sessionOf(r),
           );
+          // accounts.requireVerifiedEmail: no session yet; the login page says to check the mail.
+          if (!issued) return h.redirect(at('/login?done=registered')).code(303);
           setSessionCookie(ctx, h, issued);
           return h.redirect(at('/account')).code(303);
         } catch (err) {
@@ -398,6 +489,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
       page,
       form: signedInForm,
     }),
+    ...verificationPages(),
     {
       method: 'GET',
       path: '/logout',
@@ -462,12 +554,6 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     { sandbox: 'plugin' },
   );
 }
-
-/** Notices the login page shows after another page sent the browser there. */
-const LOGIN_NOTICES: Record<string, string> = {
-  reset:
-    'Your password is set and every device that was signed in is signed out: log in with the new password.',
-};
 
 interface PageTools {
   readonly render: (
@@ -622,7 +708,18 @@ function withRetryAfter(res: ResponseObject, err: HoldfastError): ResponseObject
   return seconds === undefined ? res : res.header('retry-after', String(seconds));
 }
 
+/** Notices the login page shows after another page sent the browser there (`?done=`). */
+const LOGIN_NOTICES: Record<string, string> = {
+  reset:
+    'Your password is set and every device that was signed in is signed out: log in with the new password.',
+  registered:
+    'Your account is created. We mailed you a link: open it to confirm your address, then log in.',
+  'verify-sent':
+    'If an account has this address and it is not confirmed yet, we mailed it a link: open it to confirm your address, then log in.',
+};
+
 const NOTICES: Record<string, (label: string, settings: Settings) => string> = {
+  'verify-sent': () => 'We mailed you a new link: open it to confirm your address.',
   revoked: () => 'That device is signed out.',
   others: () => 'Every other device is signed out.',
   password: () => 'Your password is changed and every other device is signed out.',

@@ -42,7 +42,14 @@ export async function buildServer(parts: ServerParts): Promise<Server> {
   await server.register({ plugin: healthRoutes, options: { readiness } });
   await server.register({
     plugin: holdfastPlugin,
-    options: { settings, sessions, accounts, logger, passwordReset: services.passwordReset },
+    options: {
+      settings,
+      sessions,
+      accounts,
+      logger,
+      passwordReset: services.passwordReset,
+      verification: services.verification,
+    },
   });
   routeHome(server);
   return server;

@@ -70,16 +70,18 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       logger.info('stopping: no new connections, finishing requests in flight');
       await server.stop({ timeout });
       storeHealth.stop();
-      // Mail already promised (a reset link, a notice) goes out before the store and mailer
-      // close, within shutdown.timeout: a hung mail server does not hold the node.
-      if (services.passwordReset) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          services.passwordReset.idle(),
-          new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
-        ]);
-        clearTimeout(timer);
-      }
+      // Mail already promised (a reset or verification link, a notice) goes out before the store
+      // and mailer close, within shutdown.timeout: a hung mail server does not hold the node.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([
+          services.passwordReset?.idle(),
+          services.verification?.idle(),
+          services.notifications?.idle(),
+        ]),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
+      ]);
+      clearTimeout(timer);
       await services.engine.stop();
       await services.mailer?.close();
       logger.info('stopped');

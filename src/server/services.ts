@@ -4,6 +4,8 @@ import {
   AuthEvents,
   BreachedPasswordLookup,
   PasswordReset,
+  EmailVerification,
+  SecurityNotifications,
 } from '../accounts';
 import type { Settings } from '../config';
 import { ConfigError } from '../errors';
@@ -62,6 +64,10 @@ export interface Services {
   readonly passwordReset: PasswordReset | null;
   /** Where the services log what happens off the request path (a failed send); silent if none. */
   readonly logger?: Logger;
+  /** Email verification (ADR 145); null when mail is off. */
+  readonly verification: EmailVerification | null;
+  /** Notices mailed after a provider link or a remember-me theft (ASVS 6.3.7); null when mail is off. */
+  readonly notifications: SecurityNotifications | null;
 }
 
 export interface ServicesOptions {
@@ -168,6 +174,20 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
         clock: options.clock,
       })
     : null;
+  if (settings.accounts.requireVerifiedEmail && !mailer)
+    throw new ConfigError([
+      {
+        path: 'accounts.requireVerifiedEmail',
+        found: 'true, while mail is off (mail.transport off and no mailer given)',
+        expected: 'a way to mail the verification link, or requireVerifiedEmail false',
+        hint: 'set mail.transport to smtp with mail.smtp.url (and mail.linkBase), or accounts.requireVerifiedEmail to false: nobody could ever sign in',
+      },
+    ]);
+  const mailDeps = { settings, users, mail, events, logger: options.logger, clock: options.clock };
+  const verification = mailer
+    ? new EmailVerification({ ...mailDeps, mailer, tokens, throttle: throttleStore })
+    : null;
+  const notifications = mailer ? new SecurityNotifications({ ...mailDeps, mailer }) : null;
   return {
     settings,
     engine,
@@ -184,6 +204,8 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     tokens,
     passwordReset,
     logger: options.logger,
+    verification,
+    notifications,
   };
 }
 

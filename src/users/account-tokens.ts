@@ -21,7 +21,16 @@ export interface AccountTokenRecord {
   /** The user's credential version when the token was issued (a later change voids it). */
   readonly credentialVersion: number;
   readonly expiresAt: number;
+  /**
+   * SHA-256 (base64url) of what the token was issued for, when the issuer bound it (a verify
+   * token: the address it proves); compare with bindingOf(value).
+   */
+  readonly binding?: string;
 }
+
+/** The digest a bound token carries for `value` (the value itself is never stored). */
+export const bindingOf = (value: string): string =>
+  createHash('sha256').update(value).digest('base64url');
 
 export interface IssuedAccountToken {
   /** The secret to put in the link: shown once, never stored, never logged. */
@@ -72,15 +81,19 @@ export class AccountTokens {
     userId: string,
     credentialVersion: number,
     ttlMs: number,
+    /** Binds the token to this value (e.g. the address a verify token proves); stored hashed. */
+    bindTo?: string,
   ): Promise<IssuedAccountToken> {
     if (!(ttlMs > 0)) throw new RangeError(`token lifetime must be positive, got ${ttlMs}`);
     await this.invalidate(kind, userId);
     const id = randomBytes(ID_BYTES).toString('base64url');
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const expiresAt = this.clock() + ttlMs;
-    const raw = [expiresAt, credentialVersion, hashOf(secret).toString('base64url'), userId].join(
-      '|',
-    );
+    // The binding rides in the version field (`<version>~<digest>`): the user id stays last, so a
+    // record without one reads as before.
+    const version =
+      bindTo === undefined ? `${credentialVersion}` : `${credentialVersion}~${bindingOf(bindTo)}`;
+    const raw = [expiresAt, version, hashOf(secret).toString('base64url'), userId].join('|');
     await this.backend.set(this.tokenKey(kind, id), raw, ttlMs);
     await this.backend.set(this.userKey(kind, userId), id, ttlMs);
     return { token: `${id}.${secret}`, expiresAt };
@@ -122,7 +135,8 @@ export class AccountTokens {
     if (raw === null) return null;
     const parts = raw.split('|');
     if (parts.length < 4) return null;
-    const [expires, version, hash] = parts;
+    const [expires, versionField, hash] = parts;
+    const [version, binding] = versionField.split('~');
     const stored = Buffer.from(hash, 'base64url');
     const presented = hashOf(m[2]);
     if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return null;
@@ -137,6 +151,7 @@ export class AccountTokens {
         userId: parts.slice(3).join('|'),
         credentialVersion: Number(version),
         expiresAt,
+        ...(binding === undefined ? {} : { binding }),
       },
     };
   }

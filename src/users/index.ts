@@ -26,7 +26,12 @@ export type { ThrottleDecision, ThrottleRule, ThrottleStore } from './throttle';
 export { RedisThrottleStore } from './redis-throttle';
 export { guard } from './redis-client';
 export type { RedisClient } from './redis-client';
-export { ACCOUNT_TOKEN_KINDS, AccountTokens, MemoryTokenBackend } from './account-tokens';
+export {
+  ACCOUNT_TOKEN_KINDS,
+  AccountTokens,
+  bindingOf,
+  MemoryTokenBackend,
+} from './account-tokens';
 export type {
   AccountTokenKind,
   AccountTokenRecord,

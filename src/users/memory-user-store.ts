@@ -99,9 +99,12 @@ export class MemoryUserStore implements UserStore {
     return true;
   }
 
-  async markEmailVerified(id: string): Promise<void> {
+  async markEmailVerified(id: string, expected?: { readonly email: string }): Promise<boolean> {
     const u = this.byId.get(id);
-    if (u) this.byId.set(id, { ...u, emailVerified: true });
+    if (!u) return false;
+    if (expected && (u.email !== normalizeEmail(expected.email) || u.disabled)) return false;
+    this.byId.set(id, { ...u, emailVerified: true });
+    return true;
   }
 
   async findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null> {

@@ -27,6 +27,7 @@ const SCRIPTS = loadScriptDir(join(__dirname, 'lua'), [
   'release-identity-field',
   'release-identity',
   'update-existing',
+  'verify-email',
 ] as const);
 
 /**
@@ -156,8 +157,16 @@ export class RedisUserStore implements UserStore {
     return version(reply);
   }
 
-  async markEmailVerified(id: string): Promise<void> {
-    await this.updateExisting(id, { v: '1' });
+  async markEmailVerified(id: string, expected?: { readonly email: string }): Promise<boolean> {
+    if (!expected) return this.updateExisting(id, { v: '1' });
+    if (!VALID_ID.test(id)) return false;
+    const reply = await this.script(
+      'users.verifyEmail',
+      'verify-email',
+      [this.userKey(id)],
+      [normalizeEmail(expected.email)],
+    );
+    return Number(reply) === UserReply.DONE;
   }
 
   async setRoles(id: string, roles: readonly string[]): Promise<boolean> {

@@ -56,7 +56,10 @@ export class LoginThrottle {
 
   constructor(
     private readonly store: ThrottleStore,
-    s: Omit<Settings['throttle'], 'resetPerAccount' | 'resetPerAddress'>,
+    s: Omit<
+      Settings['throttle'],
+      'resetPerAccount' | 'resetPerAddress' | 'verifyPerAccount' | 'verifyPerAddress'
+    >,
     private readonly clock: () => number = Date.now,
   ) {
     const common = { baseDelay: s.baseDelay, maxDelay: s.maxDelay, window: s.window };

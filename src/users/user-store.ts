@@ -142,8 +142,12 @@ export interface UserStore {
    * is no such user. Never creates a record.
    */
   setRoles(id: string, roles: readonly string[]): Promise<boolean>;
-  /** Marks the email verified: only once Holdfast itself proved the address, never on a provider's word. */
-  markEmailVerified(id: string): Promise<void>;
+  /**
+   * Marks the email verified: only once Holdfast itself proved the address, never on a provider's
+   * word. With `expected`, only while the record still holds that address and is not disabled
+   * (one atomic step: an emailed verification link). True when the record is marked.
+   */
+  markEmailVerified(id: string, expected?: { readonly email: string }): Promise<boolean>;
   findByIdentity(provider: IdentityProvider, subject: string): Promise<User | null>;
   /**
    * Links a provider account to a user. False when it is linked to another user, or when the user

@@ -1,11 +1,18 @@
 import Hapi from '@hapi/hapi';
 import { loadSettings, Settings } from '../../src/config';
-import type { AccountHooks, AccountService, AuthEvents } from '../../src/accounts';
+import type {
+  AccountHooks,
+  AccountService,
+  AuthEvents,
+  EmailVerification,
+  SecurityNotifications,
+} from '../../src/accounts';
+import type { Logger } from '../../src/log/logger';
 import { holdfastPlugin } from '../../src/plugin';
 import { createServices } from '../../src/server/services';
 import type { SessionService } from '../../src/session';
 import { MemoryEngine, StoreEngine } from '../../src/store';
-import type { HashQueue, ThrottleStore, UserStore } from '../../src/users';
+import type { AccountTokens, HashQueue, ThrottleStore, UserStore } from '../../src/users';
 import { canary, testLogger } from '../harness/logs';
 
 /** Passwords the API tests use: any of them in a log fails `make test`. */
@@ -23,6 +30,11 @@ export interface TestApp {
   hashing: HashQueue;
   /** Settable clock used by the session service. */
   clock: { now: number };
+  /** Email verification and security notices (null unless the settings turn mail on). */
+  verification: EmailVerification | null;
+  notifications: SecurityNotifications | null;
+  /** The single-use account tokens (ADR 140). */
+  tokens: AccountTokens;
 }
 
 export function testSettings(overrides: object = {}): Settings {
@@ -42,19 +54,25 @@ export async function buildTestApp(
     extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
     /** The host app's hooks, given to createServices. */
     hooks?: AccountHooks;
+    /** The services' logger (a failed send is logged there). */
+    logger?: Logger;
+    /** Listen on this port (default: any free one). */
+    port?: number;
   } = {},
 ): Promise<TestApp> {
   const settings = opts.settings ?? testSettings();
   const clock = { now: Date.now() };
   const engine = opts.engine ?? new MemoryEngine(settings.store.redis.shards, () => clock.now);
-  const { sessions, users, accounts, events, hashing } = createServices(settings, {
-    engine,
-    users: opts.users,
-    throttle: opts.throttle,
-    clock: () => clock.now,
-    hooks: opts.hooks,
-  });
-  const server = Hapi.server({ host: '127.0.0.1', port: 0, debug: false });
+  const { sessions, users, accounts, events, hashing, verification, notifications, tokens } =
+    createServices(settings, {
+      engine,
+      users: opts.users,
+      throttle: opts.throttle,
+      clock: () => clock.now,
+      hooks: opts.hooks,
+      logger: opts.logger,
+    });
+  const server = Hapi.server({ host: '127.0.0.1', port: opts.port ?? 0, debug: false });
   await server.register({
     plugin: holdfastPlugin,
     options: {
@@ -63,6 +81,7 @@ export async function buildTestApp(
       accounts,
       logger: testLogger(`unit-plugin-${process.env.JEST_WORKER_ID ?? '1'}`),
       pages: opts.pages ?? true,
+      verification,
       ...opts.extra,
     },
     ...(opts.prefix ? { routes: { prefix: opts.prefix } } : {}),
@@ -85,5 +104,8 @@ export async function buildTestApp(
     events,
     hashing,
     clock,
+    verification,
+    notifications,
+    tokens,
   };
 }

@@ -11,8 +11,11 @@ import { buildTestApp, TestApp, testSettings } from '../../support/app';
 import { Jar } from '../../support/inject';
 import { uniqueEmail } from '../../support/suites/api-suite';
 import { LocalOAuthProvider, Outcome } from '../../support/oauth-provider';
+import { linkIn, startSmtpServer, TestSmtpServer } from '../../support/smtp-server';
 
 let fx: LocalOAuthProvider;
+/** Mail is on: password registrations get a verification link, links a notice (issue 9). */
+let smtp: TestSmtpServer;
 let app: TestApp;
 let base: string;
 const logLines: string[] = [];
@@ -21,6 +24,7 @@ const cookieValues = new Set<string>();
 
 beforeAll(async () => {
   fx = await LocalOAuthProvider.start();
+  smtp = await startSmtpServer();
   const logger = pino(
     { level: 'info' },
     new Writable({
@@ -32,6 +36,7 @@ beforeAll(async () => {
   );
   const settings = testSettings({
     oauth: { github: { clientId: fx.clientId, clientSecret: fx.clientSecret, uri: fx.url } },
+    mail: smtp.mailSettings('http://holdfast.test'),
   });
   app = await buildTestApp({
     settings,
@@ -61,6 +66,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.server.stop();
+  await app?.verification?.idle();
+  await app?.notifications?.idle();
+  await smtp?.stop();
   await fx?.stop();
 });
 
@@ -913,6 +921,110 @@ describe('OAuth sign-in through @hapi/bell against a local provider', () => {
     ).rejects.toThrow(
       /oauthProviders\.x\.provider\.profile" is required.*"oauthProviders\.x\.clientSecret" is required/s,
     );
+  });
+
+  test('a provider-created account is verified already: no verification message', async () => {
+    const email = uniqueEmail('oauth.noverify');
+    const { browser } = await signIn('local', { account: fx.account(email) });
+    expect((await browser.me()).body.user.emailVerified).toBe(true);
+    await app.verification!.idle();
+    await smtp.expectNoMailTo(email);
+  });
+
+  test('a new link from /account mails a notice (identity-linked) to the account, with the provider and no secret', async () => {
+    const email = uniqueEmail('oauth.notice');
+    const { browser, userId } = await registerWithPassword(email);
+    expect((await smtp.nextTo(email)).kind).toBe('verify');
+    const notified: unknown[] = [];
+    const listener = (e: unknown) => notified.push(e);
+    app.events.on('notified', listener);
+    fx.next = { account: fx.account(uniqueEmail('oauth.notice.other')) };
+    const flow = await browser.follow(await browser.submit('/account/oauth/local/link'));
+    expect(flow.hops.at(-2)?.location).toBe('/account?done=linked&provider=local');
+    const mail = await smtp.nextTo(email);
+    expect(mail.kind).toBe('identity-linked');
+    expect(mail.subject).toBe('A new way to sign in was added to your account');
+    expect(mail.text).toMatch(
+      /Your Local ID account was linked to your account at holdfast\.test on \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+    );
+    expect(mail.text).toContain('http://holdfast.test/account');
+    for (const secret of [...fx.issued, fx.clientSecret, ...browser.jar.cookies.values()])
+      if (secret) expect(mail.raw).not.toContain(secret);
+    await app.notifications!.idle();
+    app.events.off('notified', listener);
+    expect(notified).toEqual([{ userId, kind: 'identity-linked', sent: true }]);
+  });
+
+  test('a provider sign-in with the verified address of a Holdfast-verified password account links it and signs in; a notice is mailed', async () => {
+    const email = uniqueEmail('oauth.proved');
+    const { userId } = await registerWithPassword(email);
+    const token = linkIn(await smtp.nextTo(email), '/verify-email').searchParams.get('token');
+    const verified = await new Browser().send('POST', '/auth/verify-email', { token });
+    expect(verified.status).toBe(200);
+    const linked: unknown[] = [];
+    const listener = (e: unknown) => linked.push(e);
+    app.events.on('identityLinked', listener);
+    const account = fx.account(email.toUpperCase());
+    const { browser, res, hops } = await signIn('local', { account });
+    app.events.off('identityLinked', listener);
+    expect(hops.at(-2)?.location).toBe('/account');
+    expect(res.status).toBe(200);
+    expect((await browser.me()).body).toMatchObject({
+      user: { id: userId, emailVerified: true },
+      session: { method: 'oauth' },
+    });
+    expect((await app.users.findByIdentity('local', String(account.id)))?.id).toBe(userId);
+    expect(linked).toEqual([
+      {
+        userId,
+        provider: 'local',
+        label: 'Local ID',
+        merged: false,
+        endedPassword: false,
+        revokedSessions: 0,
+        automatic: true,
+      },
+    ]);
+    // The password still works: the address was the holder's own, proved by Holdfast's link.
+    const login = await new Browser().send('POST', '/auth/login', {
+      email,
+      password: 'correct horse battery',
+    });
+    expect(login.status).toBe(200);
+    const mail = await smtp.nextTo(email);
+    expect(mail.kind).toBe('identity-linked');
+    expect(mail.text).toMatch(/Your Local ID account was linked/);
+  });
+
+  test("pre-hijacking with verification on: a squatter's unverified account is never linked, even after it asked for the link again; a disabled verified account neither", async () => {
+    const email = uniqueEmail('oauth.squat2');
+    const { browser: squatter, userId } = await registerWithPassword(email);
+    // The squatter can ask for the message again, but it goes to the victim's mailbox.
+    const again = await squatter.send('POST', '/auth/verify-email/send', {});
+    expect(again.status).toBe(202);
+    await app.verification!.idle();
+    const account = fx.account(email);
+    const victim = await signIn('local', { account });
+    expect(victim.res.status).toBe(409);
+    expect(JSON.parse(victim.body).code).toBe('HF_OAUTH_LINK_REQUIRED');
+    expect((await victim.browser.me()).status).toBe(401);
+    expect(await app.users.findByIdentity('local', String(account.id))).toBeNull();
+    expect(await app.users.listIdentities(userId)).toEqual([]);
+    expect((await app.users.findById(userId))?.emailVerified).toBe(false);
+
+    // Verified, then disabled: not linked either, nothing changes.
+    const other = uniqueEmail('oauth.disabled');
+    const d = await registerWithPassword(other);
+    const token = linkIn(await smtp.nextTo(other), '/verify-email').searchParams.get('token');
+    expect((await new Browser().send('POST', '/auth/verify-email', { token })).status).toBe(200);
+    await app.accounts.disableUser(d.userId);
+    const disabledAccount = fx.account(other);
+    const refused = await signIn('local', { account: disabledAccount });
+    expect(refused.res.status).toBe(409);
+    expect(await app.users.findByIdentity('local', String(disabledAccount.id))).toBeNull();
+    // An unverified email from the provider never links, whatever the account.
+    const unverified = await signIn('google', { account: fx.account(other, false) });
+    expect(unverified.res.status).toBe(403);
   });
 
   // Last: looks at everything the tests above logged.

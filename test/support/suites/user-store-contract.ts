@@ -118,5 +118,26 @@ export function userStoreContract(name: string, make: () => UserStore): void {
       // Setting roles changes nothing else of the record.
       expect(await users.findById(u.id)).toEqual({ ...u, roles: [] });
     });
+
+    test('markEmailVerified with an expected address: only while the record has it and is enabled (ADR 145)', async () => {
+      const address = email();
+      const u = await users.create({ email: address, passwordHash: 'h' });
+      expect(await users.markEmailVerified(u.id, { email: email() })).toBe(false);
+      expect((await users.findById(u.id))?.emailVerified).toBe(false);
+      // Any spelling of the same address is that address.
+      expect(await users.markEmailVerified(u.id, { email: address.toUpperCase() })).toBe(true);
+      expect(await users.findById(u.id)).toEqual({ ...u, emailVerified: true });
+
+      const d = await users.create({ email: email(), passwordHash: 'h' });
+      await users.disable(d.id);
+      expect(await users.markEmailVerified(d.id, { email: d.email })).toBe(false);
+      expect((await users.findById(d.id))?.emailVerified).toBe(false);
+      expect(await users.markEmailVerified('no-such-user', { email: d.email })).toBe(false);
+      expect(await users.findById('no-such-user')).toBeNull();
+      // Without an expectation (linkVerified's merge): marked whatever the address.
+      const m = await users.create({ email: email(), passwordHash: 'h' });
+      expect(await users.markEmailVerified(m.id)).toBe(true);
+      expect((await users.findById(m.id))?.emailVerified).toBe(true);
+    });
   });
 }

@@ -154,7 +154,7 @@ describe('recent authentication (auth.reauthWindow)', () => {
     const { accounts, sessions, settings, clock } = setup();
     const reg = await accounts.register({ email: email(), password: PASSWORD }, client);
     clock.now += settings.auth.reauthWindow + 1;
-    const old = reg.issued.session;
+    const old = reg.issued!.session;
     const issued = await accounts.reauthenticate(old, PASSWORD, client);
     expect(issued.session.id).not.toBe(old.id);
     expect(issued.session).toMatchObject({

@@ -222,7 +222,7 @@ test('a beforeLogin refusal after the right password: HF_LOGIN_REFUSED, a failed
   ]);
   expect(events.stats.loginFailures.refused).toBe(1);
   // Only the registration's session: the refused login made none.
-  expect((await sessions.list(reg.user.id)).map((s) => s.id)).toEqual([reg.issued.session.id]);
+  expect((await sessions.list(reg.user.id)).map((s) => s.id)).toEqual([reg.issued!.session.id]);
 });
 
 test('OAuth: a first sign-in runs beforeRegister/afterRegister (not beforeLogin); a later one beforeLogin/afterLogin', async () => {

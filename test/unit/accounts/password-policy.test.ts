@@ -86,7 +86,7 @@ describe('common passwords are refused', () => {
     const { issued } = await s.accounts.register({ email: address, password: GOOD }, CLIENT);
     const err = await refusal(
       s.accounts.changePassword(
-        issued.session,
+        issued!.session,
         { currentPassword: GOOD, newPassword: 'iloveyou' },
         CLIENT,
       ),
@@ -146,7 +146,7 @@ describe("the account's email and name are refused in its password (ASVS 6.2.11)
       ['hamilton was here', 'name'],
     ]) {
       const err = await refusal(
-        s.accounts.changePassword(issued.session, { currentPassword: GOOD, newPassword }, CLIENT),
+        s.accounts.changePassword(issued!.session, { currentPassword: GOOD, newPassword }, CLIENT),
       );
       expect(err.message).toMatch(new RegExp(`^newPassword: must not contain the ${rule}`));
     }
@@ -201,7 +201,7 @@ describe('breached passwords through the host app’s k-anonymity lookup', () =>
     const { issued } = await s.accounts.register({ email: email(), password: GOOD }, CLIENT);
     const err = await refusal(
       s.accounts.changePassword(
-        issued.session,
+        issued!.session,
         { currentPassword: GOOD, newPassword: BREACHED },
         CLIENT,
       ),
