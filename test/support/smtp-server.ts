@@ -56,6 +56,9 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     authOptional: !opts.auth,
     allowInsecureAuth: true,
     logger: false,
+    // stop() ends connections a client left open (a pooled mailer not closed) after this long,
+    // rather than smtp-server's 30 s default.
+    closeTimeout: 500,
     onAuth(auth, _session, callback) {
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass)
         return callback(null, { user: auth.username });

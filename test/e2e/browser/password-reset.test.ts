@@ -75,6 +75,7 @@ afterAll(async () => {
 test('forgot password → mail → reset page → sign in with the new password', async () => {
   const email = `browser.reset.${Date.now()}@example.com`;
   await app.services.accounts.createUser({ email, password: OLD });
+  expect((await smtp.nextTo(email)).kind).toBe('verify');
 
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

@@ -55,6 +55,7 @@ test('reset on Redis: mail, new password, every session ended, single use; a sig
     SAME_SITE,
   );
   expect(reg.statusCode).toBe(201);
+  expect((await smtp.nextTo(email)).kind).toBe('verify');
   const jar = new Jar();
   expect(
     (await call(app.server, jar, 'POST', '/auth/login', { email, password: PASSWORD }, SAME_SITE))

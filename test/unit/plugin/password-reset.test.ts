@@ -48,6 +48,8 @@ async function register(email = newEmail()): Promise<{ email: string; id: string
     SAME_SITE,
   );
   expect(r.statusCode).toBe(201);
+  // Registration mails a verification link first (ADR 145): taken here, so nextTo sees the reset.
+  expect((await smtp.nextTo(email)).kind).toBe('verify');
   return { email, id: JSON.parse(r.payload).user.id };
 }
 
