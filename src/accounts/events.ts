@@ -56,9 +56,15 @@ export interface AuthEventMap {
   /** A user ended sessions themselves: one (`one`) or every other (`others`). */
   revoked: [{ userId: string; sessionIds: readonly string[]; scope: 'one' | 'others' }];
   passwordChanged: [{ userId: string; revokedSessions: number }];
-  /** An administrator disabled or deleted the user; every session and series ended. */
+  /** An administrator disabled the user; every session and series ended. */
   disabled: [{ userId: string; revokedSessions: number }];
-  deleted: [{ userId: string; revokedSessions: number }];
+  /** An administrator enabled a disabled user again; nothing that ended came back. */
+  enabled: [{ userId: string }];
+  /**
+   * The user is gone, with every session, series and linked identity: deleted by an administrator
+   * (`admin`) or by the user from /account after re-authentication (`self`).
+   */
+  deleted: [{ userId: string; revokedSessions: number; by: 'admin' | 'self' }];
   /** An administrator replaced the user's roles (the scope of their next scoped request). */
   rolesChanged: [{ userId: string; roles: readonly string[] }];
   /** The user confirmed their password or a linked provider again: the session got a new id. */

@@ -6,6 +6,8 @@ export type {
   NewAccountInput,
   OAuthProfile,
 } from './account-service';
+export { AccountAdmin, deleteOwnAccount } from './admin';
+export type { AccountSummary, UserRef } from './admin';
 export { AuthEvents, emptyAuthStats } from './events';
 export type {
   AuthEventMap,

@@ -1,6 +1,7 @@
 import type { RouteOptions, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { SCHEME } from '../auth';
+import { deleteOwnAccount } from '../accounts';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
 import type { PluginContext } from './context';
@@ -247,6 +248,16 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
           session: sessionView(issued.session, issued.session.id),
           reauthUntil: new Date(accounts.recentUntil(issued.session) ?? 0).toISOString(),
         };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/auth/account',
+      options: base('required'),
+      handler: async (r, h) => {
+        await deleteOwnAccount(accounts, requireCredentials(r).session);
+        clearCookies(ctx, h);
+        return h.response().code(204);
       },
     },
     {

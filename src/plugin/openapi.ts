@@ -136,6 +136,17 @@ const OPERATIONS: Record<string, Operation> = {
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
     },
   },
+  'delete /auth/account': {
+    operationId: 'deleteAccount',
+    summary:
+      'Delete your own account (needs a recent authentication): every session ends, the cookies are cleared',
+    responses: {
+      '204': empty('Deleted; cookies cleared'),
+      '403': err(
+        'No recent authentication (HF_REAUTH_REQUIRED; the body names `reauth`), or the account is disabled (HF_ACCOUNT_DISABLED)',
+      ),
+    },
+  },
   'get /auth/identities': {
     operationId: 'listIdentities',
     summary: 'The OAuth provider accounts linked to this user',

@@ -16,7 +16,7 @@ import { safeNext, SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
-import { readableWindow, ReauthRequiredError } from '../accounts';
+import { deleteOwnAccount, readableWindow, ReauthRequiredError } from '../accounts';
 import { MAX_BODY_BYTES } from './api';
 import type { PluginContext } from './context';
 import {
@@ -203,9 +203,10 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
         // `next`: the page a redirect to login came from (auth.appendNext), kept only if same-site.
         // It is the request's whole path, so it already carries the route prefix.
         const next = safeNext(r.query[nextParam]);
+        const notice = r.query.done === 'deleted' ? 'Your account is deleted.' : undefined;
         return credentialsOf(r)
           ? h.redirect(next ?? at('/account')).code(303)
-          : render(h, 'login', { ...layoutCtx(null, 'Log in'), providers: providers, next });
+          : render(h, 'login', { ...layoutCtx(null, 'Log in'), providers, next, notice });
       },
     },
     {
@@ -380,6 +381,27 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
             err,
           );
         }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/account/delete',
+      options: signedInForm,
+      handler: async (r, h) => {
+        const c = credentialsOf(r);
+        if (!c) return h.redirect(at('/login')).code(303);
+        const f = (r.payload ?? {}) as Form;
+        // The box is `required` in the form; a post without it (a script) deletes nothing.
+        if (f.confirm !== 'yes')
+          return accountPage(r, h, c, { error: 'Tick the box to confirm the deletion.' }, 400);
+        try {
+          await deleteOwnAccount(accounts, c.session);
+        } catch (err) {
+          if (!(err instanceof ReauthRequiredError)) throw err;
+          return accountPage(r, h, c, { error: err.message }, 403);
+        }
+        clearCookies(ctx, h);
+        return h.redirect(at('/login?done=deleted')).code(303);
       },
     },
     {

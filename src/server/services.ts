@@ -1,4 +1,10 @@
-import { AccountHooks, AccountService, AuthEvents, BreachedPasswordLookup } from '../accounts';
+import {
+  AccountAdmin,
+  AccountHooks,
+  AccountService,
+  AuthEvents,
+  BreachedPasswordLookup,
+} from '../accounts';
 import type { Settings } from '../config';
 import type { Metrics } from '../metrics';
 import { SessionPolicy, SessionService } from '../session';
@@ -33,6 +39,8 @@ export interface Services {
   readonly sessions: SessionService;
   readonly users: UserStore;
   readonly accounts: AccountService;
+  /** Disable, enable, delete, revoke and show accounts by id or email (the CLI's, ADR 150). */
+  readonly admin: AccountAdmin;
   /** This process's bound on concurrent password hashing (settings.password.maxConcurrentHashes). */
   readonly hashing: HashQueue;
   /** Account audit events (also carries the session service's theft events). */
@@ -105,7 +113,20 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     hooks: options.hooks,
   });
   const metrics = options.metrics;
-  return { settings, engine, store, layout, sessions, users, accounts, hashing, events, metrics };
+  const admin = new AccountAdmin(accounts, sessions);
+  return {
+    settings,
+    engine,
+    store,
+    layout,
+    sessions,
+    users,
+    accounts,
+    admin,
+    hashing,
+    events,
+    metrics,
+  };
 }
 
 /**
