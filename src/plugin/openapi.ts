@@ -116,7 +116,9 @@ const OPERATIONS: Record<string, Operation> = {
     responses: {
       '200': ok('Changed; new session cookie', 'SessionOnly'),
       '400': err('New password rejected by the password policy (HF_USER_INVALID)'),
-      '403': err('Current password wrong (HF_PASSWORD_MISMATCH)'),
+      '403': err(
+        'Current password wrong (HF_PASSWORD_MISMATCH), or the account was disabled meanwhile (HF_ACCOUNT_DISABLED)',
+      ),
       '429': err(
         'Too many wrong current passwords for this account or address (HF_LOGIN_THROTTLED)',
       ),
@@ -130,7 +132,7 @@ const OPERATIONS: Record<string, Operation> = {
     responses: {
       '200': ok('Confirmed; new session cookie', 'Reauthenticated'),
       '403': err(
-        'Password wrong, or the account has none (HF_PASSWORD_MISMATCH; confirm through a linked provider instead)',
+        'Password wrong, or the account has none (HF_PASSWORD_MISMATCH; confirm through a linked provider instead), or the account was disabled meanwhile (HF_ACCOUNT_DISABLED)',
       ),
       '429': err('Throttled like a login (HF_LOGIN_THROTTLED)'),
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
