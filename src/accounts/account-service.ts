@@ -308,12 +308,7 @@ export class AccountService {
     input: { currentPassword: string; newPassword: unknown },
     client: ClientInfo,
   ): Promise<IssuedSession> {
-    const user = await this.users.findById(current.userId);
-    if (!user || user.disabled)
-      throw new HoldfastError(
-        'HF_UNAUTHENTICATED',
-        'the account of this session no longer exists or is disabled',
-      );
+    const user = await this.userOf(current);
     await this.confirmPassword(user, input.currentPassword, client, 'currentPassword');
     const next = await this.checkPassword(input.newPassword, 'newPassword', user);
     const version = await this.users.updatePassword(
@@ -363,11 +358,22 @@ export class AccountService {
    * credential epoch rises past every version the user had (nothing made before can appear
    * later). False when there is no such user.
    */
-  async deleteUser(userId: string): Promise<boolean> {
+  async deleteUser(userId: string, by: 'admin' | 'self' = 'admin'): Promise<boolean> {
     const version = await this.users.delete(userId);
     if (version === null) return false;
     const ended = await this.sessions.revokeAll(userId, 'admin', undefined, version + 1);
-    this.events.record('deleted', { userId, revokedSessions: ended.length });
+    this.events.record('deleted', { userId, revokedSessions: ended.length, by });
+    return true;
+  }
+
+  /**
+   * Enables a disabled user: they can sign in again. Nothing comes back: the sessions and
+   * remember-me series the disable ended stay ended, and the credential version stays raised.
+   * False when there is no such user.
+   */
+  async enableUser(userId: string): Promise<boolean> {
+    if (!(await this.users.enable(userId))) return false;
+    this.events.record('enabled', { userId });
     return true;
   }
 
@@ -653,6 +659,8 @@ export class AccountService {
     client: ClientInfo,
   ): Promise<IssuedSession> {
     const owner = await this.users.findByIdentity(profile.provider, profile.id);
+    // A request that began before its account was disabled: refused with the disabled code.
+    if (owner?.id === current.userId && owner.disabled) throw new AccountDisabledError();
     if (owner?.id !== current.userId) {
       this.events.record('loginFailed', {
         reason: 'oauth',
@@ -795,10 +803,15 @@ export class AccountService {
     );
   }
 
+  /**
+   * The session's user, for an action of theirs. A session read just before its account was
+   * disabled (a request in flight) is refused with the disabled code, not acted on.
+   */
   private async userOf(current: StoredSession): Promise<User> {
     const user = await this.users.findById(current.userId);
     if (!user)
       throw new HoldfastError('HF_UNAUTHENTICATED', 'the account of this session no longer exists');
+    if (user.disabled) throw new AccountDisabledError();
     return user;
   }
 

@@ -69,9 +69,15 @@ export interface AuthEventMap {
   passwordResetFailed: [{ ip: string }];
   /** A message to a user was handed to the mail server (`ok`) or not; `kind` names it. */
   mailed: [{ userId: string; kind: string; ok: boolean }];
-  /** An administrator disabled or deleted the user; every session and series ended. */
+  /** An administrator disabled the user; every session and series ended. */
   disabled: [{ userId: string; revokedSessions: number }];
-  deleted: [{ userId: string; revokedSessions: number }];
+  /** An administrator enabled a disabled user again; nothing that ended came back. */
+  enabled: [{ userId: string }];
+  /**
+   * The user is gone, with every session, series and linked identity: deleted by an administrator
+   * (`admin`) or by the user from /account after re-authentication (`self`).
+   */
+  deleted: [{ userId: string; revokedSessions: number; by: 'admin' | 'self' }];
   /** An administrator replaced the user's roles (the scope of their next scoped request). */
   rolesChanged: [{ userId: string; roles: readonly string[] }];
   /** The user confirmed their password or a linked provider again: the session got a new id. */

@@ -7,6 +7,8 @@ export type {
   OAuthProfile,
   RegisterResult,
 } from './account-service';
+export { AccountAdmin, deleteOwnAccount } from './admin';
+export type { AccountSummary, UserRef } from './admin';
 export { AuthEvents, emptyAuthStats } from './events';
 export { EmailVerification, VERIFY_PAGE } from './email-verification';
 export type { EmailVerificationDeps, ResendTarget } from './email-verification';

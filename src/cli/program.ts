@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSettings, Settings } from '../config';
-import { ConfigError, HoldfastError } from '../errors';
+import { ConfigError, ExitCodes, HoldfastError } from '../errors';
 import type { PreflightInput } from '../preflight';
 import { createServices, Services } from '../server/services';
 import { configCheck } from './commands/config-check';
@@ -14,7 +14,7 @@ import {
   sessionsRevokeAll,
 } from './commands/sessions';
 import { startCommand } from './commands/start';
-import { usersCreate, usersEnd, usersRoles } from './commands/users';
+import { usersCreate, usersEnd, usersRoles, usersShow } from './commands/users';
 import type { Out } from './output';
 import { readNewPassword } from './password';
 
@@ -37,6 +37,7 @@ export interface CommandOptions {
   readonly email?: string;
   readonly set?: string;
   readonly yes?: boolean;
+  readonly all?: boolean;
 }
 
 interface OptionSpec {
@@ -46,6 +47,11 @@ interface OptionSpec {
   readonly mandatory?: boolean;
   /** '' is a value (`--set ""`: no roles) rather than a usage error. */
   readonly emptyAllowed?: boolean;
+  /**
+   * Options of one group are alternatives: exactly one of them is given (checked before the
+   * command runs, a usage error otherwise); the usage line shows `(--a <x> | --b <y>)`.
+   */
+  readonly oneOf?: string;
 }
 
 /** One command of the CLI: the table below is the whole command line (docs/cli.md mirrors it). */
@@ -54,15 +60,27 @@ export interface CommandSpec {
   readonly name: string;
   readonly summary: string;
   readonly options: readonly OptionSpec[];
+  /** Rules between options beyond `oneOf`: a usage error's text, or null when they hold. */
+  readonly check?: (o: CommandOptions) => string | null;
   readonly run: (ctx: CliContext, o: CommandOptions, name: string) => Promise<number>;
 }
 
-const USER: OptionSpec = { flags: '--user <id>', description: 'the user id', mandatory: true };
 const EMAIL: OptionSpec = {
   flags: '--email <address>',
   description: "the account's email address",
   mandatory: true,
 };
+
+/** Who a session command is about: a user id, or an account's address (exactly one). */
+const WHO_ID: OptionSpec = { flags: '--user <id>', description: 'the user id', oneOf: 'who' };
+const WHO_EMAIL: OptionSpec = {
+  flags: '--email <address>',
+  description: "the account's email address, instead of --user",
+  oneOf: 'who',
+};
+/** `--user` or `--email` as the admin service takes it (the parser made sure one is given). */
+const who = (o: CommandOptions) =>
+  o.user !== undefined ? { userId: o.user } : { email: o.email as string };
 
 /** Options every command takes, after its own. */
 export const COMMON_OPTIONS: readonly OptionSpec[] = [
@@ -141,21 +159,43 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'sessions list',
-    summary: "a table of one user's live sessions",
-    options: [USER],
-    run: withServices((s, o, ctx) => sessionsList(s, o.user as string, o.json, ctx.out)),
+    summary: "a table of one user's live sessions (by id or by email)",
+    options: [WHO_ID, WHO_EMAIL],
+    run: withServices((s, o, ctx) => sessionsList(s, who(o), o.json, ctx.out)),
   },
   {
     name: 'sessions revoke',
-    summary: "end one of a user's sessions, or all of them; prints how many ended",
-    options: [USER, { flags: '--session <id>', description: 'only this session' }],
+    summary:
+      "end one of a user's sessions, all of them, or (--all --yes) everyone's; prints how many ended",
+    options: [
+      { flags: '--user <id>', description: 'the user id', oneOf: 'scope' },
+      { flags: '--session <id>', description: 'only this session (with --user)' },
+      {
+        flags: '--all',
+        description: 'every session and remember-me series of every user (needs --yes)',
+        oneOf: 'scope',
+      },
+      { flags: '--yes', description: 'confirms --all: everyone is signed out' },
+    ],
+    check: (o) =>
+      o.all
+        ? o.session !== undefined
+          ? '--session goes with --user, not with --all'
+          : o.yes
+            ? null
+            : '--all signs everyone out: confirm it with --yes'
+        : o.yes
+          ? '--yes confirms --all only'
+          : null,
     run: withServices((s, o, ctx) =>
-      sessionsRevoke(s, o.user as string, o.session, o.json, ctx.out),
+      o.all
+        ? sessionsRevokeAll(s, o.json, ctx.out)
+        : sessionsRevoke(s, o.user as string, o.session, o.json, ctx.out),
     ),
   },
   {
     name: 'sessions revoke-all',
-    summary: 'end every session and remember-me series of every user; prints how many ended',
+    summary: 'the same as sessions revoke --all --yes (kept for scripts that use it)',
     options: [{ flags: '--yes', description: 'confirms: everyone is signed out', mandatory: true }],
     run: withServices((s, o, ctx) => sessionsRevokeAll(s, o.json, ctx.out)),
   },
@@ -180,6 +220,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: withServices((s, o, ctx) => usersEnd(s, 'disable', o.email as string, o.json, ctx.out)),
   },
   {
+    name: 'users enable',
+    summary: 'sign-in works again; sessions the disable ended stay ended',
+    options: [EMAIL],
+    run: withServices((s, o, ctx) => usersEnd(s, 'enable', o.email as string, o.json, ctx.out)),
+  },
+  {
     name: 'users delete',
     summary: 'remove the user; every session and remember-me series ends',
     options: [EMAIL],
@@ -198,20 +244,56 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     run: withServices((s, o, ctx) => usersRoles(s, o.email as string, o.set, o.json, ctx.out)),
   },
+  {
+    name: 'users show',
+    summary: 'id, status, verified, created, live sessions, linked identities and roles',
+    options: [EMAIL],
+    run: withServices((s, o, ctx) => usersShow(s, o.email as string, o.json, ctx.out)),
+  },
 ];
 
 /** What the group commands (`holdfast sessions`, ...) say in the help. */
 const GROUPS: Record<string, string> = {
   config: 'inspect the settings',
   sessions: "count, list and revoke sessions in the shared store (one user's, or everyone's)",
-  users: 'create, disable and delete password accounts, and set their roles',
+  users: 'create, show, disable, enable and delete accounts, and set their roles',
 };
 
 /** `--user <id> [--session <id>] [--config <file>] [--json]`: the options part of a usage line. */
 export function usageOf(spec: CommandSpec): string {
-  return [...spec.options, ...COMMON_OPTIONS]
-    .map((o) => (o.mandatory ? o.flags : `[${o.flags}]`))
-    .join(' ');
+  const words: string[] = [];
+  const groups = new Set<string>();
+  for (const o of [...spec.options, ...COMMON_OPTIONS]) {
+    if (o.oneOf === undefined) words.push(o.mandatory ? o.flags : `[${o.flags}]`);
+    else if (!groups.has(o.oneOf)) {
+      groups.add(o.oneOf);
+      const alternatives = spec.options.filter((a) => a.oneOf === o.oneOf).map((a) => a.flags);
+      words.push(`(${alternatives.join(' | ')})`);
+    }
+  }
+  return words.join(' ');
+}
+
+/** Why the options break a rule of the command (`oneOf` groups, then `check`), or null. */
+function usageProblem(spec: CommandSpec, o: CommandOptions): string | null {
+  const given = (flags: string) =>
+    (o as unknown as Record<string, unknown>)[optionKey(flags)] !== undefined;
+  const groups = new Set(spec.options.flatMap((a) => (a.oneOf ? [a.oneOf] : [])));
+  for (const group of groups) {
+    const alternatives = spec.options.filter((a) => a.oneOf === group).map((a) => a.flags);
+    const names = alternatives.map((f) => f.split(' ')[0]);
+    const count = alternatives.filter(given).length;
+    if (count !== 1) return `give exactly one of ${names.join(', ')} (${count} given)`;
+  }
+  return spec.check?.(o) ?? null;
+}
+
+/** commander's attribute name of an option: `--dry-run <x>` is `dryRun`. */
+function optionKey(flags: string): string {
+  return flags
+    .split(' ')[0]
+    .replace(/^--/, '')
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** The package version (dist/cli and src/cli are both two levels below package.json). */
@@ -295,7 +377,12 @@ export function buildProgram(ctx: CliContext, done: (code: number) => void): Com
     cmd.showHelpAfterError(
       `usage: holdfast ${spec.name} ${usageOf(spec)}\n(holdfast ${spec.name} --help for more)`,
     );
-    cmd.action(async (o: CommandOptions) => done(await spec.run(ctx, o, spec.name)));
+    cmd.action(async (o: CommandOptions) => {
+      const problem = usageProblem(spec, o);
+      // A usage error like commander's own: one line, the usage line, exit 64, nothing run.
+      if (problem !== null) cmd.error(problem, { exitCode: ExitCodes.USAGE });
+      done(await spec.run(ctx, o, spec.name));
+    });
   }
   for (const [name, group] of groups) {
     group.showHelpAfterError(`(holdfast ${name} --help lists its commands)`);

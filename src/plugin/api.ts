@@ -1,6 +1,7 @@
 import type { RouteOptions, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { SCHEME } from '../auth';
+import { deleteOwnAccount } from '../accounts';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
 import type { PluginContext } from './context';
@@ -319,6 +320,16 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
       },
     },
     ...resetRoutes(ctx, base),
+    {
+      method: 'DELETE',
+      path: '/auth/account',
+      options: base('required'),
+      handler: async (r, h) => {
+        await deleteOwnAccount(accounts, requireCredentials(r).session);
+        clearCookies(ctx, h);
+        return h.response().code(204);
+      },
+    },
     {
       method: 'GET',
       path: '/auth/identities',

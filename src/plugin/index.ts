@@ -1,4 +1,5 @@
 import type { Plugin, Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
+import { AccountAdmin } from '../accounts';
 import type { AccountService, AuthEvents } from '../accounts';
 import {
   defineCookies,
@@ -48,6 +49,11 @@ declare module '@hapi/hapi' {
 export interface HoldfastExposed {
   readonly events: AuthEvents;
   readonly accounts: AccountService;
+  /**
+   * Administrators' actions for the host app's own admin routes: disable, enable, delete,
+   * revokeSessions, listSessions and show, by `{ userId }` or `{ email }` (docs/api.md, ADR 150).
+   */
+  readonly admin: AccountAdmin;
 }
 
 /**
@@ -117,6 +123,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     );
     server.expose('events', events);
     server.expose('accounts', accounts);
+    server.expose('admin', new AccountAdmin(accounts, sessions));
   },
 };
 
@@ -161,6 +168,14 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
   events.on('logout', (e) => log.info({ audit: 'logout', ...e }, 'logout'));
   events.on('revoked', (e) => log.info({ audit: 'sessions_revoked', ...e }, 'sessions revoked'));
   events.on('rolesChanged', (e) => log.info({ audit: 'roles_changed', ...e }, 'roles changed'));
+  events.on('disabled', (e) => log.info({ audit: 'user_disabled', ...e }, 'user disabled'));
+  events.on('enabled', (e) => log.info({ audit: 'user_enabled', ...e }, 'user enabled'));
+  events.on('deleted', (e) =>
+    log.info(
+      { audit: 'user_deleted', ...e },
+      e.by === 'self' ? 'user deleted their own account' : 'user deleted',
+    ),
+  );
   events.on('passwordChanged', (e) =>
     log.info({ audit: 'password_changed', ...e }, 'password changed'),
   );

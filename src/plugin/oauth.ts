@@ -517,6 +517,8 @@ const SIGN_IN_FAILURES: readonly string[] = [
   'HF_OAUTH_LINK_REQUIRED',
   'HF_REGISTRATION_REFUSED',
   'HF_LOGIN_REFUSED',
+  // A disabled account: the browser sees the reason on the login page, as a password login does.
+  'HF_ACCOUNT_DISABLED',
 ];
 
 /** Account-page failures of a link, unlink or confirmation: a fixed word in the redirect. */

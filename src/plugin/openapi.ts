@@ -119,7 +119,9 @@ const OPERATIONS: Record<string, Operation> = {
     responses: {
       '200': ok('Changed; new session cookie', 'SessionOnly'),
       '400': err('New password rejected by the password policy (HF_USER_INVALID)'),
-      '403': err('Current password wrong (HF_PASSWORD_MISMATCH)'),
+      '403': err(
+        'Current password wrong (HF_PASSWORD_MISMATCH), or the account was disabled meanwhile (HF_ACCOUNT_DISABLED)',
+      ),
       '429': err(
         'Too many wrong current passwords for this account or address (HF_LOGIN_THROTTLED)',
       ),
@@ -133,7 +135,7 @@ const OPERATIONS: Record<string, Operation> = {
     responses: {
       '200': ok('Confirmed; new session cookie', 'Reauthenticated'),
       '403': err(
-        'Password wrong, or the account has none (HF_PASSWORD_MISMATCH; confirm through a linked provider instead)',
+        'Password wrong, or the account has none (HF_PASSWORD_MISMATCH; confirm through a linked provider instead), or the account was disabled meanwhile (HF_ACCOUNT_DISABLED)',
       ),
       '429': err('Throttled like a login (HF_LOGIN_THROTTLED)'),
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
@@ -163,6 +165,17 @@ const OPERATIONS: Record<string, Operation> = {
         'The token is not valid: unknown, tampered, expired, used, replaced, of another kind or ended by a later sign-in (HF_ACCOUNT_TOKEN_INVALID); or the password policy refused the password (HF_USER_INVALID)',
       ),
       [hashing]: err('Too much password hashing waiting on this node (HF_BUSY)'),
+    },
+  },
+  'delete /auth/account': {
+    operationId: 'deleteAccount',
+    summary:
+      'Delete your own account (needs a recent authentication): every session ends, the cookies are cleared',
+    responses: {
+      '204': empty('Deleted; cookies cleared'),
+      '403': err(
+        'No recent authentication (HF_REAUTH_REQUIRED; the body names `reauth`), or the account is disabled (HF_ACCOUNT_DISABLED)',
+      ),
     },
   },
   'get /auth/identities': {

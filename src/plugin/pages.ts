@@ -17,7 +17,12 @@ import { safeNext, SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
 import { publicUser } from '../users';
-import { AccountTokenInvalidError, readableWindow, ReauthRequiredError } from '../accounts';
+import {
+  AccountTokenInvalidError,
+  deleteOwnAccount,
+  readableWindow,
+  ReauthRequiredError,
+} from '../accounts';
 import { MAX_BODY_BYTES, RESET_REQUESTED } from './api';
 import type { PluginContext } from './context';
 import {
@@ -491,6 +496,27 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
     }),
     ...verificationPages(),
     {
+      method: 'POST',
+      path: '/account/delete',
+      options: signedInForm,
+      handler: async (r, h) => {
+        const c = credentialsOf(r);
+        if (!c) return h.redirect(at('/login')).code(303);
+        const f = (r.payload ?? {}) as Form;
+        // The box is `required` in the form; a post without it (a script) deletes nothing.
+        if (f.confirm !== 'yes')
+          return accountPage(r, h, c, { error: 'Tick the box to confirm the deletion.' }, 400);
+        try {
+          await deleteOwnAccount(accounts, c.session);
+        } catch (err) {
+          if (!(err instanceof ReauthRequiredError)) throw err;
+          return accountPage(r, h, c, { error: err.message }, 403);
+        }
+        clearCookies(ctx, h);
+        return h.redirect(at('/login?done=deleted')).code(303);
+      },
+    },
+    {
       method: 'GET',
       path: '/logout',
       options: page('optional'),
@@ -710,6 +736,7 @@ function withRetryAfter(res: ResponseObject, err: HoldfastError): ResponseObject
 
 /** Notices the login page shows after another page sent the browser there (`?done=`). */
 const LOGIN_NOTICES: Record<string, string> = {
+  deleted: 'Your account is deleted.',
   reset:
     'Your password is set and every device that was signed in is signed out: log in with the new password.',
   registered:

@@ -1,4 +1,5 @@
 import {
+  AccountAdmin,
   AccountHooks,
   AccountService,
   AuthEvents,
@@ -48,6 +49,8 @@ export interface Services {
   readonly sessions: SessionService;
   readonly users: UserStore;
   readonly accounts: AccountService;
+  /** Disable, enable, delete, revoke and show accounts by id or email (the CLI's, ADR 150). */
+  readonly admin: AccountAdmin;
   /** This process's bound on concurrent password hashing (settings.password.maxConcurrentHashes). */
   readonly hashing: HashQueue;
   /** Account audit events (also carries the session service's theft events). */
@@ -188,6 +191,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     ? new EmailVerification({ ...mailDeps, mailer, tokens, throttle: throttleStore })
     : null;
   const notifications = mailer ? new SecurityNotifications({ ...mailDeps, mailer }) : null;
+  const admin = new AccountAdmin(accounts, sessions);
   return {
     settings,
     engine,
@@ -196,6 +200,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     sessions,
     users,
     accounts,
+    admin,
     hashing,
     events,
     metrics,

@@ -70,12 +70,23 @@ export class MemoryUserStore implements UserStore {
     return credentialVersion;
   }
 
+  async enable(id: string): Promise<boolean> {
+    const u = this.byId.get(id);
+    if (!u) return false;
+    this.byId.set(id, { ...u, disabled: false });
+    return true;
+  }
+
   async delete(id: string): Promise<number | null> {
     const u = this.byId.get(id);
     if (!u) return null;
     this.byId.delete(id);
     if (this.byEmail.get(u.email) === id) this.byEmail.delete(u.email);
-    // Identity links stay, resolving to no user, as in the Redis store (which cannot find them).
+    for (const [provider, subject] of this.linked.get(id) ?? []) {
+      const key = `${provider}:${subject}`;
+      if (this.identities.get(key) === id) this.identities.delete(key);
+    }
+    this.linked.delete(id);
     return u.credentialVersion;
   }
 

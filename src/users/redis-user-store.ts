@@ -21,6 +21,7 @@ import {
 const SCRIPTS = loadScriptDir(join(__dirname, 'lua'), [
   'update-password',
   'disable-user',
+  'enable-user',
   'delete-user',
   'clear-password',
   'claim-identity-field',
@@ -132,10 +133,17 @@ export class RedisUserStore implements UserStore {
     return version(reply);
   }
 
+  async enable(id: string): Promise<boolean> {
+    if (!VALID_ID.test(id)) return false;
+    const reply = await this.script('users.enable', 'enable-user', [this.userKey(id)], []);
+    return Number(reply) === UserReply.DONE;
+  }
+
   async delete(id: string): Promise<number | null> {
+    if (!VALID_ID.test(id)) return null;
     const reply = await this.script('users.delete', 'delete-user', [this.userKey(id)], []);
     if (!Array.isArray(reply)) return null;
-    const [credentialVersion, email] = reply as [number, string];
+    const [credentialVersion, email, ...linked] = reply as [number, string, ...string[]];
     // Free the address only if it still names this user. Nobody can claim it in between: SET NX
     // fails while the key exists.
     const key = this.emailKey(email);
@@ -144,6 +152,16 @@ export class RedisUserStore implements UserStore {
       (await guardRead('users.delete', this.redis, 'get', [key], () => this.redis.get(key))) === id
     )
       await guard('users.delete', () => this.redis.del(key));
+    // The record went first: from then on each identity key resolves to no user, and each is
+    // released only while it still names this user (never another user's link).
+    for (let i = 0; i + 1 < linked.length; i += 2) {
+      await this.script(
+        'users.delete',
+        'release-identity',
+        [this.identityKey(linked[i], linked[i + 1])],
+        [id],
+      );
+    }
     return Number(credentialVersion);
   }
 

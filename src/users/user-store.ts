@@ -127,9 +127,14 @@ export interface UserStore {
   /** Marks the user disabled and raises the credential version; the new version, null if no such user. */
   disable(id: string): Promise<number | null>;
   /**
-   * Deletes the user and frees the email address; returns the credential version the record had
-   * (null if there was none). Linked provider identities stay but resolve to no user (the same
-   * provider account cannot be linked to another user yet).
+   * Clears the disabled flag; the credential version stays (sessions and series ended by the
+   * disable stay ended). False when there is no such user.
+   */
+  enable(id: string): Promise<boolean>;
+  /**
+   * Deletes the user record (roles with it), frees the email address and releases every linked
+   * provider identity (each can then be linked to another user); returns the credential version
+   * the record had (null if there was none).
    */
   delete(id: string): Promise<number | null>;
   /**

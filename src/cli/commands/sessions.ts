@@ -1,4 +1,5 @@
 import type { Services } from '../../server/services';
+import { UserInputError } from '../../users';
 import type { Out } from '../output';
 import { formatTable } from '../table';
 
@@ -23,13 +24,22 @@ export const SESSION_COLUMNS = [
 /** An instant to the second, in UTC: the table is for reading, --json keeps milliseconds. */
 const seconds = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
 
-/** `holdfast sessions list --user ID`: a table of live sessions; never a token or its hash. */
+/** Who a command is about: `{ userId }` (--user) or `{ email }` (--email). */
+export type Who = Parameters<Services['admin']['find']>[0];
+
+/**
+ * `holdfast sessions list (--user ID | --email E)`: a table of live sessions; never a token or its
+ * hash. A user id is listed as given (no sessions: the header only); an address must name a user
+ * (exit 65 otherwise).
+ */
 export async function sessionsList(
   services: Services,
-  userId: string,
+  who: Who,
   json: boolean,
   out: Out,
 ): Promise<number> {
+  const userId = 'userId' in who ? who.userId : (await services.admin.find(who))?.id;
+  if (userId === undefined) throw new UserInputError('email', 'no user has this address');
   const rows = (await services.sessions.list(userId)).map((s) => ({
     id: s.id,
     method: s.method,
@@ -78,7 +88,7 @@ export async function sessionsRevoke(
 }
 
 /**
- * `holdfast sessions revoke-all --yes`: every session and remember-me series of every user ends
+ * `holdfast sessions revoke --all --yes` (and its older name `sessions revoke-all --yes`): every session and remember-me series of every user ends
  * (ASVS V7.4.5). Prints how many sessions ended (`{"revoked": n, "series": m}` with --json). Safe
  * to run again after a store error: what was ended stays ended.
  */

@@ -1,6 +1,7 @@
 import type { Services } from '../../server/services';
 import { UserExistsError, UserInputError } from '../../users';
 import type { Out } from '../output';
+import { formatTable } from '../table';
 
 /**
  * `holdfast users create --email E`: a password account, e.g. the first admin. The password comes
@@ -25,26 +26,77 @@ export async function usersCreate(
 }
 
 /**
- * `holdfast users disable --email E` and `users delete --email E`: the user can no longer sign in
- * (delete also removes the record and frees the address); every session and remember-me series
- * ends at once. Prints the user's id; an unknown address exits 65.
+ * `holdfast users disable|enable|delete --email E`: disable ends every session and remember-me
+ * series at once and stops sign-in; enable lets the user sign in again (nothing that ended comes
+ * back); delete removes the record, its linked identities and frees the address. Prints the
+ * user's id; an unknown address exits 65.
  */
 export async function usersEnd(
   services: Services,
-  action: 'disable' | 'delete',
+  action: 'disable' | 'enable' | 'delete',
   email: string,
   json: boolean,
   out: Out,
 ): Promise<number> {
-  const address = services.accounts.checkEmail(email);
-  const user = await services.users.findByEmail(address);
-  const done =
-    user &&
-    (action === 'disable'
-      ? await services.accounts.disableUser(user.id)
-      : await services.accounts.deleteUser(user.id));
+  const user = await services.admin.find({ email });
+  const done = user !== null && (await services.admin[action]({ userId: user.id }));
   if (!user || !done) throw new UserInputError('email', 'no user has this address');
   out(json ? JSON.stringify({ id: user.id, email: user.email, [`${action}d`]: true }) : user.id);
+  return 0;
+}
+
+export const SHOW_COLUMNS = [
+  'ID',
+  'EMAIL',
+  'STATUS',
+  'VERIFIED',
+  'CREATED',
+  'SESSIONS',
+  'IDENTITIES',
+  'ROLES',
+] as const;
+
+/**
+ * `holdfast users show --email E`: one row (or one JSON object) saying what an administrator
+ * needs to know: id, status, whether the address is verified, created, live sessions, linked
+ * provider accounts, roles. Never a hash or a token. An unknown address exits 65.
+ */
+export async function usersShow(
+  services: Services,
+  email: string,
+  json: boolean,
+  out: Out,
+): Promise<number> {
+  const a = await services.admin.show({ email });
+  if (!a) throw new UserInputError('email', 'no user has this address');
+  if (json) {
+    const { id, email: address, status, emailVerified, createdAt, sessions } = a;
+    const { identities, roles } = a;
+    out(
+      JSON.stringify({
+        id,
+        email: address,
+        status,
+        emailVerified,
+        createdAt,
+        sessions,
+        identities,
+        roles,
+      }),
+    );
+    return 0;
+  }
+  const row = [
+    a.id,
+    a.email,
+    a.status,
+    a.emailVerified ? 'yes' : 'no',
+    a.createdAt.replace(/\.\d{3}Z$/, 'Z'),
+    String(a.sessions),
+    a.identities.map((i) => `${i.provider}:${i.subject}`).join(',') || '-',
+    a.roles.join(',') || '-',
+  ];
+  for (const line of formatTable(SHOW_COLUMNS, [row])) out(line);
   return 0;
 }
 

@@ -90,3 +90,47 @@ test('register, log in from a second browser, see two sessions, revoke one, chan
   expect(page.url()).toBe(`${base}/login`);
   await Promise.all([first.close(), second.close(), third.close()]);
 });
+
+test('delete my account from /account: the box must be ticked, an old confirmation asks again, then every browser is signed out and the address is free', async () => {
+  const email = `browser.delete.${Date.now()}@example.com`;
+  const password = 'correct horse battery';
+  const first = await browser.newContext();
+  const page = await first.newPage();
+  await page.goto(`${base}/register`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${base}/account`);
+  const second = await browser.newContext();
+  const other = await login(second, email, password);
+
+  // Unticked: the browser itself refuses to send the form (the box is required).
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  expect(page.url()).toBe(`${base}/account`);
+  expect(
+    await page
+      .locator('#confirmDelete')
+      .evaluate((e) => (e as unknown as { validity: { valid: boolean } }).validity.valid),
+  ).toBe(false);
+
+  // Past auth.reauthWindow: the page asks to confirm first, nothing is deleted.
+  app.clock.now += app.settings.auth.reauthWindow + 1;
+  await page.reload();
+  await page.getByLabel(/I understand that my account/).check();
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  expect(await page.getByRole('alert').textContent()).toMatch(/^confirm your password/);
+  expect(await app.users.findByEmail(email)).not.toBeNull();
+
+  await page.getByLabel('Your password').fill(password);
+  await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await page.waitForURL(`${base}/account?done=reauth`);
+  await page.getByLabel(/I understand that my account/).check();
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.waitForURL(`${base}/login?done=deleted`);
+  expect(await page.getByRole('status').textContent()).toBe('Your account is deleted.');
+  expect(await first.cookies()).toEqual([]);
+  await other.goto(`${base}/account`);
+  expect(other.url()).toBe(`${base}/login`);
+  expect(await app.users.findByEmail(email)).toBeNull();
+  await Promise.all([first.close(), second.close()]);
+});

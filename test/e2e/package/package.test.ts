@@ -307,11 +307,16 @@ describe('types', () => {
       ', ',
     )}];\nimport type { PreflightReport } from 'holdfast/preflight';\nexport type R = PreflightReport['exitCode'];\n`;
 
-  it('tsc --strict accepts README and the library-mode block with no cast, and every subpath (node16: ESM and CommonJS)', async () => {
+  it('tsc --strict accepts README, the library-mode and admin blocks with no cast, and every subpath (node16: ESM and CommonJS)', async () => {
     fs.writeFileSync(path.join(app, 'readme.mts'), ESM[0]);
     fs.writeFileSync(
       path.join(app, 'library.mts'),
       blocks('docs/api.md', 'Library mode: health, metrics, preflight')[0].code,
+    );
+    // The admin hook's example: server.plugins.holdfast.admin is typed by the package (ADR 150).
+    fs.writeFileSync(
+      path.join(app, 'admin.mts'),
+      blocks('docs/api.md', 'Administrators: `server.plugins.holdfast.admin`')[0].code,
     );
     fs.writeFileSync(path.join(app, 'subpaths.mts'), `${imports}\n${uses}`);
     fs.writeFileSync(path.join(app, 'subpaths.cts'), `${imports}\n${uses}`);
@@ -319,6 +324,7 @@ describe('types', () => {
       tsconfig('tsconfig.node16.json', { module: 'node16', moduleResolution: 'node16' }, [
         'readme.mts',
         'library.mts',
+        'admin.mts',
         'subpaths.mts',
         'subpaths.cts',
       ]),

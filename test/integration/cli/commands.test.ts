@@ -199,6 +199,133 @@ test('sessions revoke-all --yes ends the sessions and series of every user; with
   expect((await services.sessions.count()).sessions).toBe(0);
 });
 
+test('users enable lets a disabled user sign in again; what the disable ended stays ended; an unknown address exits 65', async () => {
+  const email = 'ops.enable@example.org';
+  const password = 'an operator chose this 3';
+  const user = await services.accounts.createUser({ email, password });
+  const a = await services.sessions.create(user.id, client, 'password', { remember: true });
+  expect((await run(['users', 'disable', '--email', email])).code).toBe(0);
+
+  const enabled = await run(['users', 'enable', '--email', 'OPS.Enable@example.org', '--json']);
+  expect(enabled.code).toBe(0);
+  expect(JSON.parse(enabled.out[0])).toEqual({ id: user.id, email, enabled: true });
+  expect(await services.users.findById(user.id)).toMatchObject({ disabled: false });
+  expect((await services.sessions.authenticate(a.token)).result).toBe('invalid');
+  expect((await services.sessions.useRemember(a.rememberToken, client)).result).toBe('invalid');
+  const login = await services.accounts.login({ email, password }, client);
+  expect((await services.sessions.authenticate(login.issued.token)).result).toBe('ok');
+  expect(await run(['users', 'enable', '--email', email])).toMatchObject({
+    code: 0,
+    out: [user.id],
+  });
+
+  const unknown = await run(['users', 'enable', '--email', 'nobody.enable@example.org']);
+  expect(unknown.code).toBe(65);
+  expect(unknown.err.join('\n')).toContain('HF_USER_INVALID email: no user has this address');
+});
+
+test('users show: id, status, verified, created, live sessions, identities and roles (table and --json); never a hash', async () => {
+  const email = 'ops.show@example.org';
+  const user = await services.accounts.createUser({ email, password: 'an operator chose this 4' });
+  await services.sessions.create(user.id, client, 'password');
+  await services.sessions.create(user.id, client, 'password');
+  await services.users.linkIdentity('github', 'gh-show-1', user.id);
+  await services.accounts.setRoles(user.id, ['admin', 'billing.read']);
+  const stored = (await services.users.findById(user.id))!;
+
+  const json = await run(['users', 'show', '--email', 'Ops.Show@example.org', '--json']);
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.out[0])).toEqual({
+    id: user.id,
+    email,
+    status: 'enabled',
+    emailVerified: false,
+    createdAt: new Date(stored.createdAt).toISOString(),
+    sessions: 2,
+    identities: [{ provider: 'github', subject: 'gh-show-1' }],
+    roles: ['admin', 'billing.read'],
+  });
+  expect(json.out[0]).not.toContain(stored.passwordHash!);
+
+  await services.accounts.disableUser(user.id);
+  const table = await run(['users', 'show', '--email', email]);
+  expect(table.code).toBe(0);
+  expect(table.out).toHaveLength(2);
+  expect(table.out[0].split(/ {2,}/)).toEqual([
+    'ID',
+    'EMAIL',
+    'STATUS',
+    'VERIFIED',
+    'CREATED',
+    'SESSIONS',
+    'IDENTITIES',
+    'ROLES',
+  ]);
+  expect(table.out[1].split(/ {2,}/)).toEqual([
+    user.id,
+    email,
+    'disabled',
+    'no',
+    new Date(stored.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    '0',
+    'github:gh-show-1',
+    'admin,billing.read',
+  ]);
+
+  const unknown = await run(['users', 'show', '--email', 'nobody.show@example.org']);
+  expect(unknown.code).toBe(65);
+  expect(unknown.err.join('\n')).toContain('HF_USER_INVALID email: no user has this address');
+});
+
+test('sessions list --email lists the same sessions as --user; neither or both is a usage error; an unknown address exits 65', async () => {
+  const email = 'ops.list@example.org';
+  const user = await services.accounts.createUser({ email, password: 'an operator chose this 5' });
+  const a = await services.sessions.create(user.id, client, 'password');
+  const byId = await run(['sessions', 'list', '--user', user.id, '--json']);
+  const byEmail = await run(['sessions', 'list', '--email', 'OPS.list@example.org', '--json']);
+  expect(byEmail.code).toBe(0);
+  expect(byEmail.out).toEqual(byId.out);
+  expect((JSON.parse(byEmail.out[0]) as { id: string }[]).map((r) => r.id)).toEqual([a.session.id]);
+  const table = await run(['sessions', 'list', '--email', email]);
+  expect(table.out[0]).toMatch(/^ID +METHOD +CREATED/);
+  expect(table.out[1]).toContain(a.session.id);
+
+  expect((await run(['sessions', 'list'])).code).toBe(64);
+  const both = await run(['sessions', 'list', '--user', user.id, '--email', email]);
+  expect(both.code).toBe(64);
+  expect(both.err[0]).toBe('holdfast: give exactly one of --user, --email (2 given)');
+  const unknown = await run(['sessions', 'list', '--email', 'nobody.list@example.org']);
+  expect(unknown.code).toBe(65);
+  expect(unknown.err.join('\n')).toContain('HF_USER_INVALID email: no user has this address');
+});
+
+test('sessions revoke --all --yes ends every session and series of every user; --all without --yes ends nothing', async () => {
+  const issued = await Promise.all(
+    ['all-a', 'all-b'].map((u) =>
+      services.sessions.create(u, client, 'password', { remember: true }),
+    ),
+  );
+  const refused = await run(['sessions', 'revoke', '--all']);
+  expect(refused.code).toBe(64);
+  expect(refused.err[0]).toBe('holdfast: --all signs everyone out: confirm it with --yes');
+  for (const s of issued) expect((await services.sessions.authenticate(s.token)).result).toBe('ok');
+
+  const done = await run(['sessions', 'revoke', '--all', '--yes', '--json']);
+  expect(done.code).toBe(0);
+  const counts = JSON.parse(done.out[0]) as { revoked: number; series: number };
+  expect(counts.revoked).toBeGreaterThanOrEqual(2);
+  expect(counts.series).toBeGreaterThanOrEqual(2);
+  for (const s of issued) {
+    expect((await services.sessions.authenticate(s.token)).result).toBe('invalid');
+    expect((await services.sessions.useRemember(s.rememberToken, client)).result).toBe('invalid');
+  }
+  expect((await services.sessions.count()).sessions).toBe(0);
+  expect(await run(['sessions', 'revoke', '--all', '--yes'])).toMatchObject({
+    code: 0,
+    out: ['0'],
+  });
+});
+
 test('users roles prints and replaces the roles that become the scope; bad roles change nothing', async () => {
   const email = 'roles.target@example.org';
   const user = await services.accounts.createUser({ email, password: 'an operator chose this 2' });

@@ -417,6 +417,27 @@ export function apiSuite(
       }
     });
 
+    test('enable after disable: the password signs in again; the old session and remember-me cookie stay refused', async () => {
+      const { email, password, jar, user } = await registered();
+      const remembered = new Jar();
+      await call(app.server, remembered, 'POST', '/auth/login', {
+        email,
+        password,
+        remember: true,
+      });
+      const cookieOnly = new Jar();
+      const rememberCookie = [...remembered.cookies].find(([k]) => k.includes('remember'))!;
+      cookieOnly.cookies.set(rememberCookie[0], rememberCookie[1]);
+      expect(await app.accounts.disableUser(user.id)).toBe(true);
+      expect(await app.accounts.enableUser(user.id)).toBe(true);
+      expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(401);
+      expect((await call(app.server, cookieOnly, 'GET', '/auth/me')).statusCode).toBe(401);
+      const again = new Jar();
+      const login = await call(app.server, again, 'POST', '/auth/login', { email, password });
+      expect(login.statusCode).toBe(200);
+      expect((await call(app.server, again, 'GET', '/auth/me')).statusCode).toBe(200);
+    });
+
     test('password change: wrong current passwords count like failed logins (429 with Retry-After, even when right); a right one resets the count', async () => {
       const { email, password, jar } = await registered();
       const limit = app.settings.throttle.accountFailures;

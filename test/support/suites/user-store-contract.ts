@@ -94,6 +94,34 @@ export function userStoreContract(name: string, make: () => UserStore): void {
       expect((await users.findByEmail(address))?.id).toBe(again.id);
     });
 
+    test('enable clears the flag and keeps the credential version; an unknown user is not created', async () => {
+      const u = await users.create({ email: email(), passwordHash: 'h' });
+      expect(await users.disable(u.id)).toBe(1);
+      expect(await users.enable(u.id)).toBe(true);
+      expect(await users.findById(u.id)).toMatchObject({ disabled: false, credentialVersion: 1 });
+      expect(await users.enable(u.id)).toBe(true);
+      expect(await users.findById(u.id)).toMatchObject({ disabled: false, credentialVersion: 1 });
+      expect(await users.enable('no-such-user')).toBe(false);
+      expect(await users.findById('no-such-user')).toBeNull();
+    });
+
+    test('delete releases every linked identity (ADR 150): each can be linked to another user, and another user is never unlinked', async () => {
+      const u = await users.create({ email: email(), passwordHash: 'h' });
+      const other = await users.create({ email: email(), passwordHash: 'h' });
+      expect(await users.linkIdentity('github', `gh-${u.id}`, u.id)).toBe(true);
+      expect(await users.linkIdentity('google', `go-${u.id}`, u.id)).toBe(true);
+      expect(await users.linkIdentity('github', `gh-${other.id}`, other.id)).toBe(true);
+      expect(await users.delete(u.id)).toBe(0);
+      expect(await users.listIdentities(u.id)).toEqual([]);
+      expect(await users.findByIdentity('google', `go-${u.id}`)).toBeNull();
+      expect(await users.linkIdentity('github', `gh-${u.id}`, other.id)).toBe(false); // one per provider
+      expect(await users.linkIdentity('google', `go-${u.id}`, other.id)).toBe(true);
+      expect((await users.findByIdentity('google', `go-${u.id}`))?.id).toBe(other.id);
+      expect((await users.findByIdentity('github', `gh-${other.id}`))?.id).toBe(other.id);
+      const third = await users.create({ email: email(), passwordHash: 'h' });
+      expect(await users.linkIdentity('github', `gh-${u.id}`, third.id)).toBe(true);
+    });
+
     test('an unknown user is never written', async () => {
       expect(await users.updatePassword('no-such-user', { expectedVersion: 0 }, 'h', change)).toBe(
         null,

@@ -41,7 +41,7 @@ function section(name: string): string {
   return CLI_DOC.slice(at + 1).split(/\n##+ /)[0];
 }
 
-test('the parser defines the eleven commands of the contract', () => {
+test('the parser defines the thirteen commands of the contract', () => {
   expect(LEAVES.map((l) => l.name)).toEqual([
     'start',
     'preflight',
@@ -52,8 +52,10 @@ test('the parser defines the eleven commands of the contract', () => {
     'sessions revoke-all',
     'users create',
     'users disable',
+    'users enable',
     'users delete',
     'users roles',
+    'users show',
   ]);
 });
 

@@ -142,13 +142,53 @@ test('no command or an unknown one prints the usage and exits 64; a missing opti
     const r = await run(argv, DEV);
     expect(r.code).toBe(64);
     expect(r.out).toEqual([]);
-    expect(r.err.join('\n')).toMatch(/sessions list --user <id>|holdfast sessions --help/);
+    expect(r.err.join('\n')).toMatch(/sessions list \(--user <id>|holdfast sessions --help/);
   }
   expect((await run(['sessions', 'list'], DEV)).err).toEqual([
-    "holdfast: required option '--user <id>' not specified",
-    'usage: holdfast sessions list --user <id> [--config <file>] [--json]',
+    'holdfast: give exactly one of --user, --email (0 given)',
+    'usage: holdfast sessions list (--user <id> | --email <address>) [--config <file>] [--json]',
     '(holdfast sessions list --help for more)',
   ]);
+});
+
+test.each([
+  [
+    ['sessions', 'list', '--user', 'u1', '--email', 'a@example.org'],
+    'give exactly one of --user, --email (2 given)',
+  ],
+  [['sessions', 'revoke'], 'give exactly one of --user, --all (0 given)'],
+  [
+    ['sessions', 'revoke', '--user', 'u1', '--all', '--yes'],
+    'give exactly one of --user, --all (2 given)',
+  ],
+  [['sessions', 'revoke', '--all'], '--all signs everyone out: confirm it with --yes'],
+  [['sessions', 'revoke', '--user', 'u1', '--yes'], '--yes confirms --all only'],
+  [
+    ['sessions', 'revoke', '--all', '--yes', '--session', 'AAAAAAAAAAAAAAAAAAAAAA'],
+    '--session goes with --user, not with --all',
+  ],
+])('%j is a usage error (64) before settings or the store are read: %s', async (argv, message) => {
+  // HOLDFAST_HTTP__PORT is invalid: had the command run, it would exit 78.
+  const r = await run(argv, { ...DEV, HOLDFAST_HTTP__PORT: 'x' });
+  expect(r.code).toBe(64);
+  expect(r.out).toEqual([]);
+  expect(r.err[0]).toBe(`holdfast: ${message}`);
+  expect(r.err[1]).toMatch(/^usage: holdfast sessions (list|revoke) \(/);
+});
+
+test('the alternatives are each accepted: the command runs (and reaches the store check)', async () => {
+  for (const argv of [
+    ['sessions', 'list', '--email', 'a@example.org'],
+    ['sessions', 'list', '--user', 'u1'],
+    ['sessions', 'revoke', '--all', '--yes'],
+    ['sessions', 'revoke', '--user', 'u1', '--session', 'AAAAAAAAAAAAAAAAAAAAAA'],
+    ['users', 'enable', '--email', 'a@example.org'],
+    ['users', 'show', '--email', 'a@example.org'],
+  ]) {
+    const r = await run(argv, { ...DEV, HOLDFAST_ENV: 'development' });
+    expect({ argv, code: r.code }).toEqual({ argv, code: 78 });
+    expect(r.err[0]).toMatch(/^holdfast: HF_STORE_NOT_SHARED /);
+  }
 });
 
 test('config check prints resolved settings with secrets redacted (0), or every problem (78)', async () => {
@@ -199,7 +239,7 @@ describe('help, version and usage errors', () => {
       const text = r.out.join('\n');
       expect(text).toMatch(/^Usage: holdfast <command> \[options\]/);
       for (const line of [
-        'holdfast sessions revoke --user <id> [--session <id>] [--config <file>] [--json]',
+        'holdfast sessions revoke (--user <id> | --all) [--session <id>] [--yes] [--config <file>] [--json]',
         'holdfast users create --email <address> [--config <file>] [--json]',
         'holdfast config check [--config <file>] [--json]',
       ]) {
@@ -219,7 +259,7 @@ describe('help, version and usage errors', () => {
     const a = await run(['sessions', 'revoke', '--help'], DEV);
     expect(a.code).toBe(0);
     expect(a.out[0]).toBe(
-      'Usage: holdfast sessions revoke --user <id> [--session <id>] [--config <file>] [--json]',
+      'Usage: holdfast sessions revoke (--user <id> | --all) [--session <id>] [--yes] [--config <file>] [--json]',
     );
     expect(a.out.join('\n')).toMatch(/--session <id> +only this session/);
     expect(await run(['sessions', 'revoke', '-h'], DEV)).toEqual(a);

@@ -143,7 +143,7 @@ describe('options of holdfast commands in the docs', () => {
   it('finds the command lines (README usage, operations.md)', () => {
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.map((l) => l.line)).toContain(
-      'holdfast sessions revoke --user <id> [--session <id>] [--config <file>] [--json]',
+      'holdfast sessions revoke (--user <id> | --all) [--session <id>] [--yes] [--config <file>] [--json]',
     );
   });
 

@@ -108,3 +108,27 @@ test('a later sign-in refused by beforeLogin: the login page for a browser, 403 
     message: 'account suspended',
   });
 });
+
+test('a disabled account: its OAuth sign-in is the login page with the reason for a browser, 403 HF_ACCOUNT_DISABLED for JSON, and no session; enabled again, it signs in', async () => {
+  const address = email('disabled');
+  const account = fx.account(address);
+  const first = await signIn(account, 'text/html');
+  expect(first.status).toBe(200);
+  const user = (await app.users.findByEmail(address))!;
+  expect(await app.server.plugins.holdfast!.admin.disable({ email: address })).toBe(true);
+
+  const page = await signIn(account, 'text/html');
+  expect(page.status).toBe(403);
+  expect(errorOf(page).message).toBe('this account is disabled: ask the site administrators');
+  expect(page.payload).toContain("action='/login'");
+  expect(page.jar.cookies.has(app.settings.cookie.name)).toBe(false);
+  const api = await signIn(account, 'application/json');
+  expect(api.status).toBe(403);
+  expect(JSON.parse(api.payload).code).toBe('HF_ACCOUNT_DISABLED');
+  expect(await app.sessions.list(user.id)).toEqual([]);
+
+  expect(await app.server.plugins.holdfast!.admin.enable({ userId: user.id })).toBe(true);
+  const again = await signIn(account, 'text/html');
+  expect(again.status).toBe(200);
+  expect(again.jar.cookies.has(app.settings.cookie.name)).toBe(true);
+});
