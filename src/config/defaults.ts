@@ -58,6 +58,8 @@ export const DEFAULTS = {
   store: {
     type: 'redis',
     startupWait: '0s',
+    /** ADR 170: an unreachable store at start (after startupWait) listens not ready, or exits 69. */
+    unreachableAtStart: 'listen',
     redis: {
       mode: 'cluster',
       nodes: [],

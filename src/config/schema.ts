@@ -146,6 +146,7 @@ export const schema = Joi.object({
       .required()
       .when('/env', { is: 'production', then: Joi.valid(Joi.override, 'redis') }),
     startupWait: duration().required(),
+    unreachableAtStart: Joi.string().valid('listen', 'exit').required(),
     redis: Joi.object({
       mode: Joi.string().valid('cluster', 'sentinel', 'standalone').required(),
       nodes: Joi.array().items(hostPort()).required(),
