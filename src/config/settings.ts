@@ -143,6 +143,10 @@ export interface Settings {
      * readiness false while preflight repeats, ADR 170) or `exit` (exit 69).
      */
     readonly unreachableAtStart: 'listen' | 'exit';
+    /** Sessions the deployment must hold at once (store.capacity checks maxmemory against it). */
+    readonly expectedSessions: number;
+    /** How often the running node re-reads the store's configuration for drift (ms; 0: never). */
+    readonly driftInterval: number;
     readonly redis: RedisSettings;
   };
 }

@@ -2,6 +2,7 @@ import cluster, { Worker } from 'node:cluster';
 import path from 'node:path';
 import { formatDuration, Settings, workerSizing } from '../config';
 import { ExitCodes } from '../errors';
+import { StoreDrift } from '../health';
 import { createLogger, Logger } from '../log/logger';
 import { clusterScrape, MetricsServer, PrimaryMetrics, startMetricsServer } from '../metrics';
 import {
@@ -108,6 +109,7 @@ class Supervisor {
   private anyWorkerFailedToStop = false;
   private metricsServer: MetricsServer | undefined;
   private primaryMetrics: PrimaryMetrics | undefined;
+  private drift: StoreDrift | undefined;
   private finish!: (code: number) => void;
 
   constructor(
@@ -151,7 +153,9 @@ class Supervisor {
     );
     for (let i = 0; i < this.settings.workers; i++) this.fork();
     if (this.preflightPending) void this.repeatPreflight(signal);
+    else this.watchDrift(this.report);
     const code = await done;
+    this.drift?.stop();
     cluster.off('message', this.onMessage);
     cluster.off('exit', this.onExit);
     await this.metricsServer?.close();
@@ -191,12 +195,43 @@ class Supervisor {
     }
     this.preflightPending = false;
     this.logger.info('preflight passed: the workers connect the store');
+    this.watchDrift(report);
     for (const w of Object.values(cluster.workers ?? {})) {
       // A worker that has not asked for its settings yet gets preflightPending false instead.
       if (w && !w.isDead() && w.isConnected()) {
         w.send({ type: 'holdfast:preflight-passed' } satisfies PrimaryMessage);
       }
     }
+  }
+
+  /**
+   * Re-reads the store's persistence, eviction, replicas and capacity every store.driftInterval
+   * (ADR 171), here once per node rather than in every worker: a change since `report` is logged
+   * once with its preflight line, and once when it is back; holdfast_store_drift follows it.
+   */
+  private watchDrift(report: PreflightReport): void {
+    const { store } = this.settings;
+    if (store.type !== 'redis' || store.driftInterval <= 0) return;
+    const drift = new StoreDrift(this.settings, report.results, {
+      intervalMs: store.driftInterval,
+    });
+    drift.on('change', (c) => {
+      this.primaryMetrics?.setDrift(drift.values);
+      if (c.drifted) {
+        this.logger.warn(
+          { check: c.check, line: c.line },
+          `store configuration changed since start: ${c.line}`,
+        );
+      } else {
+        this.logger.info(
+          { check: c.check, line: c.line },
+          `store configuration back to what start found: ${c.line}`,
+        );
+      }
+    });
+    this.primaryMetrics?.setDrift(drift.values);
+    drift.start();
+    this.drift = drift;
   }
 
   private fork(): void {
@@ -271,6 +306,7 @@ class Supervisor {
   private stop(reason: string, exitCode: number): void {
     if (this.stopping) return;
     this.stopping = { reason, exitCode };
+    this.drift?.stop();
     for (const t of this.restarts) clearTimeout(t);
     this.restarts.clear();
     const { drainDelay, timeout } = this.settings.shutdown;
