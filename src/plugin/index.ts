@@ -9,6 +9,7 @@ import {
 } from '../auth';
 import { HoldfastError } from '../errors';
 import { apiRoutes } from './api';
+import { registerMethodNotAllowed } from './method-not-allowed';
 import type { PluginContext } from './context';
 import { Csrf, exemptFromCrumb, registerCsrf } from './csrf';
 import { toBoom } from './errors';
@@ -107,6 +108,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     server.route(apiRoutes(ctx));
     if (options.pages !== false) await registerPages(server, ctx);
     await registerOAuth(server, ctx, providers, options.pages !== false);
+    registerMethodNotAllowed(server);
     // After the pages' own onPreResponse (an HTML error page): an extension that returns a Boom
     // ends the chain, so the JSON mapping must come last.
     server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => mapErrors(request, h));
