@@ -42,6 +42,7 @@ install: $(NPM_STAMP)
 system-deps:
 	@scripts/install-system-deps.sh
 	@scripts/install-helm.sh
+	@scripts/install-schemathesis.sh
 
 build: install
 	npm run --silent build

@@ -81,6 +81,12 @@ export const DEFAULTS = {
   store: {
     type: 'redis',
     startupWait: '0s',
+    /** ADR 170: an unreachable store at start (after startupWait) listens not ready, or exits 69. */
+    unreachableAtStart: 'listen',
+    /** Sessions the deployment plans for: preflight's store.capacity compares it with maxmemory. */
+    expectedSessions: 1_000_000,
+    /** How often the primary re-reads persistence, eviction, replicas and capacity (0: never). */
+    driftInterval: '30s',
     redis: {
       mode: 'cluster',
       nodes: [],

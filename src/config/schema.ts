@@ -203,6 +203,9 @@ export const schema = Joi.object({
       .required()
       .when('/env', { is: 'production', then: Joi.valid(Joi.override, 'redis') }),
     startupWait: duration().required(),
+    unreachableAtStart: Joi.string().valid('listen', 'exit').required(),
+    expectedSessions: Joi.number().integer().min(0).required(),
+    driftInterval: duration().required(),
     redis: Joi.object({
       mode: Joi.string().valid('cluster', 'sentinel', 'standalone').required(),
       nodes: Joi.array().items(hostPort()).required(),

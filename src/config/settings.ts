@@ -173,6 +173,15 @@ export interface Settings {
     readonly type: 'memory' | 'redis';
     /** At start, wait up to this long for an unreachable store instead of exiting 69 (0 = exit). */
     readonly startupWait: number;
+    /**
+     * When the store is still unreachable once startupWait is over: `listen` (workers listen with
+     * readiness false while preflight repeats, ADR 170) or `exit` (exit 69).
+     */
+    readonly unreachableAtStart: 'listen' | 'exit';
+    /** Sessions the deployment must hold at once (store.capacity checks maxmemory against it). */
+    readonly expectedSessions: number;
+    /** How often the running node re-reads the store's configuration for drift (ms; 0: never). */
+    readonly driftInterval: number;
     readonly redis: RedisSettings;
   };
 }

@@ -13,3 +13,5 @@ export type { HealthExposed, HealthRoutesOptions } from './routes';
 export { createNodeHealth } from './node-health';
 export type { HealthServices, NodeHealth } from './node-health';
 export { RedisTopology } from './topology';
+export { DRIFT_CHECK_IDS, StoreDrift } from './drift';
+export type { DriftChange, StoreDriftOptions } from './drift';

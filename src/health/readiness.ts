@@ -17,6 +17,8 @@ export interface ReadinessState {
 export class Readiness extends EventEmitter<{ change: [ReadinessState] }> {
   private listening = false;
   private draining = false;
+  /** Why the store is not in use yet (not connected, preflight pending): not ready meanwhile. */
+  private waiting: string | undefined;
   private last: boolean;
 
   constructor(private readonly store: StoreHealth) {
@@ -26,14 +28,15 @@ export class Readiness extends EventEmitter<{ change: [ReadinessState] }> {
   }
 
   get ready(): boolean {
-    return this.listening && !this.draining && this.store.up;
+    return this.listening && !this.draining && !this.waiting && this.store.up;
   }
 
   get state(): ReadinessState {
     const reasons: string[] = [];
     if (!this.listening) reasons.push('not listening yet');
     if (this.draining) reasons.push('draining: shutting down');
-    if (!this.store.up) {
+    if (this.waiting) reasons.push(this.waiting);
+    else if (!this.store.up) {
       const s = this.store.status;
       reasons.push(
         s.state === 'unknown'
@@ -52,6 +55,15 @@ export class Readiness extends EventEmitter<{ change: [ReadinessState] }> {
 
   setListening(listening: boolean): void {
     this.listening = listening;
+    this.changed();
+  }
+
+  /**
+   * Not ready for `reason` until called with undefined: a node that listens before its store is
+   * connected (ADR 170) says why here, e.g. "store not connected yet: connection refused".
+   */
+  setWaiting(reason: string | undefined): void {
+    this.waiting = reason;
     this.changed();
   }
 

@@ -196,6 +196,13 @@ export const METRICS = {
     labels: ['check'],
     aggregator: 'min',
   },
+  storeDrift: {
+    name: 'holdfast_store_drift',
+    type: 'gauge',
+    help: '1 while a store check re-run on the running store (store.driftInterval) does worse than at start: persistence, eviction policy, replicas per master or capacity changed; else 0.',
+    labels: ['check'],
+    aggregator: 'max',
+  },
   ready: {
     name: 'holdfast_ready',
     type: 'gauge',

@@ -11,9 +11,11 @@ import { PreflightCheckResult, preflightValues } from './preflight-status';
 export class PrimaryMetrics {
   readonly registry = new Registry();
   private readonly preflight;
+  private readonly drift;
 
   constructor(opts: Pick<MetricsOptions, 'defaultMetrics'> = {}) {
     this.preflight = gauge(this.registry, METRICS.preflightStatus);
+    this.drift = gauge(this.registry, METRICS.storeDrift);
     if (opts.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
     }
@@ -22,5 +24,10 @@ export class PrimaryMetrics {
   setPreflight(results: readonly PreflightCheckResult[]): void {
     this.preflight.reset();
     for (const [check, v] of preflightValues(results)) this.preflight.set({ check }, v);
+  }
+
+  /** The drift of each re-checked store check (StoreDrift.values), 1 drifted, 0 as at start. */
+  setDrift(values: ReadonlyMap<string, number>): void {
+    for (const [check, v] of values) this.drift.set({ check }, v);
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '../auth';
 import { HoldfastError } from '../errors';
 import { apiRoutes } from './api';
+import { registerMethodNotAllowed } from './method-not-allowed';
 import type { PluginContext } from './context';
 import { Csrf, exemptFromCrumb, registerCsrf } from './csrf';
 import { toBoom } from './errors';
@@ -115,6 +116,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     server.route(apiRoutes(ctx));
     if (options.pages !== false) await registerPages(server, ctx);
     await registerOAuth(server, ctx, providers, options.pages !== false);
+    registerMethodNotAllowed(server);
     // After the pages' own onPreResponse (an HTML error page): an extension that returns a Boom
     // ends the chain, so the JSON mapping must come last.
     const prefix = server.realm.modifiers.route.prefix ?? '';

@@ -6,6 +6,7 @@ import {
   sentinelMasterCheck,
   tlsCheck,
 } from './checks/connection-checks';
+import { capacityCheck } from './checks/capacity-check';
 import { layoutCheck, scriptsCheck } from './checks/layout-checks';
 import { mailCheck } from './checks/mail-checks';
 import {
@@ -61,6 +62,7 @@ export const CATALOGUE: readonly CheckDefinition[] = [
   persistenceErrorsCheck,
   evictionCheck,
   memoryCheck,
+  capacityCheck,
   replicasCheck,
   durabilityCheck,
   scriptsCheck,

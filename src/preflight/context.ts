@@ -13,6 +13,11 @@ export interface PreflightOptions {
    * (`holdfast start` does; `holdfast preflight` only reads).
    */
   readonly recordLayout?: boolean;
+  /**
+   * This node already listens on http.port and metrics.port (preflight repeated after the store
+   * was unreachable at start, ADR 170): process.ports is skipped instead of finding them taken.
+   */
+  readonly portsHeld?: boolean;
 }
 
 /** What every check may look at. Facts exist only for a Redis store with valid settings. */

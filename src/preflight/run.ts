@@ -99,6 +99,30 @@ async function runCheck(check: CheckDefinition, ctx: PreflightContext): Promise<
   }
 }
 
+/**
+ * Runs the named store checks of the catalogue again on a running deployment (the drift check,
+ * ADR 171): the same facts gathering and the same check functions as a start, nothing written.
+ * Empty when no data node answered (an outage is the store health's business, not drift).
+ */
+export async function recheckStore(
+  settings: Settings,
+  ids: readonly string[],
+): Promise<CheckResult[]> {
+  if (settings.store.type !== 'redis') return [];
+  const facts = await gatherFacts(settings.store.redis);
+  try {
+    const ctx: PreflightContext = { settings, facts, options: {} };
+    const results: CheckResult[] = [];
+    for (const check of CATALOGUE.filter((c) => ids.includes(c.id))) {
+      if (gate(check, ctx)) return [];
+      for (const o of await runCheck(check, ctx)) results.push({ id: check.id, ...o });
+    }
+    return results;
+  } finally {
+    facts.close();
+  }
+}
+
 export interface WaitOptions {
   /** How long to keep retrying while the result is 69 (store.startupWait); 0 = one run. */
   readonly startupWait: number;

@@ -12,7 +12,17 @@ export type WorkerMessage =
   | { readonly type: 'holdfast:fatal'; readonly code: string; readonly message: string };
 
 export type PrimaryMessage =
-  | { readonly type: 'holdfast:settings'; readonly settings: Settings }
+  | {
+      readonly type: 'holdfast:settings';
+      readonly settings: Settings;
+      /**
+       * The store was unreachable at start and preflight has not passed yet (ADR 170): listen
+       * with readiness false and leave the store alone until 'holdfast:preflight-passed'.
+       */
+      readonly preflightPending?: boolean;
+    }
+  /** The repeated preflight passed: connect the store, readiness follows it. */
+  | { readonly type: 'holdfast:preflight-passed' }
   | { readonly type: 'holdfast:shutdown'; readonly reason: string };
 
 export function isMessage<U extends { type: string }, K extends U['type'] = U['type']>(

@@ -15,6 +15,8 @@ export interface RunningNode {
   readonly storeHealth: StoreHealth;
   readonly readiness: Readiness;
   readonly metrics?: Metrics;
+  /** Settles once the store is connected and checked (rejects on a fault a retry cannot fix). */
+  readonly connected: Promise<void>;
   /**
    * Readiness false at once, wait shutdown.drainDelay, stop accepting and finish in-flight
    * requests (up to shutdown.timeout), stop health checks, close the store. Idempotent.
@@ -28,18 +30,30 @@ export interface NodeOptions {
   readonly signal?: AbortSignal;
   /** Health check period (default 1 s). */
   readonly healthIntervalMs?: number;
+  /**
+   * Resolves once the store may be used: the primary's repeated preflight passed after the store
+   * was unreachable at start (ADR 170). Until then the node listens, not ready, and the store is
+   * left alone. Default: at once.
+   */
+  readonly storeGate?: Promise<void>;
 }
 
-/** How often a worker retries connecting to a store that went away between preflight and now. */
+/** How often a worker retries connecting to a store that is not reachable. */
 const CONNECT_RETRY_MS = 1000;
 
+/**
+ * Listens at once, then connects the store (ADR 170): a node whose store is away answers
+ * /health/live, reports not ready with the reason, and serves 503 where the store is needed (the
+ * engine refuses every call before it is connected), until the store answers. Resolves once it
+ * listens and the first connection attempt has ended (either way), or at once while `storeGate`
+ * is pending; `connected` settles when the store is in use (rejects on a fault a retry cannot fix).
+ */
 export async function startNode(settings: Settings, opts: NodeOptions): Promise<RunningNode> {
   const { logger } = opts;
   // Each 503's cause (error class, node, slot, operation) at warn, rate-limited per cause.
   storeUnavailable.useLogger(logger);
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
   const services = createServices(settings, { metrics, logger });
-  await connectStore(services, logger, opts.signal);
 
   const { storeHealth, readiness } = createNodeHealth(services, opts.healthIntervalMs);
   storeHealth.on('change', (s) => logStoreChange(logger, s));
@@ -47,18 +61,37 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
     logger.info({ ready: s.ready, reasons: s.reasons }, s.ready ? 'ready' : 'not ready'),
   );
   if (metrics) observeNode(metrics, { ...services, storeHealth, readiness });
+  readiness.setWaiting(
+    opts.storeGate
+      ? 'preflight not passed yet: the store was unreachable at start'
+      : 'store not connected yet',
+  );
 
-  await storeHealth.start();
   const server = await buildServer({ services, readiness, logger, metrics });
-  try {
-    await server.start();
-  } catch (err) {
-    storeHealth.stop();
-    await services.engine.stop().catch(() => undefined);
-    throw err;
-  }
+  await server.start();
   readiness.setListening(true);
   logger.info({ address: server.info.uri }, 'listening');
+
+  const stopConnecting = new AbortController();
+  const signal = opts.signal
+    ? AbortSignal.any([opts.signal, stopConnecting.signal])
+    : stopConnecting.signal;
+  let firstAttempt!: () => void;
+  const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+  const connected = (async () => {
+    if (opts.storeGate) {
+      await Promise.race([opts.storeGate, aborted(signal)]);
+      if (signal.aborted) return;
+      readiness.setWaiting('store not connected yet');
+    }
+    const ok = await connectStore(services, logger, signal, readiness, firstAttempt);
+    if (!ok) return;
+    await storeHealth.start();
+    readiness.setWaiting(undefined);
+  })();
+  // Shutdown and the worker read the outcome; this only keeps an early failure from going unheard.
+  connected.catch(() => undefined).finally(firstAttempt);
+  if (!opts.storeGate) await attempted;
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
@@ -69,6 +102,8 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       await new Promise((resolve) => setTimeout(resolve, drainDelay));
       logger.info('stopping: no new connections, finishing requests in flight');
       await server.stop({ timeout });
+      stopConnecting.abort();
+      await connected.catch(() => undefined);
       storeHealth.stop();
       // Mail already promised (a reset or verification link, a notice) goes out before the store
       // and mailer close, within shutdown.timeout: a hung mail server does not hold the node.
@@ -88,32 +123,47 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
     })();
     return stopping;
   };
-  return { services, server, storeHealth, readiness, metrics, shutdown };
+  return { services, server, storeHealth, readiness, metrics, connected, shutdown };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 /**
- * Connects the engine, retrying while the store is unreachable: preflight saw it a moment ago
- * (or this is a replacement worker during an outage). Nothing listens until it is connected, so
- * no request can meet an unconnected engine.
+ * Connects the engine, retrying every second while the store is unreachable (readiness says why
+ * meanwhile). False when stopped first; a fault a retry cannot fix (not StoreUnavailableError)
+ * is thrown.
  */
 async function connectStore(
   services: Services,
   logger: Logger,
-  signal?: AbortSignal,
-): Promise<void> {
+  signal: AbortSignal,
+  readiness: Readiness,
+  firstAttempt: () => void,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
+    if (signal.aborted) return false;
     try {
       await services.engine.start();
       if (attempt > 1) logger.info({ attempt }, 'store connected');
-      return;
+      return true;
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      if (signal?.aborted) throw err;
       if (attempt === 1 || attempt % 30 === 0) {
-        logger.warn({ err: err.message, attempt }, 'store unreachable at worker start; retrying');
+        logger.warn(
+          { err: err.message, attempt },
+          'store unreachable: listening, not ready; retrying',
+        );
       }
-      await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
+      readiness.setWaiting(`store not connected yet: ${err.message}`);
+    } finally {
+      firstAttempt();
     }
+    await Promise.race([new Promise((r) => setTimeout(r, CONNECT_RETRY_MS)), aborted(signal)]);
   }
 }
 

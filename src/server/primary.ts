@@ -2,6 +2,7 @@ import cluster, { Worker } from 'node:cluster';
 import path from 'node:path';
 import { formatDuration, Settings, workerSizing } from '../config';
 import { ExitCodes } from '../errors';
+import { StoreDrift } from '../health';
 import { createLogger, Logger } from '../log/logger';
 import { clusterScrape, MetricsServer, PrimaryMetrics, startMetricsServer } from '../metrics';
 import {
@@ -9,6 +10,7 @@ import {
   formatTable,
   PreflightInput,
   PreflightReport,
+  problemLines,
   runPreflightWaiting,
 } from '../preflight';
 import { CrashGuard, CrashGuardOptions, DEFAULT_CRASH_GUARD } from './crash-guard';
@@ -17,7 +19,9 @@ import { developmentUrls } from './urls';
 
 /**
  * `holdfast start`, the primary process: settings and preflight first, in this process; workers
- * are forked only after every check passed, so on any failure nothing ever listens. Then it
+ * are forked only after every check passed, so on a configuration failure nothing ever listens.
+ * A store that is only unreachable (exit 69) is the exception (store.unreachableAtStart listen,
+ * ADR 170): workers listen not ready and leave the store alone while preflight repeats here. Then it
  * supervises the workers (replaced with backoff; a crash loop stops the node), and on SIGTERM or
  * SIGINT has every worker drain and stop, and exits 0 once all of them have.
  */
@@ -51,12 +55,19 @@ export async function runPrimary(
   try {
     const report = await preflight(input, io, stop.signal);
     // A failed start prints exactly what `holdfast preflight` prints; a good one folds the skips.
-    const ok = report.exitCode === ExitCodes.OK;
-    for (const line of formatTable(report, ok)) io.err(line);
-    if (report.exitCode !== ExitCodes.OK) return report.exitCode;
+    for (const line of formatTable(report, report.exitCode === ExitCodes.OK)) io.err(line);
     const settings = input.settings as Settings;
+    // ADR 170: only availability failed (69), never a setting or the store's configuration (78).
+    const listenUnreachable =
+      report.exitCode === ExitCodes.UNAVAILABLE && settings.store.unreachableAtStart === 'listen';
+    if (report.exitCode !== ExitCodes.OK && !listenUnreachable) return report.exitCode;
     if (stop.signal.aborted) return ExitCodes.OK;
-    const supervisor = new Supervisor(settings, io, opts, report);
+    if (listenUnreachable) {
+      io.err(
+        'holdfast: store unavailable: the workers listen with readiness false (503 where the store is needed) while preflight repeats every second; the node turns ready once it passes, and stops with exit 78 if the store turns out misconfigured (store.unreachableAtStart listen; set it to exit to exit 69 instead)',
+      );
+    }
+    const supervisor = new Supervisor(settings, io, opts, report, listenUnreachable);
     return await supervisor.run(stop.signal);
   } finally {
     process.off('SIGTERM', onSignal);
@@ -98,6 +109,8 @@ class Supervisor {
   private announced = false;
   private anyWorkerFailedToStop = false;
   private metricsServer: MetricsServer | undefined;
+  private primaryMetrics: PrimaryMetrics | undefined;
+  private drift: StoreDrift | undefined;
   private finish!: (code: number) => void;
 
   constructor(
@@ -105,6 +118,8 @@ class Supervisor {
     private readonly io: PrimaryIo,
     private readonly opts: PrimaryOptions,
     private readonly report: PreflightReport,
+    /** The store was unreachable at start: workers listen, preflight repeats (ADR 170). */
+    private preflightPending = false,
   ) {
     this.logger = createLogger(settings.log.level, undefined, {
       format: settings.log.format,
@@ -133,14 +148,91 @@ class Supervisor {
         workersReason: workerSizing(this.settings).reason,
         http: `${this.settings.http.host}:${this.settings.http.port}`,
       },
-      'preflight passed: starting workers',
+      this.preflightPending
+        ? 'store unavailable: starting workers, not ready until preflight passes'
+        : 'preflight passed: starting workers',
     );
     for (let i = 0; i < this.settings.workers; i++) this.fork();
+    if (this.preflightPending) void this.repeatPreflight(signal);
+    else this.watchDrift(this.report);
     const code = await done;
+    this.drift?.stop();
     cluster.off('message', this.onMessage);
     cluster.off('exit', this.onExit);
     await this.metricsServer?.close();
     return code;
+  }
+
+  /**
+   * Preflight again every second until it stops saying "unavailable": pass, the workers connect
+   * the store; a configuration failure (the store came back misconfigured), the node stops with
+   * exit 78 and the lines a start would print. A changed set of problems is printed once (and
+   * again every minute), not every second.
+   */
+  private async repeatPreflight(signal: AbortSignal): Promise<void> {
+    let last = '';
+    let runs = 0;
+    const report = await runPreflightWaiting(
+      { settings: this.settings },
+      { recordLayout: true, portsHeld: true },
+      {
+        startupWait: Number.POSITIVE_INFINITY,
+        signal,
+        onRetry: (r) => {
+          const lines = problemLines(r).join(' | ');
+          if (lines !== last || ++runs % 60 === 0) {
+            this.io.err(`holdfast: store not ready, preflight repeats: ${lines}`);
+          }
+          last = lines;
+        },
+      },
+    );
+    if (this.stopping || signal.aborted) return;
+    for (const line of formatTable(report)) this.io.err(line);
+    this.primaryMetrics?.setPreflight(report.results.map((r) => ({ id: r.id, status: r.status })));
+    if (report.exitCode !== ExitCodes.OK) {
+      this.stop('preflight failed once the store answered', report.exitCode);
+      return;
+    }
+    this.preflightPending = false;
+    this.logger.info('preflight passed: the workers connect the store');
+    this.watchDrift(report);
+    for (const w of Object.values(cluster.workers ?? {})) {
+      // A worker that has not asked for its settings yet gets preflightPending false instead.
+      if (w && !w.isDead() && w.isConnected()) {
+        w.send({ type: 'holdfast:preflight-passed' } satisfies PrimaryMessage);
+      }
+    }
+  }
+
+  /**
+   * Re-reads the store's persistence, eviction, replicas and capacity every store.driftInterval
+   * (ADR 171), here once per node rather than in every worker: a change since `report` is logged
+   * once with its preflight line, and once when it is back; holdfast_store_drift follows it.
+   */
+  private watchDrift(report: PreflightReport): void {
+    const { store } = this.settings;
+    if (store.type !== 'redis' || store.driftInterval <= 0) return;
+    const drift = new StoreDrift(this.settings, report.results, {
+      intervalMs: store.driftInterval,
+    });
+    drift.on('change', (c) => {
+      this.primaryMetrics?.setDrift(drift.values);
+      if (c.drifted) {
+        this.logger.warn(
+          { check: c.check, line: c.line },
+          `store configuration changed since start: ${c.line}`,
+        );
+      } else {
+        this.logger.info(
+          { check: c.check, line: c.line },
+          `store configuration back to what start found: ${c.line}`,
+        );
+      }
+    });
+    this.primaryMetrics?.setDrift(drift.values);
+    drift.start();
+    this.drift = drift;
   }
 
   private fork(): void {
@@ -154,7 +246,11 @@ class Supervisor {
       worker.send(
         this.stopping
           ? ({ type: 'holdfast:shutdown', reason: this.stopping.reason } satisfies PrimaryMessage)
-          : ({ type: 'holdfast:settings', settings: this.settings } satisfies PrimaryMessage),
+          : ({
+              type: 'holdfast:settings',
+              settings: this.settings,
+              preflightPending: this.preflightPending,
+            } satisfies PrimaryMessage),
       );
     } else if (isMessage<WorkerMessage, 'holdfast:listening'>(message, 'holdfast:listening')) {
       this.listening.add(worker.id);
@@ -211,6 +307,7 @@ class Supervisor {
   private stop(reason: string, exitCode: number): void {
     if (this.stopping) return;
     this.stopping = { reason, exitCode };
+    this.drift?.stop();
     for (const t of this.restarts) clearTimeout(t);
     this.restarts.clear();
     const { drainDelay, timeout } = this.settings.shutdown;
@@ -260,6 +357,7 @@ class Supervisor {
     const m = this.settings.metrics;
     if (!m.enabled) return;
     const primary = new PrimaryMetrics();
+    this.primaryMetrics = primary;
     primary.setPreflight(this.report.results.map((r) => ({ id: r.id, status: r.status })));
     this.metricsServer = await startMetricsServer({
       host: m.host,

@@ -7,8 +7,8 @@ import { RunningNode, startNode } from './node';
 
 /**
  * The entry point of a worker forked by `holdfast start` (node:cluster). It asks the primary for
- * the validated settings, connects the store, listens on http.port (shared by all workers through
- * the primary), and shuts down gracefully on SIGTERM, SIGINT or the primary's request.
+ * the validated settings, listens on http.port (shared by all workers through the primary), then
+ * connects the store (readiness false until it answers, ADR 170), and shuts down gracefully on SIGTERM, SIGINT or the primary's request.
  */
 
 /** Listen errors a restart cannot fix: the primary stops the node instead of replacing the worker. */
@@ -18,8 +18,11 @@ function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
 }
 
-/** The settings from the primary; a stop before they arrive ends the worker at once (nothing to drain). */
-function receiveSettings(): Promise<Settings> {
+/**
+ * The settings from the primary, and whether its preflight is still pending (ADR 170); a stop
+ * before they arrive ends the worker at once (nothing to drain).
+ */
+function receiveSettings(): Promise<{ settings: Settings; preflightPending: boolean }> {
   return new Promise((resolve) => {
     const early = (): void => process.exit(0);
     const onMessage = (m: unknown): void => {
@@ -28,7 +31,7 @@ function receiveSettings(): Promise<Settings> {
       process.off('message', onMessage);
       process.off('SIGTERM', early);
       process.off('SIGINT', early);
-      resolve(deepFreeze(m.settings));
+      resolve({ settings: deepFreeze(m.settings), preflightPending: m.preflightPending === true });
     };
     process.on('message', onMessage);
     process.once('SIGTERM', early);
@@ -38,7 +41,20 @@ function receiveSettings(): Promise<Settings> {
 }
 
 async function run(): Promise<void> {
-  const settings = await receiveSettings();
+  // Listening before the settings arrive: the primary may send both messages in one tick.
+  let preflightPassed!: () => void;
+  const passed = new Promise<void>((resolve) => (preflightPassed = resolve));
+  const onPassed = (m: unknown): void => {
+    if (!isMessage<PrimaryMessage, 'holdfast:preflight-passed'>(m, 'holdfast:preflight-passed'))
+      return;
+    process.off('message', onPassed);
+    preflightPassed();
+  };
+  process.on('message', onPassed);
+  const { settings, preflightPending } = await receiveSettings();
+  // Listens at once; the store is left alone until the primary's repeated preflight passed.
+  const storeGate = preflightPending ? passed : undefined;
+  if (!preflightPending) process.off('message', onPassed);
   // Asynchronous: the access log writes a line per request; every exit below flushes first.
   const logger: Logger = createLogger(settings.log.level, undefined, {
     format: settings.log.format,
@@ -79,7 +95,7 @@ async function run(): Promise<void> {
   });
 
   try {
-    node = await startNode(settings, { logger, signal: abort.signal });
+    node = await startNode(settings, { logger, signal: abort.signal, storeGate });
   } catch (err) {
     if (stopping) return; // shutdown requested while connecting: the shutdown path exits
     const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -99,6 +115,14 @@ async function run(): Promise<void> {
   }
   if (node.metrics) answerPrimary(node.metrics);
   send({ type: 'holdfast:listening', address: node.server.info.uri });
+  try {
+    await node.connected;
+  } catch (err) {
+    // Not an outage (those are retried): a fault a restart of this worker may fix.
+    if (stopping) return;
+    logger.fatal({ err }, 'worker could not connect the store');
+    exit(1);
+  }
 }
 
 if (cluster.isWorker) {

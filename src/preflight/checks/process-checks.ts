@@ -115,6 +115,7 @@ export const portsCheck: CheckDefinition = {
   gate: 'settings',
   async run(ctx) {
     const s = ctx.settings as Settings;
+    if (ctx.options.portsHeld) return skip('this node listens on them already');
     const targets = [{ path: 'http', host: s.http.host, port: s.http.port }];
     if (s.metrics.enabled)
       targets.push({ path: 'metrics', host: s.metrics.host, port: s.metrics.port });

@@ -1,6 +1,7 @@
 /**
  * `holdfast start` before the store is there, and against a misconfigured store, as processes:
- * - store down, store.startupWait 0: exit 69 with the preflight lines; the port never opened;
+ * - store down, store.unreachableAtStart exit: exit 69 with the preflight lines; the port never
+ *   opened (the default, listen, is in unreachable-at-start.test.ts);
  * - store down, store.startupWait set: the node waits (nothing listens), then becomes ready
  *   without a restart once Redis starts;
  * - the same problem gives the same lines from `holdfast preflight` and `holdfast start`;
@@ -28,9 +29,12 @@ afterEach(async () => {
 const lineOf = (lines: string[], id: string) =>
   lines.find((l) => l.split(/\s+/)[1] === id) ?? `(no ${id} line)`;
 
-test('store down and store.startupWait 0: exit 69 with the preflight lines; the HTTP port never opened', async () => {
+test('store down and store.unreachableAtStart exit: exit 69 with the preflight lines; the HTTP port never opened', async () => {
   const redisPort = await freePort();
-  const env = await productionEnv({ host: '127.0.0.1', port: redisPort });
+  const env = await productionEnv(
+    { host: '127.0.0.1', port: redisPort },
+    { HOLDFAST_STORE__UNREACHABLE_AT_START: 'exit' },
+  );
   const watcher = watchPort(Number(env.HOLDFAST_HTTP__PORT));
   const node = holdfast(['start'], env, 'store-down-exit');
   const exit = await node.exited;

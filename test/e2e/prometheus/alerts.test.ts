@@ -8,6 +8,7 @@
  *   store-down standalone Redis                        Redis stopped                 HoldfastStoreUnreachable
  *   cluster    3-master Redis Cluster                  slot 16383 deleted everywhere HoldfastStoreClusterNotOk
  *   traffic    master + replica, 1 replica required    replica killed                HoldfastStoreReplicasMissing
+ *                                                      (store.driftInterval 1s)      HoldfastStoreDrift
  *                                                      111 sessions, then revoked    HoldfastMassLogout
  *                                                      200 failed logins             HoldfastFailedLoginSpike
  *   preflight  standalone Redis, 1 replica required    exits 78 before it listens    HoldfastNodeDown
@@ -114,6 +115,7 @@ describe('alerts fire in a real Prometheus on real conditions', () => {
       nodeEnv(standalone(rMaster), sharedSecrets(), at(2), 1, {
         ...oneReplica,
         HOLDFAST_SESSION__MAX_PER_USER: String(SESSIONS + 10),
+        HOLDFAST_STORE__DRIFT_INTERVAL: '1s',
       }),
     );
     // Asks for a replica its standalone Redis does not have: preflight fails, exit 78.
@@ -168,6 +170,7 @@ describe('alerts fire in a real Prometheus on real conditions', () => {
       })(),
       (async () => {
         madeAt.set('HoldfastStoreReplicasMissing', Date.now());
+        madeAt.set('HoldfastStoreDrift', Date.now());
         await replica.kill9();
       })(),
       deleteSlotEverywhere(cluster, 16383).then(() =>
@@ -295,6 +298,17 @@ describe('alerts fire in a real Prometheus on real conditions', () => {
   it('HoldfastStoreReplicasMissing: the required replica was killed', async () => {
     const a = await firing(main, 'HoldfastStoreReplicasMissing', {});
     expect(a.annotations.summary).toBe('1 session store replica(s) missing');
+  });
+
+  it('HoldfastStoreDrift: the replica the node started with is gone (store.replicas)', async () => {
+    const a = await firing(main, 'HoldfastStoreDrift', {
+      instance: nodes.traffic.target,
+      check: 'store.replicas',
+    });
+    expect(a.labels.severity).toBe('warning');
+    expect(nodes.traffic.proc.output()).toMatch(
+      /"msg":"store configuration changed since start: FAIL store\.replicas +found 127\.0\.0\.1:\d+ has 0 online replicas;/,
+    );
   });
 
   it('HoldfastMassLogout: every session of a 111-session deployment revoked', async () => {

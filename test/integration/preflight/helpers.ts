@@ -39,6 +39,9 @@ export async function productionEnv(
     HOLDFAST_STORE__REDIS__CONNECT_TIMEOUT: '2s',
     HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER: '0',
     HOLDFAST_STORE__REDIS__KEY_PREFIX: `pf${randomBytes(3).toString('hex')}`,
+    // These suites compare `holdfast start`'s exit with preflight's: an unreachable store exits 69
+    // instead of listening not ready (ADR 170; that path: test/e2e/process/unreachable-at-start).
+    HOLDFAST_STORE__UNREACHABLE_AT_START: 'exit',
     ...extra,
   };
 }

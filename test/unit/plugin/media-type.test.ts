@@ -44,7 +44,8 @@ function untyped(method: string, url: string, body: string, jar?: Jar) {
 test('every route of the plugin that takes a body answers 415 HF_REQUEST_INVALID without Content-Type', async () => {
   const routes = app.server
     .table()
-    .filter((r) => r.realm.plugin === 'holdfast' && r.method !== 'get');
+    // `*`: the 405 answer for methods a path does not serve (method-not-allowed.test.ts).
+    .filter((r) => r.realm.plugin === 'holdfast' && r.method !== 'get' && r.method !== '*');
   // The JSON API and the page forms (a table that shrank would make this test pass vacuously).
   expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
     expect.arrayContaining([
