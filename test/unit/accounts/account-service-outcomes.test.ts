@@ -375,6 +375,17 @@ describe('OAuth sign-in', () => {
     ]);
   });
 
+  test('no email at all, even from a provider that says verified: the same refusal', async () => {
+    const s = setup();
+    const p = { ...github(), email: undefined };
+    const err = await rejection(s.accounts.oauthLogin(p, client));
+    expect(err).toMatchObject({
+      code: 'HF_OAUTH_FAILED',
+      message:
+        'GitHub gave no verified email address for this account: verify your address with GitHub, then sign in again',
+    });
+  });
+
   test('a store failure while creating the account is an outage, not "link required"', async () => {
     const users = new FlakyUserStore();
     const s = setup({ users });

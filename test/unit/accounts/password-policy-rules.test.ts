@@ -35,6 +35,14 @@ function refusal(fn: () => unknown): string {
 }
 
 describe('the messages and bounds of check()', () => {
+  // First in the file: the list is read once per module load, so only this test reads it here.
+  test('the common list as loaded holds its 10,000 entries and no empty one', () => {
+    const list = commonPasswords();
+    expect(list.size).toBe(10000);
+    expect(list.has('')).toBe(false);
+    expect(list.has('password')).toBe(true);
+  });
+
   test('a password that is not text, too short or too long is refused with the rule and its number', () => {
     const p = policy();
     expect(refusal(() => p.check(12345678, 'password'))).toBe('password: must be text');
@@ -53,13 +61,6 @@ describe('the messages and bounds of check()', () => {
     expect(refusal(() => p.check(`${exact}🐴`, 'password'))).toBe(
       'password: must be at most 64 characters',
     );
-  });
-
-  test('the common list as loaded holds its 10,000 entries and no empty one', () => {
-    const list = commonPasswords();
-    expect(list.size).toBe(10000);
-    expect(list.has('')).toBe(false);
-    expect(list.has('password')).toBe(true);
   });
 });
 
@@ -110,6 +111,10 @@ describe('the words of the email and the name', () => {
   test('the name without its spaces is a word, even when each of its words is too short', () => {
     expect(refusal(() => p.check('xx albocy yy', 'password', { name: 'Al Bo Cy' }))).toBe(nameRule);
     expect(refusal(() => p.check('xx al9bo yy', 'password', { name: 'Al 9 Bo' }))).toBe(nameRule);
+    // Each word of it, when long enough, on its own.
+    expect(refusal(() => p.check('xx cyrus yy', 'password', { name: 'Al Bo Cyrus' }))).toBe(
+      nameRule,
+    );
     // With its spaces too, once the surrounding ones are gone.
     expect(refusal(() => p.check('xal bo cyx', 'password', { name: '  Al Bo Cy  ' }))).toBe(
       nameRule,
