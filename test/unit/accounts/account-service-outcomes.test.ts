@@ -386,6 +386,17 @@ describe('OAuth sign-in', () => {
     });
   });
 
+  test('the address of an existing account: link required, and no registration is even tried', async () => {
+    const registrations: string[] = [];
+    const s = setup({ hooks: { beforeRegister: ({ email: e }) => void registrations.push(e) } });
+    const taken = email();
+    await s.accounts.createUser({ email: taken, password: PASSWORD });
+    expect(registrations).toEqual([taken]);
+    const err = await rejection(s.accounts.oauthLogin(github(taken), client));
+    expect(err.code).toBe('HF_OAUTH_LINK_REQUIRED');
+    expect(registrations).toEqual([taken]);
+  });
+
   test('a store failure while creating the account is an outage, not "link required"', async () => {
     const users = new FlakyUserStore();
     const s = setup({ users });
