@@ -184,13 +184,14 @@ function emailWords(email: string): string[] {
   const address = email.normalize('NFC').toLowerCase().trim();
   const at = address.lastIndexOf('@');
   const local = at > 0 ? address.slice(0, at) : address;
-  return words([address, local, ...local.split(/[^\p{L}\p{N}]+/u)]);
+  // One separator at a time: the empty pieces between two of them are shorter than any word.
+  return words([address, local, ...local.split(/[^\p{L}\p{N}]/u)]);
 }
 
 /** The name, without its spaces, and each of its words. */
 function nameWords(name: string): string[] {
   const n = name.normalize('NFC').toLowerCase().trim();
-  return words([n, n.replace(/[^\p{L}\p{N}]+/gu, ''), ...n.split(/[^\p{L}\p{N}]+/u)]);
+  return words([n, n.replace(/[^\p{L}\p{N}]/gu, ''), ...n.split(/[^\p{L}\p{N}]/u)]);
 }
 
 function words(list: string[]): string[] {
