@@ -13,7 +13,7 @@ import type { StoredSession } from '../../../src/store/engine';
 import type { SessionEngine } from '../../../src/store/engine';
 import { MemoryEngine } from '../../../src/store';
 import { MAX_EMAIL_LENGTH, MemoryUserStore, NewUser, User } from '../../../src/users';
-import { testSettings } from '../plugin/helpers';
+import { testSettings } from '../../support/app';
 
 const PASSWORD = 'correct horse battery';
 const client: ClientInfo = { ip: '10.9.8.7', userAgent: 'outcomes' };
@@ -131,7 +131,7 @@ describe('password sign-in', () => {
     );
     const base = { userId: reg.user.id, method: 'password', ip: client.ip };
     expect(events('login')).toEqual([
-      { ...base, sessionId: reg.issued.session.id, remember: false },
+      { ...base, sessionId: reg.issued!.session.id, remember: false },
       { ...base, sessionId: plain.issued.session.id, remember: false },
       { ...base, sessionId: remembered.issued.session.id, remember: true },
     ]);
@@ -218,8 +218,8 @@ describe('sessions and password change', () => {
     const address = email();
     const a = await s.accounts.register({ email: address, password: PASSWORD }, client);
     const b = await s.accounts.login({ email: address, password: PASSWORD }, client);
-    expect(await s.accounts.revokeOne(a.issued.session, b.issued.session.id)).toBe(true);
-    expect(await s.accounts.revokeOne(a.issued.session, 'no-such-session')).toBe(false);
+    expect(await s.accounts.revokeOne(a.issued!.session, b.issued!.session.id)).toBe(true);
+    expect(await s.accounts.revokeOne(a.issued!.session, 'no-such-session')).toBe(false);
     expect(s.events('revoked')).toEqual([
       { userId: a.user.id, sessionIds: [b.issued.session.id], scope: 'one' },
     ]);
@@ -230,7 +230,7 @@ describe('sessions and password change', () => {
     const { issued } = await s.accounts.register({ email: email(), password: PASSWORD }, client);
     const err = await rejection(
       s.accounts.changePassword(
-        issued.session,
+        issued!.session,
         { currentPassword: 'not the password', newPassword: 'a brand new passphrase' },
         client,
       ),
@@ -268,7 +268,7 @@ describe('sessions and password change', () => {
     await s.accounts.disableUser(user.id);
     const err = await rejection(
       s.accounts.changePassword(
-        issued.session,
+        issued!.session,
         { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' },
         client,
       ),
@@ -297,7 +297,7 @@ describe('sessions and password change', () => {
     during = () => s.accounts.disableUser(user.id);
     const err = await rejection(
       s.accounts.changePassword(
-        issued.session,
+        issued!.session,
         { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' },
         client,
       ),
@@ -312,10 +312,10 @@ describe('sessions and password change', () => {
   test('a session that ended before the change completed gets no new one', async () => {
     const s = setup();
     const { issued } = await s.accounts.register({ email: email(), password: PASSWORD }, client);
-    await s.accounts.logout(issued.session, undefined);
+    await s.accounts.logout(issued!.session, undefined);
     const err = await rejection(
       s.accounts.changePassword(
-        issued.session,
+        issued!.session,
         { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' },
         client,
       ),
@@ -329,9 +329,9 @@ describe('sessions and password change', () => {
   test('re-authentication: a deleted user, or a session ended meanwhile, is told so', async () => {
     const s = setup();
     const a = await s.accounts.register({ email: email(), password: PASSWORD }, client);
-    await s.accounts.logout(a.issued.session, undefined);
+    await s.accounts.logout(a.issued!.session, undefined);
     expect(
-      await rejection(s.accounts.reauthenticate(a.issued.session, PASSWORD, client)),
+      await rejection(s.accounts.reauthenticate(a.issued!.session, PASSWORD, client)),
     ).toMatchObject({
       code: 'HF_UNAUTHENTICATED',
       message: 'this session ended meanwhile: log in again',
@@ -339,7 +339,7 @@ describe('sessions and password change', () => {
     const b = await s.accounts.register({ email: email(), password: PASSWORD }, client);
     await s.accounts.deleteUser(b.user.id);
     expect(
-      await rejection(s.accounts.reauthenticate(b.issued.session, PASSWORD, client)),
+      await rejection(s.accounts.reauthenticate(b.issued!.session, PASSWORD, client)),
     ).toMatchObject({
       code: 'HF_UNAUTHENTICATED',
       message: 'the account of this session no longer exists',

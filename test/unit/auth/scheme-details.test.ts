@@ -6,7 +6,8 @@
  * can tell which test reaches which line.
  */
 import { safeNext } from '../../../src/auth';
-import { buildTestApp, call, Jar, TestApp } from '../plugin/helpers';
+import { buildTestApp, TestApp } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 const PASSWORD = 'correct horse battery';
 let n = 0;

@@ -7,7 +7,8 @@ import Hapi from '@hapi/hapi';
 import { HoldfastError } from '../../../src/errors';
 import { Csrf, toBoom } from '../../../src/plugin';
 import { registerCsrf } from '../../../src/plugin/csrf';
-import { buildTestApp, call, Jar } from './helpers';
+import { buildTestApp } from '../../support/app';
+import { call, Jar } from '../../support/inject';
 
 const KEY_PASSWORD = 'a cookie password of at least 32 characters';
 const CROSS = { host: 'holdfast.test', origin: 'https://evil.example' };
