@@ -274,8 +274,8 @@ describe('sessions and password change', () => {
       ),
     );
     expect(err).toMatchObject({
-      code: 'HF_UNAUTHENTICATED',
-      message: 'the account of this session no longer exists or is disabled',
+      code: 'HF_ACCOUNT_DISABLED',
+      message: 'this account is disabled: ask the site administrators',
     });
   });
 
@@ -509,6 +509,7 @@ describe('linking, unlinking and re-authentication with a provider', () => {
       {
         userId: user.id,
         provider: 'google',
+        label: 'Google',
         merged: false,
         endedPassword: false,
         revokedSessions: 0,
