@@ -13,3 +13,4 @@ export type { HealthExposed, HealthRoutesOptions } from './routes';
 export { createNodeHealth } from './node-health';
 export type { HealthServices, NodeHealth } from './node-health';
 export { RedisTopology } from './topology';
+export { ShardBalanceAlarm } from './shard-balance';

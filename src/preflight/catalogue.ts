@@ -6,6 +6,7 @@ import {
   sentinelMasterCheck,
   tlsCheck,
 } from './checks/connection-checks';
+import { balanceCheck } from './checks/balance-check';
 import { layoutCheck, scriptsCheck } from './checks/layout-checks';
 import {
   clockCheck,
@@ -63,6 +64,7 @@ export const CATALOGUE: readonly CheckDefinition[] = [
   durabilityCheck,
   scriptsCheck,
   layoutCheck,
+  balanceCheck,
   clockCheck,
 ];
 
