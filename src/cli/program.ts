@@ -14,6 +14,7 @@ import {
   sessionsRevokeAll,
 } from './commands/sessions';
 import { startCommand } from './commands/start';
+import { storeBalance } from './commands/store';
 import { usersCreate, usersEnd, usersRoles, usersShow } from './commands/users';
 import type { Out } from './output';
 import { readNewPassword } from './password';
@@ -38,6 +39,8 @@ export interface CommandOptions {
   readonly set?: string;
   readonly yes?: boolean;
   readonly all?: boolean;
+  readonly plan?: boolean;
+  readonly apply?: boolean;
 }
 
 interface OptionSpec {
@@ -200,6 +203,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: withServices((s, o, ctx) => sessionsRevokeAll(s, o.json, ctx.out)),
   },
   {
+    name: 'store balance',
+    summary:
+      "shards per master and the busiest master's share; --plan: the slot moves that even them; --apply: make them",
+    options: [
+      {
+        flags: '--plan',
+        description: 'print the slot moves that give every master an equal number of shards (±1)',
+      },
+      {
+        flags: '--apply',
+        description: 'perform those moves (MIGRATE/SETSLOT), one progress line per slot on stderr',
+      },
+    ],
+    run: withServices((s, o, ctx) =>
+      storeBalance(s, o.apply ? 'apply' : o.plan ? 'plan' : 'report', o.json, ctx.out, ctx.err),
+    ),
+  },
+  {
     name: 'users create',
     summary: 'a password account; password from a no-echo prompt, or stdin when not a terminal',
     options: [EMAIL],
@@ -257,6 +278,7 @@ const GROUPS: Record<string, string> = {
   config: 'inspect the settings',
   sessions: "count, list and revoke sessions in the shared store (one user's, or everyone's)",
   users: 'create, show, disable, enable and delete accounts, and set their roles',
+  store: 'how the session shards are spread over the Redis Cluster masters, and evening them out',
 };
 
 /** `--user <id> [--session <id>] [--config <file>] [--json]`: the options part of a usage line. */

@@ -15,3 +15,4 @@ export type { HealthServices, NodeHealth } from './node-health';
 export { RedisTopology } from './topology';
 export { DRIFT_CHECK_IDS, StoreDrift } from './drift';
 export type { DriftChange, StoreDriftOptions } from './drift';
+export { ShardBalanceAlarm } from './shard-balance';

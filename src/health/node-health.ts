@@ -27,7 +27,9 @@ export interface NodeHealth {
 export function createNodeHealth(services: HealthServices, intervalMs = 1000): NodeHealth {
   const { store, engine, settings } = services;
   const topology =
-    store.kind === 'redis' ? new RedisTopology(() => store.connection.reads) : undefined;
+    store.kind === 'redis'
+      ? new RedisTopology(() => store.connection.reads, store.keys)
+      : undefined;
   const storeHealth = new StoreHealth({
     ping: () => engine.ping(),
     details: topology ? () => topology.details() : undefined,

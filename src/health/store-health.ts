@@ -28,6 +28,9 @@ export interface StoreDetails {
   readonly masters?: number;
   readonly replicasOnline?: number;
   readonly failovers?: number;
+  /** Busiest master's session shards over the mean (cluster only; ADR 185). */
+  readonly shardRatio?: number;
+  readonly busiestMaster?: string;
 }
 
 export interface StoreHealthOptions {

@@ -1,4 +1,8 @@
 import type { RedisClient } from '../store';
+import type { KeyLayout } from '../store/keys';
+import { balanceReport } from '../store/redis/balance';
+import { parseClusterNodes } from '../store/redis/cluster-balance';
+import { shardSlots } from '../store/redis/hash-slot';
 import type { StoreDetails } from './store-health';
 
 /**
@@ -10,15 +14,28 @@ export class RedisTopology {
   private masters = new Set<string>();
   private failovers = 0;
 
-  constructor(private readonly client: () => RedisClient) {}
+  private slots: number[] | undefined;
+
+  /** `keys`: the layout, for the shard balance (busiest master / mean) of a cluster. */
+  constructor(
+    private readonly client: () => RedisClient,
+    private readonly keys?: KeyLayout,
+  ) {}
 
   async details(): Promise<StoreDetails> {
     const client = this.client();
     const masters = 'nodes' in client ? client.nodes('master') : [client];
     let clusterOk = true;
+    let balance: Pick<StoreDetails, 'shardRatio' | 'busiestMaster'> = {};
     if ('nodes' in client && masters[0]) {
       const info = String(await masters[0].call('CLUSTER', 'INFO'));
       clusterOk = /cluster_state:ok/.test(info);
+      if (this.keys) {
+        const view = parseClusterNodes(String(await masters[0].call('CLUSTER', 'NODES')));
+        this.slots ??= shardSlots(this.keys);
+        const report = view.length > 0 ? balanceReport(this.slots, view) : undefined;
+        if (report) balance = { shardRatio: report.ratio, busiestMaster: report.busiest.address };
+      }
     }
     let replicasOnline = 0;
     const addresses = new Set<string>();
@@ -32,7 +49,13 @@ export class RedisTopology {
       for (const a of addresses) if (!this.masters.has(a)) this.failovers++;
     }
     this.masters = addresses;
-    return { clusterOk, masters: masters.length, replicasOnline, failovers: this.failovers };
+    return {
+      clusterOk,
+      masters: masters.length,
+      replicasOnline,
+      failovers: this.failovers,
+      ...balance,
+    };
   }
 }
 

@@ -6,6 +6,7 @@ import {
   sentinelMasterCheck,
   tlsCheck,
 } from './checks/connection-checks';
+import { balanceCheck } from './checks/balance-check';
 import { capacityCheck } from './checks/capacity-check';
 import { layoutCheck, scriptsCheck } from './checks/layout-checks';
 import { mailCheck } from './checks/mail-checks';
@@ -67,6 +68,7 @@ export const CATALOGUE: readonly CheckDefinition[] = [
   durabilityCheck,
   scriptsCheck,
   layoutCheck,
+  balanceCheck,
   clockCheck,
 ];
 

@@ -1,7 +1,13 @@
 import type { Server } from '@hapi/hapi';
 import type { Settings } from '../config';
 import { StoreUnavailableError } from '../errors';
-import { createNodeHealth, Readiness, StoreHealth, StoreHealthStatus } from '../health';
+import {
+  createNodeHealth,
+  Readiness,
+  ShardBalanceAlarm,
+  StoreHealth,
+  StoreHealthStatus,
+} from '../health';
 import type { Logger } from '../log/logger';
 import { createMetrics, Metrics, observeNode } from '../metrics';
 import { storeUnavailable } from '../store';
@@ -57,6 +63,8 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
 
   const { storeHealth, readiness } = createNodeHealth(services, opts.healthIntervalMs);
   storeHealth.on('change', (s) => logStoreChange(logger, s));
+  const balance = new ShardBalanceAlarm(logger);
+  storeHealth.on('check', (s) => balance.observe(s.details));
   readiness.on('change', (s) =>
     logger.info({ ready: s.ready, reasons: s.reasons }, s.ready ? 'ready' : 'not ready'),
   );

@@ -123,6 +123,7 @@ function createClient(settings: RedisSettings, seeds: HostPort[], role: ClientRo
       seeds.map((s) => ({ host: s.host, port: s.port })),
       options,
     );
+    skipEmptySlotMaps(client);
   } else if (settings.mode === 'sentinel') {
     client = new Redis({
       ...common,
@@ -154,6 +155,46 @@ function createClient(settings: RedisSettings, seeds: HostPort[], role: ClientRo
   // Errors surface on the commands; an unhandled 'error' event would crash the process.
   client.on('error', () => {});
   return client;
+}
+
+type SlotsSource = (node: Redis | undefined, callback: (err?: Error) => void) => void;
+type Reply = (err: Error | null, reply?: unknown) => void;
+
+/**
+ * ioredis refreshes its slot map from one node picked at random, and replaces its whole connection
+ * pool with the nodes of that node's CLUSTER SLOTS reply. A master removed by `redis-cli --cluster
+ * del-node` is reset and answers an empty reply while clients still have it in their pool: taken as
+ * the map, it disconnected every node and the client failed every request ("Cluster isn't ready")
+ * until it reconnected from its seeds, ~200 × 503 in the drain test (ADR 186). A node that knows
+ * no slot is no source of a slot map: that very reply is turned into an error, and ioredis asks the
+ * next node. ioredis sends CLUSTER SLOTS on `node.duplicate()`, so the node handed to it is one
+ * whose duplicate's CLUSTER SLOTS reply is checked (the reply ioredis then uses, no second query:
+ * a node reset between two queries cannot slip through). Through ioredis's untyped
+ * getInfoFromNode (5.x); when missing, the client is left as it is
+ * (test/integration/store/removed-node.test.ts then fails).
+ */
+function skipEmptySlotMaps(cluster: Cluster): void {
+  const target = cluster as unknown as { getInfoFromNode?: SlotsSource };
+  const original = target.getInfoFromNode;
+  if (typeof original !== 'function') return;
+  target.getInfoFromNode = function (node, callback) {
+    if (!node) return original.call(this, node, callback);
+    const checked = Object.create(node) as Redis;
+    checked.duplicate = (...args: Parameters<Redis['duplicate']>) => {
+      const copy = node.duplicate(...args);
+      const send = copy.cluster.bind(copy) as (sub: string, cb: Reply) => unknown;
+      (copy as unknown as { cluster: (sub: string, cb: Reply) => unknown }).cluster = (sub, cb) =>
+        send(sub, (err, reply) => {
+          if (!err && sub === 'SLOTS' && Array.isArray(reply) && reply.length === 0) {
+            const at = `${String(node.options.host)}:${String(node.options.port)}`;
+            return cb(new Error(`${at} serves no slot (removed from the cluster?)`));
+          }
+          return cb(err, reply);
+        });
+      return copy;
+    };
+    return original.call(this, checked, callback);
+  };
 }
 
 function describeSeeds(settings: RedisSettings, seeds: HostPort[]): string {
