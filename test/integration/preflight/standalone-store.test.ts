@@ -98,7 +98,10 @@ test('store.memory: close to maxmemory warns (0); at maxmemory fails (78)', asyn
   const used = Number((await node.info('memory')).used_memory);
   try {
     await config('maxmemory', Math.round(used * 1.04));
-    const close = await cli(['preflight'], await productionEnv([node]));
+    // A store sized for a handful of sessions: store.capacity (ADR 171) judges maxmemory against
+    // store.expectedSessions, and this test is about store.memory alone.
+    const few = { HOLDFAST_STORE__EXPECTED_SESSIONS: '10' };
+    const close = await cli(['preflight'], await productionEnv([node], few));
     expect(lineOf(close.out, 'store.memory')).toMatch(
       /^WARN store\.memory +found 127\.0\.0\.1:\d+ uses .* of maxmemory .* \(9\d%\); expected used_memory below 90% of maxmemory/,
     );
