@@ -24,16 +24,9 @@ export class Csrf {
     this.origins = new Set(origins.map((o) => new URL(o).origin));
   }
 
-  /**
-   * Throws HF_CSRF (403) when a state-changing request comes from another site. `opaqueSelf`:
-   * the route's form lives on a page that sends no Referer (Referrer-Policy no-referrer, the
-   * reset link's page), so the browser posts it with `Origin: null`; there, and only together
-   * with Sec-Fetch-Site same-origin (which no other site's page can make it send), that is us.
-   */
-  checkOrigin(request: Request, opaqueSelf = false): void {
+  /** Throws HF_CSRF (403) when a state-changing request comes from another site. */
+  checkOrigin(request: Request): void {
     const origin = request.headers.origin as string | undefined;
-    if (opaqueSelf && origin === 'null' && request.headers['sec-fetch-site'] === 'same-origin')
-      return;
     if (origin !== undefined) {
       if (!this.originAllowed(origin, request.info.host))
         throw csrfError('the Origin header names another site');
@@ -80,11 +73,6 @@ const STATE_CHANGING = new Set(['post', 'put', 'patch', 'delete']);
 /** Route option that asks for the form crumb of a signed-in user (`plugins.holdfast.crumb`). */
 export const CRUMB_ROUTE = { holdfast: { crumb: true } } as const;
 
-/** The form of a no-referrer page, with the crumb: see Csrf.checkOrigin's `opaqueSelf`. */
-export const OPAQUE_SELF_ROUTE = { holdfast: { crumb: true, opaqueSelf: true } } as const;
-
-type HoldfastRouteFlags = { holdfast?: { crumb?: boolean; opaqueSelf?: boolean } } | undefined;
-
 /**
  * CSRF in the request pipeline, for this plugin's routes only (sandbox: 'plugin'): the Origin
  * check runs before authentication on every state-changing route, so a cross-site request cannot
@@ -95,11 +83,7 @@ export function registerCsrf(server: Server, csrf: Csrf): void {
   server.ext(
     'onPreAuth',
     (r: Request, h: ResponseToolkit) => {
-      if (STATE_CHANGING.has(r.method))
-        csrf.checkOrigin(
-          r,
-          (r.route.settings.plugins as HoldfastRouteFlags)?.holdfast?.opaqueSelf === true,
-        );
+      if (STATE_CHANGING.has(r.method)) csrf.checkOrigin(r);
       return h.continue;
     },
     { sandbox: 'plugin' },
@@ -107,7 +91,8 @@ export function registerCsrf(server: Server, csrf: Csrf): void {
   server.ext(
     'onPreHandler',
     (r: Request, h: ResponseToolkit) => {
-      const wants = (r.route.settings.plugins as HoldfastRouteFlags)?.holdfast?.crumb;
+      const wants = (r.route.settings.plugins as { holdfast?: { crumb?: boolean } } | undefined)
+        ?.holdfast?.crumb;
       if (wants && r.auth.isAuthenticated) {
         const c = r.auth.credentials as unknown as { session: { id: string } };
         csrf.checkCrumb(c.session.id, (r.payload as Record<string, unknown> | null)?.crumb);

@@ -33,7 +33,7 @@ import {
   sessionView,
   setSessionCookie,
 } from './context';
-import { CRUMB_ROUTE, OPAQUE_SELF_ROUTE } from './csrf';
+import { CRUMB_ROUTE } from './csrf';
 import { retryAfterSeconds, toBoom } from './errors';
 
 /** Pages say what they may load and who may frame them: nothing from elsewhere, nobody. */
@@ -51,6 +51,15 @@ export const PAGE_SECURITY = (settings: Settings) =>
     noOpen: true,
     xss: 'disabled',
   }) as const;
+
+/**
+ * A page a mailed link opens, its token in the URL (verification, reset): Referrer-Policy
+ * strict-origin, so a Referer carries the origin only and the token goes nowhere. Not
+ * no-referrer: under it browsers post the page's form with `Origin: null`, which the CSRF check
+ * rightly refuses (found by test/e2e/browser/verify-email.test.ts).
+ */
+const TOKEN_PAGE_SECURITY = (settings: Settings) =>
+  ({ ...PAGE_SECURITY(settings), referrer: 'strict-origin' }) as const;
 
 type Form = Record<string, string | undefined>;
 
@@ -201,14 +210,12 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
   /**
    * Email verification pages (ADR 145), when mail is on. The mailed link opens GET /verify-email,
    * which only shows a button: mail scanners fetch links, so a GET never uses the token; the
-   * button posts it. Referrer-Policy strict-origin: a Referer carries the origin only, so the token
-   * in this page's URL goes nowhere. Not no-referrer: under it browsers send `Origin: null` on the
-   * form's POST, which the CSRF check refuses (found by test/e2e/browser/verify-email.test.ts).
+   * button posts it (TOKEN_PAGE_SECURITY).
    */
   function verificationPages(): ServerRoute[] {
     const verification = ctx.verification;
     if (!verification) return [];
-    const originOnly = { ...PAGE_SECURITY(settings), referrer: 'strict-origin' } as const;
+    const originOnly = TOKEN_PAGE_SECURITY(settings);
     const show = (h: ResponseToolkit, c: HoldfastCredentials | null, extra: object, code = 200) =>
       render(h, 'verify-email', { ...layoutCtx(c, 'Confirm your email address'), ...extra }, code);
     return [
@@ -604,10 +611,9 @@ function resetPages(ctx: PluginContext, t: PageTools): ServerRoute[] {
   if (!reset) return [];
   const { render, layoutCtx, at, page, form } = t;
   const minLength = ctx.settings.password.minLength;
-  const noReferrer = { ...PAGE_SECURITY(ctx.settings), referrer: 'no-referrer' } as const;
   const resetPage = (extra: RouteOptions = {}) => ({
     ...page('optional', extra),
-    security: noReferrer,
+    security: TOKEN_PAGE_SECURITY(ctx.settings),
   });
   const resetView = (r: Request, context: object) => ({
     ...layoutCtx(credentialsOf(r), 'Choose a new password'),
@@ -663,8 +669,7 @@ function resetPages(ctx: PluginContext, t: PageTools): ServerRoute[] {
     {
       method: 'POST',
       path: '/reset-password',
-      // Posted from the no-referrer page: the browser sends `Origin: null` (csrf.ts).
-      options: resetPage({ payload: form.payload, plugins: OPAQUE_SELF_ROUTE }),
+      options: resetPage({ payload: form.payload, plugins: CRUMB_ROUTE }),
       handler: async (r, h) => {
         const f = (r.payload ?? {}) as Form;
         const token = String(f.token ?? '').slice(0, 256);

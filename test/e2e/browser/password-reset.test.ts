@@ -95,7 +95,7 @@ test('forgot password → mail → reset page → sign in with the new password'
   const reset = await ctx.newPage();
   const response = await reset.goto(link.href);
   expect(response?.status()).toBe(200);
-  expect(response?.headers()['referrer-policy']).toBe('no-referrer');
+  expect(response?.headers()['referrer-policy']).toBe('strict-origin');
   problems.push(...(await violations(reset, 'reset-password')));
   await reset.getByLabel(/^New password/).fill(NEW);
   await reset.getByRole('button', { name: 'Set the new password' }).click();
