@@ -98,6 +98,14 @@ export class PasswordPolicy {
     if (length > maxLength)
       throw new UserInputError(field, `must be at most ${maxLength} characters`);
     const folded = foldPassword(password);
+    // Spaces at the ends are hashed as typed but make it no harder to guess: eight spaces are no
+    // password.
+    if ([...folded].length < minLength) {
+      throw new UserInputError(
+        field,
+        `must be at least ${minLength} characters besides spaces at its start and end`,
+      );
+    }
     if (commonPasswords().has(folded)) {
       throw new UserInputError(
         field,

@@ -54,6 +54,16 @@ describe('the messages and bounds of check()', () => {
     );
   });
 
+  test('spaces at the ends do not count toward minLength; spaces inside do', () => {
+    const p = policy();
+    const rule = 'password: must be at least 8 characters besides spaces at its start and end';
+    expect(refusal(() => p.check(' '.repeat(8), 'password'))).toBe(rule);
+    expect(refusal(() => p.check(' '.repeat(64), 'password'))).toBe(rule);
+    expect(refusal(() => p.check('  qzv7 k2  ', 'password'))).toBe(rule);
+    // Exactly minLength once trimmed passes, and the password is returned as typed.
+    expect(p.check('  qzv7 k2w ', 'password')).toBe('  qzv7 k2w ');
+  });
+
   test('exactly maxLength code points is accepted, one more is refused (emoji count as one)', () => {
     const p = policy();
     const exact = `${'🐴'.repeat(32)}${'q'.repeat(32)}`; // 64 code points, 96 UTF-16 units
