@@ -160,8 +160,8 @@ export class PasswordPolicy {
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
+      // Not unref'd: a lookup that never settles and holds nothing open must still be answered.
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      timer.unref();
     });
     let answer: Iterable<BreachedSuffix> | 'timeout';
     try {

@@ -601,3 +601,11 @@ describe('linkVerified', () => {
     });
   });
 });
+
+test('an address without the shape of one is refused with an example of the shape', () => {
+  const { accounts } = setup();
+  for (const bad of ['ada', 'ada@', '@example.com', 'ada example.com'])
+    expect(() => accounts.checkEmail(bad)).toThrow(
+      'email: must be an address like name@example.com',
+    );
+});
