@@ -3,6 +3,5 @@ export type { ErrorCode } from './codes';
 export { HoldfastError } from './holdfast-error';
 export { ConfigError } from './config-error';
 export { StoreUnavailableError } from './store-unavailable-error';
-export { DurabilityError } from './durability-error';
 export { formatProblem } from './problem';
 export type { Problem } from './problem';

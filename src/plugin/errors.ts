@@ -7,7 +7,6 @@ export const OUTAGE_RETRY_AFTER_S = 2;
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   HF_STORE_UNAVAILABLE: 503,
-  HF_STORE_DURABILITY: 503,
   HF_USER_EXISTS: 409,
   HF_USER_INVALID: 400,
   HF_REQUEST_INVALID: 400,
