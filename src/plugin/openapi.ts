@@ -407,7 +407,7 @@ function operation(route: RequestRoute, op: Operation, oauth: readonly OAuthProv
   if (!op.static) {
     implied.push([
       '503',
-      'Session store unavailable (HF_STORE_UNAVAILABLE); retry after Retry-After, the session is kept',
+      'Session store unavailable (HF_STORE_UNAVAILABLE) or full (HF_STORE_FULL); retry after Retry-After, the session is kept',
     ]);
   }
 
