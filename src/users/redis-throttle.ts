@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LuaScript } from '../store/redis/scripts';
-import { DurableWrites, durableCommand, durableScript, guard, RedisClient } from './redis-client';
+import { DurableWrites, durableScript, guard, RedisClient } from './redis-client';
 import type { ThrottleRule, ThrottleStore } from './throttle';
 
 // One key per call (never CROSSSLOT). KEYS[1] = counter HASH {c = count, l = last attempt ms};
@@ -30,7 +30,6 @@ function script(name: string, lua: string): LuaScript {
   return { name, numKeys: 1, lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 const ATTEMPT_SCRIPT = script('throttle-attempt', ATTEMPT);
-const RELEASE_SCRIPT = script('throttle-release', RELEASE);
 
 /** Login failure counters in Redis: shared by every node, kept across restarts. */
 export class RedisThrottleStore implements ThrottleStore {
@@ -41,8 +40,8 @@ export class RedisThrottleStore implements ThrottleStore {
     client: RedisClient | (() => RedisClient),
     private readonly prefix: string,
     /**
-     * With store.redis.durability.replicas > 0 (ADR 215): counters change on the writes client,
-     * each change followed by WAIT, so a failover does not hand an attacker fresh attempts.
+     * With store.redis.durability.replicas > 0 (ADR 215): an attempt is counted on the writes
+     * client and followed by WAIT, so a failover does not hand an attacker fresh attempts.
      */
     private readonly durable?: DurableWrites,
   ) {
@@ -66,19 +65,14 @@ export class RedisThrottleStore implements ThrottleStore {
     return Number(left);
   }
 
+  // release and reset never WAIT: lost in a failover, they leave a count behind, which only
+  // makes throttling stricter (as a lost renewal only shortens a session). Each WAIT that times
+  // out costs a login about durability.timeout plus Redis's timer tick (hz 10: up to 100 ms).
   async release(key: string): Promise<void> {
-    if (this.durable) {
-      await durableScript(this.durable, 'throttle.release', RELEASE_SCRIPT, [this.key(key)], []);
-      return;
-    }
     await guard('throttle.release', () => this.redis.eval(RELEASE, 1, this.key(key)));
   }
 
   async reset(key: string): Promise<void> {
-    if (this.durable) {
-      await durableCommand(this.durable, 'throttle.reset', 'del', this.key(key), []);
-      return;
-    }
     await guard('throttle.reset', () => this.redis.del(this.key(key)));
   }
 }
