@@ -6,8 +6,8 @@ export const ErrorCodes = {
   HF_CONFIG_INVALID: 'One or more settings are invalid; each problem names the setting.',
   HF_CONFIG_FILE: 'The settings file could not be read or parsed.',
   HF_STORE_UNAVAILABLE: 'The session store could not be reached or did not answer in time.',
-  HF_STORE_DURABILITY:
-    'Fewer replicas acknowledged a write than store.redis.durability.replicas asks.',
+  HF_STORE_FULL:
+    'The session store refused a write because it reached maxmemory (noeviction); sessions already made keep working.',
   HF_STORE_NOT_SHARED:
     'A command that reads or changes stored data ran on the in-process store (store.type memory), which no server shares.',
   HF_STORE_SCRIPT:

@@ -147,6 +147,20 @@ export const METRICS = {
     labels: ['cause'],
     aggregator: 'sum',
   },
+  durabilityPending: {
+    name: 'holdfast_durability_pending_total',
+    type: 'counter',
+    help: 'Changes made on the master that fewer replicas than store.redis.durability.replicas acknowledged in time (answered with Holdfast-Durability: pending), by operation.',
+    labels: ['operation'],
+    aggregator: 'sum',
+  },
+  durabilityRetries: {
+    name: 'holdfast_durability_wait_retries_total',
+    type: 'counter',
+    help: 'Revocations whose WAIT was sent again after a timeout, by outcome (acknowledged, pending).',
+    labels: ['outcome'],
+    aggregator: 'sum',
+  },
   storeUp: {
     name: 'holdfast_store_up',
     type: 'gauge',

@@ -4,7 +4,7 @@ import type { Readiness } from '../health/readiness';
 import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
 import type { SessionService } from '../session';
 import type { SessionEngine } from '../store/engine';
-import { storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
+import { durability, DURABLE_OPERATIONS, storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
 import type { Server } from '@hapi/hapi';
 import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
 import { CounterSync } from './counter-sync';
@@ -105,6 +105,21 @@ export class Metrics {
     this.syncs.push(() => {
       for (const cause of UNAVAILABLE_CAUSES) {
         unavailable.sync('cause', cause, storeUnavailable.counts[cause]);
+      }
+    });
+    // Changes left pending by too few replica acknowledgements (ADR 215), process-wide like 503s.
+    const pendingTotal = counter(r, METRICS.durabilityPending, sync);
+    const pending = new CounterSync(pendingTotal);
+    const retries = counter(r, METRICS.durabilityRetries, sync);
+    const retried = new CounterSync(retries);
+    for (const operation of DURABLE_OPERATIONS) pendingTotal.inc({ operation }, 0);
+    for (const outcome of ['acknowledged', 'pending'] as const) retries.inc({ outcome }, 0);
+    this.syncs.push(() => {
+      for (const [operation, n] of Object.entries(durability.pending)) {
+        pending.sync('operation', operation, n);
+      }
+      for (const [outcome, n] of Object.entries(durability.retried)) {
+        retried.sync('outcome', outcome, n);
       }
     });
     this.storeUp = maybeGauge(r, METRICS.storeUp);

@@ -4,10 +4,12 @@ import { ErrorCode, HoldfastError } from '../errors';
 
 /** How long a client should wait after a store outage before retrying (seconds). */
 export const OUTAGE_RETRY_AFTER_S = 2;
+/** After HF_STORE_FULL: memory is freed by an operator, not within seconds. */
+export const FULL_RETRY_AFTER_S = 30;
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   HF_STORE_UNAVAILABLE: 503,
-  HF_STORE_DURABILITY: 503,
+  HF_STORE_FULL: 503,
   HF_USER_EXISTS: 409,
   HF_USER_INVALID: 400,
   HF_REQUEST_INVALID: 400,
@@ -49,6 +51,10 @@ export function toBoom(err: HoldfastError, prefix = ''): Boom.Boom {
   const retryAfter = retryAfterSeconds(err);
   if (retryAfter !== undefined) {
     boom.output.headers['Retry-After'] = String(retryAfter);
+  } else if (err.code === 'HF_STORE_FULL') {
+    // Not "retry shortly": it lasts until an operator frees memory. Signed-in users keep working.
+    boom.output.payload.message = 'the session store is full; sign-in is unavailable for now';
+    boom.output.headers['Retry-After'] = String(FULL_RETRY_AFTER_S);
   } else if (status === 503) {
     boom.output.payload.message = 'the session store is unavailable; retry shortly';
     boom.output.headers['Retry-After'] = String(OUTAGE_RETRY_AFTER_S);

@@ -14,6 +14,7 @@ import { registerMethodNotAllowed } from './method-not-allowed';
 import type { PluginContext } from './context';
 import { Csrf, exemptFromCrumb, registerCsrf } from './csrf';
 import { toBoom } from './errors';
+import { registerDurability } from './durability';
 import { registerMediaType } from './media-type';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
 import { OAuthIntents } from './oauth-intent';
@@ -23,6 +24,7 @@ import { requireSupportedHapi } from './hapi-version';
 
 export type { HoldfastPluginOptions } from './options';
 export { toBoom, OUTAGE_RETRY_AFTER_S } from './errors';
+export { DURABILITY_HEADER } from './durability';
 export { Csrf } from './csrf';
 export { MAX_BODY_BYTES } from './api';
 export { buildOpenApi } from './openapi';
@@ -110,6 +112,7 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     server.auth.strategy(SCHEME, SCHEME);
     if (options.defaultStrategy !== false) server.auth.default(SCHEME);
 
+    registerDurability(server, settings);
     registerCsrf(server, csrf);
     exemptFromCrumb(server);
     registerMediaType(server);

@@ -43,7 +43,20 @@ interface Operation {
   /** Documented parameters the route reads without a validator (OAuth callbacks). */
   readonly parameters?: (oauth: readonly OAuthProviderInfo[]) => Json[];
   readonly responses: Responses;
+  /**
+   * The route ends sessions: with store.redis.durability it can answer 202 when the ending is not
+   * yet acknowledged by replicas (ADR 215), with its 2xx body.
+   */
+  readonly revokes?: boolean;
 }
+
+const DURABILITY_PENDING = {
+  'Holdfast-Durability': {
+    description:
+      '`pending`: done on the master, not yet acknowledged by store.redis.durability.replicas replicas (a failover now may undo it)',
+    schema: { type: 'string', enum: ['pending'] },
+  },
+};
 
 const hashing = '503:HF_BUSY';
 /** The handler answers: statuses whose errors the descriptions name. */
@@ -83,6 +96,7 @@ const OPERATIONS: Record<string, Operation> = {
   'post /auth/logout': {
     operationId: 'logout',
     summary: 'End this session and its remember-me series',
+    revokes: true,
     responses: { '204': empty('Logged out; cookies cleared') },
   },
   'get /auth/me': {
@@ -98,6 +112,7 @@ const OPERATIONS: Record<string, Operation> = {
   'delete /auth/sessions': {
     operationId: 'revokeOtherSessions',
     summary: 'End every session but this one (needs a recent authentication)',
+    revokes: true,
     responses: {
       '200': ok('How many sessions ended', 'Revoked'),
       '403': err(
@@ -108,6 +123,7 @@ const OPERATIONS: Record<string, Operation> = {
   'delete /auth/sessions/{id}': {
     operationId: 'revokeSession',
     summary: 'End one of your sessions',
+    revokes: true,
     responses: {
       '204': empty('Ended'),
       '404': err('Not one of your sessions (HF_SESSION_NOT_FOUND)'),
@@ -116,6 +132,7 @@ const OPERATIONS: Record<string, Operation> = {
   'post /auth/password': {
     operationId: 'changePassword',
     summary: 'Change the password: other sessions end, this one gets a new id',
+    revokes: true,
     responses: {
       '200': ok('Changed; new session cookie', 'SessionOnly'),
       '400': err('New password rejected by the password policy (HF_USER_INVALID)'),
@@ -157,6 +174,7 @@ const OPERATIONS: Record<string, Operation> = {
     operationId: 'confirmPasswordReset',
     summary:
       "Set a new password with the emailed link's token: every session and remember-me series of the account ends",
+    revokes: true,
     description:
       'The token is checked before the password policy, and used only when both pass: a refused password leaves the link working; a bad token changes nothing. Sign in with the new password afterwards.',
     responses: {
@@ -171,6 +189,7 @@ const OPERATIONS: Record<string, Operation> = {
     operationId: 'deleteAccount',
     summary:
       'Delete your own account (needs a recent authentication): every session ends, the cookies are cleared',
+    revokes: true,
     responses: {
       '204': empty('Deleted; cookies cleared'),
       '403': err(
@@ -388,7 +407,7 @@ function operation(route: RequestRoute, op: Operation, oauth: readonly OAuthProv
   if (!op.static) {
     implied.push([
       '503',
-      'Session store unavailable (HF_STORE_UNAVAILABLE); retry after Retry-After, the session is kept',
+      'Session store unavailable (HF_STORE_UNAVAILABLE) or full (HF_STORE_FULL); retry after Retry-After, the session is kept',
     ]);
   }
 
@@ -399,6 +418,14 @@ function operation(route: RequestRoute, op: Operation, oauth: readonly OAuthProv
   }
   for (const [code, description] of implied)
     responses[code] = merge(responses[code], err(description));
+  const done = responses['200'] ?? responses['204'];
+  if (op.revokes && done) {
+    responses['202'] = {
+      ...done,
+      description: `${done.description}, but the ending is not yet acknowledged by replicas (Holdfast-Durability: pending; docs/reliability.md, "Durability")`,
+      headers: DURABILITY_PENDING,
+    };
+  }
   for (const [code, answer] of Object.entries(responses)) {
     if (Number(code) >= 400) {
       answer.content = jsonBody('Error');

@@ -10,7 +10,7 @@ import {
 } from '../health';
 import type { Logger } from '../log/logger';
 import { createMetrics, Metrics, observeNode } from '../metrics';
-import { storeUnavailable } from '../store';
+import { durability, storeUnavailable } from '../store';
 import { buildServer } from './build-server';
 import { createServices, Services } from './services';
 
@@ -58,6 +58,8 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
   const { logger } = opts;
   // Each 503's cause (error class, node, slot, operation) at warn, rate-limited per cause.
   storeUnavailable.useLogger(logger);
+  // Each change left pending by too few replica acknowledgements, at warn, rate-limited (ADR 215).
+  durability.useLogger(logger);
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
   const services = createServices(settings, { metrics, logger });
 

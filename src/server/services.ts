@@ -25,6 +25,7 @@ import {
   MemoryTokenBackend,
   MemoryUserStore,
   PasswordHasher,
+  DurableWrites,
   RedisClient,
   RedisThrottleStore,
   RedisTokenBackend,
@@ -234,9 +235,14 @@ function accountStores(
   // after engine.start().
   const client = (): RedisClient => engine.connection.reads;
   const prefix = settings.store.redis.keyPrefix;
+  // With durability, changes take the writes client and WAIT like session writes (ADR 215): a
+  // failover must not lose a password change or a throttle count.
+  const { replicas, timeout } = settings.store.redis.durability;
+  const durable: DurableWrites | undefined =
+    replicas > 0 ? { client: () => engine.connection.writes, replicas, timeout } : undefined;
   return {
-    users: new RedisUserStore(client, prefix),
-    throttle: new RedisThrottleStore(client, prefix),
+    users: new RedisUserStore(client, prefix, undefined, durable),
+    throttle: new RedisThrottleStore(client, prefix, durable),
     tokens: new RedisTokenBackend(client),
   };
 }

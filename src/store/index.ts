@@ -9,6 +9,8 @@ export { MemoryEngine } from './memory/memory-engine';
 export { RedisEngine, SWEEP_LIMIT } from './redis/redis-engine';
 export type { RedisEngineOptions } from './redis/redis-engine';
 export { RedisConnection } from './redis/connection';
+export { durability, DURABLE_OPERATIONS, DurabilityLedger } from './durability';
+export type { DurabilityScope, PendingWrite } from './durability';
 export { storeUnavailable, UNAVAILABLE_CAUSES, UnavailableLog } from './redis/unavailable';
 export type { UnavailableCause, UnavailableReport } from './redis/unavailable';
 export type { RedisClient } from './redis/connection';

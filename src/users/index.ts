@@ -25,7 +25,7 @@ export { addressGroup, LoginThrottle, MemoryThrottleStore, waitLeft } from './th
 export type { ThrottleDecision, ThrottleRule, ThrottleStore } from './throttle';
 export { RedisThrottleStore } from './redis-throttle';
 export { guard } from './redis-client';
-export type { RedisClient } from './redis-client';
+export type { DurableWrites, RedisClient } from './redis-client';
 export {
   ACCOUNT_TOKEN_KINDS,
   AccountTokens,

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { RedisClient } from '../store';
+import type { ScriptArg } from '../store/redis/commands';
+import { writeThenWait } from '../store/redis/durable-write';
+import type { LuaScript } from '../store/redis/scripts';
 import { batchesReads, readAlone, withRedirects } from '../store/redis/commands';
 import { scriptError, storeError } from '../store/redis/store-errors';
 
@@ -52,4 +56,55 @@ export async function guardScript<T>(
   } catch (err) {
     throw scriptError(operation, script, err);
   }
+}
+
+/**
+ * Where the user and throttle stores' changes go when store.redis.durability.replicas > 0 (ADR
+ * 215): the engine's writes client, each change followed by WAIT on its connection, as session
+ * writes are (a failover must not lose a password change). Never the reads client: WAIT blocks
+ * the connection it runs on, and auto-pipelined session reads share that one.
+ */
+export interface DurableWrites {
+  readonly client: () => RedisClient;
+  readonly replicas: number;
+  readonly timeout: number;
+}
+
+const CALL_LUA = 'return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))';
+/** One command on one key as a script, so writeThenWait can pin WAIT behind it. */
+const CALL: LuaScript = {
+  name: 'call',
+  numKeys: 1,
+  lua: CALL_LUA,
+  sha: createHash('sha1').update(CALL_LUA).digest('hex'),
+};
+
+/** A script on the writes client followed by WAIT; pending when too few replicas acknowledge. */
+export function durableScript(
+  durable: DurableWrites,
+  operation: string,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+): Promise<unknown> {
+  return guardScript(operation, script.name, async () =>
+    text(await writeThenWait(durable.client(), operation, script, keys, args, durable)),
+  );
+}
+
+/** WAIT's pipeline answers bulk strings as Buffers; these stores read strings (as evalScript gives). */
+function text(reply: unknown): unknown {
+  if (Buffer.isBuffer(reply)) return reply.toString();
+  return Array.isArray(reply) ? reply.map(text) : reply;
+}
+
+/** One write command (`command key ...args`) on the writes client followed by WAIT. */
+export function durableCommand(
+  durable: DurableWrites,
+  operation: string,
+  command: string,
+  key: string,
+  args: readonly ScriptArg[],
+): Promise<unknown> {
+  return durableScript(durable, operation, CALL, [key], [command, ...args]);
 }

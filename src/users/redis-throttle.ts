@@ -1,4 +1,6 @@
-import { guard, RedisClient } from './redis-client';
+import { createHash } from 'node:crypto';
+import type { LuaScript } from '../store/redis/scripts';
+import { DurableWrites, durableScript, guard, RedisClient } from './redis-client';
 import type { ThrottleRule, ThrottleStore } from './throttle';
 
 // One key per call (never CROSSSLOT). KEYS[1] = counter HASH {c = count, l = last attempt ms};
@@ -24,6 +26,11 @@ if c > 0 then redis.call('HINCRBY', KEYS[1], 'c', -1) end
 return 0
 `;
 
+function script(name: string, lua: string): LuaScript {
+  return { name, numKeys: 1, lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+const ATTEMPT_SCRIPT = script('throttle-attempt', ATTEMPT);
+
 /** Login failure counters in Redis: shared by every node, kept across restarts. */
 export class RedisThrottleStore implements ThrottleStore {
   /** A getter is allowed: the engine's client exists only after engine.start(). */
@@ -32,6 +39,11 @@ export class RedisThrottleStore implements ThrottleStore {
   constructor(
     client: RedisClient | (() => RedisClient),
     private readonly prefix: string,
+    /**
+     * With store.redis.durability.replicas > 0 (ADR 215): an attempt is counted on the writes
+     * client and followed by WAIT, so a failover does not hand an attacker fresh attempts.
+     */
+    private readonly durable?: DurableWrites,
   ) {
     this.client = typeof client === 'function' ? client : () => client;
   }
@@ -45,21 +57,17 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async attempt(key: string, rule: ThrottleRule, now: number): Promise<number> {
-    const left = await guard('throttle.attempt', () =>
-      this.redis.eval(
-        ATTEMPT,
-        1,
-        this.key(key),
-        now,
-        rule.limit,
-        rule.baseDelay,
-        rule.maxDelay,
-        rule.window,
-      ),
-    );
+    const argv = [now, rule.limit, rule.baseDelay, rule.maxDelay, rule.window];
+    const k = this.key(key);
+    const left = this.durable
+      ? await durableScript(this.durable, 'throttle.attempt', ATTEMPT_SCRIPT, [k], argv)
+      : await guard('throttle.attempt', () => this.redis.eval(ATTEMPT, 1, k, ...argv));
     return Number(left);
   }
 
+  // release and reset never WAIT: lost in a failover, they leave a count behind, which only
+  // makes throttling stricter (as a lost renewal only shortens a session). Each WAIT that times
+  // out costs a login about durability.timeout plus Redis's timer tick (hz 10: up to 100 ms).
   async release(key: string): Promise<void> {
     await guard('throttle.release', () => this.redis.eval(RELEASE, 1, this.key(key)));
   }

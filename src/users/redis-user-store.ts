@@ -4,7 +4,15 @@ import { evalScript, ScriptArg } from '../store/redis/commands';
 import { UserReply } from '../store/redis/script-replies';
 import { loadScriptDir } from '../store/redis/scripts';
 import { normalizeEmail } from './email';
-import { guard, guardRead, guardScript, RedisClient } from './redis-client';
+import {
+  DurableWrites,
+  durableCommand,
+  durableScript,
+  guard,
+  guardRead,
+  guardScript,
+  RedisClient,
+} from './redis-client';
 import {
   IdentityProvider,
   LinkedIdentity,
@@ -60,6 +68,8 @@ export class RedisUserStore implements UserStore {
     client: RedisClient | (() => RedisClient),
     private readonly prefix: string,
     private readonly clock: () => number = Date.now,
+    /** With store.redis.durability.replicas > 0: changes go here, each followed by WAIT. */
+    private readonly durable?: DurableWrites,
   ) {
     this.client = typeof client === 'function' ? client : () => client;
   }
@@ -82,12 +92,18 @@ export class RedisUserStore implements UserStore {
     const user = newUser(input, this.clock());
     const email = user.email;
     const key = this.userKey(user.id);
-    await guard('users.create', () => this.redis.hset(key, encode(user)));
-    const claimed = await guard('users.create', () =>
-      this.redis.set(this.emailKey(email), user.id, 'NX'),
+    await this.command('users.create', 'hset', key, Object.entries(encode(user)).flat(), () =>
+      this.redis.hset(key, encode(user)),
+    );
+    const claimed = await this.command(
+      'users.create',
+      'set',
+      this.emailKey(email),
+      [user.id, 'NX'],
+      () => this.redis.set(this.emailKey(email), user.id, 'NX'),
     );
     if (claimed !== 'OK') {
-      await guard('users.create', () => this.redis.del(key));
+      await this.command('users.create', 'del', key, [], () => this.redis.del(key));
       throw new UserExistsError();
     }
     return user;
@@ -151,7 +167,7 @@ export class RedisUserStore implements UserStore {
       email &&
       (await guardRead('users.delete', this.redis, 'get', [key], () => this.redis.get(key))) === id
     )
-      await guard('users.delete', () => this.redis.del(key));
+      await this.command('users.delete', 'del', key, [], () => this.redis.del(key));
     // The record went first: from then on each identity key resolves to no user, and each is
     // released only while it still names this user (never another user's link).
     for (let i = 0; i + 1 < linked.length; i += 2) {
@@ -204,7 +220,7 @@ export class RedisUserStore implements UserStore {
     const field = identityField(provider);
     if (h[field] === undefined) {
       // Linked before records listed their identities: list it now, so the user can see it.
-      await guard('users.findByIdentity', () =>
+      await this.command('users.findByIdentity', 'hsetnx', this.userKey(id), [field, subject], () =>
         this.redis.hsetnx(this.userKey(id), field, subject),
       );
     } else if (h[field] !== subject) {
@@ -228,7 +244,9 @@ export class RedisUserStore implements UserStore {
     );
     if (Number(recorded) !== UserReply.DONE) return false;
     const key = this.identityKey(provider, subject);
-    const set = await guard('users.linkIdentity', () => this.redis.set(key, userId, 'NX'));
+    const set = await this.command('users.linkIdentity', 'set', key, [userId, 'NX'], () =>
+      this.redis.set(key, userId, 'NX'),
+    );
     if (set === 'OK') return true;
     const holder = await guardRead('users.linkIdentity', this.redis, 'get', [key], () =>
       this.redis.get(key),
@@ -280,7 +298,21 @@ export class RedisUserStore implements UserStore {
     keys: string[],
     args: ScriptArg[],
   ): Promise<unknown> {
+    // Every script here changes the record (reads are plain commands): with durability, WAIT.
+    if (this.durable) return durableScript(this.durable, operation, SCRIPTS[name], keys, args);
     return guardScript(operation, name, () => evalScript(this.redis, SCRIPTS[name], keys, args));
+  }
+
+  /** A write command: `plain` on the reads client, or with durability the writes client + WAIT. */
+  private command<T>(
+    operation: string,
+    command: string,
+    key: string,
+    args: ScriptArg[],
+    plain: () => Promise<T>,
+  ): Promise<unknown> {
+    if (this.durable) return durableCommand(this.durable, operation, command, key, args);
+    return guard(operation, plain);
   }
 
   /** The raw record (empty when there is none or the id is malformed). */

@@ -1,7 +1,10 @@
 --[[
   Stores a new session and indexes it, unless the user's credentials changed since the caller
   read them; past maxPerUser, revokes the user's oldest sessions and the remember-me series they
-  belong to.
+  belong to. Sessions of the new session's own remember-me series go first, and that series
+  stays (ADR 216): a burst of parallel remember-me sign-ins of one browser (one session per
+  request, within the rotation's grace window) replaces its own sessions, never another device's
+  session, and never ends the series the browser still holds.
 
   KEYS[1] session record      {p:n}:s:<sid>
   KEYS[2] live index          {p:n}:live:<liveBucketOf(sid)>
@@ -52,13 +55,32 @@ ids[#ids + 1] = sid
 local evicted = {}
 local over = #ids - tonumber(ARGV[6])
 if over > 0 then
+  local own = sessionSeries(ARGV[1])
+  if own == '' then own = nil end
+  -- Victims: the new session's siblings (same series) oldest first, then the oldest others.
+  local records, victims = {}, {}
+  for i = 1, #ids - 1 do
+    records[i] = readRecord(prefix .. ids[i])
+  end
+  local chosen = 0
+  for pass = 1, 2 do
+    for i = 1, #ids - 1 do
+      if chosen < over and not victims[i] then
+        local series = records[i] and sessionSeries(records[i])
+        if pass == 2 or (own and series == own) then
+          victims[i] = true
+          chosen = chosen + 1
+        end
+      end
+    end
+  end
   local kept = {}
   for i, id in ipairs(ids) do
-    if i <= over then
-      -- An evicted session is revoked: its remember-me series ends with it (ADR 041).
-      local rec = readRecord(prefix .. id)
-      local series = rec and sessionSeries(rec)
-      if series and series ~= '' then
+    if victims[i] then
+      -- An evicted session is revoked: its remember-me series ends with it (ADR 041), unless it
+      -- is the new session's own.
+      local series = records[i] and sessionSeries(records[i])
+      if series and series ~= '' and series ~= own then
         redis.call('DEL', KEYS[7] .. series)
         indexRemove(KEYS[8], uid, series)
       end

@@ -60,13 +60,29 @@ export class MemoryEngine implements SessionEngine {
     d.live.set(s.id, s.expiresAt);
     const ids = this.liveIds(d, s.userId).filter((id) => id !== s.id);
     ids.push(s.id);
-    const evicted = ids.length > maxPerUser ? ids.splice(0, ids.length - maxPerUser) : [];
+    const over = ids.length - maxPerUser;
+    if (over <= 0) {
+      d.users.set(s.userId, ids);
+      return [];
+    }
+    // The new session's siblings (same remember-me series) go first, then the oldest (ADR 216).
+    const own = s.seriesId;
+    const older = ids.slice(0, -1);
+    const siblings = own ? older.filter((id) => this.read(d, id)?.seriesId === own) : [];
+    const victims = new Set(siblings.slice(0, over));
+    for (const id of older) if (victims.size < over) victims.add(id);
+    const evicted = older.filter((id) => victims.has(id));
     for (const id of evicted) {
-      // An evicted session is revoked: its remember-me series ends with it (ADR 041).
-      this.endSeriesOf(d, this.read(d, id));
+      // An evicted session is revoked: its remember-me series ends with it (ADR 041), unless it
+      // is the new session's own.
+      const record = this.read(d, id);
+      if (record && record.seriesId !== own) this.endSeriesOf(d, record);
       this.dropSession(d, id);
     }
-    d.users.set(s.userId, ids);
+    d.users.set(
+      s.userId,
+      ids.filter((id) => !victims.has(id)),
+    );
     return evicted;
   }
 

@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
 import type { RedisSettings } from '../../config/settings';
-import { DurabilityError, StoreUnavailableError } from '../../errors';
+import { StoreUnavailableError } from '../../errors';
 import type {
   EngineStats,
   SeriesUse,
@@ -19,17 +19,11 @@ import {
   encodeTouch,
   decodeOrCount,
 } from '../record-codec';
-import {
-  batchesReads,
-  commandOn,
-  evalScript,
-  evalThenWait,
-  readAlone,
-  withRedirects,
-} from './commands';
+import { batchesReads, commandOn, evalScript, readAlone, withRedirects } from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
+import { writeThenWait } from './durable-write';
 import { recordMeta } from './meta';
 import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
@@ -490,8 +484,8 @@ export class RedisEngine implements SessionEngine {
 
   /**
    * A change, on the writes client. With durability.replicas > 0, WAIT follows on the same
-   * connection; when fewer replicas acknowledge, DurabilityError is thrown although the write
-   * did happen on the master (it may be lost if the master fails before replicating).
+   * connection; fewer acknowledgements than asked leave the change applied and recorded as
+   * pending (writeThenWait, ADR 215), never an error: the write did happen on the master.
    */
   private async write(
     operation: string,
@@ -500,25 +494,23 @@ export class RedisEngine implements SessionEngine {
     args: ScriptArg[],
     wrote: (reply: unknown) => boolean,
   ): Promise<unknown> {
-    const { replicas, timeout } = this.settings.durability;
-    if (replicas <= 0) return this.run(operation, name, this.connection.writes, keys, args);
-    let outcome: { reply: unknown; acknowledged: number };
+    const { durability } = this.settings;
+    if (durability.replicas <= 0)
+      return this.run(operation, name, this.connection.writes, keys, args);
+    const client = this.connection.writes;
     try {
-      outcome = await evalThenWait(
-        this.connection.writes,
+      return await writeThenWait(
+        client,
+        operation,
         this.scripts[name],
         keys,
         args,
-        replicas,
-        timeout,
+        durability,
+        wrote,
       );
     } catch (err) {
-      throw scriptError(operation, name, err, { client: this.connection.writes, key: keys[0] });
+      throw scriptError(operation, name, err, { client, key: keys[0] });
     }
-    if (wrote(outcome.reply) && outcome.acknowledged < replicas) {
-      throw new DurabilityError(operation, outcome.acknowledged, replicas);
-    }
-    return outcome.reply;
   }
 
   private async run(

@@ -1,4 +1,4 @@
-import { HoldfastError, StoreUnavailableError } from '../../errors';
+import { HoldfastError, StoreFullError, StoreUnavailableError } from '../../errors';
 import { describe, storeUnavailable, Target } from './unavailable';
 
 /**
@@ -44,7 +44,10 @@ export function isUnavailable(err: unknown): boolean {
 
 /** The 503 for `err`, with its cause counted and logged (storeUnavailable). */
 function unavailable(operation: string, err: unknown, target?: Target): StoreUnavailableError {
-  storeUnavailable.record(describe(operation, err, target));
+  const report = describe(operation, err, target);
+  storeUnavailable.record(report);
+  // Full, not down: its own code, so the answer and the operator see what to fix.
+  if (report.cause === 'oom') return new StoreFullError(operation, err);
   return new StoreUnavailableError(operation, err);
 }
 

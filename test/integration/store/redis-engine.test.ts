@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisSettings } from '../../../src/config/settings';
-import { DurabilityError, StoreUnavailableError } from '../../../src/errors';
+import { StoreUnavailableError } from '../../../src/errors';
+import { durability } from '../../../src/store/durability';
 import { loadSettings } from '../../../src/config';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { newId, parseToken } from '../../../src/session/token';
@@ -335,17 +336,23 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
     });
   });
 
-  it('throws DurabilityError naming the setting when fewer replicas acknowledge', async () => {
+  it('keeps a change fewer replicas acknowledged and records it as pending (ADR 215)', async () => {
     await withEngine(settings({ durability: { replicas: 2, timeout: 50 } }), async (engine) => {
       const userId = newUserId();
       const shard = engine.keys.shardOf(userId);
       const s = session(userId, Date.now());
-      const error = await engine.create(shard, stored(s), 50).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(DurabilityError);
-      expect(error).toMatchObject({ code: 'HF_STORE_DURABILITY', acknowledged: 1, required: 2 });
-      expect((error as Error).message).toContain('store.redis.durability.replicas');
-      // The write happened on the master: the error reports weak durability, not a failure.
+      const created = await durability.track(() => engine.create(shard, stored(s), 50));
+      // The write happened on the master: reported as pending, not as a failure.
+      expect(created).toEqual({ value: [], pending: ['create'] });
       expect(await engine.get(shard, s.id, Date.now())).toEqual(stored(s));
+      // A revocation sends WAIT again (WAIT_RETRIES) before it is left pending.
+      const retried = durability.retried.pending;
+      const started = Date.now();
+      const revoked = await durability.track(() => engine.revoke(shard, s.id));
+      expect(revoked).toEqual({ value: true, pending: ['revoke'] });
+      expect(durability.retried.pending).toBe(retried + 1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 50 - 5);
+      expect(await engine.get(shard, s.id, Date.now())).toBeNull();
     });
   });
 

@@ -7,6 +7,7 @@ import {
   RedisUserStore,
   UserExistsError,
 } from '../../../src/users';
+import { durability } from '../../../src/store/durability';
 import { expectHoldfastError, rejectionOf } from '../../support/errors';
 import { userStoreContract } from '../../support/suites/user-store-contract';
 import { identityContract } from '../../support/suites/identity-contract';
@@ -57,6 +58,20 @@ test('Redis user store on a cluster: create, find by any spelling, unique under 
 userStoreContract('Redis Cluster', () => new RedisUserStore(() => client, 'hft'));
 test('Redis user store on a cluster: linked identities (the UserStore contract), no CROSSSLOT', async () => {
   await identityContract(new RedisUserStore(client, 'hft'));
+});
+
+/**
+ * With store.redis.durability (ADR 215) every change is a script followed by WAIT on the writes
+ * client; this cluster has no replica, so each WAIT times out (5 ms) and the change is pending:
+ * the stores must answer exactly as without durability (replies decoded the same way).
+ */
+const durable = () => ({ client: () => client, replicas: 1, timeout: 5 });
+userStoreContract(
+  'Redis Cluster, changes followed by WAIT',
+  () => new RedisUserStore(() => client, 'hfd', Date.now, durable()),
+);
+test('Redis user store with WAIT: linked identities (the UserStore contract)', async () => {
+  await identityContract(new RedisUserStore(client, 'hfd', Date.now, durable()));
 });
 
 test('Redis user store: an identity linked before records listed them is listed at its next sign-in; a stale one signs nobody in', async () => {
@@ -114,6 +129,21 @@ test('Redis throttle store: counts are shared by clients and survive a new conne
   } finally {
     await other.quit();
   }
+});
+
+test('Redis throttle store with WAIT (durability): counts, release and reset as without', async () => {
+  const store = new RedisThrottleStore(client, 'hfd', durable());
+  const rule = { limit: 1, baseDelay: 60_000, maxDelay: 600_000, window: 3_600_000 };
+  const key = `w.${Date.now()}`;
+  const now = Date.now();
+  expect(await store.attempt(key, rule, now)).toBe(0);
+  expect(await store.attempt(key, rule, now)).toBe(60_000);
+  await store.release(key);
+  expect(await store.attempt(key, rule, now)).toBe(0);
+  expect(await store.attempt(key, rule, now + 1)).toBe(59_999);
+  await store.reset(key);
+  expect(await store.attempt(key, rule, now)).toBe(0);
+  expect(durability.pending['throttle.attempt']).toBeGreaterThanOrEqual(3);
 });
 
 test('Redis throttle store: registrations per address (IPv6 per /64) are counted for every node', async () => {

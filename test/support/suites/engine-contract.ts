@@ -664,6 +664,32 @@ export function engineContract(factory: ContractFactory): void {
       ).toEqual({ result: 'missing' });
     });
 
+    it("past maxPerUser, sessions of the new session's own series go first and the series stays (ADR 216)", async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const r = series(userId, now, 'token-1');
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
+      const other = await created(userId); // another device, older than the burst
+      // A burst of remember-me sign-ins of one browser: one session per request, same series.
+      const burst = [1, 2, 3].map(() => session(userId, now, { seriesId: r.id }));
+      expect(await engine.create(shard, stored(burst[0]), 2)).toEqual([]);
+      expect(await engine.create(shard, stored(burst[1]), 2)).toEqual([burst[0].id]);
+      expect(await engine.create(shard, stored(burst[2]), 2)).toEqual([burst[1].id]);
+      expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([
+        other.id,
+        burst[2].id,
+      ]);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-1'), sha256('n'), now, GRACE),
+      ).toMatchObject({ result: 'rotated' });
+      // A session of no series still evicts the oldest, and ends that one's series as before.
+      expect(await engine.create(shard, stored(session(userId, now)), 2)).toEqual([other.id]);
+      expect(await engine.create(shard, stored(session(userId, now)), 2)).toEqual([burst[2].id]);
+      expect(await engine.useSeries(shard, r.id, sha256('n'), sha256('m'), now, GRACE)).toEqual({
+        result: 'missing',
+      });
+    });
+
     it('a session that merely expires leaves its series usable (that is what remember-me is for)', async () => {
       const userId = newUserId();
       const shard = shardOf(userId);

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { durability, REVOKING_OPERATIONS, WAIT_RETRIES } from '../durability';
+import { evalThenWait } from './commands';
+import type { ScriptArg } from './commands';
+import type { RedisClient } from './connection';
+import type { LuaScript } from './scripts';
+
+export interface DurabilitySettings {
+  readonly replicas: number;
+  readonly timeout: number;
+}
+
+/** A keyed no-op: pinned to the write's node and connection, so the WAIT after it waits for it. */
+const NOOP_LUA = 'return 0';
+const NOOP: LuaScript = {
+  name: 'noop',
+  numKeys: 1,
+  lua: NOOP_LUA,
+  sha: createHash('sha1').update(NOOP_LUA).digest('hex'),
+};
+
+/**
+ * A change followed by WAIT on the same connection (ADR 215). When fewer replicas acknowledge in
+ * time and `wrote(reply)` says the change applied, the reply is still returned (it happened on the
+ * master) and the change is recorded as pending in `durability`. A revocation first sends WAIT
+ * again, up to WAIT_RETRIES times, after a keyed no-op on the same connection (WAIT counts the
+ * connection's latest write, so it still covers the revocation): ending a session is where a lost
+ * write hurts most (the session would come back after a failover).
+ */
+export async function writeThenWait(
+  client: RedisClient,
+  operation: string,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+  settings: DurabilitySettings,
+  wrote: (reply: unknown) => boolean = () => true,
+): Promise<unknown> {
+  const { replicas, timeout } = settings;
+  const outcome = await evalThenWait(client, script, keys, args, replicas, timeout);
+  if (outcome.acknowledged >= replicas || !wrote(outcome.reply)) return outcome.reply;
+  let acknowledged = outcome.acknowledged;
+  let retries = 0;
+  if (REVOKING_OPERATIONS.has(operation)) {
+    while (retries < WAIT_RETRIES && acknowledged < replicas) {
+      retries++;
+      try {
+        const again = await evalThenWait(client, NOOP, keys.slice(0, 1), [], replicas, timeout);
+        acknowledged = again.acknowledged;
+      } catch {
+        break; // the change is made: a failed retry leaves it pending, never turns it into an error
+      }
+    }
+    if (acknowledged >= replicas) {
+      durability.recovered();
+      return outcome.reply;
+    }
+  }
+  durability.record({ operation, acknowledged, required: replicas, retries });
+  return outcome.reply;
+}
