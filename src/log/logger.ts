@@ -39,12 +39,13 @@ export interface LoggerOptions {
   /** Whether stdout is a terminal (default process.stdout.isTTY). */
   readonly isTTY?: boolean;
   /**
-   * JSON lines to stdout are buffered and written in the background (pino.destination with
-   * sync: false): up to ASYNC_BUFFER_BYTES or ASYNC_FLUSH_MS, whichever comes first, so a request
-   * never waits for a write(2) and one write carries many lines. Call flushLogger() before
+   * JSON lines to stdout are buffered: one write(2) carries BUFFER_BYTES of lines, or what
+   * FLUSH_MS gathered, whichever comes first. The write is made on this thread (pino.destination
+   * with sync: true and minLength): handing each chunk to libuv's thread pool (sync: false) cost
+   * about 2 µs more per line than writing it here (ADR 235). Call flushLogger() before
    * process.exit: it writes what is still buffered. Ignored with a destination or pretty lines.
    */
-  readonly async?: boolean;
+  readonly buffered?: boolean;
 }
 
 /** The format `auto` resolves to: pretty only for a person at a terminal, outside production. */
@@ -74,24 +75,24 @@ export function createLogger(
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
   };
   if (format === 'pretty') return pino(options, prettyStream(destination));
-  if (destination === undefined && opts.async) return pino(options, bufferedStdout());
+  if (destination === undefined && opts.buffered) return pino(options, bufferedStdout());
   return pino(options, destination);
 }
 
-/** An asynchronous logger writes once this much is buffered (a few dozen access lines)... */
-export const ASYNC_BUFFER_BYTES = 4096;
+/** A buffered logger writes once this much is buffered (a few dozen access lines)... */
+export const BUFFER_BYTES = 4096;
 /** ...or this often, so a quiet node's lines are not held back for long. */
-export const ASYNC_FLUSH_MS = 1000;
+export const FLUSH_MS = 1000;
 
 function bufferedStdout(): pino.DestinationStream {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: ASYNC_BUFFER_BYTES });
+  const stream = pino.destination({ dest: 1, sync: true, minLength: BUFFER_BYTES });
   // unref: the timer never keeps a process alive; pino flushes on exit and so does flushLogger.
-  setInterval(() => stream.flush(), ASYNC_FLUSH_MS).unref();
+  setInterval(() => stream.flush(), FLUSH_MS).unref();
   return stream;
 }
 
 /**
- * Writes the lines an asynchronous logger still holds, synchronously: call it before
+ * Writes the lines a buffered logger still holds, synchronously: call it before
  * process.exit. pino also flushes on the process's `exit` event; this does not depend on the
  * order of exit handlers. Works on children (they share the root's stream); a stream without a
  * buffer (sync destinations, pretty lines) has nothing to flush.

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { BoundHistogram } from './bound-histogram';
 import type { MetricDefinition } from './catalogue';
 
 /** prom-client instruments built from catalogue definitions, each in the given registry. */
@@ -75,8 +76,8 @@ export function histogram<D extends MetricDefinition>(
   registry: Registry,
   d: D,
   buckets: number[],
-): Histogram<Labels<D>> {
-  return new Histogram<Labels<D>>({
+): BoundHistogram<Labels<D>> {
+  return new BoundHistogram<Labels<D>>({
     name: d.name,
     help: d.help,
     labelNames: d.labels,

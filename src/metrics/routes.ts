@@ -1,5 +1,6 @@
 import type { Request, Server } from '@hapi/hapi';
-import type { Histogram } from 'prom-client';
+import type { IncomingMessage } from 'node:http';
+import type { BoundHistogram, Observer } from './bound-histogram';
 
 /** Route templates timed by default: the auth API and the account pages. */
 export function isHoldfastRoute(path: string): boolean {
@@ -12,8 +13,8 @@ export function isHoldfastRoute(path: string): boolean {
   );
 }
 
-const STARTED = Symbol('holdfast.metrics.started');
-type Stamped = Request & { [STARTED]?: bigint };
+const RECEIVED = Symbol('holdfast.metrics.received');
+type Stamped = IncomingMessage & { [RECEIVED]?: number };
 
 /** Status classes by hundreds: built once, so a request allocates no label string. */
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -26,8 +27,6 @@ function statusClass(request: Request): string {
   return STATUS_CLASSES[Math.floor(code / 100)] ?? `${Math.floor(code / 100)}xx`;
 }
 
-type Observer = { observe(value: number): void };
-
 /**
  * The histogram's children of one route template: one per method and status class, made by
  * labels() on first use. observe() with a label object would hash that object on every request.
@@ -36,7 +35,7 @@ class RouteSeries {
   private readonly children = new Map<string, Map<string, Observer>>();
 
   constructor(
-    private readonly histogram: Histogram<'route' | 'method' | 'status_class'>,
+    private readonly histogram: BoundHistogram<'route' | 'method' | 'status_class'>,
     private readonly route: string,
   ) {}
 
@@ -45,7 +44,7 @@ class RouteSeries {
     if (!byClass) this.children.set(method, (byClass = new Map()));
     let child = byClass.get(statusClass);
     if (!child) {
-      child = this.histogram.labels({
+      child = this.histogram.bind({
         route: this.route,
         method: method.toUpperCase(),
         status_class: statusClass,
@@ -62,26 +61,32 @@ class RouteSeries {
  */
 export function instrumentRoutes(
   server: Server,
-  histogram: Histogram<'route' | 'method' | 'status_class'>,
+  histogram: BoundHistogram<'route' | 'method' | 'status_class'>,
   include: (path: string) => boolean = isHoldfastRoute,
 ): void {
   // Per route template: its series, or null when the route is not timed (decided once).
   const routes = new Map<string, RouteSeries | null>();
-  server.ext('onRequest', (request, h) => {
-    (request as Stamped)[STARTED] = process.hrtime.bigint();
-    return h.continue;
+  // The clock starts when the socket's request arrives, before Hapi builds its request: a plain
+  // listener, where an onRequest extension would add an await chain to every request (ADR 235).
+  // First in line, so Hapi's own listener runs after it. performance.now(): no BigInt per request.
+  server.listener.prependListener('request', (req: Stamped) => {
+    req[RECEIVED] = performance.now();
   });
   server.events.on('response', (request) => {
-    const started = (request as Stamped)[STARTED];
     const path = request.route?.path;
-    if (started === undefined || !path) return;
+    if (!path) return;
     let series = routes.get(path);
     if (series === undefined) {
       series = include(path) ? new RouteSeries(histogram, path) : null;
       routes.set(path, series);
     }
     if (series === null) return;
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const received = (request.raw.req as Stamped)[RECEIVED];
+    // server.inject() skips the socket and its listener: Hapi's millisecond clock times those.
+    const seconds =
+      received === undefined
+        ? Math.max(0, Date.now() - request.info.received) / 1e3
+        : (performance.now() - received) / 1e3;
     series.child(request.method, statusClass(request)).observe(seconds);
   });
 }

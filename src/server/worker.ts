@@ -55,11 +55,11 @@ async function run(): Promise<void> {
   // Listens at once; the store is left alone until the primary's repeated preflight passed.
   const storeGate = preflightPending ? passed : undefined;
   if (!preflightPending) process.off('message', onPassed);
-  // Asynchronous: the access log writes a line per request; every exit below flushes first.
+  // Buffered: the access log writes a line per request; every exit below flushes first.
   const logger: Logger = createLogger(settings.log.level, undefined, {
     format: settings.log.format,
     env: settings.env,
-    async: true,
+    buffered: true,
   }).child({ worker: cluster.worker?.id });
   function exit(code: number): never {
     flushLogger(logger);

@@ -95,3 +95,55 @@ describe('auth route latency', () => {
     }
   });
 });
+
+describe('auth route latency values', () => {
+  const DELAY_MS = 40;
+
+  async function timedServer() {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const server = Hapi.server({ host: '127.0.0.1', port: 0 });
+    metrics.observeServer(server);
+    server.route({
+      method: 'GET',
+      path: '/auth/me',
+      handler: async () => {
+        await new Promise((resolve) => setTimeout(resolve, DELAY_MS));
+        return {};
+      },
+    });
+    const sum = async () =>
+      valueOf(
+        parseExposition(await metrics.scrape()),
+        'holdfast_http_request_duration_seconds_sum',
+        {
+          route: '/auth/me',
+          method: 'GET',
+          status_class: '2xx',
+        },
+      );
+    return { server, sum };
+  }
+
+  it('times a request over a socket from its arrival to its answer, in seconds', async () => {
+    const { server, sum } = await timedServer();
+    await server.start();
+    try {
+      expect((await request(Number(server.info.port), 'GET', '/auth/me')).status).toBe(200);
+      const seconds = await sum();
+      expect(seconds).toBeGreaterThanOrEqual((DELAY_MS - 1) / 1000);
+      expect(seconds).toBeLessThan(2);
+      // The socket's clock (not Hapi's millisecond one): not a whole number of milliseconds.
+      expect((seconds * 1000) % 1).not.toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('times a request made with server.inject (no socket) too', async () => {
+    const { server, sum } = await timedServer();
+    expect((await server.inject('/auth/me')).statusCode).toBe(200);
+    const seconds = await sum();
+    expect(seconds).toBeGreaterThanOrEqual((DELAY_MS - 1) / 1000);
+    expect(seconds).toBeLessThan(2);
+  });
+});

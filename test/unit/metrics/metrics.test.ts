@@ -1,5 +1,6 @@
 import { AuthEvents } from '../../../src/accounts';
 import { loadSettings } from '../../../src/config';
+import { StoreUnavailableError } from '../../../src/errors';
 import { createMetrics, Metrics } from '../../../src/metrics';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { KeyLayout } from '../../../src/store/keys';
@@ -80,6 +81,27 @@ describe('Metrics', () => {
       outcome: 'ok',
     });
     expect(sum).toBeGreaterThan(0);
+  });
+
+  it('times a failed store call by its outcome, and passes a synchronous throw on as a rejection', async () => {
+    const { metrics, engine, memory } = setup();
+    memory.get = () =>
+      Promise.reject(new StoreUnavailableError('get', new Error('connection closed')));
+    memory.touch = () => {
+      throw new Error('engine bug');
+    };
+    await expect(engine.get(0, 'a', 1)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(engine.get(0, 'b', 1)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const touched = engine.touch(0, 'a', 1, 2, 1);
+    expect(touched).toBeInstanceOf(Promise);
+    await expect(touched).rejects.toThrow('engine bug');
+    const exp = await scrape(metrics);
+    const count = (operation: string, outcome: string) =>
+      valueOf(exp, 'holdfast_store_operation_duration_seconds_count', { operation, outcome });
+    expect(count('get', 'unavailable')).toBe(2);
+    expect(count('get', 'ok')).toBe(0);
+    expect(count('touch', 'error')).toBe(1);
+    expect(count('touch', 'ok')).toBe(0);
   });
 
   it('counts live sessions at most once per cache period, however often it is scraped', async () => {
