@@ -118,10 +118,29 @@ describe('NearCacheEngine (memory store)', () => {
   });
 
   it('a read that an invalidation overtook is not cached', async () => {
-    const { a, b } = await twoWorkers();
+    // A real store whose read answers (the record as it was) but is held before it returns,
+    // as a Redis reply in flight is while the invalidation arrives on the other connection.
+    class HeldReads extends MemoryEngine {
+      hold: Promise<void> | null = null;
+      override async get(shard: number, id: string, now: number) {
+        const found = await super.get(shard, id, now);
+        if (this.hold) await this.hold;
+        return found;
+      }
+    }
+    const store = new HeldReads(SHARDS);
+    const a = withNearCache(store, store, layout, { staleness: 10_000, maxEntries: 100 });
+    const b = withNearCache(store, store, layout, { staleness: 10_000, maxEntries: 100 });
+    await a.start();
+    await b.start();
     const { s, shard, userId } = await stored(a);
-    const reading = b.get(shard, s.id, Date.now()); // in flight while A revokes
+    let release = (): void => undefined;
+    store.hold = new Promise((resolve) => (release = resolve));
+    const reading = b.get(shard, s.id, Date.now());
+    await sleep(5); // the read has its answer, not yet returned
+    store.hold = null;
     await a.revoke(shard, s.id, userId);
+    release();
     expect((await reading)?.id).toBe(s.id); // it was read before the revocation
     expect(b.size).toBe(0);
     expect(await b.get(shard, s.id, Date.now())).toBeNull();
