@@ -19,6 +19,7 @@ import {
   notYet,
   type RedisClusterHandle,
   type RedisNode,
+  type RedisSentinelHandle,
 } from '../../harness';
 import { newUserId, redisSettings, session, stored } from '../../support/store-fixtures';
 import { percentile } from '../../support/statistics';
@@ -305,6 +306,42 @@ describe('near cache on a standalone Redis (plain pub/sub)', () => {
         { timeoutMs: 5000, intervalMs: 5 },
       );
       await subscribed(b.cache);
+    } finally {
+      await a.cache.stop();
+      await b.cache.stop();
+    }
+  }, 30_000);
+});
+
+describe('near cache on a Sentinel set (plain pub/sub on the master)', () => {
+  let set: RedisSentinelHandle;
+  beforeAll(async () => {
+    set = await provider.sentinel();
+  }, 60_000);
+  afterAll(async () => {
+    await set?.stop();
+  });
+
+  it('a revocation on one node is seen on the other', async () => {
+    const settings = redisSettings({
+      mode: 'sentinel',
+      nodes: set.sentinels,
+      sentinelName: set.name,
+    });
+    const a = await node(settings, 'ta', 30_000);
+    const b = await node(settings, 'tb', 30_000);
+    try {
+      const x = await newSession(a);
+      await b.cache.get(x.shard, x.id, Date.now());
+      expect((await b.cache.get(x.shard, x.id, Date.now()))?.id).toBe(x.id);
+      expect(b.cache.cacheStats.hits).toBe(1);
+      await a.cache.revoke(x.shard, x.id, x.userId);
+      await waitUntil(
+        'the revocation seen',
+        async () =>
+          (await b.cache.get(x.shard, x.id, Date.now())) === null ? true : notYet('served'),
+        { timeoutMs: 1000, intervalMs: 1 },
+      );
     } finally {
       await a.cache.stop();
       await b.cache.stop();
