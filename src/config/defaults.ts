@@ -26,6 +26,12 @@ export const DEFAULTS = {
     maxRememberPerUser: 50,
   },
   shutdown: { drainDelay: '5s', timeout: '20s' },
+  /**
+   * Near cache (ADR 225): off, every request reads the store. On, each worker keeps sessions it
+   * validated for at most `staleness`, dropped cluster-wide on revocation. 10000 entries is about
+   * 10 MB per worker and covers 10000 distinct sessions per `staleness` per worker.
+   */
+  nearCache: { enabled: false, staleness: '1s', maxEntries: 10_000 },
   /** scrypt N = 2^17 (r 8, p 1): OWASP's recommendation; docs/security.md explains. */
   /**
    * Two scrypt jobs at once per process leave two of libuv's four pool threads

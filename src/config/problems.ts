@@ -153,6 +153,8 @@ function hintFor(path: string, d: Joi.ValidationErrorItem, source?: string): str
 
 const REAUTH_MIN_MS = 10_000;
 const REAUTH_MAX_MS = 3_600_000;
+/** Past a minute the bound stops meaning "soon" for a revoked session (ADR 225). */
+const NEAR_CACHE_MAX_STALENESS_MS = 60_000;
 
 /** Rules that span several settings; reported as problems just like schema errors. */
 export function crossChecks(s: Settings): Problem[] {
@@ -181,6 +183,15 @@ export function crossChecks(s: Settings): Problem[] {
       found: formatDuration(reauth),
       expected: 'from 10s to 1h',
       hint: 'the time a user has, after confirming their password, to sign out other devices or link and unlink a provider; 5m is usual',
+    });
+  }
+  const staleness = s.nearCache.staleness;
+  if (staleness < 1 || staleness > NEAR_CACHE_MAX_STALENESS_MS) {
+    out.push({
+      path: 'nearCache.staleness',
+      found: formatDuration(staleness),
+      expected: 'from 1ms to 1m',
+      hint: 'how long a revoked session may still pass on a worker that missed the invalidation; 1s is usual',
     });
   }
   const r = s.store.redis;

@@ -99,6 +99,12 @@ export const schema = Joi.object({
     maxPerUser: Joi.number().integer().min(1).max(1000).required(),
     maxRememberPerUser: Joi.number().integer().min(1).max(1000).required(),
   }).required(),
+  nearCache: Joi.object({
+    enabled: Joi.boolean().required(),
+    // Bounded in problems.ts (1 ms to 1 min).
+    staleness: duration().required(),
+    maxEntries: Joi.number().integer().min(1).max(10_000_000).required(),
+  }).required(),
   shutdown: Joi.object({
     drainDelay: duration().required(),
     timeout: duration().required(),

@@ -103,6 +103,12 @@ export interface Settings {
     readonly maxRememberPerUser: number;
   };
   readonly shutdown: { readonly drainDelay: number; readonly timeout: number };
+  /** The per-worker near cache of validated sessions (ADR 225); staleness in ms. */
+  readonly nearCache: {
+    readonly enabled: boolean;
+    readonly staleness: number;
+    readonly maxEntries: number;
+  };
   readonly password: {
     /** scrypt cost N (a power of two); r = 8, p = 1. */
     readonly cost: number;

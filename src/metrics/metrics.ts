@@ -4,11 +4,13 @@ import type { Readiness } from '../health/readiness';
 import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
 import type { SessionService } from '../session';
 import type { SessionEngine } from '../store/engine';
+import type { NearCacheEngine } from '../store/near-cache';
 import { durability, DURABLE_OPERATIONS, storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
 import type { Server } from '@hapi/hapi';
 import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
 import { CounterSync } from './counter-sync';
 import { counter, gauge, histogram, maybeGauge } from './instruments';
+import type { MaybeGauge } from './instruments';
 import { InstrumentedEngine, STORE_OPERATIONS } from './instrumented-engine';
 import { PreflightCheckResult, preflightValues } from './preflight-status';
 import { instrumentRoutes, isHoldfastRoute } from './routes';
@@ -180,6 +182,32 @@ export class Metrics {
         if (counts.expired > 0) this.expired.inc(counts.expired);
       },
       () => this.countFailures.inc(),
+    );
+  }
+
+  /** Exports a near cache's counters, subscription state and size (ADR 225). */
+  observeNearCache(cache: NearCacheEngine): void {
+    const r = this.registry;
+    const sync = (): void => this.syncStats();
+    const counters = {
+      hits: new CounterSync(counter(r, METRICS.nearCacheHits, sync)),
+      misses: new CounterSync(counter(r, METRICS.nearCacheMisses, sync)),
+      invalidations: new CounterSync(counter(r, METRICS.nearCacheInvalidations, sync)),
+      drops: new CounterSync(counter(r, METRICS.nearCacheDrops, sync)),
+      publishFailures: new CounterSync(counter(r, METRICS.nearCachePublishFailures, sync)),
+    };
+    const stats = cache.cacheStats;
+    this.syncs.push(() => {
+      for (const [name, target] of Object.entries(counters)) {
+        target.sync(null, null, stats[name as keyof typeof counters]);
+      }
+    });
+    // Read at scrape time: the hot path only keeps its plain fields.
+    const subscribed: MaybeGauge = maybeGauge(r, METRICS.nearCacheSubscribed, () =>
+      subscribed.set(stats.subscribed ? 1 : 0),
+    );
+    const entries: MaybeGauge = maybeGauge(r, METRICS.nearCacheEntries, () =>
+      entries.set(cache.size),
     );
   }
 

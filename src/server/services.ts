@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger';
 import { createMailer, Mailer, MailRenderer, MailTemplates } from '../mail';
 import type { Metrics } from '../metrics';
 import { SessionPolicy, SessionService } from '../session';
-import { createEngine, StoreEngine } from '../store';
+import { createEngine, NearCacheEngine, StoreEngine, withNearCache } from '../store';
 import type { SessionEngine } from '../store/engine';
 import { KeyLayout } from '../store/keys';
 import {
@@ -44,6 +44,8 @@ export interface Services {
   readonly settings: Settings;
   /** The engine the session service uses (wrapped by metrics when instrumented). */
   readonly engine: SessionEngine;
+  /** The near cache in front of the store (nearCache.enabled, ADR 225); null when off. */
+  readonly nearCache: NearCacheEngine | null;
   /** The engine itself, unwrapped: the account stores and health share its connection. */
   readonly store: StoreEngine;
   readonly layout: KeyLayout;
@@ -118,7 +120,13 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
   const layout = new KeyLayout(settings.store.redis.keyPrefix, settings.store.redis.shards);
   const store = options.engine ?? createEngine(settings);
   const timed = options.metrics ? options.metrics.instrumentEngine(store) : store;
-  const engine = options.instrument ? options.instrument(timed) : timed;
+  // In front of the timing: a cache hit is no store operation.
+  const nearCache = settings.nearCache.enabled
+    ? withNearCache(timed, store, layout, settings.nearCache)
+    : null;
+  if (nearCache && options.metrics) options.metrics.observeNearCache(nearCache);
+  const cached = nearCache ?? timed;
+  const engine = options.instrument ? options.instrument(cached) : cached;
   const sessions = new SessionService(
     engine,
     layout,
@@ -196,6 +204,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
   return {
     settings,
     engine,
+    nearCache,
     store,
     layout,
     sessions,

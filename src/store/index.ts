@@ -29,3 +29,5 @@ export function createEngine(settings: Settings): StoreEngine {
       return new RedisEngine(settings.store.redis);
   }
 }
+export { NearCacheEngine, withNearCache, invalidationBus } from './near-cache';
+export type { NearCacheOptions, NearCacheStats, Invalidation, InvalidationBus } from './near-cache';

@@ -5,6 +5,7 @@ import { createMetrics, METRICS, PrimaryMetrics } from '../../../src/metrics';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { KeyLayout } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
+import { withNearCache } from '../../../src/store/near-cache';
 import { documentedMetrics } from '../../support/metrics-docs';
 import { parseExposition } from '../../support/exposition';
 
@@ -29,6 +30,10 @@ async function everything() {
     new SessionPolicy(settings.session),
   );
   metrics.observeSessions(sessions);
+  const store = new MemoryEngine(4);
+  metrics.observeNearCache(
+    withNearCache(store, store, new KeyLayout('hf', 4), { staleness: 1000, maxEntries: 10 }),
+  );
   metrics.observeAuth(new AuthEvents());
   const server = Hapi.server();
   metrics.observeServer(server);
