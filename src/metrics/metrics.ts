@@ -4,7 +4,7 @@ import type { Readiness } from '../health/readiness';
 import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
 import type { SessionService } from '../session';
 import type { SessionEngine } from '../store/engine';
-import { storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
+import { storeSeeds, storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
 import type { Server } from '@hapi/hapi';
 import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
 import { CounterSync } from './counter-sync';
@@ -107,6 +107,11 @@ export class Metrics {
         unavailable.sync('cause', cause, storeUnavailable.counts[cause]);
       }
     });
+    // Seed changes (ADR 210), counted process-wide by the store layer like the 503s above.
+    const seedChanges = counter(r, METRICS.storeSeedChanges, sync);
+    seedChanges.inc(0);
+    const seeds = new CounterSync(seedChanges);
+    this.syncs.push(() => seeds.sync(null, null, storeSeeds.changes));
     this.storeUp = maybeGauge(r, METRICS.storeUp);
     this.storeClusterOk = maybeGauge(r, METRICS.storeClusterOk);
     this.storeMasters = maybeGauge(r, METRICS.storeMasters);

@@ -10,7 +10,7 @@ import {
 } from '../health';
 import type { Logger } from '../log/logger';
 import { createMetrics, Metrics, observeNode } from '../metrics';
-import { storeUnavailable } from '../store';
+import { storeSeeds, storeUnavailable } from '../store';
 import { buildServer } from './build-server';
 import { createServices, Services } from './services';
 
@@ -58,6 +58,8 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
   const { logger } = opts;
   // Each 503's cause (error class, node, slot, operation) at warn, rate-limited per cause.
   storeUnavailable.useLogger(logger);
+  // A change of the cluster client's seed nodes (DNS re-resolved, slot map moved) at info.
+  storeSeeds.useLogger(logger);
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
   const services = createServices(settings, { metrics, logger });
 

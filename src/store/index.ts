@@ -11,6 +11,7 @@ export type { RedisEngineOptions } from './redis/redis-engine';
 export { RedisConnection } from './redis/connection';
 export { storeUnavailable, UNAVAILABLE_CAUSES, UnavailableLog } from './redis/unavailable';
 export type { UnavailableCause, UnavailableReport } from './redis/unavailable';
+export { resolveName, storeSeeds, SeedLog } from './redis/rediscovery';
 export type { RedisClient } from './redis/connection';
 export { LAYOUT_FORMAT } from './redis/meta';
 export type { StoreMeta } from './redis/meta';
