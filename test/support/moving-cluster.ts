@@ -45,18 +45,28 @@ export class MovingCluster {
     return this.nodes.map((n) => ({ host: n.host, port: n.port }));
   }
 
-  static async start(hosts: string[]): Promise<MovingCluster> {
+  /**
+   * One node per host, all on one port; or, with `ownPorts`, hosts may repeat and each node gets a
+   * port of its own (then only moveAll/restartAll: `move` keeps the shared port).
+   */
+  static async start(hosts: string[], opts: { ownPorts?: boolean } = {}): Promise<MovingCluster> {
     const [port] = await freeClusterPorts(1);
     const nodes: RedisProcess[] = [];
     const cluster = new MovingCluster(port, nodes);
     try {
       for (const host of hosts) {
-        nodes.push(await startRedis({ host, port, extraArgs: clusterArgs(host) }));
+        nodes.push(
+          await startRedis(
+            opts.ownPorts
+              ? { host, clusterPorts: true, extraArgs: clusterArgs(host) }
+              : { host, port, extraArgs: clusterArgs(host) },
+          ),
+        );
       }
       await new Promise<void>((resolve, reject) =>
         execFile(
           REDIS_CLI,
-          ['--cluster', 'create', ...hosts.map((h) => `${h}:${port}`), '--cluster-yes'],
+          ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-yes'],
           { timeout: 30_000 },
           (error, _stdout, stderr) =>
             error ? reject(new Error(`cluster create: ${stderr || error.message}`)) : resolve(),
