@@ -4,6 +4,8 @@
  * clients re-resolve store.redis.dns (here through a DNS server the test runs on loopback) or
  * rebuild their seeds from the last slot map. Each node is its own loopback address.
  */
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../src/log/logger';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { storeSeeds } from '../../../src/store/redis/rediscovery';
 import type { RedisSettings } from '../../../src/config/settings';
@@ -81,6 +83,14 @@ describe('a cluster that comes back on new addresses', () => {
     await e.connection.writes.set('{moved}:dns', 'kept');
 
     const changes = storeSeeds.changes;
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    storeSeeds.useLogger(createLogger('info', sink));
     await cluster.moveAll(after);
     dns.set(name, after);
     const asked = dns.queries.get(name) ?? 0;
@@ -90,6 +100,18 @@ describe('a cluster that comes back on new addresses', () => {
     expect(e.connection.rediscovery?.seeds.map((s) => s.host).sort()).toEqual(after);
     expect(storeSeeds.changes).toBeGreaterThan(changes);
     expect(dns.queries.get(name) ?? 0).toBeGreaterThan(asked);
+    storeSeeds.useLogger(undefined);
+    const port = cluster.port;
+    const changed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(changed).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        source: 'dns',
+        added: after.map((h) => `${h}:${port}`),
+        removed: before.map((h) => `${h}:${port}`),
+        msg: expect.stringMatching(/^store seed nodes changed \(dns\): now 127\.0\.0\.2/),
+      }),
+    );
     // Both clients follow: the writes client (WAIT, scripts) as well as the reads client.
     await e.connection.writes.set('{moved}:dns', 'written after');
     expect(await e.connection.reads.get('{moved}:dns')).toBe('written after');
