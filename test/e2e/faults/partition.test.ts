@@ -117,11 +117,21 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 let ns: TestNetns | undefined;
 let cluster: MovingCluster | undefined;
 const nodes: Target[] = [];
+const loops: Array<ReturnType<typeof loadLoop>> = [];
 
 afterAll(async () => {
   // Every step runs even if an earlier one fails; the namespace goes last but always.
-  for (const n of nodes) n.proc?.kill();
-  await Promise.all(nodes.map((n) => n.proc?.exited));
+  await Promise.all(loops.map((l) => l.stop()));
+  // SIGTERM (the node's own shutdown also stops its workers), SIGKILL after 10 s.
+  await Promise.all(
+    nodes.map(async (n) => {
+      if (!n.proc || n.proc.child.exitCode !== null) return;
+      n.proc.child.kill('SIGTERM');
+      const guard = setTimeout(() => n.proc?.kill(), 10_000);
+      await n.proc.exited;
+      clearTimeout(guard);
+    }),
+  );
   await cluster?.stop().catch(() => undefined);
   await ns?.destroy();
 });
@@ -198,7 +208,7 @@ test('a node cut off from Redis: not ready and 503 there, the others unaffected,
   expect(reg.status).toBe(201);
   for (const t of nodes) expect((await get(t, '/auth/me', reg.cookie))?.status).toBe(200);
 
-  const loops = nodes.map((t) => loadLoop(t, reg.cookie));
+  loops.push(...nodes.map((t) => loadLoop(t, reg.cookie)));
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const atCut = loops.map((l) => ({ ...l.tally }));
   const pidA = a.proc?.pid;
