@@ -23,6 +23,8 @@ function settings(port: number, keyPrefix: string, shards: number): RedisSetting
     sentinelName: 'mymaster',
     tls: false,
     natMap: {},
+    dnsServers: [],
+    rediscoverInterval: 0,
     keyPrefix,
     shards,
     commandTimeout: 10_000,

@@ -43,6 +43,8 @@ function settings(cluster: RedisClusterHandle): RedisSettings {
     sentinelName: 'mymaster',
     tls: false,
     natMap: {},
+    dnsServers: [],
+    rediscoverInterval: 0,
     keyPrefix: 'hfcount',
     shards: SHARDS,
     commandTimeout: 10_000,

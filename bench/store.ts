@@ -52,6 +52,8 @@ function settings(cluster: RedisClusterHandle, keyPrefix: string): RedisSettings
     sentinelName: 'mymaster',
     tls: false,
     natMap: {},
+    dnsServers: [],
+    rediscoverInterval: 0,
     keyPrefix,
     shards: SHARDS,
     commandTimeout: 5000,

@@ -16,6 +16,9 @@ declare -A NEED=(
   # Docker-compatible API, with runc as its runtime (crun fails on hybrid cgroups).
   [podman]=podman
   [runc]=runc
+  # The partition scenario (test/e2e/faults/partition.test.ts): network namespaces, veth, DROP.
+  [ip]=iproute2
+  [iptables]=iptables
 )
 
 missing=()

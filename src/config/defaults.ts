@@ -96,6 +96,10 @@ export const DEFAULTS = {
     redis: {
       mode: 'cluster',
       nodes: [],
+      /** ADR 210: the resolver for store.redis.dns.name; [] is the system's (it reads /etc/hosts). */
+      dnsServers: [],
+      /** ADR 210: how often a cluster client re-resolves its seeds (also on every connection failure). */
+      rediscoverInterval: '5s',
       sentinelName: 'mymaster',
       tls: false,
       natMap: {},

@@ -1,3 +1,4 @@
+import { Resolver } from 'node:dns';
 import Joi from 'joi';
 import { parseCidr } from './addresses';
 import { parseDuration } from './duration';
@@ -8,6 +9,21 @@ const duration = () =>
     const ms = parseDuration(value);
     return ms === undefined ? helpers.error('duration.base') : ms;
   }, 'duration');
+
+/** A DNS server as node:dns's Resolver.setServers takes it: `ip`, `ip:port` or `[ipv6]:port`. */
+const dnsServer = () =>
+  Joi.string()
+    .custom((value: string, helpers) => {
+      try {
+        new Resolver().setServers([value]);
+      } catch {
+        return helpers.error('string.dnsServer');
+      }
+      return value;
+    }, 'dns server')
+    .messages({
+      'string.dnsServer': '{{#label}} must be an IP address with an optional port (127.0.0.1:53)',
+    });
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[^\s:]+):(\d{1,5})$/;
 
@@ -219,6 +235,8 @@ export const schema = Joi.object({
         name: Joi.string().hostname().required(),
         port: port().min(1).default(6379),
       }),
+      dnsServers: Joi.array().items(dnsServer()).required(),
+      rediscoverInterval: duration().required(),
       sentinelName: Joi.string().min(1).required(),
       username: Joi.string().min(1),
       password: Joi.string().min(1),

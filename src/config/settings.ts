@@ -14,6 +14,10 @@ export interface RedisSettings {
   readonly nodes: readonly HostPort[];
   /** Discovery by DNS name (a Kubernetes headless service): every A record is a seed node. */
   readonly dns?: { readonly name: string; readonly port: number };
+  /** DNS servers (`ip[:port]`) that resolve `dns.name`; empty: the system resolver. */
+  readonly dnsServers: readonly string[];
+  /** Cluster: how often (ms) the seeds are re-resolved and rebuilt from the last slot map; 0: only on failures. */
+  readonly rediscoverInterval: number;
   /** Sentinel mode: the monitored master's name. */
   readonly sentinelName: string;
   readonly username?: string;

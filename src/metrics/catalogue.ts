@@ -210,6 +210,13 @@ export const METRICS = {
     labels: ['outcome'],
     aggregator: 'sum',
   },
+  storeSeedChanges: {
+    name: 'holdfast_store_seed_changes_total',
+    type: 'counter',
+    help: 'Changes of the addresses the Redis Cluster client reconnects to (store.redis.dns re-resolved, or the slot map moved).',
+    labels: [],
+    aggregator: 'sum',
+  },
   storeUp: {
     name: 'holdfast_store_up',
     type: 'gauge',

@@ -5,7 +5,7 @@ import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
 import type { SessionService } from '../session';
 import type { SessionEngine } from '../store/engine';
 import type { NearCacheEngine } from '../store/near-cache';
-import { durability, DURABLE_OPERATIONS, storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
+import { durability, DURABLE_OPERATIONS, storeSeeds, storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
 import type { Server } from '@hapi/hapi';
 import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
 import { CounterSync } from './counter-sync';
@@ -124,6 +124,11 @@ export class Metrics {
         retried.sync('outcome', outcome, n);
       }
     });
+    // Seed changes (ADR 210), counted process-wide by the store layer like the 503s above.
+    const seedChanges = counter(r, METRICS.storeSeedChanges, sync);
+    seedChanges.inc(0);
+    const seeds = new CounterSync(seedChanges);
+    this.syncs.push(() => seeds.sync(null, null, storeSeeds.changes));
     this.storeUp = maybeGauge(r, METRICS.storeUp);
     this.storeClusterOk = maybeGauge(r, METRICS.storeClusterOk);
     this.storeMasters = maybeGauge(r, METRICS.storeMasters);

@@ -1,5 +1,5 @@
-import { lookup } from 'node:dns/promises';
 import type { HostPort, RedisSettings } from '../config';
+import { resolveName } from '../store';
 import { formatEndpoint, NodeProbe, ProbeOptions } from './probe';
 import {
   ClusterNodeLine,
@@ -99,11 +99,12 @@ export async function gatherFacts(settings: RedisSettings): Promise<StoreFacts> 
   let dns: StoreFacts['dns'];
   const seedAddresses: HostPort[] = [...settings.nodes];
   if (settings.dns) {
-    const { name, port } = settings.dns;
+    const { name } = settings.dns;
     try {
-      const found = await lookup(name, { all: true });
-      dns = { name, addresses: found.map((a) => a.address) };
-      for (const a of found) seedAddresses.push({ host: a.address, port });
+      // The resolver the running client uses (store.redis.dnsServers, ADR 210).
+      const found = await resolveName(settings);
+      dns = { name, addresses: found.map((a) => a.host) };
+      seedAddresses.push(...found);
     } catch (err) {
       dns = { name, addresses: [], error: (err as NodeJS.ErrnoException).code ?? String(err) };
     }

@@ -10,7 +10,7 @@ import {
 } from '../health';
 import type { Logger } from '../log/logger';
 import { createMetrics, Metrics, observeNode } from '../metrics';
-import { durability, storeUnavailable } from '../store';
+import { durability, storeSeeds, storeUnavailable } from '../store';
 import { buildServer } from './build-server';
 import { createServices, Services } from './services';
 
@@ -60,6 +60,8 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
   storeUnavailable.useLogger(logger);
   // Each change left pending by too few replica acknowledgements, at warn, rate-limited (ADR 215).
   durability.useLogger(logger);
+  // A change of the cluster client's seed nodes (DNS re-resolved, slot map moved) at info.
+  storeSeeds.useLogger(logger);
   const metrics = settings.metrics.enabled ? createMetrics() : undefined;
   const services = createServices(settings, { metrics, logger });
 

@@ -13,6 +13,7 @@ export { durability, DURABLE_OPERATIONS, DurabilityLedger } from './durability';
 export type { DurabilityScope, PendingWrite } from './durability';
 export { storeUnavailable, UNAVAILABLE_CAUSES, UnavailableLog } from './redis/unavailable';
 export type { UnavailableCause, UnavailableReport } from './redis/unavailable';
+export { resolveName, storeSeeds, SeedLog } from './redis/rediscovery';
 export type { RedisClient } from './redis/connection';
 export { LAYOUT_FORMAT } from './redis/meta';
 export type { StoreMeta } from './redis/meta';

@@ -90,6 +90,11 @@ function installExitHooks(reg: Registry): void {
 export interface RedisProcessOptions extends StandaloneOptions {
   /** Listening port (default: a free one, retried on EADDRINUSE). */
   port?: number;
+  /**
+   * Loopback address to bind (default 127.0.0.1). Other 127.x.y.z addresses stand for hosts with
+   * their own IP (a pod rescheduled on a new address, test/support/moving-cluster.ts).
+   */
+  host?: string;
   /** 'sentinel' runs `redis-server <config> --sentinel` without persistence arguments. */
   kind?: 'server' | 'sentinel';
   /** Written to <dir>/redis.conf before the first start and passed as the config file. */
@@ -101,7 +106,7 @@ export interface RedisProcessOptions extends StandaloneOptions {
 }
 
 export class RedisProcess extends HarnessNode implements RedisNode {
-  readonly host = LOOPBACK;
+  readonly host: string;
   readonly password?: string;
   readonly logFile: string;
   readonly args: readonly string[];
@@ -115,6 +120,7 @@ export class RedisProcess extends HarnessNode implements RedisNode {
     private readonly opts: RedisProcessOptions,
   ) {
     super();
+    this.host = opts.host ?? LOOPBACK;
     this.logFile = path.join(dir, 'redis.log');
     this.password = argValue(opts.extraArgs ?? [], '--requirepass');
     this.args = this.buildArgs();
@@ -136,7 +142,7 @@ export class RedisProcess extends HarnessNode implements RedisNode {
     const o = this.opts;
     const args: string[] = [];
     if (o.configText !== undefined) args.push(path.join(this.dir, 'redis.conf'));
-    args.push('--port', String(this.port), '--bind', LOOPBACK, '--dir', this.dir);
+    args.push('--port', String(this.port), '--bind', this.host, '--dir', this.dir);
     args.push('--logfile', this.logFile, '--pidfile', path.join(this.dir, 'redis.pid'));
     args.push('--daemonize', 'no', '--protected-mode', 'no');
     if (o.kind !== 'sentinel') {

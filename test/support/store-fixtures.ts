@@ -79,6 +79,8 @@ export function redisSettings(overrides: Partial<RedisSettings> = {}): RedisSett
     sentinelName: 'mymaster',
     tls: false,
     natMap: {},
+    dnsServers: [],
+    rediscoverInterval: 0,
     keyPrefix: newPrefix(),
     shards: 16,
     commandTimeout: 2000,

@@ -1,8 +1,8 @@
-import { lookup } from 'node:dns/promises';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { HostPort, RedisSettings } from '../../config/settings';
 import { StoreUnavailableError } from '../../errors';
+import { Rediscovery, resolveName } from './rediscovery';
 
 export type RedisClient = Redis | Cluster;
 
@@ -17,11 +17,19 @@ const MAX_RETRIES_PER_REQUEST = 1;
  * Reads go to masters only: a lagging replica could show a revoked session again.
  */
 export class RedisConnection {
+  /** Cluster mode: keeps both clients' startup nodes current (ADR 210). */
+  readonly rediscovery: Rediscovery | undefined;
+
   private constructor(
     readonly settings: RedisSettings,
     readonly reads: RedisClient,
     readonly writes: RedisClient,
-  ) {}
+  ) {
+    if (reads instanceof Cluster && writes instanceof Cluster) {
+      this.rediscovery = new Rediscovery(settings, [reads, writes]);
+      this.rediscovery.start();
+    }
+  }
 
   get isCluster(): boolean {
     return this.settings.mode === 'cluster';
@@ -45,6 +53,7 @@ export class RedisConnection {
 
   /** QUIT both clients (in-flight replies are still delivered), then drop what QUIT leaves. */
   async close(): Promise<void> {
+    this.rediscovery?.stop();
     await Promise.all(
       [this.reads, this.writes].map(async (client) => {
         if (client.status !== 'end') await client.quit().catch(() => undefined);
@@ -59,14 +68,12 @@ export class RedisConnection {
 export async function resolveSeeds(settings: RedisSettings): Promise<HostPort[]> {
   const seeds = [...settings.nodes];
   if (settings.dns) {
-    const { name, port } = settings.dns;
-    let addresses: { address: string }[];
+    const { name } = settings.dns;
     try {
-      addresses = await lookup(name, { all: true });
+      seeds.push(...(await resolveName(settings)));
     } catch (err) {
       throw new StoreUnavailableError(`DNS discovery of store.redis.dns.name ${name}`, err);
     }
-    for (const { address } of addresses) seeds.push({ host: address, port });
   }
   const unique = new Map(seeds.map((s) => [`${s.host}:${s.port}`, s]));
   if (unique.size === 0) {

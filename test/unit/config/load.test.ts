@@ -103,6 +103,26 @@ describe('loadSettings', () => {
     expect(byPath.workers.expected).toBe('"auto" or a whole number from 1 to 256');
   });
 
+  it('store.redis.dnsServers and rediscoverInterval (ADR 210): defaults, env list, a bad server names the setting', () => {
+    const d = loadSettings({ env: PROD });
+    expect(d.store.redis.dnsServers).toEqual([]);
+    expect(d.store.redis.rediscoverInterval).toBe(5000);
+    const s = loadSettings({
+      env: {
+        ...PROD,
+        HOLDFAST_STORE__REDIS__DNS_SERVERS: '127.0.0.1:5353, [::1]:53',
+        HOLDFAST_STORE__REDIS__REDISCOVER_INTERVAL: '0s',
+      },
+    });
+    expect(s.store.redis.dnsServers).toEqual(['127.0.0.1:5353', '[::1]:53']);
+    expect(s.store.redis.rediscoverInterval).toBe(0);
+    const problems = problemsOf(() =>
+      loadSettings({ env: { ...PROD, HOLDFAST_STORE__REDIS__DNS_SERVERS: 'dns.example:53' } }),
+    );
+    expect(problems.map((p) => p.path)).toEqual(['store.redis.dnsServers.0']);
+    expect(problems[0].expected).toMatch(/IP address with an optional port/);
+  });
+
   it('http.trustedProxies: CIDR blocks from a file or a comma-separated variable; a bad one names the setting', () => {
     const s = loadSettings({ env: { HOLDFAST_HTTP__TRUSTED_PROXIES: '10.0.0.0/8, ::1/128' } });
     expect(s.http.trustedProxies).toEqual(['10.0.0.0/8', '::1/128']);
