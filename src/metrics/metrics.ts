@@ -5,7 +5,13 @@ import type { StoreHealth, StoreHealthStatus } from '../health/store-health';
 import type { SessionService } from '../session';
 import type { SessionEngine } from '../store/engine';
 import type { NearCacheEngine } from '../store/near-cache';
-import { durability, DURABLE_OPERATIONS, storeSeeds, storeUnavailable, UNAVAILABLE_CAUSES } from '../store';
+import {
+  durability,
+  DURABLE_OPERATIONS,
+  storeSeeds,
+  storeUnavailable,
+  UNAVAILABLE_CAUSES,
+} from '../store';
 import type { Server } from '@hapi/hapi';
 import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
 import { CounterSync } from './counter-sync';
