@@ -51,6 +51,7 @@ import {
   startStack,
   stopStack,
   waitForHttp,
+  waitForListening,
   type Measured,
   type Stack,
 } from './lib/stacks';
@@ -98,19 +99,6 @@ interface Planned {
   readonly seeds?: boolean;
   /** Resolves once it serves: null, or why the stack is skipped. */
   readonly ready: () => Promise<string | null>;
-}
-
-/** Resolves once the stack printed `listening `; throws with its log if it exits first. */
-async function waitForListening(stack: Stack, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void stack.exited.then(() => (exited = true));
-  while (Date.now() < deadline) {
-    if (fs.readFileSync(stack.logFile, 'utf8').includes('listening ')) return;
-    if (exited) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${stack.name} did not start (exited: ${exited}):\n${logTail(stack)}`);
 }
 
 async function commandCalls(masters: RedisNode[]): Promise<Map<string, number>> {

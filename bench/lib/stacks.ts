@@ -68,6 +68,19 @@ export async function waitForHttp(stack: Stack, pathname: string, timeoutMs = 60
   );
 }
 
+/** Resolves once the stack printed `listening `; throws with its log if it exits first. */
+export async function waitForListening(stack: Stack, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void stack.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (fs.readFileSync(stack.logFile, 'utf8').includes('listening ')) return;
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${stack.name} did not start (exited: ${exited}):\n${logTail(stack)}`);
+}
+
 /** POSTs JSON and returns the session cookie the answer sets (`name=value`). */
 export async function signIn(stack: Stack, route: string, body: object): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${stack.port}${route}`, {
