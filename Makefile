@@ -17,7 +17,7 @@ export PATH := $(NODE_BIN):$(PATH)
 endif
 endif
 
-.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench-store bench-count bench-flood bench-server clean clean-tools
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench bench-store bench-count bench-flood bench-server clean clean-tools
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
@@ -27,6 +27,7 @@ help:
 	@echo "make demo-down    stop exactly what make demo started"
 	@echo "make test-containers  the Redis suites on Redis in containers (podman)"
 	@echo "make mutation     mutation testing of the security-critical modules (StrykerJS; FULL=1)"
+	@echo "make bench        Holdfast beside @hapi/cookie, catbox-redis, connect-redis (QUICK=1: < 3 min)"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
 	@echo "make bench-count  live-count latency before/after per-shard counters (ADR 180)"
 	@echo "make bench-flood  login latency under a registration flood"
@@ -103,6 +104,12 @@ test-containers: install system-deps
 mutation: install
 	@echo "== stryker on Node $$(node -v)"
 	npx stryker run $(if $(FULL),--force)
+
+# Side by side with the peers on one 3+3 cluster: bench/results/latest.json, the table and chart in
+# docs/performance.md (QUICK=1: 2 short rounds).
+bench: build system-deps
+	@echo "== benchmark on Node $$(node -v)"
+	$(if $(QUICK),BENCH_QUICK=1 )node -r ts-node/register/transpile-only bench/side-by-side.ts
 
 bench-store: install system-deps
 	@echo "== benchmark on Node $$(node -v)"

@@ -27,14 +27,26 @@
  * directory: both stacks run with node --cpu-prof and write their profiles there),
  * BENCH_OUT (where the JSON goes).
  */
-import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import prettier from 'prettier';
-import { freePort, getProvider, type Endpoint } from '../test/harness';
+import { freePort } from '../test/harness';
+import {
+  cannon as cannonOn,
+  checkSessions,
+  holdfastEnv,
+  median,
+  ROOT,
+  PASSWORD,
+  signInAll as signInAllOn,
+  startRedis,
+  startStack,
+  stopStack,
+  waitForHttp,
+  type Measured,
+  type Stack,
+} from './lib/stacks';
 
 const QUICK = Boolean(process.env.BENCH_QUICK);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 6));
@@ -44,19 +56,6 @@ const WARMUP = QUICK ? 3 : 5;
 const CONNECTIONS = 50;
 const REDIS = process.env.BENCH_REDIS ?? 'cluster';
 const OUT = process.env.BENCH_OUT ?? path.join(__dirname, 'results', 'server-overhead.json');
-const ROOT = path.join(__dirname, '..');
-const PASSWORD = 'violet tractor minnow forty-two';
-
-type StackName = 'holdfast-start-me' | 'holdfast-library-me';
-
-interface Stack {
-  readonly name: StackName;
-  readonly port: number;
-  readonly child: ChildProcess;
-  readonly logFile: string;
-  readonly exited: Promise<number | null>;
-  cookies: string[];
-}
 
 function parseEnvList(list: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -68,204 +67,21 @@ function parseEnvList(list: string | undefined): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The settings both stacks read (only the ports differ). */
-async function sharedEnv(redis: RedisTarget): Promise<NodeJS.ProcessEnv> {
-  return {
-    HOLDFAST_ENV: 'production',
-    HOLDFAST_COOKIE__PASSWORD: randomBytes(30).toString('base64'),
-    HOLDFAST_HTTP__HOST: '127.0.0.1',
-    HOLDFAST_METRICS__HOST: '127.0.0.1',
-    HOLDFAST_METRICS__PORT: String(await freePort()),
-    HOLDFAST_WORKERS: '1',
-    HOLDFAST_STORE__REDIS__MODE: redis.mode,
-    HOLDFAST_STORE__REDIS__NODES: redis.nodes.map((n) => `${n.host}:${n.port}`).join(','),
-    HOLDFAST_STORE__REDIS__REQUIRE__REPLICAS_PER_MASTER: String(redis.replicasPerMaster),
-    HOLDFAST_STORE__REDIS__KEY_PREFIX: `bench${randomBytes(3).toString('hex')}`,
-    HOLDFAST_THROTTLE__REGISTRATIONS: '1000',
-    HOLDFAST_SHUTDOWN__DRAIN_DELAY: '0s',
-  };
-}
-
-function startStack(
-  name: StackName,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  port: number,
-  dir: string,
-  nodeArgs: string[] = [],
-): Stack {
-  const logFile = path.join(dir, `${name}.log`);
-  const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', fd, fd],
-  });
-  fs.closeSync(fd);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { name, port, child, logFile, exited, cookies: [] };
-}
-
-async function waitForHttp(stack: Stack, pathname: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void stack.exited.then(() => (exited = true));
-  while (Date.now() < deadline && !exited) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${stack.port}${pathname}`);
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const tail = fs.readFileSync(stack.logFile, 'utf8').split('\n').slice(-20).join('\n');
-  throw new Error(`${stack.name} did not answer ${pathname} (exited: ${exited}):\n${tail}`);
-}
-
-/** POSTs JSON and returns the session cookie the answer sets (`name=value`). */
-async function signIn(stack: Stack, route: string, email: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${stack.port}${route}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  const body = await res.text();
-  if (res.status !== 200 && res.status !== 201)
-    throw new Error(`${stack.name} ${route} answered ${res.status}: ${body}`);
-  const session = res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .find((c) => !c.includes('remember'));
-  if (!session) throw new Error(`${stack.name} ${route} set no session cookie`);
-  return session;
-}
-
-/**
- * A few at a time: each hashes a password at the production cost, and a process hashes two at
- * once and queues a few dozen (password.maxConcurrentHashes, maxQueuedHashes).
- */
+/** 50 accounts, one session each, registered through `stack`. */
 async function signInAll(stack: Stack, route: string): Promise<void> {
-  for (let i = 0; i < CONNECTIONS; i += 4) {
-    const batch = Array.from({ length: Math.min(4, CONNECTIONS - i) }, (_, k) => i + k);
-    stack.cookies.push(
-      ...(await Promise.all(batch.map((n) => signIn(stack, route, `reader${n}@example.com`)))),
-    );
-  }
+  await signInAllOn(stack, route, CONNECTIONS, (n) => ({
+    email: `reader${n}@example.com`,
+    password: PASSWORD,
+  }));
   await checkMe(stack);
 }
 
 async function checkMe(stack: Stack): Promise<void> {
-  for (const cookie of stack.cookies) {
-    const res = await fetch(`http://127.0.0.1:${stack.port}/auth/me`, { headers: { cookie } });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`${stack.name} /auth/me answered ${res.status}`);
-  }
+  await checkSessions(stack, '/auth/me');
 }
 
-/** CPU seconds (user + system) used so far by a process and its children still running. */
-function cpuSeconds(pid: number): number {
-  const tick = 100; // USER_HZ on Linux
-  let total = 0;
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pids[i]}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / tick; // utime, stime
-      const children = fs.readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8');
-      pids.push(...children.split(' ').filter(Boolean).map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return total;
-}
-
-interface Measured {
-  readonly rps: number;
-  readonly total: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly p99Ms: number;
-  /** CPU µs the server's processes spent per answered request. */
-  readonly cpuUs: number;
-}
-
-/**
- * `CONNECTIONS` autocannon instances of one connection each, run together: every connection keeps
- * its own session cookie in a request built once (a per-request setupRequest would rebuild the
- * request in the load generator, on the cores the servers need).
- */
-async function cannon(stack: Stack, seconds: number): Promise<Measured> {
-  const pid = stack.child.pid as number;
-  const cpuBefore = cpuSeconds(pid);
-  const results = await Promise.all(
-    stack.cookies.map((cookie) =>
-      autocannon({
-        url: `http://127.0.0.1:${stack.port}/auth/me`,
-        connections: 1,
-        duration: seconds,
-        headers: { cookie },
-      }),
-    ),
-  );
-  const total = results.reduce((n, r) => n + r.requests.total, 0);
-  const cpu = cpuSeconds(pid) - cpuBefore;
-  return {
-    cpuUs: (cpu * 1e6) / total,
-    rps: total / seconds,
-    total,
-    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
-    errors: results.reduce((n, r) => n + r.errors + r.timeouts, 0),
-    p99Ms: Math.max(...results.map((r) => r.latency.p99)),
-  };
-}
-
-interface RedisTarget {
-  readonly mode: 'cluster' | 'standalone';
-  readonly nodes: Endpoint[];
-  readonly replicasPerMaster: number;
-  readonly label: string;
-  stop(): Promise<void>;
-}
-
-async function startRedis(): Promise<RedisTarget> {
-  if (REDIS === 'standalone') {
-    const node = await getProvider().standalone();
-    return {
-      mode: 'standalone',
-      nodes: [node],
-      replicasPerMaster: 0,
-      label: 'standalone Redis',
-      stop: () => node.destroy(),
-    };
-  }
-  if (REDIS !== 'cluster') throw new Error(`BENCH_REDIS=${REDIS}: cluster or standalone`);
-  const cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 1 });
-  return {
-    mode: 'cluster',
-    nodes: cluster.seeds,
-    replicasPerMaster: 1,
-    label: 'Redis Cluster 3 masters + 3 replicas',
-    stop: () => cluster.stop(),
-  };
-}
-
-async function stopStack(stack: Stack): Promise<void> {
-  if (stack.child.exitCode !== null || stack.child.signalCode !== null) return;
-  stack.child.kill('SIGTERM');
-  const timer = setTimeout(() => stack.child.kill('SIGKILL'), 15_000);
-  await stack.exited;
-  clearTimeout(timer);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+const cannon = (stack: Stack, seconds: number): Promise<Measured> =>
+  cannonOn(stack, '/auth/me', seconds);
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -289,10 +105,10 @@ async function main(): Promise<void> {
     `holdfast server overhead: GET /auth/me, ${CONNECTIONS} connections with one session each, ` +
       `${ROUNDS} rounds of ${DURATION} s per stack${QUICK ? ' (quick)' : ''}; logs in ${dir}`,
   );
-  const redis = await startRedis();
+  const redis = await startRedis(REDIS);
   const stacks: Stack[] = [];
   try {
-    const env = await sharedEnv(redis);
+    const env = await holdfastEnv(redis);
     const startPort = await freePort();
     const libraryPort = await freePort();
     const start = startStack(
@@ -335,7 +151,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternate which stack goes first, so a drift in machine load favours neither.
       const order = round % 2 ? [start, library] : [library, start];
-      const got = new Map<StackName, Measured>();
+      const got = new Map<string, Measured>();
       for (const stack of order) {
         const m = await cannon(stack, DURATION);
         if (m.non2xx > 0 || m.errors > 0)
