@@ -18,8 +18,7 @@
  * docs/performance.md (bench/chart.ts redraws them from latest.json alone). Client, servers and
  * Redis share the machine's cores: the ratios are the result, never the absolute figures.
  *
- * `holdfast-near-cache` passes `nearCache.enabled` (HOLDFAST_NEARCACHE__ENABLED=true); while the
- * settings do not know that key yet, the stack is recorded as skipped with the reason.
+ * `holdfast-near-cache` is holdfast-strict with `nearCache.enabled` (HOLDFAST_NEARCACHE__ENABLED=true).
  *
  * Environment: BENCH_QUICK (set: 2 rounds of 3 s), BENCH_ROUNDS (default 3), BENCH_DURATION
  * (seconds per stack per round, default 10), BENCH_WARMUP (seconds, default 5; 1 when quick),
@@ -43,7 +42,6 @@ import {
   cannon,
   checkSessions,
   holdfastEnv,
-  logTail,
   median,
   ROOT,
   signInAll,
@@ -183,20 +181,7 @@ async function main(): Promise<void> {
           route: name === 'holdfast-library-me' ? '/auth/me' : '/me',
           stack,
           seeds: true,
-          ready: async () => {
-            try {
-              await waitForListening(stack);
-              return null;
-            } catch (err) {
-              // The near cache is another change: until it lands, the settings refuse the key.
-              const refused = logTail(stack, 60)
-                .split('\n')
-                .find((line) => /nearCache/i.test(line));
-              if (name === 'holdfast-near-cache' && refused)
-                return `settings refuse nearCache.enabled (not in this build yet): ${refused.trim().slice(0, 200)}`;
-              throw err;
-            }
-          },
+          ready: () => waitForListening(stack).then(() => null),
         });
       } else {
         const env = {
