@@ -3,8 +3,10 @@
  * against the count script before ADR 180 (bench/legacy/count-3.lua, one script per shard visiting
  * 64 live and 16 user buckets), on the same sessions in one Redis Cluster (3 masters + 3 replicas
  * from the test harness), rounds alternating. Then the count under steady expiry: deadlines spread
- * over 30 minutes and counts 5 s apart in the sessions' time, so each count sweeps what expired
- * since the previous one (what a node's gauge refresh does; src/metrics/live-counts.ts).
+ * over 30 minutes and counts 5 s apart in the sessions' time (a node's gauge refresh;
+ * src/metrics/live-counts.ts), with the expiry sweeper's work between them (ADR 230: a sweep of
+ * every due shard each second of the sessions' time, as store.sweep.interval 1s does), timed
+ * apart; then the count with no sweeper (store.sweep.maxLag 0: each count sweeps what expired).
  *
  * Environment: BENCH_COUNT_SESSIONS (default 200000), BENCH_SHARDS (default 256),
  * BENCH_COUNT_ROUNDS (timed counts per variant, default 30), BENCH_COUNT_SPREAD_MIN (minutes the
@@ -18,6 +20,8 @@ import { createHash } from 'node:crypto';
 import type { RedisSettings } from '../src/config/settings';
 import type { StoredSession } from '../src/store/engine';
 import { RedisEngine, SWEEP_LIMIT } from '../src/store/redis/redis-engine';
+import { DEFAULTS } from '../src/config/defaults';
+import { parseDuration } from '../src/config/duration';
 import { evalScript } from '../src/store/redis/commands';
 import type { LuaScript } from '../src/store/redis/scripts';
 import { hashSecret, newId, newSecret } from '../src/session/token';
@@ -35,6 +39,9 @@ const MINUTE = 60_000;
 const SPREAD = Number(process.env.BENCH_COUNT_SPREAD_MIN ?? 30) * MINUTE;
 /** Sessions' time between two counts under expiry (the gauges' cache period). */
 const COUNT_EVERY = 5_000;
+/** The sweeper's period and the count's lag bound: the defaults (ADR 230). */
+const SWEEP_EVERY = Number(parseDuration(DEFAULTS.store.sweep.interval));
+const MAX_LAG = Number(parseDuration(DEFAULTS.store.sweep.maxLag));
 
 function settings(cluster: RedisClusterHandle): RedisSettings {
   return {
@@ -119,11 +126,15 @@ const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 async function main(): Promise<void> {
   console.log(`holdfast count benchmark: ${SESSIONS} sessions, ${SHARDS} shards, 3+3 cluster`);
   const cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 1 });
-  const engine = new RedisEngine(settings(cluster), { name: 'bench' });
+  const engine = new RedisEngine(settings(cluster), { name: 'bench', countMaxLagMs: MAX_LAG });
+  // The same store counted as with no sweeper running (store.sweep.maxLag 0): exact, sweeping.
+  const sweeping = new RedisEngine(settings(cluster), { name: 'bench-sweeping' });
   try {
     await engine.start();
+    await sweeping.start();
     const start = Date.now();
     const secretHash = hashSecret(newSecret());
+    const deadline = (i: number) => start + MINUTE + Math.floor((i / SESSIONS) * SPREAD);
     const loadSeconds = await drive(SESSIONS, async (i) => {
       const userId = `u${1_000_000 + i}`;
       const s: StoredSession = {
@@ -134,7 +145,7 @@ async function main(): Promise<void> {
         createdAt: start,
         lastSeenAt: start,
         // Spread evenly: nothing is due before start + 1 min, then a steady stream expires.
-        expiresAt: start + MINUTE + Math.floor((i / SESSIONS) * SPREAD),
+        expiresAt: deadline(i),
         absoluteExpiresAt: start + 7 * 24 * 60 * MINUTE,
         ip: '10.0.0.1',
         userAgent: 'Chrome 120 on Windows',
@@ -195,18 +206,53 @@ async function main(): Promise<void> {
         `${fmt(quantile(serverBefore, 0.5) / 1000)}, after ${fmt(quantile(serverAfter, 0.5) / 1000)}`,
     );
 
-    // Steady expiry: each count at 5 s later in the sessions' time sweeps what expired since.
+    // Steady expiry with the sweeper (ADR 230): each second of the sessions' time a sweep of every
+    // due shard (the lease holder's tick), and every 5 s a count, half a sweep period after the
+    // last sweep (counts and sweeps are not in step on a real node).
     const expiring: number[] = [];
     const serverExpiring: number[] = [];
+    const sweeps: number[] = [];
+    const serverSweeps: number[] = [];
+    const lags: number[] = [];
+    const floorExpiring: number[] = [];
     let swept = 0;
     let at = start + MINUTE;
+    // Deadlines are increasing in i: the sessions alive at t are those after the last one due.
+    const live = (t: number) => {
+      let lo = 0;
+      let hi = SESSIONS;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (deadline(mid) <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      return SESSIONS - lo;
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      at += COUNT_EVERY;
+      for (let t = 0; t < COUNT_EVERY; t += SWEEP_EVERY) {
+        at += SWEEP_EVERY;
+        const u0 = await serverUsec(masters);
+        const s = await timed(() => engine.sweep(at));
+        serverSweeps.push((await serverUsec(masters)) - u0);
+        sweeps.push(s.ms);
+        swept += s.value.expired;
+      }
+      const countAt = at + SWEEP_EVERY / 2;
       const u0 = await serverUsec(masters);
-      const c = await timed(() => engine.count(at));
+      const c = await timed(() => engine.count(countAt));
       serverExpiring.push((await serverUsec(masters)) - u0);
       expiring.push(c.ms);
-      swept += c.value.expired;
+      lags.push(c.value.lagMs ?? 0);
+      // The floor in the same rounds: the machine's load changes over a run.
+      floorExpiring.push(
+        (await timed(() => Promise.all(counterKeys.map((key) => reads.get(key))))).ms,
+      );
+      // Within the bound: at least the sessions alive now, at most those alive MAX_LAG ago.
+      if (c.value.sessions < live(countAt) || c.value.sessions > live(countAt - MAX_LAG))
+        throw new Error(
+          `count ${c.value.sessions} outside [${live(countAt)}, ${live(countAt - MAX_LAG)}]`,
+        );
+      if (c.value.expired !== 0) throw new Error('the count swept: the sweeper did not keep up');
     }
     const perCount = swept / ROUNDS;
     console.log(
@@ -214,11 +260,38 @@ async function main(): Promise<void> {
         `as ${((perCount * 30 * MINUTE) / COUNT_EVERY / 1e6).toFixed(2)}M sessions with a 30 min idle TTL):`,
     );
     console.log(
-      `  after: median ${fmt(quantile(expiring, 0.5))}, p90 ${fmt(quantile(expiring, 0.9))}; ` +
-        `Redis CPU per count ${fmt(quantile(serverExpiring, 0.5) / 1000)}`,
+      `  count (counters only, sweeper every ${SWEEP_EVERY} ms): median ${fmt(quantile(expiring, 0.5))}, ` +
+        `p90 ${fmt(quantile(expiring, 0.9))}; Redis CPU per count ${fmt(quantile(serverExpiring, 0.5) / 1000)}; ` +
+        `lag median ${quantile(lags, 0.5)} ms, max ${Math.max(...lags)} ms (bound ${MAX_LAG} ms)`,
     );
     console.log(
-      `  counters repaired: ${engine.stats.countersRepaired} (must be 0), built: ${engine.stats.countersBuilt}`,
+      `  the same ${SHARDS} GETs alone in these rounds: median ${fmt(quantile(floorExpiring, 0.5))}, ` +
+        `p90 ${fmt(quantile(floorExpiring, 0.9))}`,
+    );
+    console.log(
+      `  the sweeper's tick: median ${fmt(quantile(sweeps, 0.5))}, p90 ${fmt(quantile(sweeps, 0.9))}; ` +
+        `Redis CPU per tick ${fmt(quantile(serverSweeps, 0.5) / 1000)} ` +
+        `(${((quantile(serverSweeps, 0.5) / 1000 / SWEEP_EVERY) * 100).toFixed(2)}% of one core)`,
+    );
+
+    // No sweeper (maxLag 0): each count sweeps what expired since the previous one (ADR 180).
+    const exact: number[] = [];
+    const serverExact: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      at += COUNT_EVERY;
+      const u0 = await serverUsec(masters);
+      const c = await timed(() => sweeping.count(at));
+      serverExact.push((await serverUsec(masters)) - u0);
+      exact.push(c.ms);
+      if (c.value.sessions !== live(at))
+        throw new Error(`exact count ${c.value.sessions} != ${live(at)}`);
+    }
+    console.log(
+      `  count sweeping itself (maxLag 0): median ${fmt(quantile(exact, 0.5))}, p90 ${fmt(quantile(exact, 0.9))}; ` +
+        `Redis CPU per count ${fmt(quantile(serverExact, 0.5) / 1000)}`,
+    );
+    console.log(
+      `  counters repaired: ${engine.stats.countersRepaired + sweeping.stats.countersRepaired} (must be 0), built: ${engine.stats.countersBuilt}`,
     );
 
     // The count before ADR 180 under the same expiry, in the next windows. Last: its sweep leaves
@@ -237,6 +310,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await engine.stop();
+    await sweeping.stop();
     await cluster.stop();
   }
 }

@@ -93,6 +93,11 @@ export const DEFAULTS = {
     expectedSessions: 1_000_000,
     /** How often the primary re-reads persistence, eviction, replicas and capacity (0: never). */
     driftInterval: '30s',
+    /**
+     * ADR 230: one process at a time sweeps expired sessions every `interval` (0: this node never
+     * does); a count may include sessions expired less than `maxLag` ago, never older ones.
+     */
+    sweep: { interval: '1s', maxLag: '10s' },
     redis: {
       mode: 'cluster',
       nodes: [],

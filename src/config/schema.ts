@@ -228,6 +228,10 @@ export const schema = Joi.object({
     unreachableAtStart: Joi.string().valid('listen', 'exit').required(),
     expectedSessions: Joi.number().integer().min(0).required(),
     driftInterval: duration().required(),
+    sweep: Joi.object({
+      interval: duration().required(),
+      maxLag: duration().required(),
+    }).required(),
     redis: Joi.object({
       mode: Joi.string().valid('cluster', 'sentinel', 'standalone').required(),
       nodes: Joi.array().items(hostPort()).required(),

@@ -192,6 +192,11 @@ export interface Settings {
     readonly expectedSessions: number;
     /** How often the running node re-reads the store's configuration for drift (ms; 0: never). */
     readonly driftInterval: number;
+    /**
+     * Expiry sweeping (ADR 230), ms: how often a node's sweeper tries (0: never; the lease lets one
+     * process sweep at a time), and how long a count may leave an expired session counted.
+     */
+    readonly sweep: { readonly interval: number; readonly maxLag: number };
     readonly redis: RedisSettings;
   };
 }

@@ -1,5 +1,6 @@
 import type { Plugin, Server } from '@hapi/hapi';
 import { requireSupportedHapi } from '../plugin/hapi-version';
+import { ExpirySweeper } from '../store';
 import { createNodeHealth, HealthServices, NodeHealth } from './node-health';
 import type { Readiness } from './readiness';
 
@@ -17,7 +18,10 @@ export type HealthRoutesOptions =
     };
 
 /** What `server.plugins['holdfast-health']` holds in library mode (holdfastMetrics reads it). */
-export type HealthExposed = NodeHealth;
+export type HealthExposed = NodeHealth & {
+  /** The expiry sweeper (ADR 230), as a worker runs it; absent at store.sweep.interval 0. */
+  readonly sweeper?: ExpirySweeper;
+};
 
 declare module '@hapi/hapi' {
   interface PluginProperties {
@@ -76,13 +80,21 @@ function manage(
 ): Readiness {
   const health = createNodeHealth(options.services, options.intervalMs);
   const { storeHealth, readiness } = health;
+  const { interval } = options.services.settings.store.sweep;
+  const sweeper =
+    interval > 0 ? new ExpirySweeper(options.services.store, { intervalMs: interval }) : undefined;
   server.ext('onPreStart', async () => {
     await storeHealth.start();
+    sweeper?.start();
   });
   server.ext('onPostStart', () => readiness.setListening(true));
   server.ext('onPreStop', () => readiness.startDraining());
-  server.ext('onPostStop', () => storeHealth.stop());
+  server.ext('onPostStop', async () => {
+    storeHealth.stop();
+    await sweeper?.stop();
+  });
   server.expose('storeHealth', storeHealth);
   server.expose('readiness', readiness);
+  if (sweeper) server.expose('sweeper', sweeper);
   return readiness;
 }

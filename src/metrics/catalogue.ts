@@ -66,7 +66,7 @@ export const METRICS = {
   sessionsExpired: {
     name: 'holdfast_sessions_expired_total',
     type: 'counter',
-    help: 'Expired sessions removed from the shard indexes by this node while counting.',
+    help: 'Expired sessions removed from the shard indexes by this node (its expiry sweeper, or a count that swept a lagging shard).',
     labels: [],
     aggregator: 'sum',
   },

@@ -95,7 +95,7 @@ export class Metrics {
     const sync = (): void => this.syncStats();
     this.created = counter(r, METRICS.sessionsCreated, sync);
     this.revoked = counter(r, METRICS.sessionsRevoked, sync);
-    this.expired = counter(r, METRICS.sessionsExpired);
+    this.expired = counter(r, METRICS.sessionsExpired, sync);
     this.renewed = counter(r, METRICS.sessionsRenewed, sync);
     this.loginsFailed = counter(r, METRICS.loginsFailed, sync);
     this.mailSent = counter(r, METRICS.mailSent, sync);
@@ -220,6 +220,15 @@ export class Metrics {
     const entries: MaybeGauge = maybeGauge(r, METRICS.nearCacheEntries, () =>
       entries.set(cache.size),
     );
+  }
+
+  /**
+   * Exports what the expiry sweeper removed (ADR 230) into holdfast_sessions_expired_total, beside
+   * what counts sweep themselves (a shard no sweeper kept within store.sweep.maxLag).
+   */
+  observeSweeper(sweeper: { readonly stats: { readonly expired: number } }): void {
+    const expired = new CounterSync(this.expired);
+    this.syncs.push(() => expired.sync(null, null, sweeper.stats.expired));
   }
 
   /** The latest continuous health check result. */

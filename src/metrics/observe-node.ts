@@ -13,6 +13,8 @@ export interface ObservedNode {
   readonly store: { readonly kind: 'memory' | 'redis' };
   readonly storeHealth?: StoreHealth;
   readonly readiness?: Readiness;
+  /** The expiry sweeper (ADR 230): what it sweeps counts in holdfast_sessions_expired_total. */
+  readonly sweeper?: { readonly stats: { readonly expired: number } };
 }
 
 /**
@@ -23,6 +25,7 @@ export interface ObservedNode {
 export function observeNode(metrics: Metrics, node: ObservedNode): void {
   metrics.observeSessions(node.sessions);
   metrics.observeAuth(node.events);
+  if (node.sweeper) metrics.observeSweeper(node.sweeper);
   if (!node.storeHealth) return;
   const memory = node.store.kind === 'memory';
   const perMaster = node.settings.store.redis.require.replicasPerMaster;

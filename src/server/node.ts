@@ -10,7 +10,7 @@ import {
 } from '../health';
 import type { Logger } from '../log/logger';
 import { createMetrics, Metrics, observeNode } from '../metrics';
-import { durability, storeSeeds, storeUnavailable } from '../store';
+import { durability, ExpirySweeper, storeSeeds, storeUnavailable } from '../store';
 import { buildServer } from './build-server';
 import { createServices, Services } from './services';
 
@@ -21,6 +21,8 @@ export interface RunningNode {
   readonly storeHealth: StoreHealth;
   readonly readiness: Readiness;
   readonly metrics?: Metrics;
+  /** Sweeps expired sessions while this process holds the store's lease (ADR 230); none at interval 0. */
+  readonly sweeper?: ExpirySweeper;
   /** Settles once the store is connected and checked (rejects on a fault a retry cannot fix). */
   readonly connected: Promise<void>;
   /**
@@ -72,7 +74,8 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
   readiness.on('change', (s) =>
     logger.info({ ready: s.ready, reasons: s.reasons }, s.ready ? 'ready' : 'not ready'),
   );
-  if (metrics) observeNode(metrics, { ...services, storeHealth, readiness });
+  const sweeper = createSweeper(settings, services, logger);
+  if (metrics) observeNode(metrics, { ...services, storeHealth, readiness, sweeper });
   readiness.setWaiting(
     opts.storeGate
       ? 'preflight not passed yet: the store was unreachable at start'
@@ -99,6 +102,7 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
     const ok = await connectStore(services, logger, signal, readiness, firstAttempt);
     if (!ok) return;
     await storeHealth.start();
+    sweeper?.start();
     readiness.setWaiting(undefined);
   })();
   // Shutdown and the worker read the outcome; this only keeps an early failure from going unheard.
@@ -117,6 +121,7 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       stopConnecting.abort();
       await connected.catch(() => undefined);
       storeHealth.stop();
+      await sweeper?.stop();
       // Mail already promised (a reset or verification link, a notice) goes out before the store
       // and mailer close, within shutdown.timeout: a hung mail server does not hold the node.
       let timer: NodeJS.Timeout | undefined;
@@ -135,7 +140,30 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
     })();
     return stopping;
   };
-  return { services, server, storeHealth, readiness, metrics, connected, shutdown };
+  return { services, server, storeHealth, readiness, metrics, sweeper, connected, shutdown };
+}
+
+/** A failed sweep is logged once, then every this many failures (the store being away says more). */
+const SWEEP_FAILURES_LOGGED_EVERY = 60;
+
+function createSweeper(
+  settings: Settings,
+  services: Services,
+  logger: Logger,
+): ExpirySweeper | undefined {
+  const { interval } = settings.store.sweep;
+  if (interval <= 0) return undefined;
+  const sweeper: ExpirySweeper = new ExpirySweeper(services.store, {
+    intervalMs: interval,
+    onError: (err) => {
+      if (sweeper.stats.failures % SWEEP_FAILURES_LOGGED_EVERY !== 1) return;
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err), failures: sweeper.stats.failures },
+        'expiry sweep failed; the next one retries (counts fall back to sweeping themselves)',
+      );
+    },
+  });
+  return sweeper;
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

@@ -59,8 +59,38 @@ export type SeriesUse =
 export interface SessionCounts {
   readonly sessions: number;
   readonly users: number;
-  /** Expired index entries removed while counting. */
+  /** Expired index entries removed while counting (shards a count had to sweep itself). */
   readonly expired: number;
+  /**
+   * Present when the figures may include sessions that expired but were not swept yet (ADR 230):
+   * at most how long ago (ms) the oldest of them expired. Never more than the engine's count lag
+   * bound; absent when the answer is exact at `now`.
+   */
+  readonly lagMs?: number;
+}
+
+/** What one sweep of every shard removed (ADR 230). */
+export interface SweepResult {
+  /** Expired index entries removed (records, live entries and user-index entries). */
+  readonly expired: number;
+  /** Shards visited by a sweep script (those whose counter said something was due). */
+  readonly shards: number;
+  /** Entries still due when the sweep's budget ran out (the next sweep takes them). */
+  readonly remaining: number;
+}
+
+/**
+ * Expiry sweeping apart from counting (ADR 230): a count reads counters, and one process of the
+ * deployment at a time (the lease holder) sweeps what expired, every few seconds.
+ */
+export interface ExpirySweeping {
+  /** Sweeps every shard that holds something due at `now` (bounded work per shard). */
+  sweep(now: number): Promise<SweepResult>;
+  /**
+   * Takes or extends the sweep lease for `owner` for `ttlMs` (0: gives it back). True while
+   * `owner` holds it. A store shared by several processes holds one lease for all of them.
+   */
+  lease(owner: string, ttlMs: number): Promise<boolean>;
 }
 
 /** What revokeShard ended. */
@@ -130,7 +160,8 @@ export interface SessionEngine {
   listUser(shard: number, userId: string, now: number): Promise<StoredSession[]>;
   /**
    * Live sessions and users over every shard: O(shards) reads of per-shard counters (ADR 180),
-   * never a scan; exact at `now` (entries due by then are swept or subtracted).
+   * never a scan. Exact at `now`, except that an engine given a count lag bound (ADR 230) may
+   * count sessions that expired less than that bound ago and were not swept yet (see `lagMs`).
    */
   count(now: number): Promise<SessionCounts>;
 

@@ -6,6 +6,8 @@ export type * from './engine';
 export { KeyLayout, SWEEP_GRACE_MS } from './keys';
 export { MalformedRecord } from './record-codec';
 export { MemoryEngine } from './memory/memory-engine';
+export { ExpirySweeper } from './expiry-sweeper';
+export type { ExpirySweeperOptions, SweeperStats } from './expiry-sweeper';
 export { RedisEngine, SWEEP_LIMIT } from './redis/redis-engine';
 export type { RedisEngineOptions } from './redis/redis-engine';
 export { RedisConnection } from './redis/connection';
@@ -27,7 +29,7 @@ export function createEngine(settings: Settings): StoreEngine {
     case 'memory':
       return new MemoryEngine(settings.store.redis.shards);
     case 'redis':
-      return new RedisEngine(settings.store.redis);
+      return new RedisEngine(settings.store.redis, { countMaxLagMs: settings.store.sweep.maxLag });
   }
 }
 export { NearCacheEngine, withNearCache, invalidationBus } from './near-cache';

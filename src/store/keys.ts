@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
  *                                 of its earliest deadline, kept by the same scripts (ADR 180)
  *   {hf:17}:due           ZSET    live bucket -> lower bound of its earliest deadline (ADR 180)
  *   {hf}:meta             HASH    layout recorded at first start (shards, buckets, format) for preflight
+ *   {hf}:sweep-lease      STRING  the process that sweeps expired entries now, with a TTL (ADR 230)
  *
  * Why buckets: Redis keeps a ZSET of at most 128 entries (a HASH of at most 512) as a listpack,
  * about a third of the memory of a skiplist (hashtable). One `live` ZSET per shard holds
@@ -127,6 +128,10 @@ export class KeyLayout {
   }
   meta(): string {
     return `{${this.prefix}}:meta`;
+  }
+  /** Who sweeps expired entries now: one process of the deployment at a time (ADR 230). */
+  sweepLease(): string {
+    return `{${this.prefix}}:sweep-lease`;
   }
 
   /** A user's shard: stable for a deployment as long as `shards` does not change (preflight guards it). */

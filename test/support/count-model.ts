@@ -3,7 +3,7 @@
  * live counts (ADR 180) can be checked against an independent answer: the engine's replies must
  * match the model's predictions, and count(now) must equal the model's live sessions and users.
  */
-import type { SessionCounts, SessionEngine } from '../../src/store/engine';
+import type { SessionCounts, SessionEngine, SweepResult } from '../../src/store/engine';
 import { newUserId, session, stored } from './store-fixtures';
 
 /** mulberry32: a small seeded generator, so a failing mix can be replayed from its seed. */
@@ -33,6 +33,22 @@ export interface MixOptions {
   readonly maxPerUser: number;
   /** Called with each count the mix made, and the model's answer at that instant. */
   readonly counted?: (got: SessionCounts, expected: SessionCounts) => void;
+  /**
+   * The engine's sweep (ADR 230), for an engine whose counts may lag expiries: each check then
+   * counts before sweeping (`lagged`), sweeps (every expired entry must go), and counts again,
+   * which must be exact (`counted`, with nothing left for the count to sweep).
+   */
+  readonly sweep?: (now: number) => Promise<SweepResult>;
+  /**
+   * The count made before the sweep, what the indexes hold (expired entries included), and the
+   * oldest unswept deadline (null when nothing expired is indexed).
+   */
+  readonly lagged?: (
+    got: SessionCounts,
+    indexed: SessionCounts,
+    oldest: number | null,
+    now: number,
+  ) => void;
 }
 
 /**
@@ -56,6 +72,21 @@ export class CountModel {
       users: new Set([...users].map((s) => s.userId)).size,
       expired,
     };
+  }
+
+  /** What the indexes hold, expired entries included: a lagging count's answer (ADR 230). */
+  indexed(): SessionCounts {
+    const all = [...this.sessions.values()];
+    return { sessions: all.length, users: new Set(all.map((s) => s.userId)).size, expired: 0 };
+  }
+
+  /** The earliest deadline at or before `now` still indexed; null when none. */
+  oldestExpired(now: number): number | null {
+    let oldest: number | null = null;
+    for (const s of this.sessions.values()) {
+      if (s.expiresAt <= now && (oldest === null || s.expiresAt < oldest)) oldest = s.expiresAt;
+    }
+    return oldest;
   }
 
   /** What a count at `now` sweeps: every expired entry leaves. */
@@ -95,6 +126,14 @@ export async function randomMix(o: MixOptions): Promise<{ model: CountModel; now
   const anyId = (): string | undefined => pick([...model.sessions.keys()]);
   const check = async () => {
     const expected = model.expected(now);
+    if (o.sweep) {
+      o.lagged?.(await engine.count(now), model.indexed(), model.oldestExpired(now), now);
+      const swept = await o.sweep(now);
+      expect(swept).toMatchObject({ expired: expected.expired, remaining: 0 });
+      model.sweep(now);
+      o.counted?.(await engine.count(now), { ...expected, expired: 0 });
+      return;
+    }
     const got = await engine.count(now);
     model.sweep(now);
     o.counted?.(got, expected);

@@ -1,4 +1,6 @@
 import type {
+  ExpirySweeping,
+  SweepResult,
   EngineStats,
   SeriesUse,
   SessionCounts,
@@ -37,7 +39,7 @@ class Shard {
  * packed records, deadlines checked on read, indexes per shard, counts without scanning records.
  * It is per process: it cannot be shared by several nodes (preflight refuses it in production).
  */
-export class MemoryEngine implements SessionEngine {
+export class MemoryEngine implements SessionEngine, ExpirySweeping {
   readonly kind = 'memory' as const;
   readonly stats: EngineStats = { malformed: 0, countersBuilt: 0, countersRepaired: 0 };
   private readonly data: Shard[];
@@ -172,6 +174,17 @@ export class MemoryEngine implements SessionEngine {
       if (s && s.expiresAt > now) out.push(s);
     }
     return out;
+  }
+
+  /** The same sweep a count does here (this engine's counts are always exact; ADR 230). */
+  async sweep(now: number): Promise<SweepResult> {
+    const { expired } = await this.count(now);
+    return { expired, shards: this.data.length, remaining: 0 };
+  }
+
+  /** One process owns this store: it always holds the lease. */
+  async lease(_owner: string, ttlMs: number): Promise<boolean> {
+    return ttlMs > 0;
   }
 
   async count(now: number): Promise<SessionCounts> {

@@ -4,10 +4,12 @@ import type { RedisSettings } from '../../config/settings';
 import { StoreUnavailableError } from '../../errors';
 import type {
   EngineStats,
+  ExpirySweeping,
   SeriesUse,
   SessionCounts,
   ShardRevoked,
   SessionEngine,
+  SweepResult,
   StoredSeries,
   StoredSession,
 } from '../engine';
@@ -28,16 +30,23 @@ import { recordMeta } from './meta';
 import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
 import type { ScriptName, ScriptSet } from './scripts';
-import { Reply, SeriesReply } from './script-replies';
+import { LeaseReply, Reply, SeriesReply } from './script-replies';
 import { replyCode, scriptError, storeError } from './store-errors';
 
-/** Expired index entries one count removes per shard: bounds the time a count script runs. */
+/** Expired index entries one sweep script removes per shard: bounds the time it runs. */
 export const SWEEP_LIMIT = 500;
+/** Sweep scripts one sweep runs on a shard whose budget ran out: bounds one sweep's work. */
+export const SWEEP_PASSES = 4;
 const HASH_BYTES = 32;
 
 export interface RedisEngineOptions {
   /** Prefix of the client names (CLIENT LIST), e.g. the process role. */
   readonly name?: string;
+  /**
+   * How long (ms) a count may leave expired entries to the sweeper (store.sweep.maxLag, ADR 230);
+   * a shard lagging more is swept by the count itself. 0 (the default here): every count is exact.
+   */
+  readonly countMaxLagMs?: number;
 }
 
 /**
@@ -46,15 +55,16 @@ export interface RedisEngineOptions {
  * deadlines are checked on every read, not left to TTLs. When the store does not answer, methods
  * throw StoreUnavailableError: a session is never reported missing because Redis was down.
  */
-export class RedisEngine implements SessionEngine {
+export class RedisEngine implements SessionEngine, ExpirySweeping {
   readonly kind = 'redis' as const;
   readonly stats: EngineStats = { malformed: 0, countersBuilt: 0, countersRepaired: 0 };
   readonly shards: number;
   readonly keys: KeyLayout;
   private readonly scripts: ScriptSet;
   private readonly name: string;
+  private readonly countMaxLagMs: number;
   private conn: RedisConnection | undefined;
-  /** The shard the next count rebuilds from its indexes (round robin from a random start). */
+  /** The shard the next sweep rebuilds from its indexes (round robin from a random start). */
   private nextRepair: number;
   private starting: Promise<void> | undefined;
 
@@ -66,7 +76,8 @@ export class RedisEngine implements SessionEngine {
     this.keys = new KeyLayout(settings.keyPrefix, settings.shards);
     this.scripts = loadScripts();
     this.name = options.name ?? 'holdfast';
-    // A random start: several processes counting repair different shards.
+    this.countMaxLagMs = options.countMaxLagMs ?? 0;
+    // A random start: a new lease holder does not repeat the previous one's shards.
     this.nextRepair = Math.floor(Math.random() * this.shards);
   }
 
@@ -327,72 +338,128 @@ export class RedisEngine implements SessionEngine {
   }
 
   /**
-   * Live sessions and users from the shards' counters (ADR 180): one GET per shard, auto-pipelined
-   * into one socket write per master (an MGET across shards would be CROSSSLOT in a cluster). Only a
-   * shard whose counter may include an expired entry, or has none yet, runs the count script, which
-   * sweeps what is due and answers exactly; one more shard per count is checked against its
-   * indexes (round robin) and rebuilt when it differs, so a counter that drifted (a write by an
-   * earlier version during a rolling upgrade) is repaired, and counted in stats.countersRepaired.
+   * Live sessions and users from the shards' counters (ADR 180, 230): one GET per shard,
+   * auto-pipelined into one socket write per master (an MGET across shards would be CROSSSLOT in a
+   * cluster), and nothing else while the sweeper keeps up. A shard whose counter says an entry may
+   * be due counts as it stands (its expired entries included) as long as its due bound is less
+   * than `countMaxLagMs` old, and `lagMs` says by how much the answer may lag; past that (no
+   * sweeper running), or with no counter yet, the shard runs the sweep script, which answers
+   * exactly. With `countMaxLagMs` 0 every count is exact at `now`.
    */
   async count(now: number): Promise<SessionCounts> {
     const { reads } = this.connection;
     const k = this.keys;
-    const exact = (shard: number, repair: boolean) =>
-      // The sweep's deletions need no WAIT (a lost one is redone by the next count), so this
-      // runs on the reads client and never queues behind a WAIT.
-      this.run(
-        'count',
-        'count',
-        reads,
-        [
-          k.livePrefix(shard),
-          k.usersPrefix(shard),
-          k.sessionPrefix(shard),
-          k.counter(shard),
-          k.due(shard),
-        ],
-        [now, SWEEP_LIMIT, k.liveBuckets, k.userBuckets, repair ? '1' : '0'],
-      );
-    const repair = this.nextRepair;
-    this.nextRepair = (repair + 1) % this.shards;
-    // Sent together (auto-pipelining: one socket write per master): every other shard's counter
-    // and the shard checked against its indexes this time.
-    const checked = exact(repair, true);
     let values: Array<string | null>;
     try {
       values = await Promise.all(
-        Array.from({ length: this.shards }, (_, shard) =>
-          shard === repair ? null : counterOf(reads, k.counter(shard)),
-        ),
+        Array.from({ length: this.shards }, (_, shard) => counterOf(reads, k.counter(shard))),
       );
     } catch (err) {
-      checked.catch(() => {});
       throw storeError('count', err);
     }
     let sessions = 0;
     let users = 0;
-    const replies: Array<Promise<unknown>> = [checked];
+    let lagMs = -1;
+    const exact: Array<Promise<ShardSwept>> = [];
     for (const [shard, value] of values.entries()) {
-      if (shard === repair) continue;
       const c = parseCounter(value);
-      if (c && c.due > now) {
+      if (c && (c.due > now || now - c.due < this.countMaxLagMs)) {
         sessions += c.entries;
         users += c.users;
+        if (c.due <= now) lagMs = Math.max(lagMs, now - c.due);
       } else {
-        replies.push(exact(shard, false));
+        exact.push(this.sweepShard(shard, now, false));
       }
     }
     let expired = 0;
-    for (const reply of await Promise.all(replies)) {
-      const [live, userCount, swept, malformed, rebuilt] = (reply as number[]).map(Number);
-      sessions += live;
-      users += userCount;
-      expired += swept;
-      this.stats.malformed += malformed;
-      if (rebuilt === CounterRebuilt.BUILT) this.stats.countersBuilt++;
-      if (rebuilt === CounterRebuilt.REPAIRED) this.stats.countersRepaired++;
+    for (const swept of await Promise.all(exact)) {
+      sessions += swept.live;
+      users += swept.users;
+      expired += swept.swept;
     }
-    return { sessions, users, expired };
+    return lagMs >= 0 ? { sessions, users, expired, lagMs } : { sessions, users, expired };
+  }
+
+  /**
+   * One sweep of the deployment (ADR 230), by the lease holder: reads every shard's counter and
+   * runs the sweep script on each shard that may hold something due (and builds any missing
+   * counter); a shard whose budget ran out runs again, up to SWEEP_PASSES times. One more shard per
+   * sweep is checked against its indexes (round robin) and rebuilt when it differs, so a counter
+   * that drifted (a write by an earlier version during a rolling upgrade) is repaired, and counted
+   * in stats.countersRepaired.
+   */
+  async sweep(now: number): Promise<SweepResult> {
+    const { reads } = this.connection;
+    const k = this.keys;
+    const repair = this.nextRepair;
+    this.nextRepair = (repair + 1) % this.shards;
+    let values: Array<string | null>;
+    try {
+      values = await Promise.all(
+        Array.from({ length: this.shards }, (_, shard) => counterOf(reads, k.counter(shard))),
+      );
+    } catch (err) {
+      throw storeError('sweep', err);
+    }
+    let due = values.flatMap((value, shard) => {
+      const c = parseCounter(value);
+      return shard === repair || !c || c.due <= now ? [shard] : [];
+    });
+    let expired = 0;
+    let shards = 0;
+    let remaining = 0;
+    for (let pass = 0; pass < SWEEP_PASSES && due.length > 0; pass++) {
+      const replies = await Promise.all(
+        due.map((shard) => this.sweepShard(shard, now, pass === 0 && shard === repair)),
+      );
+      shards += pass === 0 ? due.length : 0;
+      remaining = 0;
+      const again: number[] = [];
+      for (const [i, r] of replies.entries()) {
+        expired += r.swept;
+        remaining += r.remaining;
+        if (r.remaining > 0) again.push(due[i]);
+      }
+      due = again;
+    }
+    return { expired, shards, remaining };
+  }
+
+  /** The sweep lease (lease-1.lua) on the writes client; no WAIT: a lost lease only means a double sweep. */
+  async lease(owner: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.run(
+      'lease',
+      'lease',
+      this.connection.writes,
+      [this.keys.sweepLease()],
+      [owner, Math.max(0, Math.round(ttlMs))],
+    );
+    return Number(reply) === LeaseReply.HELD;
+  }
+
+  /** The sweep script on one shard: sweeps what is due, builds or (with `repair`) checks its counter. */
+  private async sweepShard(shard: number, now: number, repair: boolean): Promise<ShardSwept> {
+    const k = this.keys;
+    // The sweep's deletions need no WAIT (a lost one is redone by the next sweep), so this runs
+    // on the reads client and never queues behind a WAIT.
+    const reply = await this.run(
+      'sweep',
+      'sweep',
+      this.connection.reads,
+      [
+        k.livePrefix(shard),
+        k.usersPrefix(shard),
+        k.sessionPrefix(shard),
+        k.counter(shard),
+        k.due(shard),
+      ],
+      [now, SWEEP_LIMIT, k.liveBuckets, k.userBuckets, repair ? '1' : '0'],
+    );
+    const [live, users, swept, malformed, rebuilt, remaining] = (reply as number[]).map(Number);
+    this.stats.malformed += malformed;
+    if (rebuilt === CounterRebuilt.BUILT) this.stats.countersBuilt++;
+    if (rebuilt === CounterRebuilt.REPAIRED) this.stats.countersRepaired++;
+    return { live, users, swept, remaining };
   }
 
   async createSeries(shard: number, series: StoredSeries, maxPerUser: number): Promise<boolean> {
@@ -547,7 +614,15 @@ export class RedisEngine implements SessionEngine {
   }
 }
 
-/** What the count script says of the shard's counter (its 5th reply). */
+/** What the sweep script answered for one shard. */
+interface ShardSwept {
+  readonly live: number;
+  readonly users: number;
+  readonly swept: number;
+  readonly remaining: number;
+}
+
+/** What the sweep script says of the shard's counter (its 5th reply). */
 const enum CounterRebuilt {
   BUILT = 1,
   REPAIRED = 2,

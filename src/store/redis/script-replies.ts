@@ -40,9 +40,18 @@ export const UserReply = {
   CHANGED_MEANWHILE: -2,
 } as const;
 
+/** lease (ADR 230). */
+export const LeaseReply = {
+  /** The caller holds the lease (taken or extended). */
+  HELD: 1,
+  /** Another process holds it, or the caller gave it back. */
+  NOT_HELD: 0,
+} as const;
+
 /** Every code a script may return as a bare number. */
 export const REPLY_CODES: ReadonlySet<number> = new Set([
   ...Object.values(Reply),
   ...Object.values(SeriesReply),
   ...Object.values(UserReply),
+  ...Object.values(LeaseReply),
 ]);

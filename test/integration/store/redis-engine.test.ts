@@ -24,8 +24,16 @@ import {
   type RedisSentinelHandle,
 } from '../../harness';
 import { expectHoldfastError, rejectionOf } from '../../support/errors';
+import { randomMix } from '../../support/count-model';
 import { engineContract, type ContractTarget } from '../../support/suites/engine-contract';
-import { newUserId, redisSettings, session, sha256, stored } from '../../support/store-fixtures';
+import {
+  MINUTE,
+  newUserId,
+  redisSettings,
+  session,
+  sha256,
+  stored,
+} from '../../support/store-fixtures';
 
 const provider = getProvider();
 
@@ -125,7 +133,7 @@ function counterUpgrade(settings: () => RedisSettings): void {
     });
   });
 
-  it('rebuilds a counter that drifted from its indexes, one shard per count', async () => {
+  it('rebuilds a counter that drifted from its indexes, one shard per sweep', async () => {
     await withEngine(settings(), async (engine) => {
       const now = Date.now();
       const s = session(newUserId(), now);
@@ -134,9 +142,119 @@ function counterUpgrade(settings: () => RedisSettings): void {
       expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
       // What a node of an earlier version would leave: an entry the counter never saw.
       await engine.connection.writes.set(engine.keys.counter(shard), `0 0 ${now + 30 * MS}`);
+      // A count reads counters only (ADR 230): the round-robin check is the sweeper's.
       for (let i = 0; i < engine.shards; i++) await engine.count(now);
+      expect(engine.stats.countersRepaired).toBe(0);
+      expect(await engine.count(now)).toEqual({ sessions: 0, users: 0, expired: 0 });
+      for (let i = 0; i < engine.shards; i++) await engine.sweep(now);
       expect(engine.stats.countersRepaired).toBe(1);
       expect(await engine.count(now)).toEqual({ sessions: 1, users: 1, expired: 0 });
+    });
+  });
+}
+
+/**
+ * ADR 230: with a count lag bound, a count reads counters only and may include sessions that
+ * expired less than the bound ago; the sweep takes them out, and counter and indexes then agree.
+ */
+function countLag(settings: () => RedisSettings): void {
+  const SECOND = 1000;
+
+  async function withLag(maxLagMs: number, use: (engine: RedisEngine) => Promise<void>) {
+    const engine = new RedisEngine(settings(), { name: 'holdfast-test', countMaxLagMs: maxLagMs });
+    await engine.start();
+    try {
+      await use(engine);
+    } finally {
+      await engine.stop();
+    }
+  }
+
+  /** Every shard's counter equals its indexes (sum of ZCARD, sum of HLEN). */
+  async function countersMatchIndexes(engine: RedisEngine): Promise<void> {
+    const c = engine.connection.writes;
+    const k = engine.keys;
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    for (let shard = 0; shard < engine.shards; shard++) {
+      const [counter, zcards, hlens] = await Promise.all([
+        c.get(k.counter(shard)),
+        Promise.all(k.liveKeys(shard).map((key) => c.zcard(key))),
+        Promise.all(k.usersKeys(shard).map((key) => c.hlen(key))),
+      ]);
+      expect(counter).not.toBeNull();
+      const [entries, users] = counter!.split(' ').map(Number);
+      expect({ shard, entries, users }).toEqual({ shard, entries: sum(zcards), users: sum(hlens) });
+    }
+  }
+
+  it.each([4, 5, 6])(
+    'counter and indexes agree after a seeded random mix once the sweep has run (seed %i)',
+    async (seed) => {
+      await withLag(3_600 * SECOND, async (engine) => {
+        const now = Date.now();
+        let lagged = 0;
+        let exact = 0;
+        const { model, now: end } = await randomMix({
+          engine,
+          shardOf: (userId) => engine.keys.shardOf(userId),
+          seed,
+          operations: 400,
+          users: 24,
+          start: now,
+          maxPerUser: 3,
+          sweep: (at) => engine.sweep(at),
+          // Before the sweep: the counters as they stand, expired entries included, and a lag
+          // that covers the oldest of them; the count itself swept nothing.
+          lagged: (got, indexed, oldest, at) => {
+            expect({ ...got, lagMs: undefined }).toEqual(indexed);
+            if (oldest !== null) {
+              lagged++;
+              expect(got.lagMs).toBeGreaterThanOrEqual(at - oldest);
+            }
+          },
+          counted: (got, expected) => {
+            exact++;
+            expect({ ...got, lagMs: undefined }).toEqual(expected);
+          },
+        });
+        expect(exact).toBeGreaterThan(10);
+        // Some checks found expired entries the sweep had not taken yet.
+        expect(lagged).toBeGreaterThan(3);
+        await countersMatchIndexes(engine);
+        expect(engine.stats.countersRepaired).toBe(0);
+        // Long after: a count alone still counts what expired (the bound is an hour here)...
+        const later = end + 10 * MINUTE;
+        expect(await engine.count(later)).toMatchObject({ ...model.indexed(), expired: 0 });
+        // ...until the sweep takes it all out.
+        expect(await engine.sweep(later)).toMatchObject({
+          expired: model.sessions.size,
+          remaining: 0,
+        });
+        expect(await engine.count(later)).toEqual({ sessions: 0, users: 0, expired: 0 });
+        await countersMatchIndexes(engine);
+      });
+    },
+  );
+
+  it('sweeps a shard itself once its oldest unswept expiry is older than the bound', async () => {
+    await withLag(SECOND, async (engine) => {
+      const now = Date.now();
+      const soon = session(newUserId(), now, { expiresAt: now + 100 });
+      const later = session(newUserId(), now, { expiresAt: now + 10 * MINUTE });
+      for (const s of [soon, later])
+        await engine.create(engine.keys.shardOf(s.userId), stored(s), 5);
+      expect(await engine.count(now)).toEqual({ sessions: 2, users: 2, expired: 0 });
+      // 400 ms after the expiry: within the bound, counted as it stands and said so.
+      expect(await engine.count(now + 500)).toEqual({
+        sessions: 2,
+        users: 2,
+        expired: 0,
+        lagMs: 400,
+      });
+      // Past the bound (no sweeper ran): the count sweeps that shard and is exact.
+      expect(await engine.count(now + 1100)).toEqual({ sessions: 1, users: 1, expired: 1 });
+      expect(await engine.count(now + 1100)).toEqual({ sessions: 1, users: 1, expired: 0 });
+      await countersMatchIndexes(engine);
     });
   });
 }
@@ -155,6 +273,7 @@ describe('RedisEngine on a standalone server', () => {
 
   engineContract(() => target(settings()));
   counterUpgrade(() => settings());
+  countLag(() => settings());
 
   it('records the layout once and returns what is recorded', async () => {
     const first = await started(settings({ shards: 16 }));
@@ -325,6 +444,7 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
 
   engineContract(() => target(settings(), (key) => cluster.slotOf(key)));
   counterUpgrade(() => settings());
+  countLag(() => settings());
 
   it('acknowledges a write replicated to one replica (durability.replicas 1)', async () => {
     await withEngine(settings({ durability: { replicas: 1, timeout: 1000 } }), async (engine) => {

@@ -49,8 +49,15 @@ describe('holdfastHealth in an app server', () => {
       },
     });
 
+    // The same expiry sweeper as a worker's (ADR 230), started with the server, stopped after it.
+    const { sweeper } = server.plugins['holdfast-health']!;
+    expect(sweeper).toBeDefined();
+    await sweeper!.tick();
+    expect(sweeper!.stats).toMatchObject({ holding: true, failures: 0 });
+
     await server.stop();
     expect(readiness.state).toMatchObject({ ready: false, draining: true });
+    expect(sweeper!.stats.holding).toBe(false);
     await services.store.stop();
   });
 

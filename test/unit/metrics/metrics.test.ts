@@ -3,6 +3,7 @@ import { loadSettings } from '../../../src/config';
 import { StoreUnavailableError } from '../../../src/errors';
 import { createMetrics, Metrics } from '../../../src/metrics';
 import { SessionPolicy, SessionService } from '../../../src/session';
+import { ExpirySweeper } from '../../../src/store/expiry-sweeper';
 import { KeyLayout } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
 import { find, parseExposition, valueOf } from '../../support/exposition';
@@ -61,6 +62,21 @@ describe('Metrics', () => {
     const again = await scrape(metrics);
     expect(valueOf(again, 'holdfast_sessions_created_total', { method: 'password' })).toBe(3);
     expect(valueOf(again, 'holdfast_sessions_revoked_total', { reason: 'logout' })).toBe(1);
+  });
+
+  it('counts what the expiry sweeper removes as expired sessions (ADR 230)', async () => {
+    const clock = { now: Date.now() };
+    const { metrics, sessions, memory } = setup(undefined, () => clock.now);
+    await sessions.create('alice', client, 'password');
+    await sessions.create('bob', client, 'password');
+    const sweeper = new ExpirySweeper(memory, { intervalMs: 1000, clock: () => clock.now });
+    metrics.observeSweeper(sweeper);
+    expect(valueOf(await scrape(metrics), 'holdfast_sessions_expired_total')).toBe(0);
+    clock.now += 31 * 60_000;
+    expect(await sweeper.tick()).toMatchObject({ expired: 2 });
+    expect(valueOf(await scrape(metrics), 'holdfast_sessions_expired_total')).toBe(2);
+    // Only what was swept since the last scrape is added.
+    expect(valueOf(await scrape(metrics), 'holdfast_sessions_expired_total')).toBe(2);
   });
 
   it('times every store call by operation and outcome', async () => {

@@ -1,6 +1,7 @@
 import { loadSettings } from '../../../src/config';
 import { createLogger } from '../../../src/log/logger';
 import { RunningNode, startNode } from '../../../src/server';
+import { notYet, waitUntil } from '../../harness/wait';
 
 /**
  * One serving process in-process, on the memory store: what buildServer registers (health routes,
@@ -51,6 +52,34 @@ test('listens with the health routes and the plugin; ready once listening with t
     .map((c) => c.split(';')[0])
     .join('; ');
   expect((await fetch(`${base}/auth/me`, { headers: { cookie } })).status).toBe(200);
+});
+
+test('runs the expiry sweeper once the store is connected (ADR 230); none at interval 0', async () => {
+  await node.connected;
+  // The memory store is this process's own: its sweeper always holds the lease.
+  await waitUntil(
+    'the sweeper to hold the lease',
+    async () => (node.sweeper?.stats.holding ? true : notYet('not holding')),
+    { timeoutMs: 3000, intervalMs: 20 },
+  );
+  expect(node.sweeper?.stats).toMatchObject({ failures: 0 });
+  const off = await startNode(
+    loadSettings({
+      env: {
+        HOLDFAST_ENV: 'test',
+        HOLDFAST_HTTP__HOST: '127.0.0.1',
+        HOLDFAST_HTTP__PORT: '0',
+        HOLDFAST_SHUTDOWN__DRAIN_DELAY: '0s',
+        HOLDFAST_STORE__SWEEP__INTERVAL: '0s',
+      },
+    }),
+    { logger: createLogger('silent') },
+  );
+  try {
+    expect(off.sweeper).toBeUndefined();
+  } finally {
+    await off.shutdown('test over');
+  }
 });
 
 test('shutdown: not ready at once but still serving during the drain delay, then closed', async () => {

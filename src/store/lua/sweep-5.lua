@@ -1,6 +1,8 @@
 --[[
-  The exact live counts of one shard, for a shard whose counter says an entry may be due (or has
-  no counter yet); the count reads every other shard's counter with a plain GET (ADR 180).
+  Sweeps one shard's expired entries and answers its exact live counts. Run by the expiry sweeper
+  (src/store/expiry-sweeper.ts, ADR 230) for every shard whose counter says an entry may be due;
+  a count runs it only for a shard with no counter yet, or one the sweeper let lag past the
+  count's bound (no sweeper running): otherwise a count reads counters alone (ADR 180, 230).
   1. No counter (data written before counters existed, or a malformed one): builds it from the
      indexes (sum of ZCARD, sum of HLEN, each bucket's lowest score), all in this one script.
   2. Sweeps up to a bounded number of expired entries, visiting only the buckets the due ZSET
@@ -23,7 +25,8 @@
   ARGV[5] '1' to rebuild the counter from the indexes even when it exists (repair), else '0'
 
   Returns: { live sessions, users (sum of HLEN), swept, malformed records swept, counter: 0 as it
-  was, 1 built where there was none, 2 rebuilt because it differed from the indexes }
+  was, 1 built where there was none, 2 rebuilt because it differed from the indexes, entries
+  still due (the budget ran out: the sweeper runs the shard again) }
 ]]
 -- @include "includes/read-record.lua"
 -- @include "includes/session-record.lua"
@@ -117,4 +120,4 @@ if counted.due <= now then
     live = live - redis.call('ZCOUNT', KEYS[1] .. member, '-inf', now)
   end
 end
-return { live, counted.users, swept, malformed, rebuilt }
+return { live, counted.users, swept, malformed, rebuilt, counted.entries - live }
