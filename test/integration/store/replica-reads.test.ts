@@ -5,6 +5,7 @@
  * acknowledged revoke stays revoked on the replica, and with durability.replicas 0 the fallback
  * is off: a replica that missed a revoke is never asked.
  */
+import { Redis } from 'ioredis';
 import type { RedisSettings } from '../../../src/config/settings';
 import { loadSettings } from '../../../src/config';
 import { StoreUnavailableError } from '../../../src/errors';
@@ -213,10 +214,11 @@ test('durability.replicas 0: no replica reads; a dead master is a store-unavaila
   const e = await start(0, 10_000);
   const [m] = await makeSessions(e);
   const master = await cluster!.masterForKey(m.key);
-  const [view] = (await cluster!.topology()).filter(
-    (v) => v.host === master.host && v.port === master.port,
-  );
-  const replica = (await cluster!.replicas()).find((r) => r.masterId === view.id)?.node;
+  // The master's own word on its replica (INFO replication: slave0:ip=...,port=...).
+  const linked = /^ip=([^,]+),port=(\d+)/.exec((await master.info('replication')).slave0 ?? '');
+  const replica = linked
+    ? cluster!.nodeAt({ host: linked[1], port: Number(linked[2]) })
+    : undefined;
   expect(replica).toBeDefined();
   // The replica misses the revoke: frozen, and its link dropped, so nothing reaches it later.
   freeze(replica!);
@@ -232,6 +234,12 @@ test('durability.replicas 0: no replica reads; a dead master is a store-unavaila
       timeoutMs: 5000,
     },
   );
+  const direct = new Redis({ host: replica!.host, port: replica!.port, readOnly: true });
+  try {
+    expect(await direct.exists(m.key)).toBe(1);
+  } finally {
+    direct.disconnect();
+  }
   for (let i = 0; i < 3; i++) {
     const t0 = Date.now();
     const error = await e.get(m.shard, m.id, Date.now()).then(
