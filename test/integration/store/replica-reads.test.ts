@@ -139,6 +139,15 @@ function readLoad(read: (m: Made) => Promise<boolean>, sessions: Made[]) {
   };
 }
 
+/** The figures docs/reliability.md quotes, on stdout when REPLICA_READS_REPORT is set. */
+function report(scenario: string, r: LoadResult, e: RedisEngine): void {
+  if (!process.env.REPLICA_READS_REPORT) return;
+  process.stdout.write(
+    `${scenario}: ${r.reads} reads, ${r.failed.length} failed, ${r.missing} missing, ` +
+      `${e.stats.replicaReads} answered by a replica, slowest ${r.slowest} ms\n`,
+  );
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('kill -9 of a master under read load: no failed read, no live session missing, answers within commandTimeout', async () => {
@@ -151,6 +160,7 @@ test('kill -9 of a master under read load: no failed read, no live session missi
   await cluster!.waitForHealthy();
   await sleep(1000);
   const result = await load.stop();
+  report('kill -9', result, e);
   expect(victim.port).toBeGreaterThan(0);
   expect(result.failed).toEqual([]);
   expect(result.missing).toBe(0);
@@ -180,6 +190,7 @@ test('SIGSTOP of a master longer than commandTimeout, renewals due on every read
   thaw(master);
   await sleep(500);
   const result = await load.stop();
+  report('SIGSTOP', result, e);
   expect(result.failed).toEqual([]);
   expect(result.missing).toBe(0);
   expect(result.slowest).toBeLessThan(COMMAND_TIMEOUT + MARGIN);
@@ -249,5 +260,29 @@ test('durability.replicas 0: no replica reads; a dead master is a store-unavaila
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - t0).toBeLessThan(COMMAND_TIMEOUT + MARGIN);
   }
+  expect(e.stats.replicaReads).toBe(0);
+});
+
+test('durability.replicas 0, a frozen master: its session reads answer 503 within commandTimeout, the others are unaffected', async () => {
+  const e = await start(0, 10_000);
+  const sessions = await makeSessions(e);
+  const master = await cluster!.masterForKey(sessions[0].key);
+  const owners = await Promise.all(sessions.map((m) => cluster!.masterForKey(m.key)));
+  freeze(master);
+  const answers = await Promise.all(
+    sessions.map(async (m) => {
+      const t0 = Date.now();
+      const outcome = await e.get(m.shard, m.id, Date.now()).then(
+        (s) => (s ? 'session' : 'none'),
+        (err: unknown) => (err instanceof StoreUnavailableError ? '503' : String(err)),
+      );
+      return { outcome, took: Date.now() - t0 };
+    }),
+  );
+  thaw(master);
+  expect(answers.map((a) => a.outcome)).toEqual(
+    owners.map((o) => (o.port === master.port ? '503' : 'session')),
+  );
+  expect(Math.max(...answers.map((a) => a.took))).toBeLessThan(COMMAND_TIMEOUT + MARGIN);
   expect(e.stats.replicaReads).toBe(0);
 });
