@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../../../src/errors';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { formatToken } from '../../../src/session/token';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
+import { RedisUserStore } from '../../../src/users/redis-user-store';
 import { getProvider, notYet, waitUntil } from '../../harness';
 import type { RedisClusterHandle, RedisNode } from '../../harness';
 import { newUserId, redisSettings, session } from '../../support/store-fixtures';
@@ -263,12 +264,24 @@ test('durability.replicas 0: no replica reads; a dead master is a store-unavaila
   expect(e.stats.replicaReads).toBe(0);
 });
 
-test('durability.replicas 0, a frozen master: its session reads answer 503 within commandTimeout, the others are unaffected', async () => {
+test('durability.replicas 0, a frozen master: its session and user reads answer 503 within commandTimeout, the others are unaffected', async () => {
   const e = await start(0, 10_000);
   const sessions = await makeSessions(e);
   const master = await cluster!.masterForKey(sessions[0].key);
   const owners = await Promise.all(sessions.map((m) => cluster!.masterForKey(m.key)));
+  // A user record on the frozen master too: /auth/me reads it after the session.
+  const users = new RedisUserStore(e.connection.reads, e.keys.prefix);
+  let user: { id: string } | undefined;
+  for (let i = 0; !user; i++) {
+    const u = await users.create({ email: `frozen.${i}@example.com`, passwordHash: null });
+    if ((await cluster!.masterForKey(`{${e.keys.prefix}:u:${u.id}}`)).port === master.port)
+      user = u;
+  }
   freeze(master);
+  const t0 = Date.now();
+  const found = await users.findById(user.id).catch((err: unknown) => err);
+  expect(found).toBeInstanceOf(StoreUnavailableError);
+  expect(Date.now() - t0).toBeLessThan(COMMAND_TIMEOUT + MARGIN);
   const answers = await Promise.all(
     sessions.map(async (m) => {
       const t0 = Date.now();
