@@ -35,7 +35,7 @@ import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
 import type { ScriptName, ScriptSet } from './scripts';
 import { Reply, SeriesReply } from './script-replies';
-import { replyCode, scriptError, storeError } from './store-errors';
+import { isUnavailable, replyCode, scriptError, storeError } from './store-errors';
 import {
   getFromReplicas,
   HEDGE_SHARE,
@@ -211,6 +211,7 @@ export class RedisEngine implements SessionEngine {
           primary,
           replica: (ms) => getFromReplicas(replicas, key, this.settings.durability.replicas, ms),
           empty: (value) => value === null,
+          covers: isUnavailable,
           hedgeAfter: timeout * HEDGE_SHARE,
           timeout,
         });

@@ -28,6 +28,8 @@ export interface Fallback<T> {
   readonly replica: (ms: number) => Promise<T>;
   /** Whether an answer means "none" (taken from a replica only when the master gave up). */
   readonly empty: (value: T) => boolean;
+  /** Whether the master's error is an outage a replica may cover; any other (a bug) is thrown. */
+  readonly covers: (err: unknown) => boolean;
   readonly hedgeAfter: number;
   readonly timeout: number;
 }
@@ -90,6 +92,7 @@ export function readWithFallback<T>(f: Fallback<T>): Promise<{ value: T; from: R
     f.primary.then(
       (value) => finish({ value, from: 'master' }),
       (err: unknown) => {
+        if (!f.covers(err)) return finish({ error: err });
         primaryDone = true;
         primaryError = err;
         if (!replicaStarted) askReplicas();
