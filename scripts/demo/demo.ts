@@ -172,6 +172,9 @@ export async function up(c: DemoConfig): Promise<void> {
       'nodes.conf',
       '--cluster-node-timeout',
       '2000',
+      // Other masters and replicas keep answering while a master fails over (docs/reliability.md).
+      '--cluster-require-full-coverage',
+      'no',
       '--appendonly',
       'yes',
       '--maxmemory-policy',

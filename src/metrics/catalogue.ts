@@ -217,6 +217,13 @@ export const METRICS = {
     labels: [],
     aggregator: 'sum',
   },
+  storeReplicaReads: {
+    name: 'holdfast_store_replica_reads_total',
+    type: 'counter',
+    help: 'Session reads answered by a replica because the master failed or was slow (durability.replicas >= 1).',
+    labels: [],
+    aggregator: 'sum',
+  },
   storeUp: {
     name: 'holdfast_store_up',
     type: 'gauge',

@@ -72,6 +72,7 @@ export class Metrics {
   readonly storeDuration;
   private readonly malformed;
   private readonly unavailable;
+  private readonly replicaReads;
   private readonly storeUp;
   private readonly storeClusterOk;
   private readonly storeMasters;
@@ -106,6 +107,7 @@ export class Metrics {
     this.httpDuration = histogram(r, METRICS.httpDuration, HTTP_BUCKETS);
     this.storeDuration = histogram(r, METRICS.storeDuration, STORE_BUCKETS);
     this.malformed = counter(r, METRICS.storeMalformed, sync);
+    this.replicaReads = counter(r, METRICS.storeReplicaReads, sync);
     this.unavailable = counter(r, METRICS.storeUnavailable, sync);
     // The store's 503s by cause, counted process-wide by the store layer (engine and user stores).
     const unavailable = new CounterSync(this.unavailable);
@@ -149,6 +151,7 @@ export class Metrics {
     this.renewed.inc(0);
     this.thefts.inc(0);
     this.malformed.inc(0);
+    this.replicaReads.inc(0);
     this.countFailures.inc(0);
     this.storeFailovers.inc(0);
     if (opts.defaultMetrics ?? true) {
@@ -175,6 +178,7 @@ export class Metrics {
     const renewed = new CounterSync(this.renewed);
     const thefts = new CounterSync(this.thefts);
     const malformed = new CounterSync(this.malformed);
+    const replicaReads = new CounterSync(this.replicaReads);
     for (const method of Object.keys(stats.created)) this.created.inc({ method }, 0);
     for (const reason of Object.keys(stats.revoked)) this.revoked.inc({ reason }, 0);
     for (const result of Object.keys(stats.auth)) this.decisions.inc({ result }, 0);
@@ -185,6 +189,7 @@ export class Metrics {
       renewed.sync(null, null, stats.renewals);
       thefts.sync(null, null, stats.thefts);
       malformed.sync(null, null, engineStats.malformed);
+      replicaReads.sync(null, null, engineStats.replicaReads);
     });
     this.live = new LiveCounts(
       () => sessions.count(),

@@ -138,6 +138,10 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
   const events = new AuthEvents();
   // Session-level theft is detected by the session service; audit it with the account events.
   sessions.events.on('theft', (e) => events.record('theft', e));
+  // A renewal runs after the request's answer (ADR 205): a bug in it is logged here, not lost.
+  sessions.events.on('renewalFailed', (e) =>
+    options.logger?.error({ err: e.error, sessionId: e.sessionId }, 'session renewal failed'),
+  );
   const hashing = new HashQueue(
     settings.password.maxConcurrentHashes,
     settings.password.maxQueuedHashes,

@@ -12,6 +12,8 @@ export interface SessionEventMap {
   theft: [{ userId: string; seriesId: string }];
   /** Every session and series of every user ended by an operator (counts only). */
   revokedEveryone: [{ sessions: number; series: number }];
+  /** A background renewal failed with an error that is not an outage (a bug): for the log. */
+  renewalFailed: [{ sessionId: string; error: unknown }];
 }
 
 /** Plain counters (catbox `stats`), cheap enough for the per-request path; metrics/ exports them. */

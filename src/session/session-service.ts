@@ -50,6 +50,8 @@ export type RememberUse =
 export class SessionService {
   readonly events = new SessionEvents();
   readonly stats: SessionStats = emptyStats();
+  /** Renewals in flight, by session id (see renew). */
+  private readonly renewing = new Map<string, Promise<void>>();
 
   constructor(
     readonly engine: SessionEngine,
@@ -143,8 +145,14 @@ export class SessionService {
       return this.decided({ result: 'invalid' });
     }
     const renewTo = this.policy.renewal(session, now);
-    if (renewTo !== null) session = await this.renew(parsed.shard, session, now, renewTo);
-    return session ? this.decided({ result: 'ok', session }) : this.decided({ result: 'invalid' });
+    if (renewTo === null) return this.decided({ result: 'ok', session });
+    // The renewal is sent, not awaited: a slow or frozen master must not hold this answer
+    // (ADR 205). The read proved the session valid; a renewal that fails is redone next time.
+    this.renew(parsed.shard, session, now, renewTo);
+    return this.decided({
+      result: 'ok',
+      session: { ...session, lastSeenAt: now, expiresAt: renewTo },
+    });
   }
 
   /**
@@ -304,22 +312,32 @@ export class SessionService {
     );
   }
 
-  private async renew(
-    shard: number,
-    s: StoredSession,
-    now: number,
-    expiresAt: number,
-  ): Promise<StoredSession | null> {
-    try {
-      if (!(await this.engine.touch(shard, s.id, now, expiresAt, now))) return null; // ended meanwhile
-      this.stats.renewals++;
-      return { ...s, lastSeenAt: now, expiresAt };
-    } catch (err) {
-      // The read already proved the session valid until its current deadline; a failed renewal
-      // must not log anyone out. The next request retries it.
-      if (err instanceof StoreUnavailableError) return s;
-      throw err;
-    }
+  /**
+   * Sends a session's renewal in the background, at most one per session at a time (parallel
+   * requests on one session renew it once). An unavailable store is ignored (the next request
+   * renews again); any other error is emitted as `renewalFailed`, never thrown into a request.
+   */
+  private renew(shard: number, s: StoredSession, now: number, expiresAt: number): void {
+    if (this.renewing.has(s.id)) return;
+    const write = this.engine.touch(shard, s.id, now, expiresAt, now).then(
+      (applied) => {
+        if (applied) this.stats.renewals++;
+      },
+      (err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) {
+          this.events.emit('renewalFailed', { sessionId: s.id, error: err });
+        }
+      },
+    );
+    this.renewing.set(
+      s.id,
+      write.finally(() => this.renewing.delete(s.id)),
+    );
+  }
+
+  /** Resolves when every renewal sent so far has settled (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.renewing.size > 0) await Promise.all(this.renewing.values());
   }
 
   private decided(a: Authentication): Authentication {

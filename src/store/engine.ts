@@ -107,6 +107,8 @@ export interface EngineStats {
   countersBuilt: number;
   /** Shard counters found different from their indexes and rebuilt (should stay 0; ADR 180). */
   countersRepaired: number;
+  /** Session reads answered by a replica because the master failed or was slow (ADR 205). */
+  replicaReads: number;
 }
 
 export interface SessionEngine {

@@ -41,7 +41,12 @@ class Shard {
  */
 export class MemoryEngine implements SessionEngine, ExpirySweeping {
   readonly kind = 'memory' as const;
-  readonly stats: EngineStats = { malformed: 0, countersBuilt: 0, countersRepaired: 0 };
+  readonly stats: EngineStats = {
+    malformed: 0,
+    countersBuilt: 0,
+    countersRepaired: 0,
+    replicaReads: 0,
+  };
   private readonly data: Shard[];
 
   constructor(

@@ -31,7 +31,18 @@ import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
 import type { ScriptName, ScriptSet } from './scripts';
 import { LeaseReply, Reply, SeriesReply } from './script-replies';
-import { replyCode, scriptError, storeError } from './store-errors';
+import { isUnavailable, replyCode, scriptError, storeError } from './store-errors';
+import {
+  getFromReplicas,
+  HEDGE_SHARE,
+  readWithFallback,
+  replicaReadsEnabled,
+  ReplicaSet,
+  withTimeout,
+} from './replica-reads';
+
+/** A session key holding another type: counted as malformed, read as no session. */
+const WRONGTYPE = Symbol('WRONGTYPE');
 
 /** Expired index entries one sweep script removes per shard: bounds the time it runs. */
 export const SWEEP_LIMIT = 500;
@@ -57,13 +68,20 @@ export interface RedisEngineOptions {
  */
 export class RedisEngine implements SessionEngine, ExpirySweeping {
   readonly kind = 'redis' as const;
-  readonly stats: EngineStats = { malformed: 0, countersBuilt: 0, countersRepaired: 0 };
+  readonly stats: EngineStats = {
+    malformed: 0,
+    countersBuilt: 0,
+    countersRepaired: 0,
+    replicaReads: 0,
+  };
   readonly shards: number;
   readonly keys: KeyLayout;
   private readonly scripts: ScriptSet;
   private readonly name: string;
   private readonly countMaxLagMs: number;
   private conn: RedisConnection | undefined;
+  /** Replica reads (ADR 205): a Redis Cluster whose writes wait for a replica; else undefined. */
+  private replicas: ReplicaSet | undefined;
   /** The shard the next sweep rebuilds from its indexes (round robin from a random start). */
   private nextRepair: number;
   private starting: Promise<void> | undefined;
@@ -112,12 +130,19 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
       await conn.close();
       throw storeError('start (loading scripts)', err);
     }
+    if (conn.reads instanceof Cluster && replicaReadsEnabled(this.settings)) {
+      this.replicas = new ReplicaSet(conn.reads, this.name);
+      // A map that cannot be read now is read again on the first fallback.
+      await this.replicas.refresh().catch(() => {});
+    }
     this.conn = conn;
   }
 
   async stop(): Promise<void> {
     const conn = this.conn;
     this.conn = undefined;
+    this.replicas?.close();
+    this.replicas = undefined;
     await conn?.close();
   }
 
@@ -174,14 +199,53 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     return reply === Reply.STALE_CREDENTIALS ? null : strings(reply);
   }
 
+  /**
+   * One GET, answered within commandTimeout: from the master, or (replica reads, ADR 205) from
+   * its replicas when the master fails or is slow.
+   */
   async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
     const key = this.shardKeys(shard).session(shard, id);
     const { reads } = this.connection;
+    const timeout = this.settings.commandTimeout;
+    const primary = this.readMaster(reads, key);
+    let buf: Buffer | null | typeof WRONGTYPE;
+    try {
+      const replicas = this.replicas;
+      if (replicas) {
+        const read = await readWithFallback<Buffer | null | typeof WRONGTYPE>({
+          primary,
+          replica: (ms) => getFromReplicas(replicas, key, this.settings.durability.replicas, ms),
+          empty: (value) => value === null,
+          covers: isUnavailable,
+          hedgeAfter: timeout * HEDGE_SHARE,
+          timeout,
+        });
+        if (read.from === 'replica') this.stats.replicaReads++;
+        buf = read.value;
+      } else {
+        buf = await withTimeout(primary, timeout);
+      }
+    } catch (err) {
+      // Whichever lost the race settles later: nothing may be left unhandled.
+      primary.catch(() => {});
+      throw storeError('get', err, { client: reads, key });
+    }
+    if (buf === WRONGTYPE) return this.malformed();
+    if (!buf) return null;
+    const s = decodeOrCount(this.stats, () => decodeSession(id, buf));
+    return s && s.expiresAt > now ? s : null;
+  }
+
+  /** The master's GET of a session key (see get); WRONGTYPE for a key of another type. */
+  private async readMaster(
+    reads: RedisClient,
+    key: string,
+  ): Promise<Buffer | null | typeof WRONGTYPE> {
     let buf: Buffer | null | undefined;
     try {
       buf = await reads.getBuffer(key);
     } catch (err) {
-      if (replyCode(err) === 'WRONGTYPE') return this.malformed();
+      if (replyCode(err) === 'WRONGTYPE') return WRONGTYPE;
     }
     // Before a session is reported missing (a logout), a Cluster read is repeated alone: while a
     // slot migrates, an auto-pipelined GET can read nil for a key that exists (readAlone, ADR
@@ -190,13 +254,11 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
       try {
         buf = (await readAlone(reads, 'get', [key], true)) as Buffer | null;
       } catch (again) {
-        if (replyCode(again) === 'WRONGTYPE') return this.malformed();
-        throw storeError('get', again, { client: reads, key });
+        if (replyCode(again) === 'WRONGTYPE') return WRONGTYPE;
+        throw again;
       }
     }
-    if (!buf) return null;
-    const s = decodeOrCount(this.stats, () => decodeSession(id, buf));
-    return s && s.expiresAt > now ? s : null;
+    return buf;
   }
 
   async touch(

@@ -141,6 +141,7 @@ describe('deploy/compose.yaml', () => {
       expect(cmd).toMatch(/--cluster-enabled yes/);
       expect(cmd).toMatch(/--appendonly yes/);
       expect(cmd).toMatch(/--maxmemory-policy noeviction/);
+      expect(cmd).toMatch(/--cluster-require-full-coverage no/);
       const net = services[n].networks as Record<string, { ipv4_address: string }>;
       addresses.push(`${net.holdfast.ipv4_address}:6379`);
     }

@@ -332,6 +332,8 @@ test('bundled Redis: 6 nodes with AOF and volumes, a headless service Holdfast d
   const conf = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', '-redis').data;
   expect(conf['redis.conf']).toMatch(/^appendonly yes$/m);
   expect(conf['redis.conf']).toMatch(/^maxmemory-policy noeviction$/m);
+  // Replica reads need the cluster to keep answering during a failover (ADR 205).
+  expect(conf['redis.conf']).toMatch(/^cluster-require-full-coverage no$/m);
   expect(conf['cluster-init.sh']).toMatch(/--cluster-replicas 1/);
   // Re-running the job on a formed cluster must not create it again.
   expect(conf['cluster-init.sh']).toMatch(/cluster_slots_assigned/);

@@ -86,7 +86,7 @@ describe('SessionService', () => {
   });
 
   it('renews at most once per renewal interval, and never past the absolute lifetime', async () => {
-    const { service, clock } = setup();
+    const { service, clock, engine, layout } = setup();
     const { token, session } = await service.create('user-1', client, 'password');
     clock.now += 4 * MIN;
     const early = await service.authenticate(token);
@@ -95,7 +95,10 @@ describe('SessionService', () => {
     clock.now += 2 * MIN;
     const due = await service.authenticate(token);
     expect(due.result === 'ok' && due.session.expiresAt).toBe(clock.now + 30 * MIN);
+    await service.settled();
     expect(service.stats.renewals).toBe(1);
+    const stored = await engine.get(layout.shardOf('user-1'), session.id, clock.now);
+    expect(stored?.expiresAt).toBe(clock.now + 30 * MIN);
 
     // Keep the session busy: it still ends at the absolute deadline.
     while (clock.now + 20 * MIN < session.absoluteExpiresAt) {
@@ -211,9 +214,49 @@ describe('SessionService', () => {
     await expect(service.authenticate(token)).rejects.toBe(bug);
     expect(service.stats.auth.unavailable).toBe(0);
     clock.now += 10 * MIN; // renewal due
+    // A renewal runs after the answer: its bug is emitted for the log, not thrown into a request.
+    const failures: unknown[] = [];
+    service.events.on('renewalFailed', (e) => failures.push(e));
     jest.spyOn(engine as SessionEngine, 'touch').mockRejectedValueOnce(bug);
-    await expect(service.authenticate(token)).rejects.toBe(bug);
+    expect((await service.authenticate(token)).result).toBe('ok');
+    await service.settled();
+    expect(failures).toEqual([{ sessionId: parseToken(token, 16)!.id, error: bug }]);
     expect(service.stats.renewals).toBe(0);
+  });
+
+  it('a renewal never holds the answer, and parallel requests on one session send one renewal', async () => {
+    const { service, engine, clock } = setup();
+    const { token, session } = await service.create('user-1', client, 'password');
+    clock.now += 10 * MIN; // renewal due
+    let release: (applied: boolean) => void = () => {};
+    const touch = jest
+      .spyOn(engine as SessionEngine, 'touch')
+      .mockImplementationOnce(() => new Promise<boolean>((resolve) => (release = resolve)));
+    // The touch has not settled, yet every answer is here, with the renewed deadline.
+    const answers = await Promise.all([1, 2, 3].map(() => service.authenticate(token)));
+    expect(answers.map((a) => a.result === 'ok' && a.session.expiresAt)).toEqual(
+      [1, 2, 3].map(() => clock.now + 30 * MIN),
+    );
+    expect(touch).toHaveBeenCalledTimes(1);
+    expect(touch).toHaveBeenCalledWith(
+      parseToken(token, 16)!.shard,
+      session.id,
+      clock.now,
+      clock.now + 30 * MIN,
+      clock.now,
+    );
+    let settled = false;
+    const waiting = service.settled().then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    release(false); // the session ended meanwhile: not counted as a renewal
+    await waiting;
+    expect(service.stats.renewals).toBe(0);
+    // Once settled, the next request on the session may renew again.
+    expect((await service.authenticate(token)).result).toBe('ok');
+    await service.settled();
+    expect(touch).toHaveBeenCalledTimes(2);
+    expect(service.stats.renewals).toBe(1);
   });
 
   it('revokes one, all others, or all sessions of a user, and emits what it ended', async () => {
@@ -375,8 +418,13 @@ describe('SessionService', () => {
     clock.now += 10 * MIN;
     const down = new StoreUnavailableError('touch', new Error('connection closed'));
     const touch = jest.spyOn(engine as SessionEngine, 'touch').mockRejectedValueOnce(down);
+    const failures: unknown[] = [];
+    service.events.on('renewalFailed', (e) => failures.push(e));
     expect((await service.authenticate(token)).result).toBe('ok');
+    await service.settled();
     expect(touch).toHaveBeenCalledTimes(1);
+    expect(failures).toEqual([]); // an outage is not a bug to log
+    expect(service.stats.renewals).toBe(0);
     jest.spyOn(engine as SessionEngine, 'get').mockRejectedValueOnce(down);
     await expect(service.authenticate(token)).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(service.stats.auth.unavailable).toBe(1);
