@@ -106,6 +106,8 @@ test('store full: logins and registrations answer 503 HF_STORE_FULL; signed-in s
     const renewing = await call(app.server, signedIn, 'GET', '/auth/me');
     expect(renewing.statusCode).toBe(200);
     expect(renewing.headers['set-cookie']).toBeUndefined();
+    // Renewals are sent after the answer (ADR 205): wait for the refused one to settle.
+    await app.sessions.settled();
     expect(app.sessions.stats.renewals).toBe(0);
     expect(signedIn.cookies).toEqual(session.cookies);
     // Ending a session still works when full (its scripts delete first), and for good.
@@ -116,6 +118,7 @@ test('store full: logins and registrations answer 503 HF_STORE_FULL; signed-in s
   }
   // Memory back: the next request renews, and logins work again.
   expect((await call(app.server, signedIn, 'GET', '/auth/me')).statusCode).toBe(200);
+  await app.sessions.settled();
   expect(app.sessions.stats.renewals).toBe(1);
   const login = await call(app.server, new Jar(), 'POST', '/auth/login', {
     email: other,
