@@ -223,7 +223,8 @@ describe('the packed package', () => {
       }
     }
     expect(files).toContain('LICENSE');
-    expect(packed.entryCount).toBeLessThan(400);
+    // A loose bound (the filter above says what may be in it): catches a whole tree slipping in.
+    expect(packed.entryCount).toBeLessThan(600);
   });
 
   it('installs hapi as a peer, not as its own copy', () => {
