@@ -24,12 +24,20 @@ import { canary, spawnHoldfast, waitReady, type HoldfastProcess } from './proces
 /** Seconds of steady load before the fault and again after full health (`make reliability`: 20). */
 export const FAULT_SECONDS = Number(process.env.FAULT_SECONDS ?? 2);
 /** Jest's limit for one scenario: bring-up and recovery, plus the load before and after. */
-export const SCENARIO_TIMEOUT_MS = 180_000 + FAULT_SECONDS * 4_000;
+export const SCENARIO_TIMEOUT_MS = 480_000 + FAULT_SECONDS * 4_000;
 /** Signed-in users before the fault, and how many of them are then signed out (revoked). */
 export const USERS = Number(process.env.FAULT_USERS ?? 30);
 export const REVOKED = Math.max(1, Math.floor(USERS / 6));
 /** Holdfast nodes (\`make test\`: 2, so each scenario fits two busy cores; \`make reliability\`: 3). */
 export const NODES = Number(process.env.FAULT_NODES ?? 2);
+
+/** The FAULT_* settings of this run, as a command line prefix. */
+const REPRODUCE_ENV =
+  Object.entries(process.env)
+    .filter(([k]) => k.startsWith('FAULT_'))
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(' ') || `FAULT_SECONDS=${FAULT_SECONDS}`;
 
 export interface HoldfastNode extends Backend {
   readonly proc: HoldfastProcess;
@@ -42,6 +50,7 @@ export class FaultDeployment {
   private readonly prefix = `f${randomBytes(3).toString('hex')}`;
   private readonly cookiePassword = randomBytes(30).toString('base64');
   private started = 0;
+  private readonly spawned: HoldfastProcess[] = [];
 
   private constructor(
     readonly scenario: string,
@@ -107,8 +116,12 @@ export class FaultDeployment {
       port,
       proc: spawnHoldfast(['start'], env, name, [], 'faults'),
     };
+    // Killed by close() even when it never gets ready (it would outlive the test otherwise).
+    this.spawned.push(node.proc);
     const outcome = await Promise.race([
-      waitReady(port, 200, 90_000).then(() => 'ready'),
+      // ts-node compiles src/ in the primary and again in each worker: on two cores shared with
+      // other suites (load average 30+) a worker took 154 s from fork to listening.
+      waitReady(port, 200, 240_000).then(() => 'ready'),
       node.proc.exited.then(({ code, signal }) => `exited (code ${code}, signal ${signal})`),
     ]);
     if (outcome !== 'ready') throw new Error(`${name} ${outcome}:\n${node.proc.output()}`);
@@ -229,7 +242,7 @@ export class FaultDeployment {
       liveCount: live,
       liveCountExpected: range,
       secondsToFullHealth,
-      reproduce: `FAULT_SECONDS=${FAULT_SECONDS} npx jest test/e2e/faults/${this.scenario}.test.ts`,
+      reproduce: `${REPRODUCE_ENV} npx jest test/e2e/faults/${this.scenario}.test.ts`,
       ranAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       loadAverage: os
         .loadavg()
@@ -243,8 +256,8 @@ export class FaultDeployment {
 
   async close(): Promise<void> {
     this.pool.stop();
-    for (const n of this.nodes) n.proc.kill();
-    await Promise.all(this.nodes.map((n) => n.proc.exited));
+    for (const p of this.spawned) p.kill();
+    await Promise.all(this.spawned.map((p) => p.exited));
     await this.cluster.stop();
   }
 }
