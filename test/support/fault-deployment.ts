@@ -223,8 +223,19 @@ export class FaultDeployment {
     }
     for (const s of this.sessions)
       if (s.spurious401.length > 0) problems.push(`${s.email}: 401 ${s.spurious401.join(', ')}`);
-    const count = await runCli(['sessions', 'count', '--json'], this.storeEnv());
+    // The checker, not the thing under test: the CLI with its default timeouts (connect 5 s),
+    // as an operator runs it (with the nodes' 1 s it failed twice at load average ~35).
+    const {
+      HOLDFAST_STORE__REDIS__COMMAND_TIMEOUT,
+      HOLDFAST_STORE__REDIS__CONNECT_TIMEOUT,
+      ...cli
+    } = this.storeEnv();
+    void HOLDFAST_STORE__REDIS__COMMAND_TIMEOUT;
+    void HOLDFAST_STORE__REDIS__CONNECT_TIMEOUT;
+    const count = await runCli(['sessions', 'count', '--json'], cli);
     const live = Number((JSON.parse(count.out[0] ?? '{}') as { sessions?: number }).sessions);
+    if (count.code !== 0)
+      problems.push(`sessions count exit ${count.code}: ${count.err.join(' ')}`);
     const revoked = this.sessions.filter((s) => s.revoked).length;
     const expectedValid = this.sessions.length - revoked;
     // A registration that got no 201 may still have made its session (issue 12 item 5).

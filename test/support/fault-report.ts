@@ -74,7 +74,8 @@ export function readResults(dir = FAULT_DIR): FaultResult[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as FaultResult);
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as FaultResult)
+    .sort((a, b) => a.title.localeCompare(b.title));
 }
 
 const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
@@ -122,7 +123,9 @@ export function renderTable(results: FaultResult[]): string {
     `\`${r.reproduce}\``,
   ]);
   const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
-  const when = results.map((r) => `${r.ranAt} (load average ${r.loadAverage})`);
+  const when = [...results]
+    .sort((a, b) => a.ranAt.localeCompare(b.ranAt))
+    .map((r) => `${r.ranAt} (load average ${r.loadAverage})`);
   return [
     line(head),
     line(head.map(() => '---')),
