@@ -17,7 +17,7 @@ export PATH := $(NODE_BIN):$(PATH)
 endif
 endif
 
-.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers mutation bench bench-store bench-count bench-flood bench-server clean clean-tools
+.PHONY: help install system-deps build run demo demo-down lint typecheck test test-unit test-integration test-containers reliability mutation bench bench-store bench-count bench-flood bench-server clean clean-tools
 
 help:
 	@echo "make run          build and start one node on the in-process store (port 3000)"
@@ -26,6 +26,7 @@ help:
 	@echo "make demo         6-node Redis Cluster, 3 nodes behind a proxy, Prometheus (no Docker)"
 	@echo "make demo-down    stop exactly what make demo started"
 	@echo "make test-containers  the Redis suites on Redis in containers (podman)"
+	@echo "make reliability  the fault scenarios with longer load; rewrites the table in docs/reliability.md"
 	@echo "make mutation     mutation testing of the security-critical modules (StrykerJS; FULL=1)"
 	@echo "make bench        Holdfast beside @hapi/cookie, catbox-redis, connect-redis (QUICK=1: < 3 min)"
 	@echo "make bench-store  store benchmark against a local Redis Cluster"
@@ -134,3 +135,13 @@ clean:
 # The pinned Node binaries and helm (reinstalled on the next make that needs one).
 clean-tools:
 	rm -rf .tools
+
+# The fault suite of test/e2e/faults (in `make test` with short settings) with longer load, three
+# nodes, a longer freeze and more slots moved; every scenario writes its record under
+# test-artifacts/faults/, and the table in docs/reliability.md is rewritten from them even when a
+# scenario fails (the failure is then the make's exit status).
+reliability: install system-deps
+	rm -rf test-artifacts/faults
+	FAULT_SECONDS=$${FAULT_SECONDS:-20} FAULT_NODES=$${FAULT_NODES:-3} FAULT_FROZEN_SECONDS=$${FAULT_FROZEN_SECONDS:-8} \
+	  FAULT_RESHARD_SLOTS=$${FAULT_RESHARD_SLOTS:-1000} npx jest --ci test/e2e/faults; status=$$?; \
+	  node -r ts-node/register/transpile-only scripts/fault-table.ts docs/reliability.md && exit $$status

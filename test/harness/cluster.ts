@@ -53,7 +53,7 @@ export function parseClusterNodes(text: string): ClusterNodeView[] {
 const isFailing = (view: ClusterNodeView): boolean =>
   view.flags.some((f) => f === 'fail' || f === 'fail?' || f === 'handshake' || f === 'noaddr');
 
-function runRedisCli(args: string[], timeoutMs: number): Promise<string> {
+export function runRedisCli(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(REDIS_CLI, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error) {

@@ -8,4 +8,5 @@ export * from './redis-process';
 export * from './standalone';
 export * from './cluster';
 export * from './sentinel';
+export * from './reshape';
 export * from './provider';

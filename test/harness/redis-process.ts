@@ -249,6 +249,15 @@ export class RedisProcess extends HarnessNode implements RedisNode {
     await this.waitExit();
   }
 
+  /**
+   * SIGSTOP (freeze) or SIGCONT (thaw), for fault tests: a frozen server keeps its sockets open
+   * and answers nothing, like a stalled host, which a kill does not imitate.
+   */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    if (!this.running || !this.child) throw new Error(`redis ${this.port} is not running`);
+    this.child.kill(signal);
+  }
+
   /** The child is unref'd, so hold the event loop open until its exit has been reaped. */
   private async waitExit(): Promise<void> {
     const keepAlive = setInterval(() => undefined, 1000);
