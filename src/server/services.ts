@@ -252,7 +252,14 @@ function accountStores(
   // failover must not lose a password change or a throttle count.
   const { replicas, timeout } = settings.store.redis.durability;
   const durable: DurableWrites | undefined =
-    replicas > 0 ? { client: () => engine.connection.writes, replicas, timeout } : undefined;
+    replicas > 0
+      ? {
+          client: () => engine.connection.writes,
+          replicas,
+          timeout,
+          readRecord: (key, operation, primary) => engine.readRecord(key, operation, primary),
+        }
+      : undefined;
   return {
     users: new RedisUserStore(client, prefix, undefined, durable),
     throttle: new RedisThrottleStore(client, prefix, durable),

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { RedisClient } from '../store';
 import type { ScriptArg } from '../store/redis/commands';
 import { writeThenWait } from '../store/redis/durable-write';
+import { loadScriptDir } from '../store/redis/scripts';
 import type { LuaScript } from '../store/redis/scripts';
 import { batchesReads, readAlone, withRedirects } from '../store/redis/commands';
 import { scriptError, storeError } from '../store/redis/store-errors';
@@ -36,9 +37,19 @@ export async function guardRead<T>(
   args: readonly string[],
   call: () => Promise<T>,
 ): Promise<T> {
-  const reply = await guard(operation, call);
+  return guard(operation, () => rereadEmpty(client, command, args, call));
+}
+
+/** guardRead's read without the error mapping: an empty Cluster answer is read again alone. */
+export async function rereadEmpty<T>(
+  client: RedisClient,
+  command: 'get' | 'hget' | 'hgetall',
+  args: readonly string[],
+  call: () => Promise<T>,
+): Promise<T> {
+  const reply = await call();
   if (!isEmpty(reply) || !batchesReads(client)) return reply;
-  return guard(operation, () => readAlone(client, command, args) as Promise<T>);
+  return readAlone(client, command, args) as Promise<T>;
 }
 
 function isEmpty(reply: unknown): boolean {
@@ -68,16 +79,18 @@ export interface DurableWrites {
   readonly client: () => RedisClient;
   readonly replicas: number;
   readonly timeout: number;
+  /**
+   * A user record's read (the master's, already sent) with replica reads (ADR 241): the engine's
+   * RedisEngine.readRecord. Safe only because these writes WAIT for replicas too.
+   */
+  readonly readRecord?: (
+    key: string,
+    operation: string,
+    primary: Promise<Record<string, string>>,
+  ) => Promise<Record<string, string>>;
 }
 
-const CALL_LUA = 'return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))';
-/** One command on one key as a script, so writeThenWait can pin WAIT behind it. */
-const CALL: LuaScript = {
-  name: 'call',
-  numKeys: 1,
-  lua: CALL_LUA,
-  sha: createHash('sha1').update(CALL_LUA).digest('hex'),
-};
+const CALL = loadScriptDir(join(__dirname, 'lua'), ['call'] as const).call;
 
 /** A script on the writes client followed by WAIT; pending when too few replicas acknowledge. */
 export function durableScript(

@@ -10,6 +10,7 @@ import {
   durableScript,
   guard,
   guardRead,
+  rereadEmpty,
   guardScript,
   RedisClient,
 } from './redis-client';
@@ -319,7 +320,15 @@ export class RedisUserStore implements UserStore {
   private async record(id: string, operation: string): Promise<Record<string, string>> {
     if (!VALID_ID.test(id)) return {};
     const key = this.userKey(id);
-    return guardRead(operation, this.redis, 'hgetall', [key], () => this.redis.hgetall(key));
+    const fallback = this.durable?.readRecord;
+    if (!fallback) {
+      return guardRead(operation, this.redis, 'hgetall', [key], () => this.redis.hgetall(key));
+    }
+    return fallback(
+      key,
+      operation,
+      rereadEmpty(this.redis, 'hgetall', [key], () => this.redis.hgetall(key)),
+    );
   }
 
   /**

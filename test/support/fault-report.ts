@@ -12,18 +12,17 @@ export const TABLE_START = '<!-- fault-table:start -->';
 export const TABLE_END = '<!-- fault-table:end -->';
 
 /**
- * 503s on authenticated reads each scenario may give, in one place so the limits can be
- * tightened when reads fall back to replicas (issue 12 item 2): until then a master's death
- * (kill -9, SIGSTOP, the failover of d) and the whole cluster's restart answer reads 503 while
- * no master owns a slot. Writes (registration) may answer 503 with Retry-After in every scenario
- * that loses a master or a replica (durability.replicas 1 cannot be acknowledged), so they are
+ * 503s on authenticated reads each scenario may give. With replica reads (ADR 205, 241: the
+ * session and the user record) a master's death (kill -9, SIGSTOP, the failover of d) costs no
+ * read; only the whole cluster's restart answers reads 503 while no node serves. Writes
+ * (registration) may answer 503 with Retry-After while no master owns a slot, so they are
  * reported, not limited.
  */
 export const ALLOWED_READ_503: Record<string, number> = {
   'rolling-restart': 0,
-  'kill-master': Infinity,
-  'stop-master': Infinity,
-  'replica-and-old-master': Infinity,
+  'kill-master': 0,
+  'stop-master': 0,
+  'replica-and-old-master': 0,
   'cluster-restart': Infinity,
   'drain-and-add-master': 0,
 };

@@ -1,23 +1,14 @@
-import { createHash } from 'node:crypto';
 import { durability, REVOKING_OPERATIONS, WAIT_RETRIES } from '../durability';
 import { evalThenWait } from './commands';
 import type { ScriptArg } from './commands';
 import type { RedisClient } from './connection';
+import { loadScripts } from './scripts';
 import type { LuaScript } from './scripts';
 
 export interface DurabilitySettings {
   readonly replicas: number;
   readonly timeout: number;
 }
-
-/** A keyed no-op: pinned to the write's node and connection, so the WAIT after it waits for it. */
-const NOOP_LUA = 'return 0';
-const NOOP: LuaScript = {
-  name: 'noop',
-  numKeys: 1,
-  lua: NOOP_LUA,
-  sha: createHash('sha1').update(NOOP_LUA).digest('hex'),
-};
 
 /**
  * A change followed by WAIT on the same connection (ADR 215). When fewer replicas acknowledge in
@@ -45,7 +36,14 @@ export async function writeThenWait(
     while (retries < WAIT_RETRIES && acknowledged < replicas) {
       retries++;
       try {
-        const again = await evalThenWait(client, NOOP, keys.slice(0, 1), [], replicas, timeout);
+        const again = await evalThenWait(
+          client,
+          loadScripts().noop,
+          keys.slice(0, 1),
+          [],
+          replicas,
+          timeout,
+        );
         acknowledged = again.acknowledged;
       } catch {
         break; // the change is made: a failed retry leaves it pending, never turns it into an error

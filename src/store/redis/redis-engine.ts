@@ -146,14 +146,16 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     await conn?.close();
   }
 
-  /** Every master must answer: a session on a dead master's slots is unreachable. */
+  /** Readiness: the store answers when any master does (ADR 240); the others fail per request. */
   async ping(): Promise<void> {
     try {
       const nodes = masters(this.connection.reads);
       if (nodes.length === 0) throw new Error('no master is connected');
-      await Promise.all(nodes.map((node) => node.ping()));
+      // Ready while any master answers (ADR 240): one dead or frozen master is the same fault for
+      // every node, and taking them all out of rotation turns a partial outage into a total one.
+      await Promise.any(nodes.map((node) => node.ping()));
     } catch (err) {
-      throw storeError('ping', err);
+      throw storeError('ping', err instanceof AggregateError ? err.errors[0] : err);
     }
   }
 
@@ -234,6 +236,43 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     if (!buf) return null;
     const s = decodeOrCount(this.stats, () => decodeSession(id, buf));
     return s && s.expiresAt > now ? s : null;
+  }
+
+  /**
+   * A user record's read, answered within commandTimeout: the master's (`primary`, already sent)
+   * or, with replica reads, its replicas' HGETALL when the master fails or is slow (ADR 241). Safe
+   * for the same reason as session reads: with durability every user change WAITs (ADR 215).
+   */
+  async readRecord(
+    key: string,
+    operation: string,
+    primary: Promise<Record<string, string>>,
+  ): Promise<Record<string, string>> {
+    const timeout = this.settings.commandTimeout;
+    const replicas = this.replicas;
+    try {
+      if (!replicas) return await withTimeout(primary, timeout);
+      const read = await readWithFallback({
+        primary,
+        replica: (ms) =>
+          getFromReplicas<Record<string, string>>(
+            replicas,
+            key,
+            this.settings.durability.replicas,
+            ms,
+            'hgetall',
+          ),
+        empty: (value) => Object.keys(value).length === 0,
+        covers: isUnavailable,
+        hedgeAfter: timeout * HEDGE_SHARE,
+        timeout,
+      });
+      if (read.from === 'replica') this.stats.replicaReads++;
+      return read.value;
+    } catch (err) {
+      primary.catch(() => {});
+      throw storeError(operation, err, { client: this.connection.reads, key });
+    }
   }
 
   /** The master's GET of a session key (see get); WRONGTYPE for a key of another type. */

@@ -20,6 +20,9 @@ export const HEDGE_SHARE = 0.25;
 
 export type ReadSource = 'master' | 'replica';
 
+/** What a replica is asked: a session's GET, or a user record's HGETALL (ADR 205, 240). */
+export type ReplicaCommand = 'getBuffer' | 'hgetall';
+
 /** A GET of one key, from the master or, failing that, the replicas. */
 export interface Fallback<T> {
   /** The master's read (already sent). Rejects when it fails. */
@@ -248,25 +251,27 @@ export function parseClusterNodes(
 const REPL_OFFSET = /^slave_repl_offset:(\d+)/m;
 
 /**
- * GET `key` (as a Buffer) from its replicas. When the master has more replicas than
+ * `command` of `key` (a session's GET as a Buffer, or a user record's HGETALL, ADR 241) from its
+ * replicas. When the master has more replicas than
  * durability.replicas, an acknowledged write may be on some of them only: then enough replicas
  * must answer that one of them acknowledged it (replicas - acknowledged + 1), and the answer of
  * the one furthest along the replication stream (INFO's slave_repl_offset, read before the GET) is
  * taken: the replica that Redis Cluster would promote. Rejects when too few answer in `ms`.
  */
-export async function getFromReplicas(
+export async function getFromReplicas<T = Buffer | null>(
   set: ReplicaSet,
   key: string,
   acknowledged: number,
   ms: number,
-): Promise<Buffer | null> {
+  command: ReplicaCommand = 'getBuffer',
+): Promise<T> {
   const started = Date.now();
   const replicas = await withTimeout(set.replicasFor(key), ms);
   if (replicas.length === 0) throw new Error('no replica is known for the slot');
   const need = Math.max(1, replicas.length - acknowledged + 1);
   const left = ms - (Date.now() - started);
   return new Promise((resolve, reject) => {
-    const answers: Array<{ offset: number; value: Buffer | null }> = [];
+    const answers: Array<{ offset: number; value: T }> = [];
     let failed = 0;
     const timer = setTimeout(() => reject(new ReadTimeoutError(ms)), Math.max(0, left));
     const settle = () => {
@@ -280,7 +285,7 @@ export async function getFromReplicas(
       }
     };
     for (const node of replicas) {
-      readReplica(node, key, need > 1).then(
+      readReplica<T>(node, key, need > 1, command).then(
         (answer) => {
           answers.push(answer);
           settle();
@@ -293,17 +298,18 @@ export async function getFromReplicas(
     }
   });
 }
-async function readReplica(
+async function readReplica<T>(
   node: Redis,
   key: string,
   withOffset: boolean,
-): Promise<{ offset: number; value: Buffer | null }> {
-  if (!withOffset) return { offset: 0, value: await node.getBuffer(key) };
-  // One pipeline: the offset is read before the GET, so the GET shows at least that much.
-  const results = (await node.pipeline().info('replication').getBuffer(key).exec()) ?? [];
-  const [[infoErr, info], [getErr, value]] = results;
+  command: ReplicaCommand,
+): Promise<{ offset: number; value: T }> {
+  if (!withOffset) return { offset: 0, value: (await node[command](key)) as T };
+  // One pipeline: the offset is read before the read, so the read shows at least that much.
+  const results = (await node.pipeline().info('replication')[command](key).exec()) ?? [];
+  const [[infoErr, info], [readErr, value]] = results;
   if (infoErr) throw infoErr;
-  if (getErr) throw getErr;
+  if (readErr) throw readErr;
   const offset = Number(REPL_OFFSET.exec(String(info))?.[1] ?? -1);
-  return { offset, value: value as Buffer | null };
+  return { offset, value: value as T };
 }

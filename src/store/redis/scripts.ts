@@ -25,6 +25,7 @@ export const SCRIPT_NAMES = [
   'list-user',
   'sweep',
   'lease',
+  'noop',
   'create-series',
   'use-series',
   'revoke-series',

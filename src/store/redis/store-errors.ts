@@ -13,6 +13,8 @@ const UNAVAILABLE_REPLIES = [
   'LOADING',
   'MASTERDOWN',
   'READONLY',
+  // A WAIT (or other blocked command) cut short because its master turned replica (failover).
+  'UNBLOCKED',
   'BUSY',
   'NOREPLICAS',
   'MOVED',

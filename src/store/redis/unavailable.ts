@@ -32,6 +32,8 @@ const REPLY_CAUSES: Record<string, UnavailableCause> = {
   CLUSTERDOWN: 'clusterdown',
   LOADING: 'loading',
   READONLY: 'readonly',
+  // The master this blocked WAIT ran on became a replica: the same state as READONLY.
+  UNBLOCKED: 'readonly',
   MASTERDOWN: 'masterdown',
   BUSY: 'busy',
   NOREPLICAS: 'noreplicas',

@@ -299,3 +299,29 @@ test('durability.replicas 0, a frozen master: its session and user reads answer 
   expect(Math.max(...answers.map((a) => a.took))).toBeLessThan(COMMAND_TIMEOUT + MARGIN);
   expect(e.stats.replicaReads).toBe(0);
 });
+
+test('durability.replicas 1, a frozen master: a user record on it is read from its replica, within commandTimeout (ADR 241)', async () => {
+  const e = await start(1, 10_000);
+  const replicas = 1;
+  const timeout = 1000;
+  // As server/services.ts wires it: user changes WAIT, user reads may fall back.
+  const users = new RedisUserStore(e.connection.reads, e.keys.prefix, undefined, {
+    client: () => e.connection.writes,
+    replicas,
+    timeout,
+    readRecord: (key, operation, primary) => e.readRecord(key, operation, primary),
+  });
+  const probe = await users.create({ email: 'probe@example.com', passwordHash: null });
+  const master = await cluster!.masterForKey(`{${e.keys.prefix}:u:${probe.id}}`);
+  freeze(master);
+  const t0 = Date.now();
+  const found = await users.findById(probe.id);
+  const took = Date.now() - t0;
+  thaw(master);
+  expect(found?.email).toBe('probe@example.com');
+  expect(took).toBeLessThan(COMMAND_TIMEOUT + MARGIN);
+  expect(e.stats.replicaReads).toBe(1);
+  // An id with no record reads as none from the master, without asking a replica.
+  expect(await users.findById('AAAAAAAAAAAAAAAAAAAAAA')).toBeNull();
+  expect(e.stats.replicaReads).toBe(1);
+});

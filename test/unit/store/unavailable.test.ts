@@ -1,6 +1,8 @@
 import { ReplyError } from 'ioredis';
 import { createLogger } from '../../../src/log/logger';
+import { StoreFullError, StoreUnavailableError } from '../../../src/errors';
 import { redirectOf } from '../../../src/store/redis/commands';
+import { storeError } from '../../../src/store/redis/store-errors';
 import {
   causeOf,
   LOG_INTERVAL_MS,
@@ -20,6 +22,10 @@ describe('causeOf', () => {
     ['CLUSTERDOWN The cluster is down', 'clusterdown'],
     ['LOADING Redis is loading the dataset in memory', 'loading'],
     ["READONLY You can't write against a read only replica.", 'readonly'],
+    [
+      'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+      'readonly',
+    ],
     ['NOAUTH Authentication required.', 'auth'],
     ['WEIRD something', 'other'],
   ])('names a reply %s as %s', (message, cause) => {
@@ -38,6 +44,15 @@ describe('causeOf', () => {
   ])('names an ioredis error %s as %s', (message, cause) => {
     expect(causeOf(new Error(message))).toBe(cause);
   });
+});
+
+it('answers a WAIT cut short by a failover (UNBLOCKED) as unavailable, not as a bug', () => {
+  const err = storeError(
+    'users.create',
+    reply('UNBLOCKED force unblock from blocking operation, instance state changed'),
+  );
+  expect(err).toBeInstanceOf(StoreUnavailableError);
+  expect(err).not.toBeInstanceOf(StoreFullError);
 });
 
 describe('redirectOf', () => {
