@@ -135,6 +135,8 @@ export const MAP_MAX_AGE_MS = 5000;
 export class ReplicaSet {
   /** Master address → its replicas' addresses (`host:port`, natMap applied). */
   private replicasOf = new Map<string, string[]>();
+  /** Slot → the address of the master CLUSTER NODES gives it to. */
+  private owners: ReadonlyArray<string | undefined> = [];
   private readonly clients = new Map<string, Redis>();
   private readAt = 0;
   private reading: Promise<void> | undefined;
@@ -158,21 +160,34 @@ export class ReplicaSet {
     if (nodes.length === 0) throw new Error('no cluster node is known');
     const text = await Promise.any(nodes.map((node) => node.cluster('NODES') as Promise<string>));
     this.replicasOf = parseClusterNodes(String(text), (address) => this.mapped(address));
+    this.owners = parseSlotOwners(String(text), (address) => this.mapped(address));
     this.readAt = Date.now();
   }
 
   /** The READONLY connections to the replicas of the master serving `key`'s slot. */
   async replicasFor(key: string): Promise<Redis[]> {
-    const master = this.cluster.slots[slotOf(key)]?.[0];
+    const slot = slotOf(key);
+    const master = this.cluster.slots[slot]?.[0];
     if (master === undefined) return [];
-    let replicas = this.replicasOf.get(master) ?? [];
+    let replicas = this.candidates(slot, master);
     if (replicas.length === 0) {
       await this.refresh();
-      replicas = this.replicasOf.get(master) ?? [];
+      replicas = this.candidates(slot, master);
     } else if (Date.now() - this.readAt > MAP_MAX_AGE_MS) {
       this.refresh().catch(() => {});
     }
     return this.closed ? [] : replicas.map((address) => this.client(address));
+  }
+
+  /**
+   * The master's replicas; or, when CLUSTER NODES says another node now owns the slot, that node:
+   * after a failover ioredis keeps sending to the old (frozen) master until a redirect, and the
+   * promoted replica holds every acknowledged write (ADR 241).
+   */
+  private candidates(slot: number, master: string): string[] {
+    const owner = this.owners[slot];
+    if (owner !== undefined && owner !== master) return [owner];
+    return this.replicasOf.get(master) ?? [];
   }
 
   /** Disconnects the replica connections (the engine stops). */
@@ -246,6 +261,30 @@ export function parseClusterNodes(
     out.set(masterAddress, [...(out.get(masterAddress) ?? []), address]);
   }
   return out;
+}
+
+/**
+ * Slot → the address of the master that serves it, from CLUSTER NODES (ranges like `0-5460` and
+ * single slots; `[slot->-id]` migration entries are skipped). A failed master serves nothing.
+ */
+export function parseSlotOwners(
+  text: string,
+  mapped: (address: string) => string = (a) => a,
+): Array<string | undefined> {
+  const owners: Array<string | undefined> = [];
+  for (const line of text.split('\n')) {
+    const [id, endpoint, flagText, , , , , , ...slots] = line.trim().split(' ');
+    if (!id || !endpoint || !flagText) continue;
+    const flags = flagText.split(',');
+    if (!flags.includes('master') || flags.includes('fail')) continue;
+    const address = mapped(endpoint.split('@')[0]);
+    for (const range of slots) {
+      if (range.startsWith('[')) continue;
+      const [from, to = from] = range.split('-').map(Number);
+      for (let slot = from; slot <= to; slot++) owners[slot] = address;
+    }
+  }
+  return owners;
 }
 
 const REPL_OFFSET = /^slave_repl_offset:(\d+)/m;

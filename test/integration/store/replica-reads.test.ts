@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../../../src/errors';
 import { SessionPolicy, SessionService } from '../../../src/session';
 import { formatToken } from '../../../src/session/token';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
+import { MAP_MAX_AGE_MS } from '../../../src/store/redis/replica-reads';
 import { RedisUserStore } from '../../../src/users/redis-user-store';
 import { getProvider, notYet, waitUntil } from '../../harness';
 import type { RedisClusterHandle, RedisNode } from '../../harness';
@@ -324,4 +325,23 @@ test('durability.replicas 1, a frozen master: a user record on it is read from i
   // An id with no record reads as none from the master, without asking a replica.
   expect(await users.findById('AAAAAAAAAAAAAAAAAAAAAA')).toBeNull();
   expect(e.stats.replicaReads).toBe(1);
+});
+
+test('a master frozen past its failover: reads keep answering while ioredis still routes to it (the promoted replica answers)', async () => {
+  const e = await start(1, 2000);
+  const sessions = await makeSessions(e);
+  const master = await cluster!.masterForKey(sessions[0].key);
+  const onIt = sessions.filter((m) => m !== sessions[0]);
+  const owners = await Promise.all(onIt.map((m) => cluster!.masterForKey(m.key)));
+  const frozenOnes = [sessions[0], ...onIt.filter((_, i) => owners[i].port === master.port)];
+  const load = readLoad(async (m) => (await e.get(m.shard, m.id, Date.now())) !== null, frozenOnes);
+  freeze(master);
+  // Past cluster-node-timeout (2 s), the replica's promotion and the replica map's refresh
+  // (MAP_MAX_AGE_MS): the map then lists the old master as failed, with no replica.
+  await sleep(2 * MAP_MAX_AGE_MS);
+  const result = await load.stop();
+  thaw(master);
+  expect(result.failed).toEqual([]);
+  expect(result.missing).toBe(0);
+  expect(result.reads).toBeGreaterThan(100);
 });

@@ -4,6 +4,7 @@
  */
 import {
   parseClusterNodes,
+  parseSlotOwners,
   readWithFallback,
   ReadTimeoutError,
   replicaReadsEnabled,
@@ -158,5 +159,31 @@ describe('parseClusterNodes', () => {
   it('maps every address through natMap', () => {
     const mapped = parseClusterNodes(NODES, (a) => a.replace('127.0.0.1', '10.0.0.1'));
     expect(mapped.get('10.0.0.1:7003')).toEqual(['10.0.0.1:7103']);
+  });
+
+  it('gives each slot to the master serving it: a failed master serves nothing, migrations skipped', () => {
+    const owners = parseSlotOwners(NODES);
+    expect([owners[0], owners[5460], owners[5461], owners[10922]]).toEqual([
+      '127.0.0.1:7001',
+      '127.0.0.1:7001',
+      '127.0.0.1:7002',
+      '127.0.0.1:7002',
+    ]);
+    expect(owners[10923]).toBeUndefined();
+    // After the failover: the promoted replica serves the failed master's slots.
+    const promoted = parseSlotOwners(
+      [
+        'a3 127.0.0.1:7003@17003 master,fail - 0 0 3 disconnected',
+        'b3 127.0.0.1:7103@17103 master - 0 0 4 connected 10923-16383 9000 [42->-a1]',
+      ].join('\n'),
+      (a) => a.replace('127.0.0.1', '10.0.0.1'),
+    );
+    expect([promoted[10923], promoted[16383], promoted[9000]]).toEqual([
+      '10.0.0.1:7103',
+      '10.0.0.1:7103',
+      '10.0.0.1:7103',
+    ]);
+    expect(promoted[42]).toBeUndefined();
+    expect(promoted[10922]).toBeUndefined();
   });
 });
