@@ -19,8 +19,9 @@ const { createServices, holdfastPlugin, loadSettings } = require('../dist');
 
 async function main() {
   const settings = loadSettings();
-  const { store, sessions, accounts } = createServices(settings);
-  await store.start();
+  // engine: the store behind the near cache (its subscription starts with it) and the timing.
+  const { engine, sessions, accounts } = createServices(settings);
+  await engine.start();
   const server = Hapi.server({ host: settings.http.host, port: settings.http.port });
   await server.register({ plugin: holdfastPlugin, options: { settings, sessions, accounts } });
   if (process.env.BENCH_SEED === '1') {
@@ -49,7 +50,7 @@ async function main() {
   process.once('SIGTERM', () => {
     server
       .stop({ timeout: 2000 })
-      .then(() => store.stop())
+      .then(() => engine.stop())
       .then(() => process.exit(0));
   });
 }

@@ -42,11 +42,17 @@ import {
  */
 export interface Services {
   readonly settings: Settings;
-  /** The engine the session service uses (wrapped by metrics when instrumented). */
+  /**
+   * The engine the session service uses (wrapped by metrics when instrumented, behind the near
+   * cache when on). Start and stop this one: it starts the store and the near cache's subscription.
+   */
   readonly engine: SessionEngine;
   /** The near cache in front of the store (nearCache.enabled, ADR 225); null when off. */
   readonly nearCache: NearCacheEngine | null;
-  /** The engine itself, unwrapped: the account stores and health share its connection. */
+  /**
+   * The engine itself, unwrapped: the account stores and health share its connection. Starting
+   * only this one leaves the near cache unsubscribed (it then reads through, never stale).
+   */
   readonly store: StoreEngine;
   readonly layout: KeyLayout;
   readonly sessions: SessionService;
