@@ -229,6 +229,15 @@ describe('near cache on a Redis Cluster (3 masters + 3 replicas)', () => {
     const { a, b } = await pair(30_000);
     const x = await newSession(a);
     await b.cache.get(x.shard, x.id, Date.now());
+    // A session on another master, made before the kill: a create on the dead master's slots
+    // would fail until the failover.
+    let other = await newSession(a);
+    while (
+      (await cluster.masterForKey(b.engine.keys.session(other.shard, other.id))) ===
+      (await cluster.masterForKey(b.bus.channel(x.shard)))
+    ) {
+      other = await newSession(a);
+    }
     await cluster.killMasterForKey(b.bus.channel(x.shard));
     await waitUntil(
       'the subscription lost',
@@ -238,13 +247,6 @@ describe('near cache on a Redis Cluster (3 masters + 3 replicas)', () => {
     expect(b.cache.size).toBe(0);
 
     // Down: a session on a live master is read from the store each time, so a revocation shows at once.
-    let other = await newSession(a);
-    while (
-      (await cluster.masterForKey(b.engine.keys.session(other.shard, other.id))) ===
-      (await cluster.masterForKey(b.bus.channel(x.shard)))
-    ) {
-      other = await newSession(a);
-    }
     const hits = b.cache.cacheStats.hits;
     let downReads = 0;
     for (let i = 0; i < 5 && !b.cache.cacheStats.subscribed; i++, downReads++) {
