@@ -261,7 +261,8 @@ class Supervisor {
           'node ready: every worker listens',
         );
         if (this.settings.env === 'development') {
-          for (const line of developmentUrls(this.settings, message.address)) this.io.err(line);
+          // One write: a worker's log line must not land inside the block.
+          this.io.err(developmentUrls(this.settings, message.address).join('\n'));
         }
       }
     } else if (isMessage<WorkerMessage, 'holdfast:fatal'>(message, 'holdfast:fatal')) {

@@ -4,7 +4,7 @@ import type { ScriptArg } from '../store/redis/commands';
 import { writeThenWait } from '../store/redis/durable-write';
 import { loadScriptDir } from '../store/redis/scripts';
 import type { LuaScript } from '../store/redis/scripts';
-import { batchesReads, readAlone, withRedirects } from '../store/redis/commands';
+import { batchesReads, readAlone, redirectOf, withRedirects } from '../store/redis/commands';
 import { scriptError, storeError } from '../store/redis/store-errors';
 
 /** The ioredis client the Redis session engine holds (a Cluster, or one Redis for sentinel/standalone). */
@@ -40,14 +40,25 @@ export async function guardRead<T>(
   return guard(operation, () => rereadEmpty(client, command, args, call));
 }
 
-/** guardRead's read without the error mapping: an empty Cluster answer is read again alone. */
+/**
+ * guardRead's read without the error mapping: an empty Cluster answer, or one a slot migration
+ * redirected, is read again alone.
+ */
 export async function rereadEmpty<T>(
   client: RedisClient,
   command: 'get' | 'hget' | 'hgetall',
   args: readonly string[],
   call: () => Promise<T>,
 ): Promise<T> {
-  const reply = await call();
+  let reply: T;
+  try {
+    reply = await call();
+  } catch (err) {
+    // A batch caught in a slot migration (MOVED, ASK, TRYAGAIN, or ioredis's "slots changed"):
+    // the same read alone, following redirects, as session reads do (ADR 130).
+    if (!batchesReads(client) || !redirectOf(err)) throw err;
+    return readAlone(client, command, args) as Promise<T>;
+  }
   if (!isEmpty(reply) || !batchesReads(client)) return reply;
   return readAlone(client, command, args) as Promise<T>;
 }

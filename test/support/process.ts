@@ -210,12 +210,20 @@ export async function waitFor<T>(
 }
 
 /** Waits for /health/ready to answer `status` (a node not listening yet counts as not ready). */
-export function waitReady(port: number, status = 200, timeoutMs = 60_000): Promise<Reply> {
+export function waitReady(
+  port: number,
+  status = 200,
+  timeoutMs = 60_000,
+  consecutive = 1,
+): Promise<Reply> {
+  // Each worker answers for itself: several answers in a row let every worker of a node say so.
+  let seen = 0;
   return waitFor(
-    `/health/ready ${status} on ${port}`,
+    `/health/ready ${status} on ${port}${consecutive > 1 ? ` ${consecutive} times in a row` : ''}`,
     async () => {
       const r = await request(port, '/health/ready');
-      return r.status === status ? r : undefined;
+      seen = r.status === status ? seen + 1 : 0;
+      return seen >= consecutive ? r : undefined;
     },
     timeoutMs,
   );

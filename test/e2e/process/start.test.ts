@@ -50,14 +50,14 @@ test('SIGTERM during a stream of requests: readiness false at once, no request f
   const env = await productionEnv(redis(), { HOLDFAST_SHUTDOWN__DRAIN_DELAY: '1500ms' });
   const port = Number(env.HOLDFAST_HTTP__PORT);
   const node = start(env, 'sigterm');
-  await waitReady(port);
+  await waitReady(port, 200, 60_000, 6); // both workers ready, not just the one that answered
   const password = 'correct horse battery staple';
   canary(password);
   const reg = await request(port, '/auth/register', {
     method: 'POST',
     body: { email: `drain.${Date.now()}@example.com`, password },
   });
-  expect(reg.status).toBe(201);
+  expect({ status: reg.status, body: reg.body }).toMatchObject({ status: 201 });
   const cookie = cookiesOf(reg);
 
   // A load balancer's view: route to the node only while its readiness says so.
