@@ -162,15 +162,6 @@ export class ReplicaSet {
     this.replicasOf = parseClusterNodes(String(text), (address) => this.mapped(address));
     this.owners = parseSlotOwners(String(text), (address) => this.mapped(address));
     this.readAt = Date.now();
-    // Connected ahead of need: a fallback read must not also pay for the connection (and its
-    // READONLY and ready check) inside the quarter of commandTimeout it has left.
-    if (this.closed) return;
-    for (const replicas of this.replicasOf.values()) {
-      for (const address of replicas) {
-        const client = this.client(address);
-        if (client.status === 'wait') client.connect().catch(() => {});
-      }
-    }
   }
 
   /** The READONLY connections to the replicas of the master serving `key`'s slot. */
