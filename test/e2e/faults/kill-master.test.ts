@@ -1,8 +1,8 @@
 /**
  * kill -9 of a master under steady load: its replica is promoted (cluster-node-timeout 2 s), and
  * the killed server, started again on its AOF, comes back as a replica. No user is logged out
- * (0 × 401), every session is valid afterwards, revoked ones stay revoked. Reads may answer 503
- * while no master owns the slot until reads fall back to replicas (ALLOWED_READ_503).
+ * (0 × 401), every session is valid afterwards, revoked ones stay revoked, and no read answers 503:
+ * the replicas answer while no master owns the slot (ADR 205, 241; ALLOWED_READ_503).
  */
 import { sleep } from '../../harness';
 import {

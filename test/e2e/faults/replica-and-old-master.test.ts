@@ -1,9 +1,9 @@
 /**
  * Under steady load: a replica killed (-9) and started again on its AOF, which must link to its
  * master again; then a master killed, its replica promoted, and the old master started again,
- * which must come back as a replica. 0 × 401, every session kept; reads may answer 503 during
- * the failover (ALLOWED_READ_503); writes to the master whose replica is down answer 503 (their
- * durability.replicas 1 cannot be acknowledged).
+ * which must come back as a replica. 0 × 401, every session kept, no read answered 503 during
+ * the failover (replica reads; ALLOWED_READ_503); writes whose slot has no master for a moment
+ * may answer 503.
  */
 import { sleep } from '../../harness';
 import {
