@@ -22,6 +22,7 @@ import {
   clusterNodesCheck,
   clusterSlotsCheck,
   clusterStateCheck,
+  coverageCheck,
   durabilityCheck,
   replicasCheck,
 } from './checks/replication-checks';
@@ -66,6 +67,7 @@ export const CATALOGUE: readonly CheckDefinition[] = [
   capacityCheck,
   replicasCheck,
   durabilityCheck,
+  coverageCheck,
   scriptsCheck,
   layoutCheck,
   balanceCheck,

@@ -23,6 +23,7 @@ export const CONFIG_PARAMS = [
   'save',
   'maxmemory-policy',
   'maxmemory',
+  'cluster-require-full-coverage',
 ] as const;
 
 export type NodeSource = 'seed' | 'cluster' | 'sentinel' | 'replica';

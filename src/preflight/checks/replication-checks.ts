@@ -4,7 +4,7 @@ import { listOf, plural } from '../context';
 import { mapNat, NodeFacts, role, usable } from '../facts';
 import { formatEndpoint } from '../probe';
 import { isFailing, parseReplicaLines, slotCount } from '../redis-info';
-import { CheckOutcome, fail, pass, skip } from '../types';
+import { CheckOutcome, fail, pass, skip, warn } from '../types';
 
 /** Cluster health and replication: slots, failing nodes, replicas per master, durability. */
 
@@ -237,5 +237,37 @@ export const durabilityCheck: CheckDefinition = {
       ': every write would wait for acknowledgements that cannot come, and fail',
       `add replicas, or lower store.redis.durability.replicas (${envVarFor('store.redis.durability.replicas')})`,
     );
+  },
+};
+
+/**
+ * Replica reads (ADR 205) keep a dead master's sessions readable only if the cluster keeps
+ * answering while a slot has no master: with the Redis default every node, replicas included,
+ * refuses every command (CLUSTERDOWN) from the failure until the promotion. A warning: the store
+ * loses nothing, reads answer 503 for a second or two.
+ */
+export const coverageCheck: CheckDefinition = {
+  id: 'cluster.coverage',
+  summary:
+    'With replica reads on (store.redis.durability.replicas above 0), every master keeps answering while another has failed (cluster-require-full-coverage no).',
+  gate: 'store',
+  run(c) {
+    const ctx = clusterGate(c);
+    if (isOutcome(ctx)) return ctx;
+    if (ctx.settings.store.redis.durability.replicas === 0)
+      return skip('store.redis.durability.replicas is 0: reads never go to replicas', 'n/a');
+    const expected = 'cluster-require-full-coverage no on every master';
+    const masters = ctx.facts.dataNodes.filter((n) => usable(n) && role(n) === 'master');
+    const known = masters.filter((n) => n.config?.['cluster-require-full-coverage'] !== undefined);
+    if (!known.length) return skip('CONFIG GET is refused on every master', expected);
+    const full = known.filter((n) => n.config?.['cluster-require-full-coverage'] === 'yes');
+    if (full.length) {
+      return warn(
+        `cluster-require-full-coverage yes on ${listOf(full.map((n) => n.label))}`,
+        expected,
+        "set it to no (redis.conf, or CONFIG SET cluster-require-full-coverage no then CONFIG REWRITE on every node): with yes, every read answers 503 from a master's failure until its replica takes over, the other masters' sessions included",
+      );
+    }
+    return pass(`cluster-require-full-coverage no on ${plural(known.length, 'master')}`, expected);
   },
 };

@@ -129,6 +129,35 @@ test('store.layout: a shard count other than the one recorded in the cluster fai
   }
 });
 
+test('cluster.coverage: replica reads on a cluster that refuses every command while a master is down warn, and pass once it is off', async () => {
+  const env = await clusterEnv({ HOLDFAST_STORE__REDIS__DURABILITY__REPLICAS: '1' });
+  const masters = (await cluster.masters()).map((m) => m.node);
+  const r = await cli(['preflight'], env);
+  expect(r.code).toBe(0);
+  expect(lineOf(r.out, 'cluster.coverage')).toMatch(
+    /^WARN cluster\.coverage +found cluster-require-full-coverage yes on (127\.0\.0\.1:\d+(, )?){3}; expected cluster-require-full-coverage no on every master; fix: set it to no/,
+  );
+  await masters[0]?.command(['CONFIG', 'SET', 'cluster-require-full-coverage', 'no']);
+  try {
+    // One master left at yes is still named: any of them would refuse reads while another fails.
+    const partly = await cli(['preflight'], env);
+    expect(lineOf(partly.out, 'cluster.coverage')).toMatch(/^WARN .* yes on [^;,]+, [^;,]+;/);
+    for (const m of masters)
+      await m?.command(['CONFIG', 'SET', 'cluster-require-full-coverage', 'no']);
+    const off = await cli(['preflight'], env);
+    expect(lineOf(off.out, 'cluster.coverage')).toMatch(
+      /^PASS cluster\.coverage +found cluster-require-full-coverage no on 3 masters/,
+    );
+    const strict = await cli(['preflight'], await clusterEnv());
+    expect(lineOf(strict.out, 'cluster.coverage')).toMatch(
+      /^SKIP cluster\.coverage .*durability\.replicas is 0/,
+    );
+  } finally {
+    for (const m of masters)
+      await m?.command(['CONFIG', 'SET', 'cluster-require-full-coverage', 'yes']);
+  }
+});
+
 test('cluster.slots: slots assigned to no master fail (78), even when cluster_state stays ok', async () => {
   const masters = await cluster.masters();
   const owner = masters.find((m) => m.slots.some(([a]) => a === 0));
