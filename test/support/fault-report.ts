@@ -49,9 +49,9 @@ export const ANSWER_BOUND_MS = SUITE_COMMAND_TIMEOUT_MS + ANSWER_MARGIN_MS;
 /**
  * The slowest answer each scenario may give: ANSWER_BOUND_MS where runs on this 2-core machine
  * showed it holds with the whole-request deadline (b, c, d: slowest 1.01-1.12 s under load
- * average 10-19, docs/reliability.md; 2.19 s in c without it); NO_ANSWER_MS (the client's give-up) for the others, which
- * were not re-run with it: a restarts nodes (a request in flight at SIGTERM), e restarts every
- * Redis node, f moves slots.
+ * average 10-19, docs/reliability.md; 2.19 s in c without it); NO_ANSWER_MS (the client's
+ * give-up) for the others, which were not re-run with it: a restarts nodes (a request in flight
+ * at SIGTERM), e restarts every Redis node, f moves slots.
  */
 export const ANSWER_WITHIN_MS: Record<string, number> = {
   'kill-master': ANSWER_BOUND_MS,
