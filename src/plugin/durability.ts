@@ -16,15 +16,14 @@ export const DURABILITY_HEADER = 'Holdfast-Durability';
  * - a revocation (logout, ending a session) that stayed pending after its retried WAITs answers
  *   202 Accepted instead of 200/204: done on the master, not yet safe from a failover. A login
  *   keeps its 200 and its cookie: the session exists, and refusing it would strand it.
- * Nothing is registered without durability: no cost per request.
+ * Nothing is registered without durability: no cost per request. Returns what onRequest enters.
  */
-export function registerDurability(server: Server, settings: Settings): void {
+export function registerDurability(
+  server: Server,
+  settings: Settings,
+): ((request: Request) => void) | undefined {
   if (settings.store.type !== 'redis' || settings.store.redis.durability.replicas <= 0) return;
   const scopes = new WeakMap<Request, DurabilityScope>();
-  server.ext('onRequest', (request: Request, h: ResponseToolkit) => {
-    scopes.set(request, durability.enter());
-    return h.continue;
-  });
   server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => {
     const pending = scopes.get(request)?.pending;
     if (!pending?.length) return h.continue;
@@ -41,4 +40,8 @@ export function registerDurability(server: Server, settings: Settings): void {
     }
     return h.continue;
   });
+  // Entered in the plugin's one onRequest extension (registerRequestScopes).
+  return (request) => {
+    scopes.set(request, durability.enter());
+  };
 }

@@ -14,6 +14,7 @@ import { registerMethodNotAllowed } from './method-not-allowed';
 import type { PluginContext } from './context';
 import { Csrf, exemptFromCrumb, registerCsrf } from './csrf';
 import { toBoom } from './errors';
+import { registerRequestScopes, requestDeadline } from './deadline';
 import { registerDurability } from './durability';
 import { registerMediaType } from './media-type';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
@@ -112,7 +113,10 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     server.auth.strategy(SCHEME, SCHEME);
     if (options.defaultStrategy !== false) server.auth.default(SCHEME);
 
-    registerDurability(server, settings);
+    registerRequestScopes(server, [
+      requestDeadline(settings),
+      registerDurability(server, settings),
+    ]);
     registerCsrf(server, csrf);
     exemptFromCrumb(server);
     registerMediaType(server);

@@ -269,6 +269,6 @@ function accountStores(
   return {
     users: new RedisUserStore(client, prefix, undefined, durable),
     throttle: new RedisThrottleStore(client, prefix, durable),
-    tokens: new RedisTokenBackend(client),
+    tokens: new RedisTokenBackend(client, durable),
   };
 }

@@ -1,5 +1,6 @@
 import { Cluster, Command } from 'ioredis';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { deadlines } from '../deadline';
 import type { RedisClient } from './connection';
 import type { LuaScript } from './scripts';
 import { replyCode } from './store-errors';
@@ -11,8 +12,9 @@ type EvalCommand = 'evalsha' | 'eval' | 'evalshaBuffer' | 'evalBuffer';
  * Slot migration (resharding, adding or draining a master) answers MOVED, ASK or TRYAGAIN for a
  * few milliseconds per slot. Such a command is tried again, for as long as the operation's
  * deadline allows: the client's commandTimeout (the time a store operation may take anyway),
- * else DEFAULT_BUDGET_MS. ASK and the first MOVED are followed at once; TRYAGAIN (and MOVED
- * again) waits a doubling delay from FIRST_DELAY_MS up to MAX_DELAY_MS.
+ * else DEFAULT_BUDGET_MS, and never past the request's deadline (ADR 245). ASK and the first MOVED
+ * are followed at once; TRYAGAIN (and MOVED again) waits a doubling delay from FIRST_DELAY_MS up to
+ * MAX_DELAY_MS.
  */
 const FIRST_DELAY_MS = 5;
 const MAX_DELAY_MS = 100;
@@ -77,12 +79,14 @@ export async function withRedirects<T>(
   client: RedisClient | undefined,
   attempt: (hop: Hop | undefined) => Promise<T>,
 ): Promise<T> {
-  const deadline = Date.now() + retryBudget(client);
+  // Within a request: also its whole deadline, and each try is given up when it passes (ADR 245).
+  const deadline = Math.min(Date.now() + retryBudget(client), deadlines.at());
   let hop: Hop | undefined;
   let hops = 0;
   for (let n = 1; ; n++) {
     try {
-      return await attempt(hop);
+      deadlines.check();
+      return await deadlines.bound(attempt(hop));
     } catch (err) {
       const redirect = redirectOf(err);
       if (!redirect) throw err;
@@ -268,18 +272,21 @@ export async function evalThenWait(
       const run = useEval
         ? new Command('eval', [script.lua, script.numKeys, ...keys, ...args])
         : new Command('evalsha', [script.sha, script.numKeys, ...keys, ...args]);
-      const wait = new Command('wait', [replicas, timeout]);
+      // Fitted inside the request's deadline, so WAIT answers (acknowledged or not) before it;
+      // with no room left for one, the change goes alone and counts as unacknowledged (pending).
+      const waitMs = deadlines.waitTimeout(timeout);
+      const commands = waitMs > 0 ? [run, new Command('wait', [replicas, waitMs])] : [run];
       let results: [Error | null, unknown][];
       if (hop) {
-        results = await onNode(hop, [run, wait]);
+        results = await onNode(hop, commands);
       } else {
         const pipeline = client.pipeline();
-        add(pipeline, run);
-        add(pipeline, wait);
+        for (const command of commands) add(pipeline, command);
         results = (await pipeline.exec()) ?? [];
       }
-      if (results.length !== 2) throw new Error(`${script.name}: pipeline returned no results`);
-      const [[scriptErr, reply], [waitErr, acknowledged]] = results;
+      if (results.length !== commands.length)
+        throw new Error(`${script.name}: pipeline returned no results`);
+      const [[scriptErr, reply], [waitErr, acknowledged] = [null, 0]] = results;
       if (scriptErr) {
         if (replyCode(scriptErr) === 'NOSCRIPT' && !useEval) {
           useEval = true;

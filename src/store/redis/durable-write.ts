@@ -1,3 +1,4 @@
+import { deadlines } from '../deadline';
 import { durability, REVOKING_OPERATIONS, WAIT_RETRIES } from '../durability';
 import { evalThenWait } from './commands';
 import type { ScriptArg } from './commands';
@@ -33,7 +34,12 @@ export async function writeThenWait(
   let acknowledged = outcome.acknowledged;
   let retries = 0;
   if (REVOKING_OPERATIONS.has(operation)) {
-    while (retries < WAIT_RETRIES && acknowledged < replicas) {
+    // Not past the request's deadline (ADR 245): a retry that cannot end before it is not sent.
+    while (
+      retries < WAIT_RETRIES &&
+      acknowledged < replicas &&
+      deadlines.waitTimeout(timeout) > 0
+    ) {
       retries++;
       try {
         const again = await evalThenWait(

@@ -26,6 +26,7 @@ import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
 import type { RedisClient } from './connection';
 import { writeThenWait } from './durable-write';
+import { deadlines } from '../deadline';
 import { recordMeta } from './meta';
 import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
@@ -208,7 +209,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
     const key = this.shardKeys(shard).session(shard, id);
     const { reads } = this.connection;
-    const timeout = this.settings.commandTimeout;
+    const timeout = this.readTimeout('get');
     const primary = this.readMaster(reads, key);
     let buf: Buffer | null | typeof WRONGTYPE;
     try {
@@ -248,7 +249,8 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     operation: string,
     primary: Promise<Record<string, string>>,
   ): Promise<Record<string, string>> {
-    const timeout = this.settings.commandTimeout;
+    primary.catch(() => {}); // handled: awaited below, unless the deadline has passed already
+    const timeout = this.readTimeout(operation);
     const replicas = this.replicas;
     try {
       if (!replicas) return await withTimeout(primary, timeout);
@@ -273,6 +275,16 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
       primary.catch(() => {});
       throw storeError(operation, err, { client: this.connection.reads, key });
     }
+  }
+
+  /** A read's bound: commandTimeout, or what is left of the request's deadline (ADR 245). */
+  private readTimeout(operation: string): number {
+    try {
+      deadlines.check();
+    } catch (err) {
+      throw storeError(operation, err);
+    }
+    return Math.min(this.settings.commandTimeout, deadlines.remaining());
   }
 
   /** The master's GET of a session key (see get); WRONGTYPE for a key of another type. */

@@ -20,6 +20,8 @@ export const UNAVAILABLE_CAUSES = [
   'auth',
   'redirections',
   'timeout',
+  // The request's whole deadline passed before the store answered (ADR 245).
+  'deadline',
   'connection',
   'other',
 ] as const;
@@ -66,6 +68,7 @@ export interface UnavailableReport {
 /** The cause of an unavailable-store error (one that isUnavailable accepted). */
 export function causeOf(err: unknown): UnavailableCause {
   if (!(err instanceof Error)) return 'other';
+  if (err.name === 'DeadlineError') return 'deadline';
   if (err.name === 'ReplyError') return REPLY_CAUSES[err.message.split(' ', 1)[0] ?? ''] ?? 'other';
   // ioredis gave up following redirects (or retrying a closed connection): name the last error.
   const last = /^Too many Cluster redirections\. Last error: (?:(\w+): )?(.*)$/s.exec(err.message);

@@ -10,7 +10,9 @@
  * client of test/support/load.ts replaces it at merge.
  */
 import http from 'node:http';
+import os from 'node:os';
 import { freePort, LOOPBACK } from '../../harness';
+import { writeResult } from '../../support/fault-report';
 import { MovingCluster } from '../../support/moving-cluster';
 import { TestNetns } from '../../support/netns';
 import { canary, cookiesOf, spawnHoldfast, type HoldfastProcess } from '../../support/process';
@@ -250,6 +252,29 @@ test('a node cut off from Redis: not ready and 503 there, the others unaffected,
     afterHeal: Object.fromEntries(nodes.map((t, i) => [t.name, after[i]])),
   };
   console.log(`partition figures: ${JSON.stringify(figures)}`);
+  // The row `make reliability` puts under the fault table (scripts/fault-table.ts).
+  const sum = (pick: (t: Tally) => number, of = totals) => of.reduce((n, t) => n + pick(t), 0);
+  writeResult({
+    kind: 'partition',
+    scenario: 'partition',
+    title: 'g. a node cut off from Redis (iptables DROP in its netns), then healed',
+    partitionSeconds: figures.partitionSeconds,
+    requests: sum((t) => t.requests),
+    ok2xx: sum((t) => t.ok),
+    unauthorized: sum((t) => t.unauthorized),
+    unavailableCut: totals[0].unavailable,
+    unavailableOthers: sum((t) => t.unavailable, totals.slice(1)),
+    other: sum((t) => t.other),
+    noAnswer: sum((t) => t.noAnswer),
+    secondsToNotReady: figures.secondsToNotReady,
+    secondsToServe: figures.secondsToRecovery,
+    reproduce: 'npx jest test/e2e/faults/partition.test.ts',
+    ranAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    loadAverage: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+  });
 
   // Never a 401, on any node, at any time: a partition is not a logout.
   for (const t of totals) expect(t.unauthorized).toBe(0);

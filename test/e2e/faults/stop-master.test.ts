@@ -3,7 +3,8 @@
  * SIGCONT: a frozen server keeps its connections open and answers nothing, so every command sent
  * to it waits for store.redis.commandTimeout. Its replica is promoted; once thawed it finds
  * itself failed over and rejoins as a replica. 0 × 401, every request answered within
- * NO_ANSWER_MS, every session kept, no read answered 503 (replica reads; ALLOWED_READ_503).
+ * commandTimeout + margin (ANSWER_WITHIN_MS, ADR 245), every session kept, no read answered 503
+ * (replica reads; ALLOWED_READ_503).
  */
 import { sleep } from '../../harness';
 import {

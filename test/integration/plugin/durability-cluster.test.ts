@@ -153,3 +153,39 @@ test('replicas frozen: login answers 200 with its cookie and Holdfast-Durability
   expect(out.statusCode).toBe(204);
   expect(out.headers['holdfast-durability']).toBeUndefined();
 });
+
+test('account tokens: issuing and using a reset token WAIT like user records, and a use the replicas did not acknowledge is pending (ADR 246)', async () => {
+  const masters = await masterNodes();
+  const userId = `tok-${Date.now()}`;
+  // Warm up: the first use of a script on a master may answer NOSCRIPT (then EVAL: two WAITs).
+  const warm = await app.tokens.issue('reset', userId, 0, 60_000);
+  await app.tokens.consume('reset', warm.token);
+
+  const before = await waits(masters);
+  const issued = await durability.track(() => app.tokens.issue('reset', userId, 0, 60_000));
+  expect(issued.pending).toEqual([]);
+  // The token record and the user's pointer to it: one WAIT each (nothing to invalidate).
+  expect((await waits(masters)) - before).toBe(2);
+  const beforeUse = await waits(masters);
+  const used = await durability.track(() => app.tokens.consume('reset', issued.value.token));
+  expect(used.value).toMatchObject({ kind: 'reset', userId });
+  expect(used.pending).toEqual([]);
+  // The use (compare-and-delete of the record) and the pointer's clearing: one WAIT each.
+  expect((await waits(masters)) - beforeUse).toBe(2);
+
+  const next = await app.tokens.issue('reset', userId, 0, 60_000);
+  const pendingBefore = await pendingMetric('tokens.deleteIf');
+  const thaw = freeze((await cluster.replicas()).map((r) => r.node));
+  try {
+    // Used on the master, not acknowledged by its replica: made (the record is returned, so the
+    // reset goes on), and reported pending like any other change.
+    const frozen = await durability.track(() => app.tokens.consume('reset', next.token));
+    expect(frozen.value).toMatchObject({ kind: 'reset', userId });
+    expect(frozen.pending).toContain('tokens.deleteIf');
+    expect(await pendingMetric('tokens.deleteIf')).toBeGreaterThan(pendingBefore);
+    expect(await app.tokens.consume('reset', next.token)).toBeNull();
+  } finally {
+    thaw();
+  }
+  await cluster.waitForHealthy({ replicasPerMaster: 1 });
+});

@@ -3,11 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  readPartitionResults,
+  readResults,
   renderTable,
   rewriteTable,
   TABLE_END,
   TABLE_START,
   type FaultResult,
+  type PartitionResult,
 } from '../../support/fault-report';
 
 const record = (scenario: string, unavailableReads: number): FaultResult => ({
@@ -65,4 +68,48 @@ test('rewrites only what lies between the markers', () => {
   expect(text.endsWith(`${TABLE_END}\nafter\n`)).toBe(true);
   fs.writeFileSync(file, 'no markers\n');
   expect(() => rewriteTable(file, [])).toThrow('no <!-- fault-table:start -->');
+});
+
+const partition: PartitionResult = {
+  kind: 'partition',
+  scenario: 'partition',
+  title: 'g. partition title',
+  partitionSeconds: 5.54,
+  requests: 600,
+  ok2xx: 589,
+  unauthorized: 0,
+  unavailableCut: 11,
+  unavailableOthers: 0,
+  other: 0,
+  noAnswer: 0,
+  secondsToNotReady: 1.354,
+  secondsToServe: 0.5,
+  reproduce: 'npx jest test/e2e/faults/partition.test.ts',
+  ranAt: '2026-12-02T03:00:00Z',
+  loadAverage: '4.00 5.00 6.00',
+};
+
+test('the partition record gets a table of its own under the fault rows, in the same run window', () => {
+  const table = renderTable([record('kill-master', 5)], [partition]).split('\n');
+  expect(table[3]).toBe('');
+  expect(table[4]).toBe(
+    '| scenario | cut s | requests | 2xx | 401 | 503 on the cut node | 503 on the others | other | no answer | s to not ready | s to serve again after the heal | reproduce |',
+  );
+  expect(table[6]).toBe(
+    '| g. partition title | 5.5 | 600 | 589 | 0 | 11 | 0 | 0 | 0 | 1.35 | 0.50 | `npx jest test/e2e/faults/partition.test.ts` |',
+  );
+  expect(table[4].split('|').length).toBe(table[6].split('|').length);
+  expect(table.at(-1)).toBe(
+    'Measured from 2026-12-01T23:00:00Z (load average 1.00 2.00 3.00) to 2026-12-02T03:00:00Z (load average 4.00 5.00 6.00).',
+  );
+  // Without partition records: the fault table alone, as before.
+  expect(renderTable([record('kill-master', 5)])).not.toContain('cut s');
+});
+
+test('records on disk: the partition one is read apart from the fault scenarios', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fault-records-'));
+  fs.writeFileSync(path.join(dir, 'kill-master.json'), JSON.stringify(record('kill-master', 0)));
+  fs.writeFileSync(path.join(dir, 'partition.json'), JSON.stringify(partition));
+  expect(readResults(dir).map((r) => r.scenario)).toEqual(['kill-master']);
+  expect(readPartitionResults(dir)).toEqual([partition]);
 });

@@ -1,0 +1,169 @@
+/**
+ * The whole-request deadline (ADR 245) on a real 3+3 Redis Cluster with durability.replicas 1:
+ * with a master frozen (SIGSTOP), or its replicas frozen so every WAIT times out, login,
+ * registration, logout and a password change each answer within store.redis.commandTimeout +
+ * ANSWER_MARGIN_MS: a 503 with Retry-After (HF_STORE_UNAVAILABLE, cause `deadline`) when the store
+ * could not finish in time, or the change with `Holdfast-Durability: pending` when it was made and
+ * not yet acknowledged. A bound on behaviour derived from the settings, not a speed benchmark.
+ */
+import { RedisEngine } from '../../../src/store';
+import { ANSWER_MARGIN_MS } from '../../../src/store/deadline';
+import { storeUnavailable } from '../../../src/store/redis/unavailable';
+import { getProvider, RedisClusterHandle } from '../../harness';
+import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { freeze } from '../../support/freeze';
+import { call, Jar } from '../../support/inject';
+
+jest.setTimeout(180_000);
+
+const PASSWORD = 'correct horse battery';
+const COMMAND_TIMEOUT_MS = 2000;
+/** Long enough that, before the deadline, a revocation's three WAITs took 4.5 s. */
+const WAIT_TIMEOUT_MS = 1500;
+const BOUND_MS = COMMAND_TIMEOUT_MS + ANSWER_MARGIN_MS;
+
+let cluster: RedisClusterHandle;
+let engine: RedisEngine;
+let app: TestApp;
+
+beforeAll(async () => {
+  // A node timeout far above the freezes here: the frozen master must stay master (no failover).
+  cluster = await getProvider().cluster({
+    masters: 3,
+    replicasPerMaster: 1,
+    nodeTimeoutMs: 30_000,
+  });
+  const settings = testSettings({
+    store: {
+      type: 'redis',
+      redis: {
+        mode: 'cluster',
+        nodes: cluster.seeds.map((s) => `${s.host}:${s.port}`),
+        // One shard: every session lives in the slot of {hf:0}, on one known master.
+        shards: 1,
+        durability: { replicas: 1, timeout: `${WAIT_TIMEOUT_MS}ms` },
+        commandTimeout: `${COMMAND_TIMEOUT_MS}ms`,
+      },
+    },
+  });
+  engine = new RedisEngine(settings.store.redis);
+  await engine.start();
+  app = await buildTestApp({ settings, engine, pages: false });
+});
+
+afterAll(async () => {
+  await app?.server.stop();
+  await engine?.stop();
+  await cluster?.stop();
+});
+
+interface Timed {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  payload: string;
+  elapsed: number;
+}
+
+async function timed(jar: Jar, method: string, url: string, payload?: unknown): Promise<Timed> {
+  const started = Date.now();
+  const r = await call(app.server, jar, method, url, payload);
+  return { ...r, headers: r.headers as Record<string, unknown>, elapsed: Date.now() - started };
+}
+
+/** The answer came within commandTimeout + ANSWER_MARGIN_MS (the failure shows the figures). */
+function expectWithinBound(route: string, r: Timed): void {
+  const seen = { route, status: r.statusCode, elapsed: r.elapsed, bound: BOUND_MS };
+  expect({ ...seen, within: r.elapsed < BOUND_MS }).toEqual({ ...seen, within: true });
+}
+
+/** A 503 that says what it is: our code, Retry-After, within the bound. */
+function expectUnavailable(r: Timed): void {
+  expect(r.statusCode).toBe(503);
+  expect(JSON.parse(r.payload).code).toBe('HF_STORE_UNAVAILABLE');
+  expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+}
+
+let seq = 0;
+async function signedUp(): Promise<{ jar: Jar; email: string }> {
+  const email = `deadline.${Date.now()}.${seq++}@example.com`;
+  const jar = new Jar();
+  const r = await call(app.server, jar, 'POST', '/auth/register', { email, password: PASSWORD });
+  expect(r.statusCode).toBe(201);
+  return { jar, email };
+}
+
+test('the master of every session frozen: login, registration, logout and a password change answer 503 within commandTimeout + margin', async () => {
+  const a = await signedUp();
+  const b = await signedUp();
+  const c = await signedUp();
+  const sessionsMaster = await cluster.masterForKey('{hf:0}');
+  const deadlineBefore = storeUnavailable.counts.deadline;
+  const results: Record<string, Timed> = {};
+  const thaw = freeze([sessionsMaster]);
+  try {
+    // Each makes its session change on the frozen master, after other store calls (throttle, user
+    // record, password hash; the session read hedged to a replica after commandTimeout / 4).
+    results.logout = await timed(a.jar, 'POST', '/auth/logout');
+    results.password = await timed(b.jar, 'POST', '/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'a new password!',
+    });
+    results.login = await timed(new Jar(), 'POST', '/auth/login', {
+      email: c.email,
+      password: PASSWORD,
+    });
+    results.register = await timed(new Jar(), 'POST', '/auth/register', {
+      email: `deadline.new.${Date.now()}@example.com`,
+      password: PASSWORD,
+    });
+  } finally {
+    thaw();
+  }
+  for (const [route, r] of Object.entries(results)) {
+    expectWithinBound(route, r);
+    expectUnavailable(r);
+  }
+  // Given up at the deadline, not by each command's own commandTimeout.
+  expect(storeUnavailable.counts.deadline).toBeGreaterThan(deadlineBefore);
+  await cluster.waitForHealthy({ replicasPerMaster: 1 });
+});
+
+test('every replica frozen: each WAIT is fitted inside the deadline, and the changes answer pending (202 for a logout) within commandTimeout + margin', async () => {
+  const a = await signedUp();
+  const b = await signedUp();
+  const c = await signedUp();
+  const results: Record<string, Timed> = {};
+  const thaw = freeze((await cluster.replicas()).map((r) => r.node));
+  try {
+    results.logout = await timed(a.jar, 'POST', '/auth/logout');
+    results.password = await timed(b.jar, 'POST', '/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'a new password!',
+    });
+    results.login = await timed(new Jar(), 'POST', '/auth/login', {
+      email: c.email,
+      password: PASSWORD,
+    });
+    results.register = await timed(new Jar(), 'POST', '/auth/register', {
+      email: `deadline.pending.${Date.now()}@example.com`,
+      password: PASSWORD,
+    });
+  } finally {
+    thaw();
+  }
+  for (const [route, r] of Object.entries(results)) {
+    expectWithinBound(route, r);
+    expect({ route, durability: r.headers['holdfast-durability'] }).toEqual({
+      route,
+      durability: 'pending',
+    });
+  }
+  // Made on the master, not yet safe from a failover: never 503, never a plain success.
+  expect(results.logout.statusCode).toBe(202);
+  expect(results.password.statusCode).toBe(202);
+  expect(results.login.statusCode).toBe(200);
+  expect(results.register.statusCode).toBe(201);
+  await cluster.waitForHealthy({ replicasPerMaster: 1 });
+  // The logout was made: its cookie is refused.
+  expect((await call(app.server, a.jar, 'GET', '/auth/me')).statusCode).toBe(401);
+});

@@ -1,0 +1,105 @@
+import { ReplyError } from 'ioredis';
+import { StoreUnavailableError } from '../../../src/errors';
+import {
+  DeadlineError,
+  deadlines,
+  RequestDeadlines,
+  WAIT_TICK_MS,
+} from '../../../src/store/deadline';
+import { withRedirects } from '../../../src/store/redis/commands';
+import { storeError } from '../../../src/store/redis/store-errors';
+import { causeOf } from '../../../src/store/redis/unavailable';
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+describe('RequestDeadlines', () => {
+  it('outside a scope: no deadline, work passes through, WAIT keeps its timeout', async () => {
+    const d = new RequestDeadlines();
+    expect(d.remaining()).toBe(Infinity);
+    expect(() => d.check()).not.toThrow();
+    await expect(d.bound(Promise.resolve(7))).resolves.toBe(7);
+    expect(d.waitTimeout(100)).toBe(100);
+  });
+
+  it('gives up a call that outlasts the deadline with DeadlineError, cause deadline, a 503', async () => {
+    const d = new RequestDeadlines();
+    const started = Date.now();
+    const err = await d.run(150, () => d.bound(never())).catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(err).toBeInstanceOf(DeadlineError);
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    expect(elapsed).toBeLessThan(400);
+    expect(causeOf(err)).toBe('deadline');
+    expect(storeError('users.create', err)).toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('a call that answers in time keeps its answer; after the deadline no call starts', async () => {
+    const d = new RequestDeadlines();
+    await d.run(200, async () => {
+      await expect(d.bound(Promise.resolve('ok'))).resolves.toBe('ok');
+      expect(d.remaining()).toBeGreaterThan(150);
+      await new Promise((r) => setTimeout(r, 220));
+      expect(() => d.check()).toThrow(DeadlineError);
+    });
+  });
+
+  it('fits WAIT inside what is left, minus the timer tick; 0 (no WAIT) when none fits', async () => {
+    const d = new RequestDeadlines();
+    await d.run(1000, async () => {
+      expect(d.waitTimeout(100)).toBe(100);
+      expect(d.waitTimeout(5000)).toBeLessThanOrEqual(1000 - WAIT_TICK_MS);
+      expect(d.waitTimeout(5000)).toBeGreaterThan(1000 - WAIT_TICK_MS - 50);
+    });
+    await d.run(WAIT_TICK_MS + 20, async () => {
+      expect(d.waitTimeout(100)).toBeGreaterThan(0);
+      expect(d.waitTimeout(100)).toBeLessThanOrEqual(20);
+    });
+    await d.run(50, async () => {
+      expect(d.waitTimeout(100)).toBe(0);
+    });
+  });
+
+  it('follows the request: two flows keep their own deadlines', async () => {
+    const d = new RequestDeadlines();
+    const [a, b] = await Promise.all([
+      d.run(100, async () => {
+        await new Promise((r) => setTimeout(r, 10));
+        return d.remaining();
+      }),
+      d.run(5000, async () => {
+        await new Promise((r) => setTimeout(r, 10));
+        return d.remaining();
+      }),
+    ]);
+    expect(a).toBeLessThanOrEqual(100);
+    expect(b).toBeGreaterThan(4000);
+  });
+});
+
+describe('withRedirects under a request deadline', () => {
+  it('stops retrying TRYAGAIN at the deadline, not after its own 2 s budget', async () => {
+    let tries = 0;
+    const started = Date.now();
+    const err = await deadlines
+      .run(300, () =>
+        withRedirects(undefined, async () => {
+          tries++;
+          throw new ReplyError('TRYAGAIN Multiple keys request during rehashing of slot');
+        }),
+      )
+      .catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(causeOf(err)).toBe('tryagain');
+    expect(tries).toBeGreaterThan(1);
+    expect(elapsed).toBeLessThan(450);
+  });
+
+  it('gives up a command that hangs (a frozen master) at the deadline', async () => {
+    const started = Date.now();
+    const err = await deadlines
+      .run(200, () => withRedirects(undefined, () => never()))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeadlineError);
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+});
