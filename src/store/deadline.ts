@@ -35,8 +35,8 @@ export class DeadlineError extends Error {
 }
 
 interface Scope {
-  /** Epoch ms after which no store call of this request may still be waited for. */
-  readonly at: number;
+  /** Epoch ms after which no store call of this request may still be waited for (see paused). */
+  at: number;
   readonly budget: number;
 }
 
@@ -51,6 +51,22 @@ export class RequestDeadlines {
   /** Runs `fn` under a deadline `budgetMs` from now (tests, library callers). */
   run<T>(budgetMs: number, fn: () => Promise<T>): Promise<T> {
     return this.scopes.run({ at: Date.now() + budgetMs, budget: budgetMs }, fn);
+  }
+
+  /**
+   * Runs work that is not store work with the deadline paused: the deadline bounds the waiting for
+   * the store, and a password hash (and its queue) slowed by a busy machine must not turn a
+   * healthy store's login into a 503. The time `work` took is added to the deadline.
+   */
+  async paused<T>(work: () => Promise<T>): Promise<T> {
+    const scope = this.scopes.getStore();
+    if (!scope) return work();
+    const started = Date.now();
+    try {
+      return await work();
+    } finally {
+      scope.at += Date.now() - started;
+    }
   }
 
   /** Epoch ms of the current deadline; Infinity outside a scope. */

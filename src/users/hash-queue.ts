@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { HoldfastError } from '../errors';
+import { deadlines } from '../store/deadline';
 
 /**
  * `verify`: someone is waiting to sign in (a login, a current-password confirmation).
@@ -70,7 +71,12 @@ export class HashQueue {
     }
   }
 
-  async run<T>(lane: HashLane, job: () => Promise<T>): Promise<T> {
+  /** Not counted against the request's store deadline (ADR 245): a hash is CPU, not store, time. */
+  run<T>(lane: HashLane, job: () => Promise<T>): Promise<T> {
+    return deadlines.paused(() => this.inTurn(lane, job));
+  }
+
+  private async inTurn<T>(lane: HashLane, job: () => Promise<T>): Promise<T> {
     if (this.canStart(lane)) {
       this.running[lane]++;
     } else {

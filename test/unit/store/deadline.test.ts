@@ -33,6 +33,28 @@ describe('RequestDeadlines', () => {
     expect(storeError('users.create', err)).toBeInstanceOf(StoreUnavailableError);
   });
 
+  it('paused work (a password hash) does not count: the store keeps its whole budget after it', async () => {
+    const d = new RequestDeadlines();
+    await d.run(100, async () => {
+      await d.paused(() => new Promise((resolve) => setTimeout(resolve, 160)));
+      expect(() => d.check()).not.toThrow();
+      expect(d.remaining()).toBeGreaterThan(60);
+      await expect(d.bound(new Promise((r) => setTimeout(() => r('ok'), 30)))).resolves.toBe('ok');
+      // Unpaused work counts: the same wait spends the budget.
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(() => d.check()).toThrow(DeadlineError);
+    });
+    // A failing job still gives its time back, and outside a scope it simply runs.
+    await d.run(50, async () => {
+      const failing = d.paused(
+        () => new Promise((_, reject) => setTimeout(() => reject(new Error('x')), 80)),
+      );
+      await expect(failing).rejects.toThrow('x');
+      expect(() => d.check()).not.toThrow();
+    });
+    await expect(d.paused(() => Promise.resolve(3))).resolves.toBe(3);
+  });
+
   it('a call that answers in time keeps its answer; after the deadline no call starts', async () => {
     const d = new RequestDeadlines();
     await d.run(200, async () => {
