@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     }
     const isLibrary = (s: Stack): boolean => s.name.startsWith('library');
     await Promise.all(
-      stacks.map((s) => waitForHttp(s, isLibrary(s) ? '/auth/openapi.json' : '/health/live')),
+      stacks.map((s) => waitForHttp(s, isLibrary(s) ? '/auth/openapi.json' : '/health/ready')),
     );
     if (IDLE > 0) {
       await new Promise((resolve) => setTimeout(resolve, 3000)); // start-up settles
