@@ -1,4 +1,5 @@
 import pino, { Logger } from 'pino';
+import { LineBuffer } from './line-buffer';
 
 /**
  * Paths pino replaces before anything is written: no password, cookie or token ever reaches a log,
@@ -39,11 +40,10 @@ export interface LoggerOptions {
   /** Whether stdout is a terminal (default process.stdout.isTTY). */
   readonly isTTY?: boolean;
   /**
-   * JSON lines to stdout are buffered: one write(2) carries BUFFER_BYTES of lines, or what
-   * FLUSH_MS gathered, whichever comes first. The write is made on this thread (pino.destination
-   * with sync: true and minLength): handing each chunk to libuv's thread pool (sync: false) cost
-   * about 2 µs more per line than writing it here (ADR 235). Call flushLogger() before
-   * process.exit: it writes what is still buffered. Ignored with a destination or pretty lines.
+   * JSON lines to stdout are buffered (a LineBuffer, ADR 255): one write(2) carries up to
+   * BUFFER_BYTES of lines, or what FLUSH_MS gathered, whichever comes first, made on this thread.
+   * Call flushLogger() before process.exit: it writes what is still buffered (an `exit` hook does
+   * too). Ignored with a destination or pretty lines.
    */
   readonly buffered?: boolean;
 }
@@ -79,15 +79,17 @@ export function createLogger(
   return pino(options, destination);
 }
 
-/** A buffered logger writes once this much is buffered (a few dozen access lines)... */
-export const BUFFER_BYTES = 4096;
+/** A buffered logger writes once this much is buffered (about a hundred access lines)... */
+export const BUFFER_BYTES = 16_384;
 /** ...or this often, so a quiet node's lines are not held back for long. */
 export const FLUSH_MS = 1000;
 
-function bufferedStdout(): pino.DestinationStream {
-  const stream = pino.destination({ dest: 1, sync: true, minLength: BUFFER_BYTES });
-  // unref: the timer never keeps a process alive; pino flushes on exit and so does flushLogger.
+function bufferedStdout(): LineBuffer {
+  const stream = new LineBuffer(1, BUFFER_BYTES);
+  // unref: the timer never keeps a process alive; flushLogger and the exit hook write the rest.
   setInterval(() => stream.flush(), FLUSH_MS).unref();
+  // A second net under flushLogger: every exit that runs `exit` handlers writes the buffer.
+  process.once('exit', () => stream.flushSync());
   return stream;
 }
 

@@ -13,7 +13,7 @@ import {
   UNAVAILABLE_CAUSES,
 } from '../store';
 import type { Server } from '@hapi/hapi';
-import { DEFAULT_METRICS_PREFIX, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
+import { DEFAULT_METRICS_CONFIG, HTTP_BUCKETS, METRICS, STORE_BUCKETS } from './catalogue';
 import { CounterSync } from './counter-sync';
 import { counter, gauge, histogram, maybeGauge } from './instruments';
 import type { MaybeGauge } from './instruments';
@@ -155,7 +155,7 @@ export class Metrics {
     this.countFailures.inc(0);
     this.storeFailovers.inc(0);
     if (opts.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: r, prefix: DEFAULT_METRICS_PREFIX });
+      collectDefaultMetrics({ register: r, ...DEFAULT_METRICS_CONFIG });
     }
   }
 

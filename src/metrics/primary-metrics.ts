@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { DEFAULT_METRICS_PREFIX, METRICS } from './catalogue';
+import { DEFAULT_METRICS_CONFIG, METRICS } from './catalogue';
 import { gauge } from './instruments';
 import type { MetricsOptions } from './metrics';
 import { PreflightCheckResult, preflightValues } from './preflight-status';
@@ -17,7 +17,7 @@ export class PrimaryMetrics {
     this.preflight = gauge(this.registry, METRICS.preflightStatus);
     this.drift = gauge(this.registry, METRICS.storeDrift);
     if (opts.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
+      collectDefaultMetrics({ register: this.registry, ...DEFAULT_METRICS_CONFIG });
     }
   }
 

@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadSettings } from '../../../src/config';
 import { AccessLog, AccessLine, AccessLogLevel } from '../../../src/log/access';
+import { LineBuffer } from '../../../src/log/line-buffer';
 import { createLogger } from '../../../src/log/logger';
 
 /**
@@ -98,6 +102,94 @@ describe('AccessLog', () => {
     new AccessLog(logger, 'info').write(line(200));
     logger.info({ password: 'hunter2-not-logged' }, 'other');
     expect(lines()[1]).toMatchObject({ msg: 'other', password: '[redacted]' });
+  });
+});
+
+describe("AccessLog on a worker's buffered stdout (lines built without pino, ADR 255)", () => {
+  /** The lines AccessLog writes for `lines` through pino, and built directly into a LineBuffer. */
+  function bothWays(
+    level: string,
+    setting: AccessLogLevel,
+    lines: AccessLine[],
+  ): { viaPino: string[]; direct: string[] } {
+    const out: string[] = [];
+    const viaPino = new AccessLog(
+      createLogger(level, { write: (s: string) => void out.push(s) }).child({ worker: 3 }),
+      setting,
+    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-access-'));
+    const file = path.join(dir, 'out.log');
+    const fd = fs.openSync(file, 'w');
+    try {
+      const buffer = new LineBuffer(fd, 4096);
+      const direct = new AccessLog(createLogger(level, buffer).child({ worker: 3 }), setting);
+      expect([direct.buildsLines, viaPino.buildsLines]).toEqual([true, false]);
+      for (const l of lines) {
+        if (viaPino.wants(l.status)) viaPino.write(l);
+        if (direct.wants(l.status)) direct.write(l);
+      }
+      buffer.flushSync();
+      // The clock may tick between the two: compare everything but the time.
+      const untimed = (s: string): string => s.replace(/"time":\d+/, '"time":0');
+      return {
+        viaPino: out.map(untimed),
+        direct: fs
+          .readFileSync(file, 'utf8')
+          .split(/(?<=\n)/)
+          .filter(Boolean)
+          .map(untimed),
+      };
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const tricky: AccessLine[] = [
+    line(200),
+    {
+      reqId: '1764640000000:host-1:42:abc:7',
+      method: 'post',
+      path: '/auth/login',
+      status: 401,
+      ms: 0,
+    },
+    { reqId: 'r-q', method: 'get', path: '/a "quoted" \\ path/é/✓', status: 404, ms: 12 },
+    { reqId: 'r-ctl', method: 'get', path: '/tab\there', status: 302, ms: 1 },
+    line(undefined),
+    line(503),
+    { reqId: 'r-nan', method: 'get', path: '/x', status: 500, ms: Number.NaN },
+  ];
+
+  it.each<[string, AccessLogLevel]>([
+    ['info', 'info'],
+    ['debug', 'debug'],
+    ['info', 'off'],
+  ])('log.level %s, log.access %s: byte for byte what pino writes', (level, setting) => {
+    const { viaPino, direct } = bothWays(level, setting, tricky);
+    expect(direct).toEqual(viaPino);
+    expect(direct.length).toBe(setting === 'off' ? 2 : tricky.length);
+  });
+
+  it('the direct lines are JSON with the access fields, the bindings and the level', () => {
+    const { direct } = bothWays('info', 'info', tricky);
+    const parsed = direct.map((s) => JSON.parse(s) as Record<string, unknown>);
+    expect(parsed[0]).toEqual({
+      level: 30,
+      time: 0,
+      pid: process.pid,
+      worker: 3,
+      reqId: 'r200',
+      method: 'get',
+      path: '/auth/me',
+      status: 200,
+      ms: 3,
+      msg: 'request',
+    });
+    expect(parsed[2].path).toBe('/a "quoted" \\ path/é/✓');
+    expect(parsed[4]).not.toHaveProperty('status');
+    expect([parsed[5].level, parsed[5].status]).toEqual([50, 503]);
+    expect(parsed[6].ms).toBeNull();
   });
 });
 
