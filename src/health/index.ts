@@ -8,7 +8,7 @@ export type {
 } from './store-health';
 export { Readiness } from './readiness';
 export type { ReadinessState } from './readiness';
-export { healthRoutes, holdfastHealth } from './routes';
+export { healthRoutes, holdfastHealth, PROBE_TAG } from './routes';
 export type { HealthExposed, HealthRoutesOptions } from './routes';
 export { createNodeHealth } from './node-health';
 export type { HealthServices, NodeHealth } from './node-health';

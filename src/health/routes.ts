@@ -30,6 +30,9 @@ declare module '@hapi/hapi' {
   }
 }
 
+/** Tags the readiness route: the access log writes its 503 at the access level, not at error. */
+export const PROBE_TAG = 'holdfast-probe';
+
 /**
  * `/health/live`: the process is up and serving HTTP (a liveness probe restarts it otherwise).
  * `/health/ready`: this process listens, is not draining, and the store answers now; 503
@@ -55,7 +58,8 @@ export const holdfastHealth: Plugin<HealthRoutesOptions> = {
     server.route({
       method: 'GET',
       path: '/health/ready',
-      options: route,
+      // A 503 here is the probe's answer, not a failure: transitions are logged once (node.ts).
+      options: { ...route, tags: [PROBE_TAG] },
       handler: (_request, h) => {
         const s = readiness.state;
         return h

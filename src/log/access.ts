@@ -58,13 +58,16 @@ export class AccessLog {
     return this.direct !== null;
   }
 
-  /** Whether a line for this status would be written: the caller builds none otherwise. */
-  wants(status: number | undefined): boolean {
-    return status !== undefined && status >= 500 ? this.errors : this.level !== null;
+  /**
+   * Whether a line for this status would be written: the caller builds none otherwise. `expected`:
+   * a 5xx that is the route's normal answer (a readiness probe's 503), written like any status.
+   */
+  wants(status: number | undefined, expected = false): boolean {
+    return isError(status, expected) ? this.errors : this.level !== null;
   }
 
-  write(line: AccessLine): void {
-    if (line.status !== undefined && line.status >= 500) {
+  write(line: AccessLine, expected = false): void {
+    if (isError(line.status, expected)) {
       if (!this.errors) return;
       if (this.direct) this.direct.write(this.format(this.errorHead, line));
       else this.out.error(line, 'request');
@@ -88,4 +91,8 @@ export class AccessLog {
 /** pino writes a number that is not finite as null. */
 function finite(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
+}
+
+function isError(status: number | undefined, expected: boolean): boolean {
+  return status !== undefined && status >= 500 && !expected;
 }

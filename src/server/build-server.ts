@@ -1,5 +1,5 @@
 import Hapi, { Server } from '@hapi/hapi';
-import { healthRoutes, Readiness } from '../health';
+import { healthRoutes, PROBE_TAG, Readiness } from '../health';
 import { AccessLog } from '../log/access';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics';
@@ -83,14 +83,19 @@ function logRequests(server: Server, logger: Logger, access: AccessLog): void {
       output?: { statusCode: number };
     } | null;
     const status = response?.statusCode ?? response?.output?.statusCode;
-    if (!access.wants(status)) return;
-    access.write({
-      reqId: request.info.id,
-      method: request.method,
-      path: request.path,
-      status,
-      ms: Math.round(request.info.completed - request.info.received),
-    });
+    // A readiness probe's 503 says "not ready" (logged once per change), it is not a failure.
+    const expected = status === 503 && request.route.settings.tags?.includes(PROBE_TAG) === true;
+    if (!access.wants(status, expected)) return;
+    access.write(
+      {
+        reqId: request.info.id,
+        method: request.method,
+        path: request.path,
+        status,
+        ms: Math.round(request.info.completed - request.info.received),
+      },
+      expected,
+    );
   });
   server.events.on({ name: 'request', channels: 'error' }, (request, event) => {
     logger.error(

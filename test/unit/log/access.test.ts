@@ -93,6 +93,11 @@ describe('AccessLog', () => {
       false,
       true,
     ]);
+    // An expected 5xx (a readiness probe's 503) follows log.access like any status.
+    expect([off.wants(503, true), new AccessLog(logger, 'info').wants(503, true)]).toEqual([
+      false,
+      true,
+    ]);
     const silent = new AccessLog(capture('silent').logger, 'info');
     expect([silent.wants(200), silent.wants(500)]).toEqual([false, false]);
   });

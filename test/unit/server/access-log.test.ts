@@ -114,3 +114,22 @@ test('log.access debug: only the 500 at log.level info, every request at log.lev
     '50 get /test/fails 500',
   ]);
 });
+
+test("a readiness probe's 503 is its answer, not a failure: logged like any status, never at error", async () => {
+  for (const [access, expected] of [
+    ['info', ['30 get /health/ready 503', '50 get /test/fails 500']],
+    ['off', ['50 get /test/fails 500']],
+  ] as const) {
+    const { node, lines } = await startWith(access);
+    node.readiness.startDraining();
+    let responded = 0;
+    node.server.events.on('response', () => void responded++);
+    for (const path of ['/health/ready', '/test/fails']) {
+      const res = await fetch(`${node.server.info.uri}${path}`);
+      await res.arrayBuffer();
+      expect(res.status).toBe(path === '/health/ready' ? 503 : 500);
+    }
+    while (responded < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(summary(lines())).toEqual(expected);
+  }
+});
