@@ -148,12 +148,16 @@ export class NearCacheEngine implements SessionEngine {
     return this.read(shard, id, now);
   }
 
-  /** The hits of one turn, each still in the cache served from it, the others read again. */
+  /**
+   * The hits of one turn: each still in the cache and still within the staleness is served from
+   * it (a long turn must not stretch the bound), the others are read again.
+   */
   private readonly answerHits = (): void => {
     const hits = this.hits;
     this.hits = [];
+    const at = performance.now();
     for (const hit of hits) {
-      if (this.cache.peek(hit.id) === hit.entry) {
+      if (this.cache.peek(hit.id) === hit.entry && at < hit.entry.until) {
         this.cacheStats.hits++;
         hit.resolve(hit.entry.session);
       } else {

@@ -179,6 +179,18 @@ describe('NearCacheEngine (memory store)', () => {
     expect(a.cacheStats).toMatchObject({ hits: 0, misses: 4, subscribed: false });
   });
 
+  it('a hit whose turn ends past the staleness is not served: it reads the store', async () => {
+    const { store, a } = await twoWorkers(20);
+    const { s, shard } = await stored(a);
+    await a.get(shard, s.id, Date.now());
+    await store.revoke(shard, s.id); // behind the cache's back: no message
+    const hit = a.get(shard, s.id, Date.now()); // still fresh when found
+    const busy = performance.now() + 30; // this turn runs past the 20 ms bound
+    while (performance.now() < busy);
+    expect(await hit).toBeNull();
+    expect(a.cacheStats.hits).toBe(0);
+  });
+
   it('keeps at most maxEntries sessions, dropping the least recently used', async () => {
     const { a } = await twoWorkers(10_000, 5);
     const all = [];
