@@ -40,6 +40,14 @@ async function main() {
       },
     });
   }
+  // The same answer with the plugin registered but no session check: what the plugin's
+  // server-wide extensions cost apart from authentication (bench profiling, not in the table).
+  server.route({
+    method: 'GET',
+    path: '/bench/free',
+    options: { auth: false },
+    handler: () => ({ id: 'free' }),
+  });
   server.route({
     method: 'GET',
     path: '/me',

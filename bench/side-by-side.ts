@@ -23,7 +23,9 @@
  * Environment: BENCH_QUICK (set: 2 rounds of 3 s), BENCH_ROUNDS (default 3), BENCH_DURATION
  * (seconds per stack per round, default 10), BENCH_WARMUP (seconds, default 5; 1 when quick),
  * BENCH_STACKS (comma-separated subset; bare is always measured), BENCH_REDIS (`cluster` or
- * `standalone`), BENCH_OUT (where latest.json goes), BENCH_DOCS (set to 0: leave the docs alone).
+ * `standalone`), BENCH_OUT (where latest.json goes), BENCH_DOCS (set to 0: leave the docs alone),
+ * BENCH_CPU_PROF (a directory: every stack runs with node --cpu-prof and writes its profile there
+ * when the bench stops it; the profiler's cost tilts the ratios, so profile and measure apart).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -129,6 +131,8 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js')))
     throw new Error('no build in dist/: run `make build` (make bench does) first');
   const only = process.env.BENCH_STACKS?.split(',').filter(Boolean);
+  const profDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : '';
+  const profArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   const names = STACK_NAMES.filter((n) => !only || n === 'bare' || only.includes(n));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-bench-'));
   console.log(
@@ -156,6 +160,7 @@ async function main(): Promise<void> {
           { ...hf, ...portEnv },
           port,
           dir,
+          profArgs,
         );
         planned.push({
           name,
@@ -175,6 +180,7 @@ async function main(): Promise<void> {
           { ...hf, ...near, ...portEnv, BENCH_SEED: '1' },
           port,
           dir,
+          profArgs,
         );
         planned.push({
           name,
@@ -190,7 +196,7 @@ async function main(): Promise<void> {
           ...portEnv,
           BENCH_STACK: name,
         };
-        const stack = startStack(name, ['bench/peer-server.js'], env, port, dir);
+        const stack = startStack(name, ['bench/peer-server.js'], env, port, dir, profArgs);
         planned.push({
           name,
           route: '/me',

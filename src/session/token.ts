@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Opaque tokens `<shard>.<id>.<secret>`: a 128-bit random id (the public session id) and a 256-bit
@@ -42,7 +42,8 @@ export function parseToken(value: unknown, shards: number): ParsedToken | null {
 }
 
 export function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+  // One-shot: no Hash object per request (every request hashes its cookie's secret, ADR 250).
+  return hash('sha256', secret, 'buffer');
 }
 
 /** Constant-time comparison of a presented secret with a stored hash. */

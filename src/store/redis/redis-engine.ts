@@ -24,6 +24,7 @@ import {
 import { batchesReads, commandOn, evalScript, readAlone, withRedirects } from './commands';
 import type { ScriptArg } from './commands';
 import { RedisConnection } from './connection';
+import { readCounters } from './counter-read';
 import type { RedisClient } from './connection';
 import { writeThenWait } from './durable-write';
 import { deadlines } from '../deadline';
@@ -461,12 +462,9 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
    */
   async count(now: number): Promise<SessionCounts> {
     const { reads } = this.connection;
-    const k = this.keys;
     let values: Array<string | null>;
     try {
-      values = await Promise.all(
-        Array.from({ length: this.shards }, (_, shard) => counterOf(reads, k.counter(shard))),
-      );
+      values = await this.counters(reads);
     } catch (err) {
       throw storeError('count', err);
     }
@@ -493,6 +491,12 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     return lagMs >= 0 ? { sessions, users, expired, lagMs } : { sessions, users, expired };
   }
 
+  /** Every shard's counter: one command per master (ADR 250), one GET per shard as the fallback. */
+  private counters(reads: RedisClient): Promise<Array<string | null>> {
+    const keys = Array.from({ length: this.shards }, (_, shard) => this.keys.counter(shard));
+    return readCounters(reads, keys, (key) => counterOf(reads, key));
+  }
+
   /**
    * One sweep of the deployment (ADR 230), by the lease holder: reads every shard's counter and
    * runs the sweep script on each shard that may hold something due (and builds any missing
@@ -503,14 +507,11 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
    */
   async sweep(now: number): Promise<SweepResult> {
     const { reads } = this.connection;
-    const k = this.keys;
     const repair = this.nextRepair;
     this.nextRepair = (repair + 1) % this.shards;
     let values: Array<string | null>;
     try {
-      values = await Promise.all(
-        Array.from({ length: this.shards }, (_, shard) => counterOf(reads, k.counter(shard))),
-      );
+      values = await this.counters(reads);
     } catch (err) {
       throw storeError('sweep', err);
     }

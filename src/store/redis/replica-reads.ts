@@ -109,11 +109,20 @@ export function readWithFallback<T>(f: Fallback<T>): Promise<{ value: T; from: R
 
 /** `promise`, or ReadTimeoutError after `ms`: a read never outlives its deadline. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadTimeoutError(ms)), ms);
+  // One promise, not a race of two and a finally: this is on every strict-mode read (ADR 250).
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ReadTimeoutError(ms)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 /** Whether replica reads are on for these settings: a cluster whose writes wait for a replica. */

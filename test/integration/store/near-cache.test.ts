@@ -135,9 +135,10 @@ describe('near cache on a Redis Cluster (3 masters + 3 replicas)', () => {
     const revocations = 300;
     for (let i = 0; i < revocations; i++) {
       const x = live.splice(Math.floor(Math.random() * live.length), 1)[0];
-      const hits = b.cache.cacheStats.hits;
+      // B holds it, so serves it from its cache. (Not the hits counter: hits are answered in the
+      // event loop's check phase, together with the background reads' hits, ADR 250.)
+      expect(b.cache.holds(x.id)).toBe(true);
       expect((await b.cache.get(x.shard, x.id, Date.now()))?.id).toBe(x.id);
-      expect(b.cache.cacheStats.hits).toBe(hits + 1); // B serves it from its cache
       const started = performance.now();
       expect(await a.cache.revoke(x.shard, x.id, x.userId)).toBe(true);
       const done = performance.now();

@@ -146,6 +146,51 @@ describe('NearCacheEngine (memory store)', () => {
     expect(await b.get(shard, s.id, Date.now())).toBeNull();
   });
 
+  it('answers the hits of one turn together in its check phase, not in the microtasks of the caller', async () => {
+    const { a } = await twoWorkers();
+    const { s, shard } = await stored(a);
+    await a.get(shard, s.id, Date.now());
+    let answered = 0;
+    const reads = [1, 2, 3].map(() => a.get(shard, s.id, Date.now()).then(() => answered++));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(answered).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(3);
+    await Promise.all(reads);
+    expect(a.cacheStats).toMatchObject({ hits: 3, misses: 1 });
+  });
+
+  it('a hit whose entry is invalidated before its turn is not served: it reads the store', async () => {
+    const { a, b } = await twoWorkers();
+    const { s, shard, userId } = await stored(a);
+    await a.get(shard, s.id, Date.now());
+    const hit = a.get(shard, s.id, Date.now()); // found in the cache, answered in the check phase
+    // Another worker's logout lands first (the memory store and its bus answer in microtasks).
+    expect(await b.revoke(shard, s.id, userId)).toBe(true);
+    expect(await hit).toBeNull();
+    expect(a.cacheStats).toMatchObject({ hits: 0, misses: 2, invalidations: 1 });
+
+    // The same when the subscription is lost in between: everything is dropped, the store asked.
+    const other = await stored(a);
+    await a.get(other.shard, other.s.id, Date.now());
+    const pending = a.get(other.shard, other.s.id, Date.now());
+    await a.stop();
+    expect((await pending)?.id).toBe(other.s.id);
+    expect(a.cacheStats).toMatchObject({ hits: 0, misses: 4, subscribed: false });
+  });
+
+  it('a hit whose turn ends past the staleness is not served: it reads the store', async () => {
+    const { store, a } = await twoWorkers(20);
+    const { s, shard } = await stored(a);
+    await a.get(shard, s.id, Date.now());
+    await store.revoke(shard, s.id); // behind the cache's back: no message
+    const hit = a.get(shard, s.id, Date.now()); // still fresh when found
+    const busy = performance.now() + 30; // this turn runs past the 20 ms bound
+    while (performance.now() < busy);
+    expect(await hit).toBeNull();
+    expect(a.cacheStats.hits).toBe(0);
+  });
+
   it('keeps at most maxEntries sessions, dropping the least recently used', async () => {
     const { a } = await twoWorkers(10_000, 5);
     const all = [];
