@@ -1,3 +1,4 @@
+import { HoldfastError } from '../../errors';
 import type { KeyLayout } from '../keys';
 import type { RedisClient } from './connection';
 
@@ -66,8 +67,8 @@ export function parseSplit(
 }
 
 /**
- * Starts (or finds) the split to `to` shards. Throws when another split runs, or when `to` is no
- * multiple of the recorded count.
+ * Starts (or finds) the split to `to` shards. Throws HF_RESHARD_REFUSED when another split runs,
+ * or when `to` is no larger multiple of the recorded count.
  */
 export async function beginSplit(
   client: RedisClient,
@@ -78,7 +79,10 @@ export async function beginSplit(
   if (reshard) {
     const running = parseSplit(shards, reshard, null, keys.shards)!;
     if (running.to !== to) {
-      throw new Error(`a split to ${running.to} shards is running: run it to its end first`);
+      throw new HoldfastError(
+        'HF_RESHARD_REFUSED',
+        `a split to ${running.to} shards is running: run it to its end first`,
+      );
     }
     return running;
   }
@@ -86,7 +90,10 @@ export async function beginSplit(
   if (!shards || !Number.isInteger(from)) throw new Error(`${keys.meta()} records no shard count`);
   if (from === to) return { from: Number(shards), to, cursor: from, done: true };
   if (!validGrowth(from, to)) {
-    throw new Error(`${to} shards is not a larger multiple of the recorded ${from}`);
+    throw new HoldfastError(
+      'HF_RESHARD_REFUSED',
+      `${to} shards is not a larger multiple of the recorded ${from}`,
+    );
   }
   const state: SplitState = { from, to, cursor: 0, done: false };
   await client.hset(keys.meta(), 'reshard', encode(state));
