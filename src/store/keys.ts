@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
  *                                 (moved), '#m' -> users being moved; only on shards that split
  *   {hf}:meta             HASH    layout recorded at first start (shards, buckets, format) for preflight
  *   {hf}:sweep-lease      STRING  the process that sweeps expired entries now, with a TTL (ADR 230)
+ *   {hf}:reshard-lease    STRING  the process that runs `holdfast store reshard` now, with a TTL
  *
  * Why buckets: Redis keeps a ZSET of at most 128 entries (a HASH of at most 512) as a listpack,
  * about a third of the memory of a skiplist (hashtable). One `live` ZSET per shard holds
@@ -144,6 +145,10 @@ export class KeyLayout {
   }
   meta(): string {
     return `{${this.prefix}}:meta`;
+  }
+  /** Who runs `holdfast store reshard` now: one process at a time (ADR 260). */
+  reshardLease(): string {
+    return `{${this.prefix}}:reshard-lease`;
   }
   /** Who sweeps expired entries now: one process of the deployment at a time (ADR 230). */
   sweepLease(): string {

@@ -629,12 +629,21 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   }
 
   /** The sweep lease (lease-1.lua) on the writes client; no WAIT: a lost lease only means a double sweep. */
-  async lease(owner: string, ttlMs: number): Promise<boolean> {
+  lease(owner: string, ttlMs: number): Promise<boolean> {
+    return this.leaseOn(this.keys.sweepLease(), owner, ttlMs);
+  }
+
+  /** The lease of `holdfast store reshard` (ADR 260): two moving the same user could revive data. */
+  reshardLease(owner: string, ttlMs: number): Promise<boolean> {
+    return this.leaseOn(this.keys.reshardLease(), owner, ttlMs);
+  }
+
+  private async leaseOn(key: string, owner: string, ttlMs: number): Promise<boolean> {
     const reply = await this.run(
       'lease',
       'lease',
       this.connection.writes,
-      [this.keys.sweepLease()],
+      [key],
       [owner, Math.max(0, Math.round(ttlMs))],
     );
     return Number(reply) === LeaseReply.HELD;

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { HoldfastError } from '../../errors';
 import { shardUnder } from '../keys';
 import type { RedisEngine } from './redis-engine';
 import { beginSplit, finishSplit, RESHARD_POLL_MS, saveCursor } from './split-state';
@@ -30,6 +33,12 @@ export interface ReshardOptions {
 }
 
 /**
+ * How long the command's lease lasts without renewal (renewed after each old shard): a crashed
+ * run blocks another this long at most.
+ */
+export const RESHARD_LEASE_MS = 60_000;
+
+/**
  * Grows the shard count to `to` (ADR 260): announces the split in meta, waits for every node to
  * know it, moves the users of each old shard (cursor saved after each), then records the new count.
  * Run again after a crash, it resumes at the cursor; users left frozen are listed by usersOf and
@@ -39,6 +48,31 @@ export async function reshard(
   engine: RedisEngine,
   to: number,
   options: ReshardOptions = {},
+): Promise<SplitState> {
+  // One run at a time: two runs moving the same user could import a copy after the other's
+  // release and bring back what was revoked on the new shard in between.
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const hold = async () => {
+    if (!(await engine.reshardLease(owner, RESHARD_LEASE_MS))) {
+      throw new HoldfastError(
+        'HF_RESHARD_REFUSED',
+        `another holdfast store reshard is running (${engine.keys.reshardLease()}); it ends, or its lease expires ${RESHARD_LEASE_MS / 1000} s after it stopped`,
+      );
+    }
+  };
+  await hold();
+  try {
+    return await run(engine, to, options, hold);
+  } finally {
+    await engine.reshardLease(owner, 0).catch(() => {});
+  }
+}
+
+async function run(
+  engine: RedisEngine,
+  to: number,
+  options: ReshardOptions,
+  hold: () => Promise<void>,
 ): Promise<SplitState> {
   const clock = options.clock ?? Date.now;
   const started = clock();
@@ -72,6 +106,7 @@ export async function reshard(
       }),
     );
     state = { ...state, cursor: shard + 1 };
+    await hold();
     await saveCursor(client, engine.keys, state);
     progress('shard');
   }

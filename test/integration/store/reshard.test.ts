@@ -239,8 +239,26 @@ describe('growing the shard count (ADR 260) on a cluster', () => {
       expect((await other.get(shardUnder(x.userId, FROM), x.id, now))?.id).toBe(x.id);
     }
 
+    // One run at a time: another process's lease refuses this one, nothing moved.
+    expect(await engine.reshardLease('another-run', 60_000)).toBe(true);
+    await expect(reshard(engine, TO, { announceWaitMs: 0 })).rejects.toMatchObject({
+      code: 'HF_RESHARD_REFUSED',
+    });
+    const next = made.filter(
+      (x) => shardUnder(x.userId, FROM) === 3 && shardUnder(x.userId, TO) !== 3,
+    );
+    expect(next.length).toBeGreaterThan(0);
+    for (const x of next) {
+      expect(await c(engine).exists(engine.keys.session(3, x.id))).toBe(1);
+    }
+    const recorded = await c(engine).hget(engine.keys.meta(), 'reshard');
+    expect(JSON.parse(recorded!)).toEqual({ from: FROM, to: TO, cursor: 3 });
+    expect(await engine.reshardLease('another-run', 0)).toBe(false);
+
     const done = await reshard(engine, TO, { announceWaitMs: 0 });
     expect(done).toMatchObject({ cursor: FROM, done: true });
+    // The lease was given back.
+    expect(await c(engine).exists(engine.keys.reshardLease())).toBe(0);
     expect(await engine.count(now)).toMatchObject({ sessions: 40, users: 40 });
     for (const x of made) {
       const got = await other.get(shardUnder(x.userId, FROM), x.id, now);
