@@ -78,7 +78,12 @@ async function run(
   const started = clock();
   const client = engine.connection.writes;
   let state = await beginSplit(client, engine.keys, to);
-  if (state.done) return state;
+  if (state.done) {
+    // A run that stopped after the end but before the markers went: they go now.
+    const grownFrom = Number(await client.hget(engine.keys.meta(), 'grownFrom'));
+    if (grownFrom > 0 && grownFrom < state.to) await dropMarkers(engine, grownFrom);
+    return state;
+  }
   await engine.refreshSplit();
   let moved = 0;
   const progress = (phase: ReshardProgress['phase']) =>
@@ -114,8 +119,18 @@ async function run(
   await finishSplit(client, engine.keys, state);
   state = { ...state, done: true };
   await engine.refreshSplit();
+  // Once every node knows the end, no write goes to a moved user's old shard (the engine sends it
+  // to the new one): the per-user markers, up to one field per user moved, can go.
+  await sleep(options.announceWaitMs ?? 3 * RESHARD_POLL_MS);
+  await dropMarkers(engine, state.from);
   progress('done');
   return state;
+}
+
+/** Deletes the split markers of old shards 0..from−1 (ADR 260). */
+async function dropMarkers(engine: RedisEngine, from: number): Promise<void> {
+  const { writes } = engine.connection;
+  await Promise.all(Array.from({ length: from }, (_, s) => writes.unlink(engine.keys.reshard(s))));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -100,6 +100,8 @@ describe('growing the shard count (ADR 260) on a cluster', () => {
       if (at !== parsed.shard) expect(await c.exists(k.session(parsed.shard, parsed.id))).toBe(0);
     }
     expect(await c.hmget(k.meta(), 'shards', 'grownFrom', 'reshard')).toEqual(['32', '8', null]);
+    // The per-user markers went once every node knew the end.
+    for (let s = 0; s < FROM; s++) expect(await c.exists(k.reshard(s))).toBe(0);
 
     // Old cookies: authenticate, list, renew, revoke; the remember-me series moved too.
     for (const u of users) {
@@ -267,6 +269,10 @@ describe('growing the shard count (ADR 260) on a cluster', () => {
     }
     expect(await engine.revoke(5, stuck!.id, stuck!.userId)).toBe(true);
     expect(await engine.count(now)).toMatchObject({ sessions: 39, users: 39 });
+    // A run that ended before dropping the markers: the next one drops them.
+    await c(engine).hset(engine.keys.reshard(2), 'someone', 'd');
+    expect(await reshard(engine, TO)).toMatchObject({ done: true });
+    expect(await c(engine).exists(engine.keys.reshard(2))).toBe(0);
     // Refused: not a multiple; and a second run at the end changes nothing.
     await expect(reshard(engine, 48)).rejects.toThrow('not a larger multiple');
     expect(await reshard(engine, TO)).toMatchObject({ done: true });
