@@ -63,7 +63,7 @@ test('grow 256 → 1024 shards while serving, then a rolling restart onto 1024: 
     health,
   );
   console.log(
-    `grow-shard-count: ${last.moved} users moved in ${reshardSeconds} s (${(last.elapsedMs / 1000).toFixed(1)} s in the command, 6 s of it the announcement)`,
+    `grow-shard-count: ${last.moved} users moved in ${reshardSeconds} s (${(last.elapsedMs / 1000).toFixed(1)} s in the command, 12 s of it waiting for every node to read the state)`,
   );
   expectHeld(r);
 });
