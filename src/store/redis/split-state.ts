@@ -75,7 +75,12 @@ export async function beginSplit(
   keys: KeyLayout,
   to: number,
 ): Promise<SplitState> {
-  const [shards, reshard] = await client.hmget(keys.meta(), 'shards', 'reshard');
+  const [shards, reshard, grownFrom] = await client.hmget(
+    keys.meta(),
+    'shards',
+    'reshard',
+    'grownFrom',
+  );
   if (reshard) {
     const running = parseSplit(shards, reshard, null, keys.shards)!;
     if (running.to !== to) {
@@ -93,6 +98,14 @@ export async function beginSplit(
     throw new HoldfastError(
       'HF_RESHARD_REFUSED',
       `${to} shards is not a larger multiple of the recorded ${from}`,
+    );
+  }
+  // Cookies of the first growth's era name shards under its old count, which a second growth's
+  // reads do not look under yet: they would be lost (ADR 260, not built).
+  if (grownFrom) {
+    throw new HoldfastError(
+      'HF_RESHARD_REFUSED',
+      `this store grew once already (from ${grownFrom} to ${from} shards); a second growth is not supported yet`,
     );
   }
   const state: SplitState = { from, to, cursor: 0, done: false };

@@ -275,6 +275,10 @@ describe('growing the shard count (ADR 260) on a cluster', () => {
     expect(await c(engine).exists(engine.keys.reshard(2))).toBe(0);
     // Refused: not a multiple; and a second run at the end changes nothing.
     await expect(reshard(engine, 48)).rejects.toThrow('not a larger multiple');
+    await expect(reshard(engine, 64)).rejects.toMatchObject({
+      code: 'HF_RESHARD_REFUSED',
+      message: expect.stringContaining('grew once already (from 8 to 32 shards)'),
+    });
     expect(await reshard(engine, TO)).toMatchObject({ done: true });
   });
 
