@@ -264,6 +264,62 @@ describe('SessionService', () => {
     expect(await results()).toEqual(['ok', 'ok', 'ok', 'ok', 'invalid', 'invalid']);
   });
 
+  it('a node still configured with the old count accepts cookies naming shards of the grown one (ADR 260)', async () => {
+    const settings = loadSettings({ env: { NODE_ENV: 'test' } });
+    const clock = { now: 1_700_000_000_000 };
+    const layout = new KeyLayout('hf', 16);
+    const engine = new MemoryEngine(64, () => clock.now);
+    const service = new SessionService(
+      engine,
+      layout,
+      new SessionPolicy(settings.session),
+      () => clock.now,
+    );
+    const userId = Array.from({ length: 50 }, (_, i) => `user-${i}`).find(
+      (u) => shardUnder(u, 64) >= 16,
+    )!;
+    const shard = shardUnder(userId, 64);
+    const [id, secret, sid, token] = [newId(), newSecret(), newId(), newSecret()];
+    const common = { userId, createdAt: clock.now, lastSeenAt: clock.now, credentialVersion: 0 };
+    await engine.create(
+      shard,
+      {
+        ...common,
+        id,
+        secretHash: sha256(secret),
+        method: 'password',
+        expiresAt: clock.now + 30 * MIN,
+        absoluteExpiresAt: clock.now + 60 * MIN,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        seriesId: null,
+      },
+      50,
+    );
+    const series = (seriesId: string, t: string) => ({
+      ...common,
+      id: seriesId,
+      tokenHash: sha256(t),
+      previousHash: null,
+      rotatedAt: clock.now,
+      expiresAt: clock.now + 60 * MIN,
+    });
+    await engine.createSeries(shard, series(sid, token), 50);
+    const cookie = formatToken(shard, id, secret);
+    const remember = formatToken(shard, sid, token);
+    // Before the node knows of the growth: not a cookie of this deployment.
+    expect((await service.authenticate(cookie)).result).toBe('invalid');
+    expect((await service.useRemember(remember, client)).result).toBe('invalid');
+    layout.grownTo = 64;
+    expect((await service.authenticate(cookie)).result).toBe('ok');
+    // Logout with the remember-me cookie ends its series on the grown shard.
+    await service.forget(remember);
+    expect((await service.useRemember(remember, client)).result).toBe('invalid');
+    const [sid2, token2] = [newId(), newSecret()];
+    await engine.createSeries(shard, series(sid2, token2), 50);
+    expect((await service.useRemember(formatToken(shard, sid2, token2), client)).result).toBe('ok');
+  });
+
   it('a programming error in the store is thrown as it is: never counted as an outage, never swallowed', async () => {
     const { service, engine, clock } = setup();
     const { token } = await service.create('user-1', client, 'password');
