@@ -20,7 +20,9 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof PromptInterruptedError) return INTERRUPTED;
   if (
     err instanceof HoldfastError &&
-    (err.code === 'HF_PREFLIGHT_FAILED' || err.code === 'HF_STORE_NOT_SHARED')
+    (err.code === 'HF_PREFLIGHT_FAILED' ||
+      err.code === 'HF_STORE_NOT_SHARED' ||
+      err.code === 'HF_RESHARD_REFUSED')
   ) {
     return ExitCodes.CONFIG;
   }

@@ -14,7 +14,7 @@ import {
   sessionsRevokeAll,
 } from './commands/sessions';
 import { startCommand } from './commands/start';
-import { storeBalance } from './commands/store';
+import { storeBalance, storeReshard } from './commands/store';
 import { usersCreate, usersEnd, usersRoles, usersShow } from './commands/users';
 import type { Out } from './output';
 import { readNewPassword } from './password';
@@ -41,6 +41,7 @@ export interface CommandOptions {
   readonly all?: boolean;
   readonly plan?: boolean;
   readonly apply?: boolean;
+  readonly shards?: string;
 }
 
 interface OptionSpec {
@@ -221,6 +222,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     ),
   },
   {
+    name: 'store reshard',
+    summary:
+      'grow the shard count online to a multiple of the recorded one (256 -> 1024); resumes after a crash',
+    options: [
+      {
+        flags: '--shards <n>',
+        description: 'the new shard count: a larger multiple of the recorded one',
+        mandatory: true,
+      },
+    ],
+    check: (o) =>
+      /^[1-9]\d*$/.test(o.shards ?? '') ? null : `--shards takes a whole number, not "${o.shards}"`,
+    run: withServices((s, o, ctx) =>
+      storeReshard(s, Number(o.shards), o.json, ctx.out, ctx.err, process.stderr),
+    ),
+  },
+  {
     name: 'users create',
     summary: 'a password account; password from a no-echo prompt, or stdin when not a terminal',
     options: [EMAIL],
@@ -278,7 +296,8 @@ const GROUPS: Record<string, string> = {
   config: 'inspect the settings',
   sessions: "count, list and revoke sessions in the shared store (one user's, or everyone's)",
   users: 'create, show, disable, enable and delete accounts, and set their roles',
-  store: 'how the session shards are spread over the Redis Cluster masters, and evening them out',
+  store:
+    'how the session shards are spread over the Redis Cluster masters, evening them out, and growing their count',
 };
 
 /** `--user <id> [--session <id>] [--config <file>] [--json]`: the options part of a usage line. */

@@ -109,6 +109,11 @@ export const DEFAULTS = {
       tls: false,
       natMap: {},
       keyPrefix: 'hf',
+      /**
+       * Measured (bench/shard-count.ts, docs/performance.md "Shard count"): 1024 costs ~13 % more
+       * memory per session at 50k sessions and 3-8× the count's work; 256 balances within 1.1× up
+       * to 25 masters with `store balance`. Past that, grow it online (ADR 260).
+       */
       shards: 256,
       commandTimeout: '2s',
       connectTimeout: '5s',

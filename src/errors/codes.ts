@@ -10,6 +10,8 @@ export const ErrorCodes = {
     'The session store refused a write because it reached maxmemory (noeviction); sessions already made keep working.',
   HF_STORE_NOT_SHARED:
     'A command that reads or changes stored data ran on the in-process store (store.type memory), which no server shares.',
+  HF_RESHARD_REFUSED:
+    'holdfast store reshard was refused: the shard count asked for is no larger multiple of the recorded one, or a split to another count is running.',
   HF_STORE_SCRIPT:
     'A store Lua script failed for a reason other than the store being unreachable (a script error, a key of the wrong type).',
   HF_PREFLIGHT_FAILED: 'A start-up check of the settings or the store failed.',

@@ -123,8 +123,12 @@ export interface ServicesOptions {
 }
 
 export function createServices(settings: Settings, options: ServicesOptions = {}): Services {
-  const layout = new KeyLayout(settings.store.redis.keyPrefix, settings.store.redis.shards);
   const store = options.engine ?? createEngine(settings);
+  // The Redis engine's own layout: it learns from the store whether the shard count grew (ADR 260).
+  const layout =
+    store.kind === 'redis'
+      ? store.keys
+      : new KeyLayout(settings.store.redis.keyPrefix, settings.store.redis.shards);
   const timed = options.metrics ? options.metrics.instrumentEngine(store) : store;
   // In front of the timing: a cache hit is no store operation.
   const nearCache = settings.nearCache.enabled

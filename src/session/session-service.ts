@@ -127,7 +127,7 @@ export class SessionService {
    */
   async authenticate(raw: string | undefined): Promise<Authentication> {
     if (!raw) return this.decided({ result: 'missing' });
-    const parsed = parseToken(raw, this.layout.shards);
+    const parsed = parseToken(raw, this.layout.tokenShards);
     if (!parsed) return this.decided({ result: 'invalid' });
     const now = this.clock();
     let session: StoredSession | null;
@@ -140,7 +140,7 @@ export class SessionService {
     if (
       !session ||
       !secretMatches(parsed.secret, session.secretHash) ||
-      this.layout.shardOf(session.userId) !== parsed.shard
+      !this.layout.owns(parsed.shard, session.userId)
     ) {
       return this.decided({ result: 'invalid' });
     }
@@ -260,7 +260,7 @@ export class SessionService {
    * theft: the series and all of the user's sessions end.
    */
   async useRemember(raw: string | undefined, client: ClientInfo): Promise<RememberUse> {
-    const parsed = parseToken(raw, this.layout.shards);
+    const parsed = parseToken(raw, this.layout.tokenShards);
     if (!parsed) return { result: 'invalid' };
     const next = newSecret();
     const use = await this.engine.useSeries(
@@ -272,7 +272,7 @@ export class SessionService {
       this.policy.rememberGrace,
     );
     if (use.result === 'missing') return { result: 'invalid' };
-    if (this.layout.shardOf(use.userId) !== parsed.shard) return { result: 'invalid' };
+    if (!this.layout.owns(parsed.shard, use.userId)) return { result: 'invalid' };
     if (use.result === 'theft') {
       this.stats.thefts++;
       this.events.emit('theft', { userId: use.userId, seriesId: parsed.id });
@@ -301,7 +301,7 @@ export class SessionService {
    * nothing.
    */
   async forget(raw: string | undefined): Promise<void> {
-    const parsed = parseToken(raw, this.layout.shards);
+    const parsed = parseToken(raw, this.layout.tokenShards);
     if (!parsed) return;
     await this.engine.revokeSeries(
       parsed.shard,

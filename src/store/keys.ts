@@ -17,8 +17,11 @@ import { createHash } from 'node:crypto';
  *   {hf:17}:count         STRING  "<entries> <users> <due>": the shard's index sizes and a lower bound
  *                                 of its earliest deadline, kept by the same scripts (ADR 180)
  *   {hf:17}:due           ZSET    live bucket -> lower bound of its earliest deadline (ADR 180)
+ *   {hf:17}:reshard       HASH    while the shard count grows (ADR 260): uid -> m (being moved) | d
+ *                                 (moved), '#m' -> users being moved; only on shards that split
  *   {hf}:meta             HASH    layout recorded at first start (shards, buckets, format) for preflight
  *   {hf}:sweep-lease      STRING  the process that sweeps expired entries now, with a TTL (ADR 230)
+ *   {hf}:reshard-lease    STRING  the process that runs `holdfast store reshard` now, with a TTL
  *
  * Why buckets: Redis keeps a ZSET of at most 128 entries (a HASH of at most 512) as a listpack,
  * about a third of the memory of a skiplist (hashtable). One `live` ZSET per shard holds
@@ -60,6 +63,16 @@ export function userBucketOf(userId: string): number {
 export class KeyLayout {
   readonly liveBuckets = LIVE_BUCKETS;
   readonly userBuckets = USER_BUCKETS;
+  /**
+   * The shard count this one grew from (ADR 260), once a split is known: set by the Redis engine
+   * from `{prefix}:meta`. Cookies made before name the user's shard under it.
+   */
+  grownFrom: number | undefined;
+  /**
+   * The shard count this one grows or grew to (ADR 260), above `shards`: nodes still configured
+   * with the old count accept cookies that nodes with the new one issue. Set by the Redis engine.
+   */
+  grownTo: number | undefined;
 
   constructor(
     readonly prefix: string,
@@ -126,8 +139,16 @@ export class KeyLayout {
   due(shard: number): string {
     return `${this.tag(shard)}:due`;
   }
+  /** The shard's split state while the shard count grows (ADR 260). */
+  reshard(shard: number): string {
+    return `${this.tag(shard)}:reshard`;
+  }
   meta(): string {
     return `{${this.prefix}}:meta`;
+  }
+  /** Who runs `holdfast store reshard` now: one process at a time (ADR 260). */
+  reshardLease(): string {
+    return `{${this.prefix}}:reshard-lease`;
   }
   /** Who sweeps expired entries now: one process of the deployment at a time (ADR 230). */
   sweepLease(): string {
@@ -136,8 +157,32 @@ export class KeyLayout {
 
   /** A user's shard: stable for a deployment as long as `shards` does not change (preflight guards it). */
   shardOf(userId: string): number {
-    return createHash('sha256').update(userId).digest().readUInt32BE(0) % this.shards;
+    return shardUnder(userId, this.shards);
   }
+
+  /**
+   * Whether a cookie's `shard` is `userId`'s: their shard now, or, after the count grew (ADR
+   * 260), their shard under the count it grew from (h mod kS mod S = h mod S) or to.
+   */
+  owns(shard: number, userId: string): boolean {
+    const now = this.shardOf(userId);
+    if (now === shard) return true;
+    if (this.grownFrom !== undefined && now % this.grownFrom === shard) return true;
+    return this.grownTo !== undefined && shardUnder(userId, this.grownTo) === shard;
+  }
+
+  /** The shards a cookie may name: the grown count's too once a split is known (ADR 260). */
+  get tokenShards(): number {
+    return Math.max(this.shards, this.grownTo ?? 0);
+  }
+}
+
+/**
+ * A user's shard under `shards` shards. Under k·S shards it is s, s+S, … or s+(k−1)S where s is
+ * the user's shard under S (h mod kS mod S = h mod S): what lets the count grow (ADR 260).
+ */
+export function shardUnder(userId: string, shards: number): number {
+  return createHash('sha256').update(userId).digest().readUInt32BE(0) % shards;
 }
 
 /** Records outlive their deadline by this much in Redis so the sweep can still read their owner. */

@@ -108,8 +108,11 @@ export class FaultDeployment {
     };
   }
 
-  /** Starts one more `holdfast start` node (one worker) and adds it to the pool once ready. */
-  async startNode(): Promise<HoldfastNode> {
+  /**
+   * Starts one more `holdfast start` node (one worker) and adds it to the pool once ready;
+   * `extraEnv` overrides settings (a node started with another store.redis.shards, ADR 260).
+   */
+  async startNode(extraEnv: NodeJS.ProcessEnv = {}): Promise<HoldfastNode> {
     const port = await freePort();
     const name = `${this.scenario}-${++this.started}`;
     const env = {
@@ -123,6 +126,7 @@ export class FaultDeployment {
       // sending before the node stops accepting, as a k8s Service would with these settings.
       HOLDFAST_SHUTDOWN__DRAIN_DELAY: '1s',
       HOLDFAST_SHUTDOWN__TIMEOUT: '10s',
+      ...extraEnv,
     };
     const node: HoldfastNode = {
       name,

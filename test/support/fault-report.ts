@@ -26,6 +26,7 @@ export const ALLOWED_READ_503: Record<string, number> = {
   'replica-and-old-master': 0,
   'cluster-restart': Infinity,
   'drain-and-add-master': 0,
+  'grow-shard-count': 0,
 };
 
 /**

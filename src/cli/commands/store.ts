@@ -6,6 +6,7 @@ import {
   type BalanceReport,
   type ClusterMaster,
 } from '../../server/store-balance';
+import { reshardStore, type ReshardProgress } from '../../server/store-reshard';
 import type { Out } from '../output';
 import { formatTable } from '../table';
 
@@ -97,5 +98,46 @@ export async function storeBalance(
   );
   if (json) out(JSON.stringify({ ...reportJson(after), moved: plan.moves.length }));
   else [`moved ${plan.moves.length} slots`, ...reportLines(after)].forEach((l) => out(l));
+  return 0;
+}
+
+/** A progress bar: `[#####.....] 3/8 old shards, 120 users moved, 4.1 s`. */
+export function progressBar(p: ReshardProgress, width = 30): string {
+  const filled = Math.round((p.shardsDone / p.from) * width);
+  return (
+    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.shardsDone}/${p.from} old shards, ` +
+    `${p.moved} users moved, ${(p.elapsedMs / 1000).toFixed(1)} s`
+  );
+}
+
+/**
+ * `holdfast store reshard --shards N`: grows the shard count online (ADR 260). Progress goes to
+ * stderr: a bar redrawn in place on a terminal, else (or with --json) one JSON line per old shard.
+ * Run again after a crash, it resumes where the recorded cursor says.
+ */
+export async function storeReshard(
+  services: Services,
+  shards: number,
+  json: boolean,
+  out: Out,
+  err: Out,
+  terminal: { isTTY?: boolean; write(text: string): boolean },
+): Promise<number> {
+  const bar = !json && terminal.isTTY === true;
+  const state = await reshardStore(services, shards, (p) => {
+    if (bar) terminal.write(`\r${progressBar(p)}${p.phase === 'done' ? '\n' : ''}`);
+    else err(JSON.stringify(p));
+  });
+  const from = state.from;
+  if (json) {
+    out(JSON.stringify({ from, to: state.to, done: state.done }));
+  } else if (from === state.to) {
+    out(`the store already has ${state.to} shards: nothing to do`);
+  } else {
+    out(
+      `grew from ${from} to ${state.to} shards; set store.redis.shards to ${state.to} ` +
+        `(HOLDFAST_STORE__REDIS__SHARDS) before each node's next start (nodes still set to ${from} keep working)`,
+    );
+  }
   return 0;
 }

@@ -163,11 +163,13 @@ export const layoutCheck: CheckDefinition = {
     }
     const problems: string[] = [];
     const shards = Number(recorded.shards);
-    if (shards !== r.shards) {
+    // After `holdfast store reshard` (ADR 260) nodes may keep the count it grew from a while:
+    // the engine reads the grown count from meta.
+    if (shards !== r.shards && Number(recorded.grownFrom) !== r.shards) {
       return fail(
         `${keys.meta()} records shards ${recorded.shards}; store.redis.shards is ${r.shards}`,
         `store.redis.shards ${recorded.shards}, as recorded at the first start`,
-        `set store.redis.shards (${envVarFor('store.redis.shards')}) back to ${recorded.shards}: another count moves every user to another shard and strands their sessions; to change it for real, start a new deployment under another store.redis.keyPrefix`,
+        `set store.redis.shards (${envVarFor('store.redis.shards')}) back to ${recorded.shards}: another count moves every user to another shard and strands their sessions; to grow it, run holdfast store reshard --shards N (docs/operations.md)`,
       );
     }
     if (recorded.keyPrefix !== undefined && recorded.keyPrefix !== r.keyPrefix) {

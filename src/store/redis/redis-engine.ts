@@ -13,7 +13,7 @@ import type {
   StoredSeries,
   StoredSession,
 } from '../engine';
-import { KeyLayout, SWEEP_GRACE_MS } from '../keys';
+import { KeyLayout, shardUnder, SWEEP_GRACE_MS } from '../keys';
 import {
   decodeSession,
   encodeSeries,
@@ -31,6 +31,8 @@ import { deadlines } from '../deadline';
 import { recordMeta } from './meta';
 import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
+import { readSplit, RESHARD_POLL_MS } from './split-state';
+import type { SplitState } from './split-state';
 import type { ScriptName, ScriptSet } from './scripts';
 import { LeaseReply, Reply, SeriesReply } from './script-replies';
 import { isUnavailable, replyCode, scriptError, storeError } from './store-errors';
@@ -51,6 +53,9 @@ export const SWEEP_LIMIT = 500;
 /** Sweep scripts one sweep runs on a shard whose budget ran out: bounds one sweep's work. */
 export const SWEEP_PASSES = 4;
 const HASH_BYTES = 32;
+/** How long a write waits for a user's move to end (ADR 260) before it is a 503. */
+export const MOVE_WAIT_MS = 1_000;
+const MOVE_STEP_MS = 5;
 
 export interface RedisEngineOptions {
   /** Prefix of the client names (CLIENT LIST), e.g. the process role. */
@@ -87,6 +92,9 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   /** The shard the next sweep rebuilds from its indexes (round robin from a random start). */
   private nextRepair: number;
   private starting: Promise<void> | undefined;
+  /** The shard count's growth this deployment is in or went through (ADR 260); null: none. */
+  private split: SplitState | null = null;
+  private splitPoll: NodeJS.Timeout | undefined;
 
   constructor(
     readonly settings: RedisSettings,
@@ -138,11 +146,33 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
       await this.replicas.refresh().catch(() => {});
     }
     this.conn = conn;
+    await this.refreshSplit().catch(() => {});
+    // Every node learns a split within one period; the reshard command waits several (ADR 260).
+    this.splitPoll = setInterval(() => void this.refreshSplit().catch(() => {}), RESHARD_POLL_MS);
+    this.splitPoll.unref();
+  }
+
+  /** Reads the split state from meta (ADR 260); the poll calls it, and a MOVED reply. */
+  async refreshSplit(): Promise<SplitState | null> {
+    const conn = this.conn;
+    if (!conn) return this.split;
+    this.split = await readSplit(conn.writes, this.keys, this.shards);
+    // Cookies made before a split name shards under the old count (KeyLayout.owns).
+    if (this.split && this.split.from < this.shards) this.keys.grownFrom = this.split.from;
+    if (this.split && this.split.to > this.shards) this.keys.grownTo = this.split.to;
+    return this.split;
+  }
+
+  /** The split this engine knows of (ADR 260). */
+  get splitState(): SplitState | null {
+    return this.split;
   }
 
   async stop(): Promise<void> {
     const conn = this.conn;
     this.conn = undefined;
+    clearInterval(this.splitPoll);
+    this.splitPoll = undefined;
     this.replicas?.close();
     this.replicas = undefined;
     await conn?.close();
@@ -171,9 +201,16 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   }
 
   async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[] | null> {
+    const reply = await this.forUser('create', shard, s.userId, (at) =>
+      this.createAt(at, s, maxPerUser),
+    );
+    return reply === Reply.STALE_CREDENTIALS ? null : strings(reply);
+  }
+
+  private createAt(shard: number, s: StoredSession, maxPerUser: number): Promise<unknown> {
     const k = this.shardKeys(shard);
     const record = encodeSession(s);
-    const reply = await this.write(
+    return this.write(
       'create',
       'create',
       [
@@ -187,6 +224,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
         k.seriesUsers(shard, s.userId),
         k.counter(shard),
         k.due(shard),
+        k.reshard(shard),
       ],
       [
         record,
@@ -198,9 +236,8 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
         k.liveBuckets,
         s.credentialVersion,
       ],
-      (r) => r !== Reply.STALE_CREDENTIALS,
+      (r) => Array.isArray(r),
     );
-    return reply === Reply.STALE_CREDENTIALS ? null : strings(reply);
   }
 
   /**
@@ -235,8 +272,12 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
       throw storeError('get', err, { client: reads, key });
     }
     if (buf === WRONGTYPE) return this.malformed();
+    // A cookie older than a split names the user's old shard (ADR 260).
+    if (!buf) buf = await this.readElsewhere('get', shard, (at) => this.keys.session(at, id));
+    if (buf === WRONGTYPE) return this.malformed();
     if (!buf) return null;
-    const s = decodeOrCount(this.stats, () => decodeSession(id, buf));
+    const found = buf;
+    const s = decodeOrCount(this.stats, () => decodeSession(id, found));
     return s && s.expiresAt > now ? s : null;
   }
 
@@ -320,22 +361,37 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     expiresAt: number,
     now: number,
   ): Promise<boolean> {
-    const k = this.shardKeys(shard);
-    // A lost renewal only shortens a session: no WAIT.
-    const code = await this.run(
-      'touch',
-      'touch',
-      this.connection.writes,
-      [k.session(shard, id), k.live(shard, id), k.counter(shard), k.due(shard)],
-      [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id, k.liveBuckets],
-    );
+    const code = await this.forRecord('touch', shard, id, 'session', (at) => {
+      const k = this.shardKeys(at);
+      // A lost renewal only shortens a session: no WAIT.
+      return this.run(
+        'touch',
+        'touch',
+        this.connection.writes,
+        [k.session(at, id), k.live(at, id), k.counter(at), k.due(at), k.reshard(at)],
+        [encodeTouch(lastSeenAt, expiresAt), expiresAt, SWEEP_GRACE_MS, now, id, k.liveBuckets],
+      );
+    });
     return this.applied(code);
   }
 
   async rotate(shard: number, oldId: string, next: StoredSession, now: number): Promise<boolean> {
-    const k = this.shardKeys(shard);
     const record = encodeSession(next);
-    const code = await this.write(
+    const code = await this.forRecord('rotate', shard, oldId, 'session', (at) =>
+      this.rotateAt(at, oldId, next, record, now),
+    );
+    return this.applied(code);
+  }
+
+  private rotateAt(
+    shard: number,
+    oldId: string,
+    next: StoredSession,
+    record: Buffer,
+    now: number,
+  ): Promise<unknown> {
+    const k = this.shardKeys(shard);
+    return this.write(
       'rotate',
       'rotate',
       [
@@ -347,6 +403,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
         k.credentialsPrefix(shard),
         k.counter(shard),
         k.due(shard),
+        k.reshard(shard),
       ],
       [
         oldId,
@@ -361,12 +418,18 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
       ],
       (reply) => reply === Reply.APPLIED,
     );
-    return this.applied(code);
   }
 
   async revoke(shard: number, id: string, userId?: string): Promise<boolean> {
+    const code = await this.forRecord('revoke', shard, id, 'session', (at) =>
+      this.revokeAt(at, id, userId),
+    );
+    return this.applied(code);
+  }
+
+  private revokeAt(shard: number, id: string, userId: string | undefined): Promise<unknown> {
     const k = this.shardKeys(shard);
-    const code = await this.write(
+    return this.write(
       'revoke',
       'revoke',
       [
@@ -377,11 +440,11 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
         k.seriesUsersPrefix(shard),
         k.counter(shard),
         k.due(shard),
+        k.reshard(shard),
       ],
       [id, userId === undefined ? '0' : '1', userId ?? '', k.userBuckets],
       (reply) => reply === Reply.APPLIED,
     );
-    return this.applied(code);
   }
 
   async revokeUser(
@@ -390,8 +453,25 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     exceptId?: string,
     epoch?: number,
   ): Promise<string[]> {
+    const ended: string[] = [];
+    // While the user's move is pending, their data is on both shards: old first (ADR 260).
+    for (const at of this.userPlaces(shard, userId)) {
+      const reply = await this.untilSettled('revokeUser', () =>
+        this.revokeUserAt(at, userId, exceptId, epoch),
+      );
+      if (reply !== Reply.MOVED) ended.push(...strings(reply));
+    }
+    return ended;
+  }
+
+  private revokeUserAt(
+    shard: number,
+    userId: string,
+    exceptId: string | undefined,
+    epoch: number | undefined,
+  ): Promise<unknown> {
     const k = this.shardKeys(shard);
-    const reply = await this.write(
+    return this.write(
       'revokeUser',
       'revoke-user',
       [
@@ -403,17 +483,30 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
         k.credentials(shard, userId),
         k.counter(shard),
         k.due(shard),
+        k.reshard(shard),
       ],
       [userId, exceptId ?? '', k.liveBuckets, epoch ?? ''],
       // Series may have been deleted even when no session was: always wait.
       () => true,
     );
-    return strings(reply);
   }
 
   async revokeShard(shard: number): Promise<ShardRevoked> {
+    let sessions = 0;
+    let series = 0;
+    // Old shard first (it waits for a user's move to end), then the shards it splits into.
+    for (const at of [shard, ...this.otherPlaces(shard)]) {
+      const reply = await this.untilSettled('revokeShard', () => this.revokeShardAt(at));
+      const [s, r] = Array.isArray(reply) ? (reply as number[]) : [0, 0];
+      sessions += Number(s);
+      series += Number(r);
+    }
+    return { sessions, series };
+  }
+
+  private revokeShardAt(shard: number): Promise<unknown> {
     const k = this.shardKeys(shard);
-    const reply = await this.write(
+    return this.write(
       'revokeShard',
       'revoke-shard',
       [
@@ -424,30 +517,35 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
         k.seriesPrefix(shard),
         k.counter(shard),
         k.due(shard),
+        k.reshard(shard),
       ],
       [k.liveBuckets, k.userBuckets],
       () => true,
     );
-    const [sessions, series] = Array.isArray(reply) ? (reply as number[]) : [0, 0];
-    return { sessions: Number(sessions), series: Number(series) };
   }
 
   async listUser(shard: number, userId: string, now: number): Promise<StoredSession[]> {
-    const k = this.shardKeys(shard);
-    const reply = await this.run(
-      'listUser',
-      'list-user',
-      this.connection.reads,
-      [k.users(shard, userId), k.sessionPrefix(shard)],
-      [userId],
-      true,
-    );
-    const flat = Array.isArray(reply) ? (reply as Buffer[]) : [];
+    const places = this.userPlaces(shard, userId);
     const out: StoredSession[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const s = decodeOrCount(this.stats, () => decodeSession(flat[i].toString(), flat[i + 1]));
-      if (s && s.expiresAt > now) out.push(s);
+    for (const at of places) {
+      const k = this.shardKeys(at);
+      const reply = await this.run(
+        'listUser',
+        'list-user',
+        this.connection.reads,
+        [k.users(at, userId), k.sessionPrefix(at), k.reshard(at)],
+        [userId],
+        true,
+      );
+      // MOVED (a number): the user's data is on the next place only.
+      const flat = Array.isArray(reply) ? (reply as Buffer[]) : [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const s = decodeOrCount(this.stats, () => decodeSession(flat[i].toString(), flat[i + 1]));
+        if (s && s.expiresAt > now) out.push(s);
+      }
     }
+    // Two places while the user's move is pending: keep the oldest-first order.
+    if (places.length > 1) out.sort((a, b) => a.createdAt - b.createdAt);
     return out;
   }
 
@@ -493,7 +591,9 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
 
   /** Every shard's counter: one command per master (ADR 250), one GET per shard as the fallback. */
   private counters(reads: RedisClient): Promise<Array<string | null>> {
-    const keys = Array.from({ length: this.shards }, (_, shard) => this.keys.counter(shard));
+    const keys = Array.from({ length: this.physicalShards }, (_, shard) =>
+      this.keys.counter(shard),
+    );
     return readCounters(reads, keys, (key) => counterOf(reads, key));
   }
 
@@ -508,7 +608,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   async sweep(now: number): Promise<SweepResult> {
     const { reads } = this.connection;
     const repair = this.nextRepair;
-    this.nextRepair = (repair + 1) % this.shards;
+    this.nextRepair = (repair + 1) % this.physicalShards;
     let values: Array<string | null>;
     try {
       values = await this.counters(reads);
@@ -540,12 +640,21 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   }
 
   /** The sweep lease (lease-1.lua) on the writes client; no WAIT: a lost lease only means a double sweep. */
-  async lease(owner: string, ttlMs: number): Promise<boolean> {
+  lease(owner: string, ttlMs: number): Promise<boolean> {
+    return this.leaseOn(this.keys.sweepLease(), owner, ttlMs);
+  }
+
+  /** The lease of `holdfast store reshard` (ADR 260): two moving the same user could revive data. */
+  reshardLease(owner: string, ttlMs: number): Promise<boolean> {
+    return this.leaseOn(this.keys.reshardLease(), owner, ttlMs);
+  }
+
+  private async leaseOn(key: string, owner: string, ttlMs: number): Promise<boolean> {
     const reply = await this.run(
       'lease',
       'lease',
       this.connection.writes,
-      [this.keys.sweepLease()],
+      [key],
       [owner, Math.max(0, Math.round(ttlMs))],
     );
     return Number(reply) === LeaseReply.HELD;
@@ -577,9 +686,21 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   }
 
   async createSeries(shard: number, series: StoredSeries, maxPerUser: number): Promise<boolean> {
-    const k = this.shardKeys(shard);
     const record = encodeSeries(series);
-    const reply = await this.write(
+    const reply = await this.forUser('createSeries', shard, series.userId, (at) =>
+      this.createSeriesAt(at, series, record, maxPerUser),
+    );
+    return reply === Reply.APPLIED;
+  }
+
+  private createSeriesAt(
+    shard: number,
+    series: StoredSeries,
+    record: Buffer,
+    maxPerUser: number,
+  ): Promise<unknown> {
+    const k = this.shardKeys(shard);
+    return this.write(
       'createSeries',
       'create-series',
       [
@@ -587,11 +708,11 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
         k.seriesUsers(shard, series.userId),
         k.seriesPrefix(shard),
         k.credentials(shard, series.userId),
+        k.reshard(shard),
       ],
       [record, series.id, series.userId, series.expiresAt, series.credentialVersion, maxPerUser],
       (r) => r === Reply.APPLIED,
     );
-    return reply === Reply.APPLIED;
   }
 
   async useSeries(
@@ -602,7 +723,6 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     now: number,
     grace: number,
   ): Promise<SeriesUse> {
-    const k = this.shardKeys(shard);
     if (presentedHash.length !== HASH_BYTES || nextHash.length !== HASH_BYTES) {
       throw new TypeError(`a token hash is ${HASH_BYTES} bytes`);
     }
@@ -612,12 +732,22 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     presentedHash.copy(rotation, HASH_BYTES);
     rotation[2 * HASH_BYTES] = 1;
     rotation.writeUIntBE(now, 2 * HASH_BYTES + 1, 6);
-    const reply = await this.write(
+    const reply = await this.forRecord(
       'useSeries',
-      'use-series',
-      [k.series(shard, id), k.seriesUsersPrefix(shard), k.credentialsPrefix(shard)],
-      [id, presentedHash, rotation, now, grace, k.userBuckets],
-      (r) => Array.isArray(r) && (r[0] === SeriesReply.ROTATED || r[0] === SeriesReply.THEFT),
+      shard,
+      id,
+      'series',
+      (at) => {
+        const k = this.shardKeys(at);
+        return this.write(
+          'useSeries',
+          'use-series',
+          [k.series(at, id), k.seriesUsersPrefix(at), k.credentialsPrefix(at), k.reshard(at)],
+          [id, presentedHash, rotation, now, grace, k.userBuckets],
+          (r) => Array.isArray(r) && (r[0] === SeriesReply.ROTATED || r[0] === SeriesReply.THEFT),
+        );
+      },
+      (r) => (Array.isArray(r) ? r[0] : r),
     );
     const [code, userId, credentialVersion] = Array.isArray(reply) ? reply : [];
     switch (code) {
@@ -650,17 +780,117 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     now: number,
     grace: number,
   ): Promise<boolean> {
-    const k = this.shardKeys(shard);
     if (presentedHash.length !== HASH_BYTES)
       throw new TypeError(`a token hash is ${HASH_BYTES} bytes`);
-    const code = await this.write(
-      'revokeSeries',
-      'revoke-series',
-      [k.series(shard, id), k.seriesUsersPrefix(shard)],
-      [id, now, k.userBuckets, presentedHash, grace],
-      (reply) => reply === Reply.APPLIED,
-    );
+    const code = await this.forRecord('revokeSeries', shard, id, 'series', (at) => {
+      const k = this.shardKeys(at);
+      return this.write(
+        'revokeSeries',
+        'revoke-series',
+        [k.series(at, id), k.seriesUsersPrefix(at), k.reshard(at)],
+        [id, now, k.userBuckets, presentedHash, grace],
+        (reply) => reply === Reply.APPLIED,
+      );
+    });
     return this.applied(code);
+  }
+
+  /**
+   * The users with data on old shard `shard` (session, series or credential index entries) and
+   * those frozen there by an unfinished move (ADR 260): what a split must move.
+   */
+  async usersOf(shard: number): Promise<string[]> {
+    const k = this.shardKeys(shard);
+    const { writes } = this.connection;
+    const indexes = [...k.usersKeys(shard)];
+    for (let b = 0; b < k.userBuckets; b++) {
+      indexes.push(`${k.seriesUsersPrefix(shard)}${b}`, `${k.credentialsPrefix(shard)}${b}`);
+    }
+    try {
+      const [fields, state] = await Promise.all([
+        Promise.all(indexes.map((key) => writes.hkeys(key))),
+        writes.hgetall(k.reshard(shard)),
+      ]);
+      const users = new Set(fields.flat());
+      for (const [uid, mark] of Object.entries(state)) if (mark === 'm') users.add(uid);
+      return [...users];
+    } catch (err) {
+      throw storeError('usersOf', err);
+    }
+  }
+
+  /**
+   * Moves one user's data from old shard `from` to `to` (ADR 260): freeze there (writes for the
+   * user wait), import here, release there. False when the user had moved already. Safe to run
+   * again after a crash at any step. `afterFreeze` runs between the freeze and the copy (tests:
+   * requests racing a move, a crash mid-move).
+   */
+  async moveUser(
+    from: number,
+    to: number,
+    userId: string,
+    now: number,
+    afterFreeze?: () => Promise<void>,
+  ): Promise<boolean> {
+    const k = this.keys;
+    this.shardKeys(from);
+    this.shardKeys(to);
+    const frozen = await this.run(
+      'moveUser',
+      'reshard-freeze',
+      this.connection.writes,
+      [
+        k.users(from, userId),
+        k.sessionPrefix(from),
+        k.seriesUsers(from, userId),
+        k.seriesPrefix(from),
+        k.credentials(from, userId),
+        k.reshard(from),
+      ],
+      [userId],
+      true,
+    );
+    if (frozen === Reply.MOVED) return false;
+    await afterFreeze?.();
+    const [sessions, series, epoch] = frozen as [
+      Array<Buffer | number>,
+      Array<Buffer | number>,
+      Buffer,
+    ];
+    await this.write(
+      'moveUser',
+      'reshard-import',
+      [
+        k.users(to, userId),
+        k.livePrefix(to),
+        k.sessionPrefix(to),
+        k.seriesUsers(to, userId),
+        k.seriesPrefix(to),
+        k.credentials(to, userId),
+        k.counter(to),
+        k.due(to),
+      ],
+      [userId, k.liveBuckets, epoch.toString(), sessions.length / 3, now, ...sessions, ...series],
+      () => true,
+    );
+    await this.write(
+      'moveUser',
+      'reshard-release',
+      [
+        k.users(from, userId),
+        k.livePrefix(from),
+        k.sessionPrefix(from),
+        k.seriesUsers(from, userId),
+        k.seriesPrefix(from),
+        k.credentials(from, userId),
+        k.counter(from),
+        k.due(from),
+        k.reshard(from),
+      ],
+      [userId, k.liveBuckets],
+      () => true,
+    );
+    return true;
   }
 
   /**
@@ -721,10 +951,139 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   }
 
   private shardKeys(shard: number): KeyLayout {
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.shards) {
-      throw new RangeError(`shard ${shard} is outside 0..${this.shards - 1}`);
+    const limit = this.physicalShards;
+    if (!Number.isInteger(shard) || shard < 0 || shard >= limit) {
+      throw new RangeError(`shard ${shard} is outside 0..${limit - 1}`);
     }
     return this.keys;
+  }
+
+  /** The shards that hold data: the grown count as soon as a split is known (ADR 260). */
+  get physicalShards(): number {
+    return this.split ? Math.max(this.split.to, this.shards) : this.shards;
+  }
+
+  /**
+   * The other shards old shard `shard` splits into (s+S, …, s+(k−1)S; ADR 260): where a session
+   * or series named by a cookie older than the split may be now. Empty when there was no split.
+   */
+  private otherPlaces(shard: number): number[] {
+    const split = this.split;
+    if (!split || shard >= split.from) return [];
+    return Array.from(
+      { length: split.to / split.from - 1 },
+      (_, j) => shard + (j + 1) * split.from,
+    );
+  }
+
+  /**
+   * Where a user's data is, given the shard the caller computed: the user's shard under the grown
+   * count after a split; during one, the old shard and then the new one for a user who moves (the
+   * move may be pending); else `shard`.
+   */
+  private userPlaces(shard: number, userId: string): number[] {
+    const split = this.split;
+    if (!split || shard >= split.from) return [shard];
+    const target = shardUnder(userId, split.to);
+    if (target === shard) return [shard];
+    return split.done ? [target] : [shard, target];
+  }
+
+  /**
+   * A write for one user: where new data of the user goes (their shard under the grown count once
+   * a split is known, ADR 260). MOVING waits; MOVED (this engine did not know of the split yet)
+   * reads the split state and goes to the user's new shard.
+   */
+  private async forUser(
+    operation: string,
+    shard: number,
+    userId: string,
+    at: (shard: number) => Promise<unknown>,
+  ): Promise<unknown> {
+    const places = this.userPlaces(shard, userId);
+    const first = places[places.length - 1];
+    const reply = await this.untilSettled(operation, () => at(first));
+    if (reply !== Reply.MOVED) return reply;
+    await this.refreshSplit();
+    const next = this.userPlaces(shard, userId);
+    const target = next[next.length - 1];
+    if (target === first) {
+      throw new StoreUnavailableError(operation, 'the user moved to a shard this node cannot name');
+    }
+    return this.untilSettled(operation, () => at(target));
+  }
+
+  /**
+   * A change of one record (session or series) named by a cookie: on the cookie's shard, and when
+   * it is not there and the shard split (ADR 260), on the shard that holds it now. MOVING waits.
+   */
+  private async forRecord(
+    operation: string,
+    shard: number,
+    id: string,
+    kind: 'session' | 'series',
+    at: (shard: number) => Promise<unknown>,
+    code: (reply: unknown) => unknown = (reply) => reply,
+  ): Promise<unknown> {
+    const reply = await this.untilSettled(operation, () => at(shard), code);
+    const status = code(reply);
+    if (status !== Reply.NOT_APPLIED && status !== Reply.MOVED) return reply;
+    const others = this.otherPlaces(shard);
+    if (others.length === 0) return reply;
+    const key = (s: number) =>
+      kind === 'session' ? this.keys.session(s, id) : this.keys.series(s, id);
+    const found = await this.locate(operation, others, key);
+    return found === null ? reply : this.untilSettled(operation, () => at(found), code);
+  }
+
+  /** Sends `run` again while its reply says a user's move is under way (ADR 260), up to MOVE_WAIT_MS. */
+  private async untilSettled(
+    operation: string,
+    run: () => Promise<unknown>,
+    code: (reply: unknown) => unknown = (reply) => reply,
+  ): Promise<unknown> {
+    const deadline = Date.now() + MOVE_WAIT_MS;
+    for (;;) {
+      const reply = await run();
+      if (code(reply) !== Reply.MOVING) return reply;
+      if (Date.now() >= deadline) {
+        throw new StoreUnavailableError(operation, `a user's move to another shard did not end`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, MOVE_STEP_MS));
+    }
+  }
+
+  /** The first of `shards` where key(shard) exists, or null. */
+  private async locate(
+    operation: string,
+    shards: number[],
+    key: (shard: number) => string,
+  ): Promise<number | null> {
+    const { reads } = this.connection;
+    try {
+      const found = await Promise.all(shards.map((s) => this.readMaster(reads, key(s))));
+      const i = found.findIndex((value) => value !== null);
+      return i < 0 ? null : shards[i];
+    } catch (err) {
+      throw storeError(operation, err, { client: reads, key: key(shards[0]) });
+    }
+  }
+
+  /** A session record read from the other shards its cookie's shard split into (ADR 260). */
+  private async readElsewhere(
+    operation: string,
+    shard: number,
+    key: (shard: number) => string,
+  ): Promise<Buffer | null | typeof WRONGTYPE> {
+    const others = this.otherPlaces(shard);
+    if (others.length === 0) return null;
+    const { reads } = this.connection;
+    try {
+      const found = await Promise.all(others.map((s) => this.readMaster(reads, key(s))));
+      return found.find((value) => value !== null) ?? null;
+    } catch (err) {
+      throw storeError(operation, err, { client: reads, key: key(others[0]) });
+    }
   }
 }
 

@@ -15,6 +15,10 @@ export const Reply = {
   MALFORMED: -1,
   /** Refused: the user's credential epoch is above the write's version (ADR 040). */
   STALE_CREDENTIALS: -2,
+  /** The user's data is being copied to a new shard (ADR 260): send it again shortly. */
+  MOVING: -3,
+  /** The user's data moved to their shard under the grown count (ADR 260): send it there. */
+  MOVED: -4,
 } as const;
 
 /** The first element of use-series' reply. */

@@ -29,6 +29,9 @@ export const SCRIPT_NAMES = [
   'create-series',
   'use-series',
   'revoke-series',
+  'reshard-freeze',
+  'reshard-import',
+  'reshard-release',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 export type ScriptSet = Readonly<Record<ScriptName, LuaScript>>;

@@ -257,7 +257,7 @@ test('a node cut off from Redis: not ready and 503 there, the others unaffected,
   writeResult({
     kind: 'partition',
     scenario: 'partition',
-    title: 'g. a node cut off from Redis (iptables DROP in its netns), then healed',
+    title: 'h. a node cut off from Redis (iptables DROP in its netns), then healed',
     partitionSeconds: figures.partitionSeconds,
     requests: sum((t) => t.requests),
     ok2xx: sum((t) => t.ok),

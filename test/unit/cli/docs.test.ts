@@ -41,7 +41,7 @@ function section(name: string): string {
   return CLI_DOC.slice(at + 1).split(/\n##+ /)[0];
 }
 
-test('the parser defines the fourteen commands of the contract', () => {
+test('the parser defines the fifteen commands of the contract', () => {
   expect(LEAVES.map((l) => l.name)).toEqual([
     'start',
     'preflight',
@@ -51,6 +51,7 @@ test('the parser defines the fourteen commands of the contract', () => {
     'sessions revoke',
     'sessions revoke-all',
     'store balance',
+    'store reshard',
     'users create',
     'users disable',
     'users enable',

@@ -5,7 +5,7 @@ import { CredentialsChangedError, SessionPolicy, SessionService } from '../../..
 import { formatToken, newId, newSecret, parseToken } from '../../../src/session/token';
 import { encodeSession } from '../../../src/store/record-codec';
 import type { SessionEngine } from '../../../src/store/engine';
-import { KeyLayout } from '../../../src/store/keys';
+import { KeyLayout, shardUnder } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
 
 const MIN = 60_000;
@@ -204,6 +204,120 @@ describe('SessionService', () => {
       );
     }
     expect(service.stats.created.remember).toBe(1);
+  });
+
+  it('after the shard count grew (ADR 260), a cookie naming the user’s shard under the old count is accepted, no other', async () => {
+    const { service, engine, layout, clock } = setup();
+    // A user whose shard differs under 4 and 16 shards.
+    const userId = Array.from({ length: 50 }, (_, i) => `user-${i}`).find(
+      (u) => shardUnder(u, 16) !== shardUnder(u, 4),
+    )!;
+    const now = layout.shardOf(userId);
+    const old = shardUnder(userId, 4);
+    const other = (old + 1) % 4;
+    const results = async () => {
+      const out: string[] = [];
+      for (const shard of [now, old, other]) {
+        const [id, secret, sid, token] = [newId(), newSecret(), newId(), newSecret()];
+        const common = {
+          userId,
+          createdAt: clock.now,
+          lastSeenAt: clock.now,
+          credentialVersion: 0,
+        };
+        await engine.create(
+          shard,
+          {
+            ...common,
+            id,
+            secretHash: sha256(secret),
+            method: 'password',
+            expiresAt: clock.now + 30 * MIN,
+            absoluteExpiresAt: clock.now + 60 * MIN,
+            ip: client.ip,
+            userAgent: client.userAgent,
+            seriesId: null,
+          },
+          50,
+        );
+        await engine.createSeries(
+          shard,
+          {
+            ...common,
+            id: sid,
+            tokenHash: sha256(token),
+            previousHash: null,
+            rotatedAt: clock.now,
+            expiresAt: clock.now + 60 * MIN,
+          },
+          50,
+        );
+        out.push((await service.authenticate(formatToken(shard, id, secret))).result);
+        out.push((await service.useRemember(formatToken(shard, sid, token), client)).result);
+      }
+      return out;
+    };
+    expect(await results()).toEqual(['ok', 'ok', 'invalid', 'invalid', 'invalid', 'invalid']);
+    layout.grownFrom = 4;
+    expect(layout.owns(old, userId)).toBe(true);
+    expect(layout.owns(other, userId)).toBe(false);
+    expect(await results()).toEqual(['ok', 'ok', 'ok', 'ok', 'invalid', 'invalid']);
+  });
+
+  it('a node still configured with the old count accepts cookies naming shards of the grown one (ADR 260)', async () => {
+    const settings = loadSettings({ env: { NODE_ENV: 'test' } });
+    const clock = { now: 1_700_000_000_000 };
+    const layout = new KeyLayout('hf', 16);
+    const engine = new MemoryEngine(64, () => clock.now);
+    const service = new SessionService(
+      engine,
+      layout,
+      new SessionPolicy(settings.session),
+      () => clock.now,
+    );
+    const userId = Array.from({ length: 50 }, (_, i) => `user-${i}`).find(
+      (u) => shardUnder(u, 64) >= 16,
+    )!;
+    const shard = shardUnder(userId, 64);
+    const [id, secret, sid, token] = [newId(), newSecret(), newId(), newSecret()];
+    const common = { userId, createdAt: clock.now, lastSeenAt: clock.now, credentialVersion: 0 };
+    await engine.create(
+      shard,
+      {
+        ...common,
+        id,
+        secretHash: sha256(secret),
+        method: 'password',
+        expiresAt: clock.now + 30 * MIN,
+        absoluteExpiresAt: clock.now + 60 * MIN,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        seriesId: null,
+      },
+      50,
+    );
+    const series = (seriesId: string, t: string) => ({
+      ...common,
+      id: seriesId,
+      tokenHash: sha256(t),
+      previousHash: null,
+      rotatedAt: clock.now,
+      expiresAt: clock.now + 60 * MIN,
+    });
+    await engine.createSeries(shard, series(sid, token), 50);
+    const cookie = formatToken(shard, id, secret);
+    const remember = formatToken(shard, sid, token);
+    // Before the node knows of the growth: not a cookie of this deployment.
+    expect((await service.authenticate(cookie)).result).toBe('invalid');
+    expect((await service.useRemember(remember, client)).result).toBe('invalid');
+    layout.grownTo = 64;
+    expect((await service.authenticate(cookie)).result).toBe('ok');
+    // Logout with the remember-me cookie ends its series on the grown shard.
+    await service.forget(remember);
+    expect((await service.useRemember(remember, client)).result).toBe('invalid');
+    const [sid2, token2] = [newId(), newSecret()];
+    await engine.createSeries(shard, series(sid2, token2), 50);
+    expect((await service.useRemember(formatToken(shard, sid2, token2), client)).result).toBe('ok');
   });
 
   it('a programming error in the store is thrown as it is: never counted as an outage, never swallowed', async () => {

@@ -30,7 +30,14 @@ describe('Lua reply codes', () => {
   });
 
   it('the names keep the values the scripts return (their headers)', () => {
-    expect(Reply).toEqual({ APPLIED: 1, NOT_APPLIED: 0, MALFORMED: -1, STALE_CREDENTIALS: -2 });
+    expect(Reply).toEqual({
+      APPLIED: 1,
+      NOT_APPLIED: 0,
+      MALFORMED: -1,
+      STALE_CREDENTIALS: -2,
+      MOVING: -3,
+      MOVED: -4,
+    });
     expect(SeriesReply).toEqual({ ROTATED: 1, GRACE: 2, THEFT: 3, MISSING: 0, MALFORMED: -1 });
     expect(UserReply).toEqual({ DONE: 1, NOT_DONE: 0, NO_SUCH_USER: -1, CHANGED_MEANWHILE: -2 });
   });

@@ -16,6 +16,7 @@
   KEYS[8] series user index   {p:n}:rusers:<userBucketOf(userId)>
   KEYS[9] live counter        {p:n}:count   (includes/live-count.lua, ADR 180)
   KEYS[10] due buckets        {p:n}:due
+  KEYS[11] split state       {p:n}:reshard (includes/reshard.lua, ADR 260)
 
   ARGV[1] packed record
   ARGV[2] sid
@@ -35,8 +36,11 @@
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
 -- @include "includes/live-count.lua"
+-- @include "includes/reshard.lua"
 
 local sid, uid = ARGV[2], ARGV[3]
+local moving = reshardState(KEYS[11], uid)
+if moving then return moving end
 if tonumber(ARGV[8]) < credentialEpoch(KEYS[6], uid) then return -2 end
 
 local prefix = KEYS[4]

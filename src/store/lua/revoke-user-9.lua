@@ -11,6 +11,7 @@
   KEYS[6] credential epochs   {p:n}:cred:<userBucketOf(userId)>
   KEYS[7] live counter        {p:n}:count   (includes/live-count.lua, ADR 180)
   KEYS[8] due buckets         {p:n}:due     (declared for the slot; removals leave it)
+  KEYS[9] split state         {p:n}:reshard (includes/reshard.lua, ADR 260)
 
   ARGV[1] userId
   ARGV[2] sid to keep, '' for none
@@ -23,8 +24,11 @@
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
 -- @include "includes/live-count.lua"
+-- @include "includes/reshard.lua"
 
 local uid, except = ARGV[1], ARGV[2]
+local moving = reshardState(KEYS[9], uid)
+if moving then return moving end
 if ARGV[4] ~= '' and tonumber(ARGV[4]) > credentialEpoch(KEYS[6], uid) then
   redis.call('HSET', KEYS[6], uid, ARGV[4])
 end

@@ -9,6 +9,7 @@
   KEYS[1] series record             {p:n}:r:<series>
   KEYS[2] series user index prefix  {p:n}:rusers:   (the owner, read from the record, picks the bucket)
   KEYS[3] credential prefix         {p:n}:cred:     (likewise)
+  KEYS[4] split state               {p:n}:reshard (includes/reshard.lua, ADR 260)
 
   ARGV[1] series id
   ARGV[2] presented token hash (32 bytes)
@@ -26,11 +27,14 @@
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
+-- @include "includes/reshard.lua"
 
 local rec = readRecord(KEYS[1])
 if not rec then return { 0 } end
 local series = parseSeries(rec)
 if not series then return { -1 } end
+local moving = reshardState(KEYS[4], series.uid)
+if moving then return { moving } end
 local now = tonumber(ARGV[4])
 if series.expiresAt <= now then return { 0 } end
 local buckets = tonumber(ARGV[6])

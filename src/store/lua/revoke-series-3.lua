@@ -4,6 +4,7 @@
 
   KEYS[1] series record             {p:n}:r:<series>
   KEYS[2] series user index prefix  {p:n}:rusers:   (the owner, read from the record, picks the bucket)
+  KEYS[3] split state               {p:n}:reshard (includes/reshard.lua, ADR 260)
 
   ARGV[1] series id
   ARGV[2] now (ms)
@@ -17,11 +18,14 @@
 -- @include "includes/series-record.lua"
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
+-- @include "includes/reshard.lua"
 
 local rec = readRecord(KEYS[1])
 if not rec then return 0 end
 local series = parseSeries(rec)
 if not series then return -1 end
+local moving = reshardState(KEYS[3], series.uid)
+if moving then return moving end
 local now = tonumber(ARGV[2])
 if series.expiresAt <= now then return 0 end
 local current = series.token == ARGV[4]

@@ -7,6 +7,7 @@
   KEYS[2] series user index  {p:n}:rusers:<userBucketOf(userId)>
   KEYS[3] series key prefix  {p:n}:r:
   KEYS[4] credential epochs  {p:n}:cred:<userBucketOf(userId)>
+  KEYS[5] split state        {p:n}:reshard (includes/reshard.lua, ADR 260)
 
   ARGV[1] packed series
   ARGV[2] series id
@@ -19,8 +20,11 @@
 ]]
 -- @include "includes/user-index.lua"
 -- @include "includes/credentials.lua"
+-- @include "includes/reshard.lua"
 
 local id, uid = ARGV[2], ARGV[3]
+local moving = reshardState(KEYS[5], uid)
+if moving then return moving end
 if tonumber(ARGV[5]) < credentialEpoch(KEYS[4], uid) then return -2 end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[4])
 local ids = {}

@@ -9,6 +9,7 @@
   KEYS[5] series user index prefix  {p:n}:rusers:  (likewise)
   KEYS[6] live counter              {p:n}:count    (includes/live-count.lua, ADR 180)
   KEYS[7] due buckets               {p:n}:due      (declared for the slot; a removal leaves it)
+  KEYS[8] split state               {p:n}:reshard (includes/reshard.lua, ADR 260)
 
   ARGV[1] sid
   ARGV[2] '1' to check the owner, '0' not to
@@ -23,11 +24,14 @@
 -- @include "includes/buckets.lua"
 -- @include "includes/remember-link.lua"
 -- @include "includes/live-count.lua"
+-- @include "includes/reshard.lua"
 
 local rec = readRecord(KEYS[1])
 if not rec then return 0 end
 local owner = sessionOwner(rec)
 if not owner then return -1 end
+local moving = reshardState(KEYS[8], owner)
+if moving then return moving end
 if ARGV[2] == '1' and owner ~= ARGV[3] then return 0 end
 
 local buckets = tonumber(ARGV[4])

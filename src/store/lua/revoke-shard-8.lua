@@ -11,11 +11,14 @@
   KEYS[5] series key prefix         {p:n}:r:
   KEYS[6] live counter              {p:n}:count   (set to zero: the indexes are empty after this)
   KEYS[7] due buckets               {p:n}:due     (deleted)
+  KEYS[8] split state               {p:n}:reshard (ADR 260: waits while a user is being moved)
 
   ARGV[1] live buckets (LIVE_BUCKETS)
   ARGV[2] user-index buckets (USER_BUCKETS)
 
-  Returns: { sessions ended, series ended } (records that had already gone are not counted).
+  Returns: { sessions ended, series ended } (records that had already gone are not counted); -3
+  while a user's data is being copied to another shard (the engine sends it again: a copy taken
+  before this script must not outlive it).
 ]]
 -- @include "includes/live-count.lua"
 
@@ -35,6 +38,7 @@ local function endIndexed(prefix, keyPrefix, buckets)
   return ended
 end
 
+if tonumber(redis.call('HGET', KEYS[8], '#m') or '0') > 0 then return -3 end
 local userBuckets = tonumber(ARGV[2])
 local sessions = endIndexed(KEYS[2], KEYS[3], userBuckets)
 local series = endIndexed(KEYS[4], KEYS[5], userBuckets)

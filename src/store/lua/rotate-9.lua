@@ -11,6 +11,7 @@
   KEYS[6] credential prefix   {p:n}:cred:    (likewise)
   KEYS[7] live counter        {p:n}:count    (includes/live-count.lua, ADR 180)
   KEYS[8] due buckets         {p:n}:due
+  KEYS[9] split state         {p:n}:reshard (includes/reshard.lua, ADR 260)
 
   ARGV[1] old sid
   ARGV[2] new sid
@@ -31,6 +32,7 @@
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
 -- @include "includes/live-count.lua"
+-- @include "includes/reshard.lua"
 
 local oldSid, newSid = ARGV[1], ARGV[2]
 local buckets = tonumber(ARGV[7])
@@ -38,6 +40,8 @@ local rec = readRecord(KEYS[1])
 if not rec then return 0 end
 local deadline, owner = sessionDeadline(rec), sessionOwner(rec)
 if not deadline or not owner then return -1 end
+local moving = reshardState(KEYS[9], owner)
+if moving then return moving end
 if deadline <= tonumber(ARGV[6]) then return 0 end
 if tonumber(ARGV[8]) < credentialEpoch(userIndexKey(KEYS[6], owner, buckets), owner) then
   return -2

@@ -4,6 +4,7 @@
 
   KEYS[1] user index          {p:n}:users:<userBucketOf(userId)>
   KEYS[2] session key prefix  {p:n}:s:
+  KEYS[3] split state         {p:n}:reshard (includes/reshard.lua, ADR 260; frozen data is listed)
 
   ARGV[1] userId
 
@@ -12,7 +13,9 @@
 ]]
 -- @include "includes/read-record.lua"
 -- @include "includes/user-index.lua"
+-- @include "includes/reshard.lua"
 
+if reshardState(KEYS[3], ARGV[1]) == RESHARD_MOVED then return RESHARD_MOVED end
 local out = {}
 for _, id in ipairs(indexGet(KEYS[1], ARGV[1])) do
   local rec = readRecord(KEYS[2] .. id)

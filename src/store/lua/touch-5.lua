@@ -7,6 +7,7 @@
   KEYS[2] live index      {p:n}:live:<liveBucketOf(sid)>
   KEYS[3] live counter    {p:n}:count   (includes/live-count.lua, ADR 180)
   KEYS[4] due buckets     {p:n}:due     (written only when the deadline moves earlier)
+  KEYS[5] split state     {p:n}:reshard   (includes/reshard.lua, ADR 260)
 
   ARGV[1] 12 bytes: lastSeenAt, expiresAt (u48 big-endian each; record-codec encodeTouch)
   ARGV[2] expiresAt (ms)
@@ -21,9 +22,12 @@
 -- @include "includes/session-record.lua"
 -- @include "includes/buckets.lua"
 -- @include "includes/live-count.lua"
+-- @include "includes/reshard.lua"
 
 local rec = readRecord(KEYS[1])
 if not rec then return 0 end
+local moving = reshardState(KEYS[5], sessionOwner(rec) or '')
+if moving then return moving end
 local deadline = sessionDeadline(rec)
 if not deadline then return -1 end
 if deadline <= tonumber(ARGV[4]) then return 0 end

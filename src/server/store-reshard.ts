@@ -1,0 +1,16 @@
+import { reshard, type ReshardProgress } from '../store/redis/resharder';
+import type { SplitState } from '../store/redis/split-state';
+import type { Services } from './services';
+
+export type { ReshardProgress, SplitState };
+
+/** `holdfast store reshard`'s run over the services' Redis store (ADR 260). */
+export function reshardStore(
+  services: Services,
+  shards: number,
+  onProgress: (p: ReshardProgress) => void,
+): Promise<SplitState> {
+  const store = services.store;
+  if (store.kind !== 'redis') throw new Error('store reshard: no Redis store');
+  return reshard(store, shards, { onProgress });
+}
