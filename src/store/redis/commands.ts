@@ -48,6 +48,11 @@ export function redirectOf(err: unknown): Redirect | undefined {
   const [code, , address] = (reply ?? '').split(' ');
   if (code === 'MOVED' || code === 'ASK') return { code, address };
   if (code === 'TRYAGAIN') return { code };
+  // The node asked knows no owner for the slot: a moment of a migration (a master just added or
+  // removed, its view behind the others'). Like MOVED without a node: new slot map, then again.
+  // Not "CLUSTERDOWN The cluster is down": that lasts until a failover or a fix, so a 503 at once.
+  if (code === 'CLUSTERDOWN' && reply?.startsWith('CLUSTERDOWN Hash slot not served'))
+    return { code: 'MOVED' };
   return undefined;
 }
 

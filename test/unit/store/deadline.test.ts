@@ -116,6 +116,21 @@ describe('withRedirects under a request deadline', () => {
     expect(elapsed).toBeLessThan(450);
   });
 
+  it('tries a slot no node serves yet again (mid-migration); a cluster that is down answers at once', async () => {
+    let tries = 0;
+    const served = await withRedirects(undefined, async () => {
+      if (++tries < 3) throw new ReplyError('CLUSTERDOWN Hash slot not served');
+      return 'written';
+    });
+    expect({ served, tries }).toEqual({ served: 'written', tries: 3 });
+    let downTries = 0;
+    const err = await withRedirects(undefined, async () => {
+      downTries++;
+      throw new ReplyError('CLUSTERDOWN The cluster is down');
+    }).catch((e: unknown) => e);
+    expect({ cause: causeOf(err), downTries }).toEqual({ cause: 'clusterdown', downTries: 1 });
+  });
+
   it('gives up a command that hangs (a frozen master) at the deadline', async () => {
     const started = Date.now();
     const err = await deadlines

@@ -65,7 +65,16 @@ describe('redirectOf', () => {
     expect(
       redirectOf(new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 5 h:1')),
     ).toEqual({ code: 'MOVED', address: 'h:1' });
-    expect(redirectOf(reply('CLUSTERDOWN down'))).toBeUndefined();
+    expect(redirectOf(reply('CLUSTERDOWN The cluster is down'))).toBeUndefined();
+    // A slot with no owner in the asked node's view (mid-migration): a new slot map, then again.
+    expect(redirectOf(reply('CLUSTERDOWN Hash slot not served'))).toEqual({ code: 'MOVED' });
+    expect(
+      redirectOf(
+        new Error(
+          'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN Hash slot not served',
+        ),
+      ),
+    ).toEqual({ code: 'MOVED' });
     expect(redirectOf(new Error('MOVED 5 h:1'))).toBeUndefined(); // not a reply
   });
 });
