@@ -7,78 +7,22 @@
  * Environment: CAPACITY_SESSIONS (default 100000), CAPACITY_OPS (default 50000).
  */
 import { RedisEngine } from '../src/store/redis/redis-engine';
-import type { RedisSettings } from '../src/config/settings';
 import type { StoredSession } from '../src/store/engine';
-import { hashSecret, newId, newSecret } from '../src/session/token';
+import { benchSession, drive, serverCpu, standaloneSettings } from './lib/standalone-store';
 import { startRedis, type RedisProcess } from '../test/harness/redis-process';
 
 const SESSIONS = Number(process.env.CAPACITY_SESSIONS ?? 100_000);
 const OPS = Number(process.env.CAPACITY_OPS ?? 50_000);
 const MINUTE = 60_000;
 
-function settings(port: number, keyPrefix: string, shards: number): RedisSettings {
-  return {
-    mode: 'standalone',
-    nodes: [{ host: '127.0.0.1', port }],
-    sentinelName: 'mymaster',
-    tls: false,
-    natMap: {},
-    dnsServers: [],
-    rediscoverInterval: 0,
-    keyPrefix,
-    shards,
-    commandTimeout: 10_000,
-    connectTimeout: 5000,
-    durability: { replicas: 0, timeout: 100 },
-    require: {
-      persistence: 'any',
-      replicasPerMaster: 0,
-      evictionPolicies: [],
-      minVersion: '6.2.0',
-    },
-  };
-}
-
-function newSession(n: number, now: number): StoredSession {
-  return {
-    id: newId(),
-    userId: newId(), // 22 characters, as the user stores make them
-    secretHash: hashSecret(newSecret()),
-    method: 'password',
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: now + 30 * MINUTE,
-    absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
-    ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    userAgent: 'Chrome 120 on Windows',
-    credentialVersion: 0,
-    seriesId: null,
-  };
-}
-
-async function drive(ops: number, concurrency: number, op: (i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < ops; i = next++) await op(i);
-    }),
-  );
-}
-
-/** Server CPU seconds (user + sys, main thread and I/O) so far. */
-async function cpu(redis: RedisProcess): Promise<number> {
-  const info = await redis.info('cpu');
-  return Number(info.used_cpu_user) + Number(info.used_cpu_sys);
-}
-
 /** µs of server CPU per operation over a phase, and commandstats' own µs per call. */
 async function phase(redis: RedisProcess, ops: number, op: (i: number) => Promise<unknown>) {
   await redis.command(['CONFIG', 'RESETSTAT']);
-  const before = await cpu(redis);
+  const before = await serverCpu(redis);
   const started = process.hrtime.bigint();
   await drive(ops, 100, op);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const used = (await cpu(redis)) - before;
+  const used = (await serverCpu(redis)) - before;
   const stats = await redis.info('commandstats');
   const perCall = Object.fromEntries(
     Object.entries(stats).map(([k, v]) => [
@@ -98,13 +42,15 @@ async function main() {
   try {
     const out: Record<string, unknown> = { sessions: SESSIONS, ops: OPS };
     for (const shards of [256, 1024]) {
-      const engine = new RedisEngine(settings(redis.port, `cap${shards}`, shards), { name: 'cap' });
+      const engine = new RedisEngine(standaloneSettings(redis.port, `cap${shards}`, shards), {
+        name: 'cap',
+      });
       await engine.start();
       const before = Number((await redis.info('memory')).used_memory);
       const now = Date.now();
       const sessions: StoredSession[] = [];
       await drive(SESSIONS, 100, async (i) => {
-        const s = newSession(i, now);
+        const s = benchSession(i, now);
         sessions.push(s);
         await engine.create(engine.keys.shardOf(s.userId), s, 50);
       });
@@ -114,11 +60,11 @@ async function main() {
       const counts: number[] = [];
       let countServerUs = 0;
       for (let i = 0; i < 5; i++) {
-        const c0 = await cpu(redis);
+        const c0 = await serverCpu(redis);
         const t0 = process.hrtime.bigint();
         const c = await engine.count(Date.now());
         counts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        countServerUs += ((await cpu(redis)) - c0) * 1e6;
+        countServerUs += ((await serverCpu(redis)) - c0) * 1e6;
         if (c.sessions !== SESSIONS) throw new Error(`count ${c.sessions}, expected ${SESSIONS}`);
       }
       const pick = (i: number) => sessions[(i * 7919) % sessions.length];
@@ -141,7 +87,7 @@ async function main() {
           return engine.touch(engine.keys.shardOf(s.userId), s.id, t, t + 30 * MINUTE, t);
         });
         figures.create = await phase(redis, Math.floor(OPS / 5), (i) => {
-          const s = newSession(SESSIONS + i, Date.now());
+          const s = benchSession(SESSIONS + i, Date.now());
           return engine.create(engine.keys.shardOf(s.userId), s, 50);
         });
       }

@@ -9,73 +9,16 @@
  * Run: node -r ts-node/register/transpile-only bench/shard-count.ts
  * Environment: BENCH_SHARD_SESSIONS (default 50000).
  */
-import type { RedisSettings } from '../src/config/settings';
-import type { StoredSession } from '../src/store/engine';
 import { KeyLayout } from '../src/store/keys';
 import { balanceReport, type MasterSlots } from '../src/store/redis/balance';
 import { shardSlots } from '../src/store/redis/hash-slot';
 import { RedisEngine } from '../src/store/redis/redis-engine';
 import { reshard } from '../src/store/redis/resharder';
-import { hashSecret, newId, newSecret } from '../src/session/token';
+import { benchSession, drive, serverCpu, standaloneSettings } from './lib/standalone-store';
 import { startRedis, type RedisProcess } from '../test/harness/redis-process';
 
 const SESSIONS = Number(process.env.BENCH_SHARD_SESSIONS ?? 50_000);
 const COUNTS = [256, 1024, 4096];
-const MINUTE = 60_000;
-
-function settings(port: number, keyPrefix: string, shards: number): RedisSettings {
-  return {
-    mode: 'standalone',
-    nodes: [{ host: '127.0.0.1', port }],
-    sentinelName: 'mymaster',
-    tls: false,
-    natMap: {},
-    dnsServers: [],
-    rediscoverInterval: 0,
-    keyPrefix,
-    shards,
-    commandTimeout: 10_000,
-    connectTimeout: 5000,
-    durability: { replicas: 0, timeout: 100 },
-    require: {
-      persistence: 'any',
-      replicasPerMaster: 0,
-      evictionPolicies: [],
-      minVersion: '6.2.0',
-    },
-  };
-}
-
-function newSession(n: number, now: number): StoredSession {
-  return {
-    id: newId(),
-    userId: newId(),
-    secretHash: hashSecret(newSecret()),
-    method: 'password',
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: now + 30 * MINUTE,
-    absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
-    ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    userAgent: 'Chrome 120 on Windows',
-    credentialVersion: 0,
-    seriesId: null,
-  };
-}
-
-async function drive(ops: number, concurrency: number, op: (i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < ops; i = next++) await op(i);
-    }),
-  );
-}
-
-async function cpu(redis: RedisProcess): Promise<number> {
-  const info = await redis.info('cpu');
-  return Number(info.used_cpu_user) + Number(info.used_cpu_sys);
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -84,11 +27,11 @@ async function timed(redis: RedisProcess, times: number, op: () => Promise<unkno
   const ms: number[] = [];
   let server = 0;
   for (let i = 0; i < times; i++) {
-    const c0 = await cpu(redis);
+    const c0 = await serverCpu(redis);
     const t0 = process.hrtime.bigint();
     await op();
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    server += (await cpu(redis)) - c0;
+    server += (await serverCpu(redis)) - c0;
   }
   return {
     ms: Number(median(ms).toFixed(2)),
@@ -110,13 +53,15 @@ async function main() {
   const out: Record<string, unknown> = { sessions: SESSIONS };
   try {
     for (const shards of COUNTS) {
-      const engine = new RedisEngine(settings(redis.port, `sc${shards}`, shards), { name: 'sc' });
+      const engine = new RedisEngine(standaloneSettings(redis.port, `sc${shards}`, shards), {
+        name: 'sc',
+      });
       await engine.start();
       await engine.meta();
       const before = Number((await redis.info('memory')).used_memory);
       const now = Date.now();
       await drive(SESSIONS, 100, async (i) => {
-        const s = newSession(i, now);
+        const s = benchSession(i, now);
         await engine.create(engine.keys.shardOf(s.userId), s, 50);
       });
       const after = Number((await redis.info('memory')).used_memory);
