@@ -474,17 +474,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     return this.write(
       'revokeUser',
       'revoke-user',
-      [
-        k.users(shard, userId),
-        k.livePrefix(shard),
-        k.sessionPrefix(shard),
-        k.seriesUsers(shard, userId),
-        k.seriesPrefix(shard),
-        k.credentials(shard, userId),
-        k.counter(shard),
-        k.due(shard),
-        k.reshard(shard),
-      ],
+      userPlace(k, shard, userId),
       [userId, exceptId ?? '', k.liveBuckets, epoch ?? ''],
       // Series may have been deleted even when no session was: always wait.
       () => true,
@@ -876,17 +866,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     await this.write(
       'moveUser',
       'reshard-release',
-      [
-        k.users(from, userId),
-        k.livePrefix(from),
-        k.sessionPrefix(from),
-        k.seriesUsers(from, userId),
-        k.seriesPrefix(from),
-        k.credentials(from, userId),
-        k.counter(from),
-        k.due(from),
-        k.reshard(from),
-      ],
+      userPlace(k, from, userId),
       [userId, k.liveBuckets],
       () => true,
     );
@@ -1135,4 +1115,22 @@ function counterOf(reads: RedisClient, key: string): Promise<string | null> {
   return withRedirects(reads, async (hop) =>
     hop ? ((await commandOn(hop, 'get', [key])) as string | null) : reads.get(key),
   );
+}
+
+/**
+ * Every key of a user on one shard, in the order revoke-user and reshard-release take them: what
+ * ending all of a user's sessions and moving the user away both touch.
+ */
+function userPlace(k: KeyLayout, shard: number, userId: string): string[] {
+  return [
+    k.users(shard, userId),
+    k.livePrefix(shard),
+    k.sessionPrefix(shard),
+    k.seriesUsers(shard, userId),
+    k.seriesPrefix(shard),
+    k.credentials(shard, userId),
+    k.counter(shard),
+    k.due(shard),
+    k.reshard(shard),
+  ];
 }
