@@ -84,7 +84,12 @@ function expectUnavailable(r: Timed): void {
 }
 
 let seq = 0;
-async function signedUp(): Promise<{ jar: Jar; email: string }> {
+interface SignedUp {
+  readonly jar: Jar;
+  readonly email: string;
+}
+
+async function signedUp(): Promise<SignedUp> {
   const email = `deadline.${Date.now()}.${seq++}@example.com`;
   const jar = new Jar();
   const r = await call(app.server, jar, 'POST', '/auth/register', { email, password: PASSWORD });
@@ -92,17 +97,17 @@ async function signedUp(): Promise<{ jar: Jar; email: string }> {
   return { jar, email };
 }
 
-test('the master of every session frozen: login, registration, logout and a password change answer 503 within commandTimeout + margin', async () => {
-  const a = await signedUp();
-  const b = await signedUp();
-  const c = await signedUp();
-  const sessionsMaster = await cluster.masterForKey('{hf:0}');
-  const deadlineBefore = storeUnavailable.counts.deadline;
+/** A logout (a), a password change (b), a login (c) and a registration, timed, with `nodes` frozen. */
+async function changesWhileFrozen(
+  nodes: Parameters<typeof freeze>[0],
+  a: SignedUp,
+  b: SignedUp,
+  c: SignedUp,
+  tag: string,
+): Promise<Record<string, Timed>> {
   const results: Record<string, Timed> = {};
-  const thaw = freeze([sessionsMaster]);
+  const thaw = freeze(nodes);
   try {
-    // Each makes its session change on the frozen master, after other store calls (throttle, user
-    // record, password hash; the session read hedged to a replica after commandTimeout / 4).
     results.logout = await timed(a.jar, 'POST', '/auth/logout');
     results.password = await timed(b.jar, 'POST', '/auth/password', {
       currentPassword: PASSWORD,
@@ -113,12 +118,24 @@ test('the master of every session frozen: login, registration, logout and a pass
       password: PASSWORD,
     });
     results.register = await timed(new Jar(), 'POST', '/auth/register', {
-      email: `deadline.new.${Date.now()}@example.com`,
+      email: `deadline.${tag}.${Date.now()}@example.com`,
       password: PASSWORD,
     });
   } finally {
     thaw();
   }
+  return results;
+}
+
+test('the master of every session frozen: login, registration, logout and a password change answer 503 within commandTimeout + margin', async () => {
+  const a = await signedUp();
+  const b = await signedUp();
+  const c = await signedUp();
+  const sessionsMaster = await cluster.masterForKey('{hf:0}');
+  const deadlineBefore = storeUnavailable.counts.deadline;
+  // Each makes its session change on the frozen master, after other store calls (throttle, user
+  // record, password hash; the session read hedged to a replica after commandTimeout / 4).
+  const results = await changesWhileFrozen([sessionsMaster], a, b, c, 'new');
   for (const [route, r] of Object.entries(results)) {
     expectWithinBound(route, r);
     expectUnavailable(r);
@@ -132,25 +149,8 @@ test('every replica frozen: each WAIT is fitted inside the deadline, and the cha
   const a = await signedUp();
   const b = await signedUp();
   const c = await signedUp();
-  const results: Record<string, Timed> = {};
-  const thaw = freeze((await cluster.replicas()).map((r) => r.node));
-  try {
-    results.logout = await timed(a.jar, 'POST', '/auth/logout');
-    results.password = await timed(b.jar, 'POST', '/auth/password', {
-      currentPassword: PASSWORD,
-      newPassword: 'a new password!',
-    });
-    results.login = await timed(new Jar(), 'POST', '/auth/login', {
-      email: c.email,
-      password: PASSWORD,
-    });
-    results.register = await timed(new Jar(), 'POST', '/auth/register', {
-      email: `deadline.pending.${Date.now()}@example.com`,
-      password: PASSWORD,
-    });
-  } finally {
-    thaw();
-  }
+  const replicas = (await cluster.replicas()).map((r) => r.node);
+  const results = await changesWhileFrozen(replicas, a, b, c, 'pending');
   for (const [route, r] of Object.entries(results)) {
     expectWithinBound(route, r);
     expect({ route, durability: r.headers['holdfast-durability'] }).toEqual({
