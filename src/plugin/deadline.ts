@@ -1,4 +1,4 @@
-import type { Request, ResponseToolkit, Server } from '@hapi/hapi';
+import type { Request, ResponseToolkit, Server, ServerAuthSchemeObject } from '@hapi/hapi';
 import type { Settings } from '../config/settings';
 import { deadlines } from '../store/deadline';
 
@@ -11,12 +11,47 @@ type Enter = (request: Request) => void;
  * commandTimeout + ANSWER_MARGIN_MS, 503 + Retry-After (HF_STORE_UNAVAILABLE, cause `deadline`)
  * when the store could not finish in time. Carried by the request's async context (not hapi's
  * route timeout), so each store call stops early and the answer is our own 503 problem document.
- * Undefined for the memory store (nothing to enter).
+ * On a request with a payload the clock stops from onPreAuth to onPostAuth, except while the
+ * scheme authenticates (timedAuthentication): hapi reads the payload in between, and a slow upload
+ * is the client's time, not the store's. Undefined for the memory store (nothing to enter).
  */
-export function requestDeadline(settings: Settings): Enter | undefined {
+export function requestDeadline(server: Server, settings: Settings): Enter | undefined {
   if (settings.store.type !== 'redis') return undefined;
   const budget = settings.store.redis.commandTimeout;
+  server.ext('onPreAuth', (request: Request, h: ResponseToolkit) => {
+    if (hasPayload(request)) deadlines.pause();
+    return h.continue;
+  });
+  server.ext('onPostAuth', (_request: Request, h: ResponseToolkit) => {
+    deadlines.resume();
+    return h.continue;
+  });
   return (request) => deadlines.enter(request.info.received, budget);
+}
+
+/**
+ * The scheme's authenticate on the clock (its session read is store work), stopped again for the
+ * payload hapi reads next. A GET (no payload) goes straight through: the clock never stopped.
+ */
+export function timedAuthentication(scheme: ServerAuthSchemeObject): ServerAuthSchemeObject {
+  const authenticate = scheme.authenticate.bind(scheme);
+  const timed = async (request: Request, h: ResponseToolkit) => {
+    deadlines.resume();
+    try {
+      return await authenticate(request, h);
+    } finally {
+      deadlines.pause();
+    }
+  };
+  return {
+    ...scheme,
+    authenticate: (request, h) =>
+      hasPayload(request) ? timed(request, h) : authenticate(request, h),
+  };
+}
+
+function hasPayload(request: Request): boolean {
+  return request.method !== 'get' && request.method !== 'head';
 }
 
 /**

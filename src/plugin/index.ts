@@ -14,7 +14,7 @@ import { registerMethodNotAllowed } from './method-not-allowed';
 import type { PluginContext } from './context';
 import { Csrf, exemptFromCrumb, registerCsrf } from './csrf';
 import { toBoom } from './errors';
-import { registerRequestScopes, requestDeadline } from './deadline';
+import { timedAuthentication, registerRequestScopes, requestDeadline } from './deadline';
 import { registerDurability } from './durability';
 import { registerMediaType } from './media-type';
 import { providerInfo, registerOAuth, resolveProviders } from './oauth';
@@ -100,21 +100,22 @@ export const holdfastPlugin: Plugin<HoldfastPluginOptions> = {
     if (options.logger) auditLog(events, options.logger);
 
     const redirect = redirectOptions(server, options);
-    server.auth.scheme(SCHEME, () =>
-      holdfastScheme({
+    server.auth.scheme(SCHEME, () => {
+      const scheme = holdfastScheme({
         sessions,
         cookies,
         events,
         trustedProxies,
         roles: (userId) => accounts.rolesOf(userId),
         redirect,
-      }),
-    );
+      });
+      return settings.store.type === 'redis' ? timedAuthentication(scheme) : scheme;
+    });
     server.auth.strategy(SCHEME, SCHEME);
     if (options.defaultStrategy !== false) server.auth.default(SCHEME);
 
     registerRequestScopes(server, [
-      requestDeadline(settings),
+      requestDeadline(server, settings),
       registerDurability(server, settings),
     ]);
     registerCsrf(server, csrf);

@@ -38,6 +38,8 @@ interface Scope {
   /** Epoch ms after which no store call of this request may still be waited for (see paused). */
   at: number;
   readonly budget: number;
+  /** Set while the clock is stopped (pause). */
+  pausedAt?: number;
 }
 
 export class RequestDeadlines {
@@ -46,6 +48,22 @@ export class RequestDeadlines {
   /** Starts a deadline for the rest of this asynchronous flow (a request: the plugin's onRequest). */
   enter(startedAt: number, budgetMs: number): void {
     this.scopes.enterWith({ at: startedAt + budgetMs, budget: budgetMs });
+  }
+
+  /**
+   * Stops the clock (the request's payload is being read: a client's slow upload is its own time,
+   * not the store's) until resume; the time in between is added to the deadline.
+   */
+  pause(now = Date.now()): void {
+    const scope = this.scopes.getStore();
+    if (scope && scope.pausedAt === undefined) scope.pausedAt = now;
+  }
+
+  resume(now = Date.now()): void {
+    const scope = this.scopes.getStore();
+    if (scope?.pausedAt === undefined) return;
+    scope.at += now - scope.pausedAt;
+    scope.pausedAt = undefined;
   }
 
   /** Runs `fn` under a deadline `budgetMs` from now (tests, library callers). */
@@ -71,7 +89,8 @@ export class RequestDeadlines {
 
   /** Epoch ms of the current deadline; Infinity outside a scope. */
   at(): number {
-    return this.scopes.getStore()?.at ?? Infinity;
+    const scope = this.scopes.getStore();
+    return scope ? deadlineOf(scope, Date.now()) : Infinity;
   }
 
   /** Ms left before the deadline (may be ≤ 0); Infinity outside a scope. */
@@ -82,7 +101,8 @@ export class RequestDeadlines {
   /** Throws DeadlineError when the deadline has passed: no new store call is started then. */
   check(): void {
     const scope = this.scopes.getStore();
-    if (scope && Date.now() >= scope.at) throw new DeadlineError(scope.budget);
+    const now = Date.now();
+    if (scope && now >= deadlineOf(scope, now)) throw new DeadlineError(scope.budget);
   }
 
   /**
@@ -96,7 +116,7 @@ export class RequestDeadlines {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new DeadlineError(scope.budget)),
-        Math.max(0, scope.at - Date.now()),
+        Math.max(0, deadlineOf(scope, Date.now()) - Date.now()),
       );
     });
     // Whichever loses settles later: nothing may be left unhandled.
@@ -113,6 +133,11 @@ export class RequestDeadlines {
     if (!Number.isFinite(left)) return timeout;
     return Math.max(0, Math.min(timeout, Math.floor(left - WAIT_TICK_MS)));
   }
+}
+
+/** The scope's deadline as of `now`: while the clock is stopped, it moves with the time. */
+function deadlineOf(scope: Scope, now: number): number {
+  return scope.pausedAt === undefined ? scope.at : scope.at + (now - scope.pausedAt);
 }
 
 /** Process-wide, like the durability ledger: the plugin enters it, the store reads it. */

@@ -46,13 +46,18 @@ export async function call(
   const h: Record<string, string> = { ...headers };
   const cookie = jar?.header();
   if (cookie && !h.cookie) h.cookie = cookie;
-  const res = await server.inject({
-    method,
-    url,
-    payload: payload as object,
-    headers: h,
-    remoteAddress: headers['x-test-ip'] ?? '127.0.0.1',
-  });
+  // Injected from a microtask of its own: hapi runs onRequest synchronously inside inject(), and
+  // the plugin's per-request scopes (AsyncLocalStorage.enterWith) would otherwise stay with the
+  // test's own code after it (a server's HTTP callbacks never share a context that way).
+  const res = await Promise.resolve().then(() =>
+    server.inject({
+      method,
+      url,
+      payload: payload as object,
+      headers: h,
+      remoteAddress: headers['x-test-ip'] ?? '127.0.0.1',
+    }),
+  );
   jar?.take(res);
   return res;
 }

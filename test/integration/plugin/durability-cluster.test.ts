@@ -6,6 +6,7 @@
  */
 import { Metrics } from '../../../src/metrics';
 import { RedisEngine } from '../../../src/store';
+import { deadlines } from '../../../src/store/deadline';
 import { durability } from '../../../src/store/durability';
 import { getProvider, RedisClusterHandle, RedisNode } from '../../harness';
 import { buildTestApp, TestApp, testSettings } from '../../support/app';
@@ -79,6 +80,8 @@ async function register(email: string): Promise<{ jar: Jar; userId: string }> {
 
 test('with healthy replicas a password change WAITs in the user store too, and nothing is pending', async () => {
   const { userId } = await register(`durable.${Date.now()}@example.com`);
+  // The request's deadline stayed with the request: the calls below run without one.
+  expect(deadlines.remaining()).toBe(Infinity);
   const user = await app.users.findById(userId);
   const masters = await masterNodes();
   const change = (version: number) =>

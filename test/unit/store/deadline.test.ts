@@ -33,6 +33,24 @@ describe('RequestDeadlines', () => {
     expect(storeError('users.create', err)).toBeInstanceOf(StoreUnavailableError);
   });
 
+  it('pause() stops the clock (a payload being read) until resume(); the time is added once', async () => {
+    const d = new RequestDeadlines();
+    await (async () => {
+      d.enter(Date.now(), 100);
+      d.pause();
+      d.pause(); // a second pause keeps the first moment
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(() => d.check()).not.toThrow();
+      d.resume();
+      d.resume(); // nothing paused: nothing added
+      const left = d.remaining();
+      expect(left).toBeGreaterThan(50);
+      expect(left).toBeLessThanOrEqual(100);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(() => d.check()).toThrow(DeadlineError);
+    })();
+  });
+
   it('paused work (a password hash) does not count: the store keeps its whole budget after it', async () => {
     const d = new RequestDeadlines();
     await d.run(100, async () => {
