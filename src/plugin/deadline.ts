@@ -18,14 +18,24 @@ type Enter = (request: Request) => void;
 export function requestDeadline(server: Server, settings: Settings): Enter | undefined {
   if (settings.store.type !== 'redis') return undefined;
   const budget = settings.store.redis.commandTimeout;
-  server.ext('onPreAuth', (request: Request, h: ResponseToolkit) => {
-    if (hasPayload(request)) deadlines.pause();
-    return h.continue;
-  });
-  server.ext('onPostAuth', (_request: Request, h: ResponseToolkit) => {
-    deadlines.resume();
-    return h.continue;
-  });
+  // On the plugin's own routes only (where its writes are): the host's routes, the hot GET among
+  // them, pay nothing for it.
+  server.ext(
+    'onPreAuth',
+    (request: Request, h: ResponseToolkit) => {
+      if (hasPayload(request)) deadlines.pause();
+      return h.continue;
+    },
+    { sandbox: 'plugin' },
+  );
+  server.ext(
+    'onPostAuth',
+    (_request: Request, h: ResponseToolkit) => {
+      deadlines.resume();
+      return h.continue;
+    },
+    { sandbox: 'plugin' },
+  );
   return (request) => deadlines.enter(request.info.received, budget);
 }
 
