@@ -22,7 +22,8 @@ export function exitCodeFor(err: unknown): number {
     err instanceof HoldfastError &&
     (err.code === 'HF_PREFLIGHT_FAILED' ||
       err.code === 'HF_STORE_NOT_SHARED' ||
-      err.code === 'HF_RESHARD_REFUSED')
+      err.code === 'HF_RESHARD_REFUSED' ||
+      err.code === 'HF_FORMAT_UPGRADE_REFUSED')
   ) {
     return ExitCodes.CONFIG;
   }

@@ -14,7 +14,7 @@ import {
   sessionsRevokeAll,
 } from './commands/sessions';
 import { startCommand } from './commands/start';
-import { storeBalance, storeReshard } from './commands/store';
+import { storeBalance, storeReshard, storeUpgradeFormat } from './commands/store';
 import { usersCreate, usersEnd, usersRoles, usersShow } from './commands/users';
 import type { Out } from './output';
 import { readNewPassword } from './password';
@@ -237,6 +237,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: withServices((s, o, ctx) =>
       storeReshard(s, Number(o.shards), o.json, ctx.out, ctx.err, process.stderr),
     ),
+  },
+  {
+    name: 'store upgrade-format',
+    summary:
+      'write the compact session format from now on (12-byte ids, 330 B per session); refused while an older version is connected',
+    options: [],
+    run: withServices((s, o, ctx) => storeUpgradeFormat(s, o.json, ctx.out)),
   },
   {
     name: 'users create',

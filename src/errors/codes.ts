@@ -12,6 +12,8 @@ export const ErrorCodes = {
     'A command that reads or changes stored data ran on the in-process store (store.type memory), which no server shares.',
   HF_RESHARD_REFUSED:
     'holdfast store reshard was refused: the shard count asked for is no larger multiple of the recorded one, or a split to another count is running.',
+  HF_FORMAT_UPGRADE_REFUSED:
+    'holdfast store upgrade-format was refused: a node of a Holdfast version that cannot read the new format is still connected, or the store records a format this version does not read.',
   HF_STORE_SCRIPT:
     'A store Lua script failed for a reason other than the store being unreachable (a script error, a key of the wrong type).',
   HF_PREFLIGHT_FAILED: 'A start-up check of the settings or the store failed.',

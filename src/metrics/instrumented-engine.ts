@@ -58,6 +58,9 @@ export class InstrumentedEngine implements SessionEngine {
   get shards(): number {
     return this.inner.shards;
   }
+  get sessionFormat(): SessionEngine['sessionFormat'] {
+    return this.inner.sessionFormat;
+  }
   get stats(): EngineStats {
     return this.inner.stats;
   }

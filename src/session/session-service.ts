@@ -1,6 +1,6 @@
 import { StoreUnavailableError } from '../errors';
 import type { AuthMethod, SessionEngine, ShardRevoked, StoredSession } from '../store/engine';
-import type { KeyLayout } from '../store/keys';
+import { ID_BYTES, type KeyLayout } from '../store/keys';
 import { CredentialsChangedError } from './errors';
 import { AuthResult, emptyStats, RevokeReason, SessionEvents, SessionStats } from './events';
 import type { SessionPolicy } from './policy';
@@ -60,6 +60,11 @@ export class SessionService {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /** A new session or series id, as long as the format the store writes now wants (ADR 265). */
+  private newId(): string {
+    return newId(ID_BYTES[this.engine.sessionFormat]);
+  }
+
   /**
    * A new session (login, OAuth, remember-me): always a new id, so nothing can be fixed in advance.
    * With `remember`, a remember-me series owned by the session too. Throws CredentialsChangedError
@@ -75,9 +80,9 @@ export class SessionService {
     const shard = this.layout.shardOf(userId);
     const secret = newSecret();
     const credentialVersion = options.credentialVersion ?? 0;
-    const seriesId = options.remember ? newId() : (options.seriesId ?? null);
+    const seriesId = options.remember ? this.newId() : (options.seriesId ?? null);
     const session: StoredSession = {
-      id: newId(),
+      id: this.newId(),
       userId,
       secretHash: hashSecret(secret),
       method,
@@ -175,7 +180,7 @@ export class SessionService {
     const method = authenticated ?? 'rotation';
     const next: StoredSession = {
       ...current,
-      id: newId(),
+      id: this.newId(),
       secretHash: hashSecret(secret),
       method,
       createdAt: authenticated ? now : current.createdAt,

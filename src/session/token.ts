@@ -15,8 +15,8 @@ const ID_BYTES = 16;
 const SECRET_BYTES = 32;
 const TOKEN = /^(\d{1,5})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
-export function newId(): string {
-  return randomBytes(ID_BYTES).toString('base64url');
+export function newId(bytes = ID_BYTES): string {
+  return randomBytes(bytes).toString('base64url');
 }
 
 export function newSecret(): string {

@@ -4,6 +4,12 @@
  * Cluster) and is atomic. Times are epoch milliseconds, given by the caller.
  */
 
+/**
+ * A session record format this build reads and writes (ADR 265): 3, or 4 with 12-byte session ids,
+ * a 16-byte secret verifier and a compact user index. A deployment writes one of them at a time.
+ */
+export type SessionFormat = 3 | 4;
+
 /** How a session was established; stored as one byte. */
 export type AuthMethod = 'password' | 'remember' | 'oauth' | 'rotation';
 
@@ -114,6 +120,8 @@ export interface EngineStats {
 export interface SessionEngine {
   readonly kind: 'memory' | 'redis';
   readonly shards: number;
+  /** The session format this engine writes now (ADR 265); it reads both, whatever this says. */
+  readonly sessionFormat: SessionFormat;
   readonly stats: EngineStats;
 
   start(): Promise<void>;

@@ -1,4 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { SessionFormat } from './engine';
+
+/**
+ * Random bytes in a new session or series id, by the format a deployment writes (ADR 265): 12 in
+ * format 4 (16 base64url characters, a 32-byte key allocation, 12 bytes in the user index), 16
+ * before. Ids are public and need only be unique; the cookie's 256-bit secret authenticates.
+ */
+export const ID_BYTES: Readonly<Record<SessionFormat, number>> = { 3: 16, 4: 12 };
 
 /**
  * Key layout. Every key of one user carries the hash tag `{<prefix>:<shard>}`, so a user's session

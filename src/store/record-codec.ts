@@ -1,4 +1,10 @@
-import type { AuthMethod, EngineStats, StoredSeries, StoredSession } from './engine';
+import type {
+  AuthMethod,
+  EngineStats,
+  SessionFormat,
+  StoredSeries,
+  StoredSession,
+} from './engine';
 import { bytesToIp, ipToBytes } from './ip-bytes';
 
 /**
@@ -24,6 +30,7 @@ import { bytesToIp, ipToBytes } from './ip-bytes';
  *   0 version | 1..32 token hash | 33..64 previous hash | 65 has previous | 66 rotatedAt | 72 expiresAt
  *   78 credentialVersion (u32) | 82 uid length | uid
  */
+export const SESSION_FORMATS: readonly SessionFormat[] = [3, 4];
 export const SESSION_FORMAT = 3;
 export const SERIES_FORMAT = 2;
 export const OFFSET = { lastSeenAt: 40, expiresAt: 46, uidLength: 58 } as const;

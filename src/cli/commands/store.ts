@@ -6,7 +6,7 @@ import {
   type BalanceReport,
   type ClusterMaster,
 } from '../../server/store-balance';
-import { reshardStore, type ReshardProgress } from '../../server/store-reshard';
+import { reshardStore, upgradeStoreFormat, type ReshardProgress } from '../../server/store-layout';
 import type { Out } from '../output';
 import { formatTable } from '../table';
 
@@ -139,5 +139,25 @@ export async function storeReshard(
         `(HOLDFAST_STORE__REDIS__SHARDS) before each node's next start (nodes still set to ${from} keep working)`,
     );
   }
+  return 0;
+}
+
+/**
+ * `holdfast store upgrade-format`: records the newest session format, which every node writes
+ * from its next meta poll on (ADR 265). Refused while a node of an older build is connected.
+ */
+export async function storeUpgradeFormat(
+  services: Services,
+  json: boolean,
+  out: Out,
+): Promise<number> {
+  const r = await upgradeStoreFormat(services);
+  if (json) out(JSON.stringify(r));
+  else if (!r.changed) out(`the store already records format "${r.to}": nothing to do`);
+  else
+    out(
+      `recorded format "${r.to}" (was "${r.from || 'none'}"): every node writes it within 2 s; ` +
+        'sessions made before keep working until they end; versions before this one now refuse to start on this store',
+    );
   return 0;
 }

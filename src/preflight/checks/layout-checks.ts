@@ -1,6 +1,11 @@
 import { envVarFor } from '../../config';
 import { KeyLayout, LIVE_BUCKETS, USER_BUCKETS } from '../../store/keys';
-import { LAYOUT_FORMAT, recordMeta } from '../../store/redis/meta';
+import {
+  LAYOUT_FORMAT,
+  READABLE_LAYOUTS,
+  recordMeta,
+  sessionFormatOf,
+} from '../../store/redis/meta';
 import { loadScripts } from '../../store/redis/scripts';
 import { isUnavailable } from '../../store/redis/store-errors';
 import type { CheckDefinition, StoreContext } from '../context';
@@ -175,10 +180,10 @@ export const layoutCheck: CheckDefinition = {
     if (recorded.keyPrefix !== undefined && recorded.keyPrefix !== r.keyPrefix) {
       problems.push(`keyPrefix "${recorded.keyPrefix}"`);
     }
-    if (recorded.format !== undefined && recorded.format !== LAYOUT_FORMAT) {
+    if (recorded.format !== undefined && sessionFormatOf(recorded.format) === null) {
       return fail(
         `${keys.meta()} records format "${recorded.format}"`,
-        `format "${LAYOUT_FORMAT}" (what this version of Holdfast reads and writes)`,
+        `format ${READABLE_LAYOUTS.map((f) => `"${f}"`).join(' or ')} (what this version of Holdfast reads and writes)`,
         'run the Holdfast version that wrote these records, or start a new deployment under another store.redis.keyPrefix (there is no in-place migration, docs/operations.md); never mix versions with different record formats',
       );
     }
@@ -209,8 +214,13 @@ export const layoutCheck: CheckDefinition = {
       recorded.liveBuckets !== undefined && recorded.userBuckets !== undefined
         ? `buckets ${recorded.liveBuckets} live / ${recorded.userBuckets} user`
         : `no bucket counts (the next start records ${LIVE_BUCKETS} live / ${USER_BUCKETS} user)`;
+    // An older readable format is written on until `holdfast store upgrade-format` (ADR 265).
+    const upgrade =
+      recorded.format !== undefined && recorded.format !== LAYOUT_FORMAT
+        ? ` (holdfast store upgrade-format moves it to "${LAYOUT_FORMAT}" once every node runs this version)`
+        : '';
     return pass(
-      `${keys.meta()} records shards ${shards}, format "${recorded.format}", ${recordedBuckets}`,
+      `${keys.meta()} records shards ${shards}, format "${recorded.format}"${upgrade}, ${recordedBuckets}`,
       expected,
     );
   },

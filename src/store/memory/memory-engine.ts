@@ -16,6 +16,7 @@ import {
   encodeSeries,
   encodeSession,
   decodeOrCount,
+  SESSION_FORMAT,
 } from '../record-codec';
 
 interface Entry {
@@ -41,6 +42,8 @@ class Shard {
  */
 export class MemoryEngine implements SessionEngine, ExpirySweeping {
   readonly kind = 'memory' as const;
+  /** A process's own store holds nothing older than this build: always the newest format. */
+  readonly sessionFormat = SESSION_FORMAT;
   readonly stats: EngineStats = {
     malformed: 0,
     countersBuilt: 0,

@@ -2,9 +2,13 @@ import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { HostPort, RedisSettings } from '../../config/settings';
 import { StoreUnavailableError } from '../../errors';
+import { SESSION_FORMATS } from '../record-codec';
 import { Rediscovery, resolveName } from './rediscovery';
 
 export type RedisClient = Redis | Cluster;
+
+/** The newest session format this build reads: its connections' names carry it. */
+const NEWEST_READ = Math.max(...SESSION_FORMATS);
 
 /** Requests retried after a reconnect before they fail: an outage must answer 503 quickly. */
 const MAX_RETRIES_PER_REQUEST = 1;
@@ -38,8 +42,14 @@ export class RedisConnection {
   /** Resolves seeds, connects both clients; StoreUnavailableError when the store cannot be reached. */
   static async open(settings: RedisSettings, name = 'holdfast'): Promise<RedisConnection> {
     const seeds = await resolveSeeds(settings);
-    const reads = createClient(settings, seeds, { name: `${name}-reads`, autoPipelining: true });
-    const writes = createClient(settings, seeds, { name: `${name}-writes`, autoPipelining: false });
+    const reads = createClient(settings, seeds, {
+      name: connectionName(name, 'reads'),
+      autoPipelining: true,
+    });
+    const writes = createClient(settings, seeds, {
+      name: connectionName(name, 'writes'),
+      autoPipelining: false,
+    });
     // Both settle before giving up, so neither is left connecting (or retrying) in the background.
     const results = await Promise.allSettled([reads.connect(), writes.connect()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -62,6 +72,20 @@ export class RedisConnection {
       }),
     );
   }
+}
+
+/**
+ * A node's connection name, `<name>-<role>-f<n>`: n is the newest session format this build reads,
+ * so `holdfast store upgrade-format` can tell from CLIENT LIST whether a node of an older build
+ * (`<name>-reads`, `<name>-writes`, no mark) is still connected (ADR 265).
+ */
+export function connectionName(name: string, role: string): string {
+  return `${name}-${role}-f${NEWEST_READ}`;
+}
+
+/** The master connections of a client: every cluster master, or the one server. */
+export function masters(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
 }
 
 /** Seed nodes: the configured ones, plus every address the DNS name resolves to at start. */

@@ -1,5 +1,6 @@
+import type { SessionFormat } from '../engine';
 import type { KeyLayout } from '../keys';
-import { SERIES_FORMAT, SESSION_FORMAT } from '../record-codec';
+import { SERIES_FORMAT, SESSION_FORMAT, SESSION_FORMATS } from '../record-codec';
 import type { RedisClient } from './connection';
 
 /**
@@ -18,8 +19,21 @@ export interface StoreMeta {
   readonly userBuckets: number;
 }
 
-/** The record formats this code reads and writes. */
-export const LAYOUT_FORMAT = `session-${SESSION_FORMAT} series-${SERIES_FORMAT}`;
+/** How `{prefix}:meta` names a layout: the session format a deployment writes, and the series'. */
+export function layoutFormat(session: SessionFormat): string {
+  return `session-${session} series-${SERIES_FORMAT}`;
+}
+
+/** The layout a new store records: the newest this code writes (ADR 265). */
+export const LAYOUT_FORMAT = layoutFormat(SESSION_FORMAT);
+
+/** Every layout this code reads and writes, oldest first. */
+export const READABLE_LAYOUTS = SESSION_FORMATS.map(layoutFormat);
+
+/** The session format a recorded layout names, or null when this code does not read it. */
+export function sessionFormatOf(layout: string | null | undefined): SessionFormat | null {
+  return SESSION_FORMATS.find((f) => layoutFormat(f) === layout) ?? null;
+}
 
 /** Records this deployment's layout where none is recorded yet (HSETNX), and returns what is recorded. */
 export async function recordMeta(client: RedisClient, keys: KeyLayout): Promise<StoreMeta> {

@@ -1,5 +1,4 @@
 import { Cluster } from 'ioredis';
-import type { Redis } from 'ioredis';
 import type { RedisSettings } from '../../config/settings';
 import { StoreUnavailableError } from '../../errors';
 import type {
@@ -7,6 +6,7 @@ import type {
   ExpirySweeping,
   SeriesUse,
   SessionCounts,
+  SessionFormat,
   ShardRevoked,
   SessionEngine,
   SweepResult,
@@ -20,18 +20,19 @@ import {
   encodeSession,
   encodeTouch,
   decodeOrCount,
+  SESSION_FORMAT,
 } from '../record-codec';
 import { batchesReads, commandOn, evalScript, readAlone, withRedirects } from './commands';
 import type { ScriptArg } from './commands';
-import { RedisConnection } from './connection';
+import { masters, RedisConnection } from './connection';
 import { readCounters } from './counter-read';
 import type { RedisClient } from './connection';
 import { writeThenWait } from './durable-write';
 import { deadlines } from '../deadline';
-import { recordMeta } from './meta';
+import { LAYOUT_FORMAT, recordMeta, sessionFormatOf } from './meta';
 import type { StoreMeta } from './meta';
 import { loadScripts } from './scripts';
-import { readSplit, RESHARD_POLL_MS } from './split-state';
+import { parseSplit, RESHARD_POLL_MS } from './split-state';
 import type { SplitState } from './split-state';
 import type { ScriptName, ScriptSet } from './scripts';
 import { LeaseReply, Reply, SeriesReply } from './script-replies';
@@ -94,6 +95,8 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   private starting: Promise<void> | undefined;
   /** The shard count's growth this deployment is in or went through (ADR 260); null: none. */
   private split: SplitState | null = null;
+  /** Read from meta at start and by the poll (ADR 265). */
+  sessionFormat: SessionFormat = SESSION_FORMAT;
   private splitPoll: NodeJS.Timeout | undefined;
 
   constructor(
@@ -146,17 +149,31 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
       await this.replicas.refresh().catch(() => {});
     }
     this.conn = conn;
-    await this.refreshSplit().catch(() => {});
-    // Every node learns a split within one period; the reshard command waits several (ADR 260).
-    this.splitPoll = setInterval(() => void this.refreshSplit().catch(() => {}), RESHARD_POLL_MS);
+    await this.refreshMeta().catch(() => {});
+    // Every node learns a split (ADR 260) and an upgraded format (ADR 265) within one period; the
+    // reshard command waits several.
+    this.splitPoll = setInterval(() => void this.refreshMeta().catch(() => {}), RESHARD_POLL_MS);
     this.splitPoll.unref();
   }
 
-  /** Reads the split state from meta (ADR 260); the poll calls it, and a MOVED reply. */
-  async refreshSplit(): Promise<SplitState | null> {
+  /**
+   * Reads the split state (ADR 260) and the session format to write (ADR 265) from meta: at start,
+   * every RESHARD_POLL_MS, and on a MOVED reply. A store with no format recorded yet gets the
+   * newest (a first start records it); one this code does not read keeps the last known (preflight
+   * refuses such a store before any worker starts).
+   */
+  async refreshMeta(): Promise<SplitState | null> {
     const conn = this.conn;
     if (!conn) return this.split;
-    this.split = await readSplit(conn.writes, this.keys, this.shards);
+    const [shards, reshard, grownFrom, format] = await conn.writes.hmget(
+      this.keys.meta(),
+      'shards',
+      'reshard',
+      'grownFrom',
+      'format',
+    );
+    this.sessionFormat = sessionFormatOf(format ?? LAYOUT_FORMAT) ?? this.sessionFormat;
+    this.split = parseSplit(shards, reshard, grownFrom, this.shards);
     // Cookies made before a split name shards under the old count (KeyLayout.owns).
     if (this.split && this.split.from < this.shards) this.keys.grownFrom = this.split.from;
     if (this.split && this.split.to > this.shards) this.keys.grownTo = this.split.to;
@@ -984,7 +1001,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     const first = places[places.length - 1];
     const reply = await this.untilSettled(operation, () => at(first));
     if (reply !== Reply.MOVED) return reply;
-    await this.refreshSplit();
+    await this.refreshMeta();
     const next = this.userPlaces(shard, userId);
     const target = next[next.length - 1];
     if (target === first) {
@@ -1095,11 +1112,6 @@ export function parseCounter(value: string | null): ShardCounter | null {
   const m = value === null ? null : /^(\d+) (\d+) (\d+)$/.exec(value);
   if (!m) return null;
   return { entries: Number(m[1]), users: Number(m[2]), due: Number(m[3]) };
-}
-
-/** The master connections of a client: every cluster master, or the one server. */
-function masters(client: RedisClient): Redis[] {
-  return client instanceof Cluster ? client.nodes('master') : [client];
 }
 
 function strings(reply: unknown): string[] {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Cluster } from 'ioredis';
 import type { RedisSettings } from '../../config/settings';
 import { slotOf } from './unavailable';
+import { connectionName } from './connection';
 
 /**
  * Session reads that survive a master's death or freeze (ADR 205). With
@@ -214,7 +215,7 @@ export class ReplicaSet {
         ...this.cluster.options.redisOptions,
         host,
         port,
-        connectionName: `${this.name}-replica-reads`,
+        connectionName: connectionName(this.name, 'replica-reads'),
         readOnly: true,
         lazyConnect: true,
         enableAutoPipelining: false,

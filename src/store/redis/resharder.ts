@@ -84,7 +84,7 @@ async function run(
     if (grownFrom > 0 && grownFrom < state.to) await dropMarkers(engine, grownFrom);
     return state;
   }
-  await engine.refreshSplit();
+  await engine.refreshMeta();
   let moved = 0;
   const progress = (phase: ReshardProgress['phase']) =>
     options.onProgress?.({
@@ -118,7 +118,7 @@ async function run(
   if (state.cursor < state.from) return state;
   await finishSplit(client, engine.keys, state);
   state = { ...state, done: true };
-  await engine.refreshSplit();
+  await engine.refreshMeta();
   // Once every node knows the end, no write goes to a moved user's old shard (the engine sends it
   // to the new one): the per-user markers, up to one field per user moved, can go.
   await sleep(options.announceWaitMs ?? 3 * RESHARD_POLL_MS);

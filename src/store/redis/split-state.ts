@@ -27,24 +27,10 @@ export function validGrowth(from: number, to: number): boolean {
 
 /**
  * The split this deployment is in or went through, seen by an engine configured with
- * `configured` shards: the running one, or a finished one (meta's shards above the configured
- * count, or `grownFrom` recorded); null when the count never grew.
+ * `configured` shards, from meta's fields (the engine reads them, RedisEngine.refreshMeta): the
+ * running one, or a finished one (meta's shards above the configured count, or `grownFrom`
+ * recorded); null when the count never grew. Pure, unit tested.
  */
-export async function readSplit(
-  client: RedisClient,
-  keys: KeyLayout,
-  configured: number,
-): Promise<SplitState | null> {
-  const [shards, reshard, grownFrom] = await client.hmget(
-    keys.meta(),
-    'shards',
-    'reshard',
-    'grownFrom',
-  );
-  return parseSplit(shards, reshard, grownFrom, configured);
-}
-
-/** readSplit's decision over the meta fields (pure, unit tested). */
 export function parseSplit(
   shards: string | null,
   reshard: string | null,

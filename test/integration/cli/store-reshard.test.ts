@@ -73,7 +73,7 @@ test('resumes a split stopped halfway, with JSON progress lines, then both count
   ]);
   expect(lines.every((l) => l.from === 8 && l.to === 32)).toBe(true);
 
-  await client.refreshSplit();
+  await client.refreshMeta();
   expect(await client.count(Date.now())).toMatchObject({ sessions: 50, users: 50 });
   for (const s of made) {
     expect((await client.get(shardUnder(s.userId, 8), s.id, Date.now()))?.id).toBe(s.id);

@@ -68,7 +68,7 @@ async function subscriberIds(server: RedisNode, name: string): Promise<string[]>
   const list = String(await server.command(['CLIENT', 'LIST']));
   return list
     .split('\n')
-    .filter((l) => l.includes(` name=${name}-reads-nearcache `))
+    .filter((l) => l.includes(` name=${name}-reads-f4-nearcache `))
     .map((l) => /id=(\d+)/.exec(l)?.[1] ?? '')
     .filter(Boolean);
 }

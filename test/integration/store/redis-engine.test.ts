@@ -330,8 +330,8 @@ return out`;
       await engine.ping();
       await engine.count(Date.now());
       const clients = String(await server.command(['CLIENT', 'LIST']));
-      expect(clients).toMatch(/ name=holdfast-test-reads /);
-      expect(clients).toMatch(/ name=holdfast-test-writes /);
+      expect(clients).toMatch(/ name=holdfast-test-reads-f4 /);
+      expect(clients).toMatch(/ name=holdfast-test-writes-f4 /);
     });
   });
 

@@ -166,7 +166,7 @@ describe('growing the shard count (ADR 260) on a cluster', () => {
     await engine.createSeries(old, series(u, now, 'token-1'), 5);
 
     await c(engine).hset(k.meta(), 'reshard', JSON.stringify({ from: FROM, to: TO, cursor: 0 }));
-    await engine.refreshSplit();
+    await engine.refreshMeta();
 
     let revoked: Promise<boolean> | undefined;
     let touched: Promise<boolean> | undefined;

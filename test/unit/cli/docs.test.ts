@@ -41,7 +41,7 @@ function section(name: string): string {
   return CLI_DOC.slice(at + 1).split(/\n##+ /)[0];
 }
 
-test('the parser defines the fifteen commands of the contract', () => {
+test('the parser defines the sixteen commands of the contract', () => {
   expect(LEAVES.map((l) => l.name)).toEqual([
     'start',
     'preflight',
@@ -52,6 +52,7 @@ test('the parser defines the fifteen commands of the contract', () => {
     'sessions revoke-all',
     'store balance',
     'store reshard',
+    'store upgrade-format',
     'users create',
     'users disable',
     'users enable',

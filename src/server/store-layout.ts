@@ -1,8 +1,9 @@
+import { upgradeFormat, type FormatUpgrade } from '../store/redis/format-upgrade';
 import { reshard, type ReshardProgress } from '../store/redis/resharder';
 import type { SplitState } from '../store/redis/split-state';
 import type { Services } from './services';
 
-export type { ReshardProgress, SplitState };
+export type { FormatUpgrade, ReshardProgress, SplitState };
 
 /** `holdfast store reshard`'s run over the services' Redis store (ADR 260). */
 export function reshardStore(
@@ -13,4 +14,11 @@ export function reshardStore(
   const store = services.store;
   if (store.kind !== 'redis') throw new Error('store reshard: no Redis store');
   return reshard(store, shards, { onProgress });
+}
+
+/** `holdfast store upgrade-format` over the services' Redis store (ADR 265). */
+export function upgradeStoreFormat(services: Services): Promise<FormatUpgrade> {
+  const store = services.store;
+  if (store.kind !== 'redis') throw new Error('store upgrade-format: no Redis store');
+  return upgradeFormat(store.connection, store.keys);
 }
