@@ -1,10 +1,4 @@
-import type {
-  AuthMethod,
-  EngineStats,
-  SessionFormat,
-  StoredSeries,
-  StoredSession,
-} from './engine';
+import type { AuthMethod, EngineStats, SessionFormat, StoredSeries, StoredSession } from './engine';
 import { bytesToIp, ipToBytes } from './ip-bytes';
 
 /**
