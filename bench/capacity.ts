@@ -8,12 +8,12 @@
  */
 import { RedisEngine } from '../src/store/redis/redis-engine';
 import type { StoredSession } from '../src/store/engine';
-import { benchSession, drive, serverCpu, standaloneSettings } from './lib/standalone-store';
+import { benchSession, drive, MINUTE } from './lib/sessions';
+import { serverCpu, standaloneSettings } from './lib/standalone-store';
 import { startRedis, type RedisProcess } from '../test/harness/redis-process';
 
 const SESSIONS = Number(process.env.CAPACITY_SESSIONS ?? 100_000);
 const OPS = Number(process.env.CAPACITY_OPS ?? 50_000);
-const MINUTE = 60_000;
 
 /** µs of server CPU per operation over a phase, and commandstats' own µs per call. */
 async function phase(redis: RedisProcess, ops: number, op: (i: number) => Promise<unknown>) {
@@ -50,7 +50,7 @@ async function main() {
       const now = Date.now();
       const sessions: StoredSession[] = [];
       await drive(SESSIONS, 100, async (i) => {
-        const s = benchSession(i, now);
+        const s = benchSession(i, now, { format: engine.sessionFormat });
         sessions.push(s);
         await engine.create(engine.keys.shardOf(s.userId), s, 50);
       });
@@ -87,7 +87,7 @@ async function main() {
           return engine.touch(engine.keys.shardOf(s.userId), s.id, t, t + 30 * MINUTE, t);
         });
         figures.create = await phase(redis, Math.floor(OPS / 5), (i) => {
-          const s = benchSession(SESSIONS + i, Date.now());
+          const s = benchSession(SESSIONS + i, Date.now(), { format: engine.sessionFormat });
           return engine.create(engine.keys.shardOf(s.userId), s, 50);
         });
       }

@@ -24,6 +24,7 @@ import { DEFAULTS } from '../src/config/defaults';
 import { parseDuration } from '../src/config/duration';
 import { evalScript } from '../src/store/redis/commands';
 import type { LuaScript } from '../src/store/redis/scripts';
+import { drive } from './lib/sessions';
 import { hashSecret, newId, newSecret } from '../src/session/token';
 import { getProvider, type RedisClusterHandle, type RedisNode } from '../test/harness';
 
@@ -99,17 +100,6 @@ async function serverUsec(masters: RedisNode[]): Promise<number> {
   );
 }
 
-async function drive(ops: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < ops; i = next++) await op(i);
-    }),
-  );
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const started = process.hrtime.bigint();
   const value = await fn();
@@ -135,7 +125,7 @@ async function main(): Promise<void> {
     const start = Date.now();
     const secretHash = hashSecret(newSecret());
     const deadline = (i: number) => start + MINUTE + Math.floor((i / SESSIONS) * SPREAD);
-    const loadSeconds = await drive(SESSIONS, async (i) => {
+    const loadSeconds = await drive(SESSIONS, CONCURRENCY, async (i) => {
       const userId = `u${1_000_000 + i}`;
       const s: StoredSession = {
         id: newId(),

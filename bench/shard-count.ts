@@ -14,7 +14,8 @@ import { balanceReport, type MasterSlots } from '../src/store/redis/balance';
 import { shardSlots } from '../src/store/redis/hash-slot';
 import { RedisEngine } from '../src/store/redis/redis-engine';
 import { reshard } from '../src/store/redis/resharder';
-import { benchSession, drive, serverCpu, standaloneSettings } from './lib/standalone-store';
+import { benchSession, drive } from './lib/sessions';
+import { serverCpu, standaloneSettings } from './lib/standalone-store';
 import { startRedis, type RedisProcess } from '../test/harness/redis-process';
 
 const SESSIONS = Number(process.env.BENCH_SHARD_SESSIONS ?? 50_000);
@@ -61,7 +62,7 @@ async function main() {
       const before = Number((await redis.info('memory')).used_memory);
       const now = Date.now();
       await drive(SESSIONS, 100, async (i) => {
-        const s = benchSession(i, now);
+        const s = benchSession(i, now, { format: engine.sessionFormat });
         await engine.create(engine.keys.shardOf(s.userId), s, 50);
       });
       const after = Number((await redis.info('memory')).used_memory);

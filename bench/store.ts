@@ -16,11 +16,10 @@ import type { RedisSettings } from '../src/config/settings';
 import { durability } from '../src/store/durability';
 import type { StoredSession } from '../src/store/engine';
 import { RedisEngine } from '../src/store/redis/redis-engine';
-import { deviceLabel } from '../src/session/device';
-import { hashSecret, newId, newSecret } from '../src/session/token';
 import { LIVE_BUCKETS, USER_BUCKETS } from '../src/store/keys';
 import type { RedisClient } from '../src/store/redis/connection';
 import { getProvider, type RedisClusterHandle, type RedisNode } from '../test/harness';
+import { benchSession, DEVICE, drive, MINUTE } from './lib/sessions';
 
 const OPS = Number(process.env.BENCH_OPS ?? 200_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
@@ -31,11 +30,6 @@ const PREFILL = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RANDOM_USER_IDS = process.env.BENCH_USER_IDS === 'random';
 const BUDGET_BYTES = 400;
-/** A real user agent header; sessions store its device label ("Chrome 120 on Windows"), as the plugin does. */
-const UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
-const DEVICE = deviceLabel(UA);
-const MINUTE = 60_000;
 
 const run = promisify(execFile);
 
@@ -69,34 +63,13 @@ function settings(cluster: RedisClusterHandle, keyPrefix: string): RedisSettings
 }
 
 let userSeq = 0;
-function newSession(now: number): StoredSession {
+/** A session of a new user (8-character ids with BENCH_USER_IDS=short), as `engine` would make it. */
+function newSession(engine: RedisEngine, now: number): StoredSession {
   const n = ++userSeq;
-  return {
-    id: newId(),
-    userId: RANDOM_USER_IDS ? newId() : `u${1_000_000 + n}`,
-    secretHash: hashSecret(newSecret()),
-    method: 'password',
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: now + 30 * MINUTE,
-    absoluteExpiresAt: now + 7 * 24 * 60 * MINUTE,
-    ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    userAgent: DEVICE,
-    credentialVersion: 0,
-    seriesId: null,
-  };
-}
-
-/** Runs `op(i)` for i in [0, ops) with `concurrency` calls in flight; returns the elapsed seconds. */
-async function drive(ops: number, concurrency: number, op: (i: number) => Promise<unknown>) {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < ops; i = next++) await op(i);
-    }),
-  );
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return benchSession(n, now, {
+    format: engine.sessionFormat,
+    userId: RANDOM_USER_IDS ? undefined : `u${1_000_000 + n}`,
+  });
 }
 
 async function masterNodes(cluster: RedisClusterHandle): Promise<RedisNode[]> {
@@ -184,7 +157,7 @@ async function measureMemory(cluster: RedisClusterHandle) {
     const now = Date.now();
     const sessions: StoredSession[] = [];
     await drive(MEMORY_SESSIONS, CONCURRENCY, async () => {
-      const s = newSession(now);
+      const s = newSession(engine, now);
       sessions.push(s);
       await engine.create(engine.keys.shardOf(s.userId), s, 50);
     });
@@ -242,7 +215,7 @@ async function benchEngine(
     const now = Date.now();
     const prefilled: StoredSession[] = [];
     await drive(PREFILL, CONCURRENCY, async () => {
-      const s = newSession(now);
+      const s = newSession(engine, now);
       prefilled.push(s);
       await engine.create(engine.keys.shardOf(s.userId), s, 50);
     });
@@ -291,7 +264,7 @@ async function benchEngine(
     });
     const created: StoredSession[] = [];
     await phase('create', writes, async () => {
-      const s = newSession(now);
+      const s = newSession(engine, now);
       created.push(s);
       await engine.create(shardOf(s), s, 50);
     });
@@ -310,7 +283,7 @@ async function benchEngine(
         const s = pick(i);
         await engine.touch(shardOf(s), s.id, now + i, now + 30 * MINUTE + i, now + i);
       } else if (r < 98) {
-        const s = newSession(now);
+        const s = newSession(engine, now);
         mixed.push(s);
         await engine.create(shardOf(s), s, 50);
       } else {
@@ -332,7 +305,7 @@ async function benchEngine(
       // Past the WAIT timeout a create is kept and counted as pending (ADR 215).
       const before = durability.pending.create ?? 0;
       await phase('create, durability.replicas 1', writes, async () => {
-        const s = newSession(now);
+        const s = newSession(engine, now);
         await durable.create(shardOf(s), s, 50);
       });
       const late = (durability.pending.create ?? 0) - before;
