@@ -179,8 +179,17 @@ export function apiSuite(
       expect(await app.engine.create(shard, stored(compact), 10)).not.toBeNull();
       const listed = JSON.parse((await call(app.server, jar, 'GET', '/auth/sessions')).payload);
       expect(listed.sessions.map((s: { id: string }) => s.id)).toContain(compact.id);
+      // Its cookie signs in (the token takes a 16-char id), until it is revoked.
+      const device = new Jar();
+      device.cookies.set(
+        cookieNames(app.settings.cookie).session,
+        `${shard}.${compact.id}.${compact.secret}`,
+      );
+      const me = await call(app.server, device, 'GET', '/auth/me');
+      expect([me.statusCode, JSON.parse(me.payload).session?.id]).toEqual([200, compact.id]);
       const del = (id: string) => call(app.server, jar, 'DELETE', `/auth/sessions/${id}`);
       expect((await del(compact.id)).statusCode).toBe(204);
+      expect((await call(app.server, device, 'GET', '/auth/me')).statusCode).toBe(401);
       expect((await del(compact.id)).statusCode).toBe(404);
       expect((await del('A'.repeat(22))).statusCode).toBe(404);
       for (const n of [1, 15, 17, 21, 23, 32])
