@@ -3,11 +3,11 @@
  * against a real Redis Cluster (test/integration/plugin): the same assertions on both.
  */
 import { cookieNames } from '../../../src/auth/cookies';
-import { newId } from '../../../src/session/token';
+import { newId, newSecret } from '../../../src/session/token';
 import { PasswordHasher } from '../../../src/users';
 import type { TestApp } from '../app';
 import { call, Jar } from '../inject';
-import { session, stored } from '../store-fixtures';
+import { series, session, stored } from '../store-fixtures';
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0';
 
@@ -190,6 +190,16 @@ export function apiSuite(
       const del = (id: string) => call(app.server, jar, 'DELETE', `/auth/sessions/${id}`);
       expect((await del(compact.id)).statusCode).toBe(204);
       expect((await call(app.server, device, 'GET', '/auth/me')).statusCode).toBe(401);
+      // A remember-me cookie whose series id has 16 chars brings a new session.
+      const token = newSecret();
+      const remembered = series(user.id, app.clock.now, token, { id: newId(12) });
+      expect(await app.engine.createSeries(shard, remembered, 5)).toBe(true);
+      const returning = new Jar();
+      returning.cookies.set(
+        cookieNames(app.settings.cookie).remember,
+        `${shard}.${remembered.id}.${token}`,
+      );
+      expect((await call(app.server, returning, 'GET', '/auth/me')).statusCode).toBe(200);
       expect((await del(compact.id)).statusCode).toBe(404);
       expect((await del('A'.repeat(22))).statusCode).toBe(404);
       for (const n of [1, 15, 17, 21, 23, 32])
