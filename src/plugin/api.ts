@@ -3,6 +3,7 @@ import Joi from 'joi';
 import { SCHEME } from '../auth';
 import { deleteOwnAccount } from '../accounts';
 import { HoldfastError } from '../errors';
+import { SESSION_ID } from '../session';
 import { publicUser } from '../users';
 import type { PluginContext } from './context';
 import {
@@ -37,9 +38,7 @@ const apiSecurity = (secure: boolean) =>
     noOpen: true,
     xss: 'disabled',
   }) as const;
-const SESSION_ID = Joi.string()
-  .pattern(/^[A-Za-z0-9_-]{22}$/)
-  .required();
+const SESSION_ID_PARAM = Joi.string().pattern(SESSION_ID).required();
 const PROVIDER = Joi.string()
   .pattern(/^[a-z0-9][a-z0-9-]{0,31}$/)
   .required();
@@ -235,7 +234,7 @@ export function apiRoutes(ctx: PluginContext): ServerRoute[] {
     {
       method: 'DELETE',
       path: '/auth/sessions/{id}',
-      options: base('required', { validate: { params: Joi.object({ id: SESSION_ID }) } }),
+      options: base('required', { validate: { params: Joi.object({ id: SESSION_ID_PARAM }) } }),
       handler: async (r, h) => {
         const c = requireCredentials(r);
         const id = (r.params as { id: string }).id;

@@ -16,6 +16,7 @@ import Handlebars from 'handlebars';
 import { safeNext, SCHEME } from '../auth';
 import type { HoldfastCredentials } from '../auth';
 import { HoldfastError } from '../errors';
+import { SESSION_ID } from '../session';
 import { publicUser } from '../users';
 import {
   AccountTokenInvalidError,
@@ -422,8 +423,7 @@ export async function registerPages(server: Server, ctx: PluginContext): Promise
         const c = credentialsOf(r);
         if (!c) return h.redirect(at('/login')).code(303);
         const id = String(r.params.id);
-        if (/^[A-Za-z0-9_-]{22}$/.test(id) && id !== c.session.id)
-          await accounts.revokeOne(c.session, id);
+        if (SESSION_ID.test(id) && id !== c.session.id) await accounts.revokeOne(c.session, id);
         return h.redirect(at('/account?done=revoked')).code(303);
       },
     },

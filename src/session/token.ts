@@ -1,9 +1,10 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Opaque tokens `<shard>.<id>.<secret>`: a 128-bit random id (the public session id) and a 256-bit
- * random secret, both from the CSPRNG, base64url. The store keeps SHA-256(secret) only, so a copy
- * of Redis lets nobody log in. Remember-me cookies use the same shape (series id + token).
+ * Opaque tokens `<shard>.<id>.<secret>`: a 128-bit (format 4: 96-bit) random id (the public
+ * session id) and a 256-bit random secret, both from the CSPRNG, base64url. The store keeps
+ * SHA-256(secret) only (format 4: its first 16 bytes), so a copy of Redis lets nobody log in.
+ * Remember-me cookies use the same shape (series id + token).
  */
 export interface ParsedToken {
   readonly shard: number;
@@ -11,11 +12,19 @@ export interface ParsedToken {
   readonly secret: string;
 }
 
-const ID_BYTES = 16;
 const SECRET_BYTES = 32;
-const TOKEN = /^(\d{1,5})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+// The id is 22 chars (16 bytes, formats up to 3) or 16 (12 bytes, format 4): both live side by
+// side for the lifetime of older sessions. Still fixed lengths, so a wrong shape fails early.
+const TOKEN = /^(\d{1,5})\.([A-Za-z0-9_-]{16}(?:[A-Za-z0-9_-]{6})?)\.([A-Za-z0-9_-]{43})$/;
+/** A session id as the routes accept it (revoke one session): either length, nothing else. */
+export const SESSION_ID = /^[A-Za-z0-9_-]{16}(?:[A-Za-z0-9_-]{6})?$/;
 
-export function newId(bytes = ID_BYTES): string {
+/**
+ * A session or series id of `bytes` random bytes, base64url: 16 (22 chars) up to format 3; format
+ * 4 passes 12 (exactly 16 chars, stored as 12 raw bytes in the user index; keys.ts ID_BYTES): ids
+ * are public and only need to be unique, 96 bits is plenty; the 256-bit secret authenticates.
+ */
+export function newId(bytes = 16): string {
   return randomBytes(bytes).toString('base64url');
 }
 

@@ -16,10 +16,14 @@ export const ID_BYTES: Readonly<Record<SessionFormat, number>> = { 3: 16, 4: 12 
  *   {hf:17}:s:<sid>       STRING  packed session record (record-codec.ts), PEXPIREAT deadline + grace
  *   {hf:17}:live:<b>      ZSET    sid -> expiresAt, one of the shard's LIVE_BUCKETS active-session
  *                                 indexes (counts, sweeps); b = liveBucketOf(sid)
- *   {hf:17}:users:<u>     HASH    userId -> space-separated sids, oldest first (sum of HLEN = live
- *                                 users); u = userBucketOf(userId), one of USER_BUCKETS
+ *   {hf:17}:users:<u>     HASH    userId -> sids, oldest first (sum of HLEN = live users); u =
+ *                                 userBucketOf(userId), one of USER_BUCKETS. Value: the sids that
+ *                                 are not 16 base64url chars space-separated (22-char ones, as up to
+ *                                 format 3), then, if any, "\0" and each 16-char sid (format 4) as
+ *                                 its 12 raw bytes: 5 sessions in 61 bytes, a listpack value
+ *                                 (src/store/lua/includes/user-index.lua)
  *   {hf:17}:r:<series>    STRING  packed remember-me series, PEXPIREAT expiresAt
- *   {hf:17}:rusers:<u>    HASH    userId -> space-separated series ids; u = userBucketOf(userId)
+ *   {hf:17}:rusers:<u>    HASH    userId -> series ids, the same value layout; u = userBucketOf(userId)
  *   {hf:17}:cred:<u>      HASH    userId -> credential epoch (ADR 040): sessions and series below it
  *                                 are refused; only users whose credentials ever changed have one
  *   {hf:17}:count         STRING  "<entries> <users> <due>": the shard's index sizes and a lower bound

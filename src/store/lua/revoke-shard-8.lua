@@ -21,6 +21,7 @@
   before this script must not outlive it).
 ]]
 -- @include "includes/live-count.lua"
+-- @include "includes/user-index.lua"
 
 -- Deletes every id listed in the index buckets `prefix`..u (and the buckets); returns how many
 -- of the records `keyPrefix`..id existed.
@@ -28,8 +29,8 @@ local function endIndexed(prefix, keyPrefix, buckets)
   local ended = 0
   for u = 0, buckets - 1 do
     local index = prefix .. u
-    for _, ids in ipairs(redis.call('HVALS', index)) do
-      for id in string.gmatch(ids, '%S+') do
+    for _, value in ipairs(redis.call('HVALS', index)) do
+      for _, id in ipairs(indexDecode(value)) do
         ended = ended + redis.call('DEL', keyPrefix .. id)
       end
     end

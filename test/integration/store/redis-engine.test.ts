@@ -306,6 +306,8 @@ end
 return out`;
       const ids = [
         ...Array.from({ length: 2000 }, () => newId()),
+        // Format 4's 16-char ids (12 bytes): the first two chars still give the first byte.
+        ...Array.from({ length: 1000 }, () => newId(12)),
         ...Array.from({ length: 100 }, () => randomBytes(12).toString('base64')),
         ...Array.from({ length: 100 }, () => newUserId()),
         ...['', 'A', '_', '-', '_-', 'é', 'éa', '\u{1F600}x', 'malformed0', 'a@example.com'],
@@ -320,8 +322,12 @@ return out`;
       )) as string[];
       const expected = ids.flatMap((id) => [String(liveBucketOf(id)), String(userBucketOf(id))]);
       expect(reply).toEqual(expected);
-      // Random session ids spread over every live bucket.
+      // Random session ids of either length spread over every live bucket.
       expect(new Set(ids.slice(0, 2000).map(liveBucketOf)).size).toBe(LIVE_BUCKETS);
+      expect(new Set(ids.slice(2000, 3000).map(liveBucketOf)).size).toBe(LIVE_BUCKETS);
+      // The bucket is the first byte of the id, whatever its length (mod LIVE_BUCKETS).
+      const first = (id: string) => Buffer.from(id, 'base64url')[0] % LIVE_BUCKETS;
+      expect(ids.slice(0, 3000).filter((id) => liveBucketOf(id) !== first(id))).toEqual([]);
     });
   });
 

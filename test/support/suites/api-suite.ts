@@ -3,9 +3,11 @@
  * against a real Redis Cluster (test/integration/plugin): the same assertions on both.
  */
 import { cookieNames } from '../../../src/auth/cookies';
+import { newId, newSecret } from '../../../src/session/token';
 import { PasswordHasher } from '../../../src/users';
 import type { TestApp } from '../app';
 import { call, Jar } from '../inject';
+import { series, session, stored } from '../store-fixtures';
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0';
 
@@ -165,6 +167,44 @@ export function apiSuite(
       expect(r.statusCode).toBe(200);
       expect(JSON.parse(r.payload).revoked).toBe(1);
       expect((await call(app.server, third, 'GET', '/auth/me')).statusCode).toBe(401);
+      expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
+    });
+
+    test('a format 4 session (16-char id) is listed and revoked like a 22-char one; other id lengths are 400', async () => {
+      const { jar, user } = await registered();
+      // The store holds a session with a 16-char id beside the 22-char one registration made.
+      const shard = Number([...jar.cookies.values()][0].split('.')[0]);
+      const compact = session(user.id, app.clock.now, { id: newId(12) });
+      expect(compact.id).toHaveLength(16);
+      expect(await app.engine.create(shard, stored(compact), 10)).not.toBeNull();
+      const listed = JSON.parse((await call(app.server, jar, 'GET', '/auth/sessions')).payload);
+      expect(listed.sessions.map((s: { id: string }) => s.id)).toContain(compact.id);
+      // Its cookie signs in (the token takes a 16-char id), until it is revoked.
+      const device = new Jar();
+      device.cookies.set(
+        cookieNames(app.settings.cookie).session,
+        `${shard}.${compact.id}.${compact.secret}`,
+      );
+      const me = await call(app.server, device, 'GET', '/auth/me');
+      expect([me.statusCode, JSON.parse(me.payload).session?.id]).toEqual([200, compact.id]);
+      const del = (id: string) => call(app.server, jar, 'DELETE', `/auth/sessions/${id}`);
+      expect((await del(compact.id)).statusCode).toBe(204);
+      expect((await call(app.server, device, 'GET', '/auth/me')).statusCode).toBe(401);
+      // A remember-me cookie whose series id has 16 chars brings a new session.
+      const token = newSecret();
+      const remembered = series(user.id, app.clock.now, token, { id: newId(12) });
+      expect(await app.engine.createSeries(shard, remembered, 5)).toBe(true);
+      const returning = new Jar();
+      returning.cookies.set(
+        cookieNames(app.settings.cookie).remember,
+        `${shard}.${remembered.id}.${token}`,
+      );
+      expect((await call(app.server, returning, 'GET', '/auth/me')).statusCode).toBe(200);
+      expect((await del(compact.id)).statusCode).toBe(404);
+      expect((await del('A'.repeat(22))).statusCode).toBe(404);
+      for (const n of [1, 15, 17, 21, 23, 32])
+        expect((await del('A'.repeat(n))).statusCode).toBe(400);
+      expect((await del(`${'A'.repeat(15)}~`)).statusCode).toBe(400);
       expect((await call(app.server, jar, 'GET', '/auth/me')).statusCode).toBe(200);
     });
 

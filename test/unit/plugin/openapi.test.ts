@@ -84,6 +84,19 @@ describe.each([
       expect(path.startsWith(`${prefix}/auth/`)).toBe(true);
   });
 
+  test("a session id's documented pattern takes 16- and 22-char ids (formats 4 and earlier), no other", () => {
+    const params = doc.paths[`${prefix}/auth/sessions/{id}`].delete.parameters as unknown as Array<{
+      name: string;
+      schema: { pattern: string };
+    }>;
+    const pattern = new RegExp(params.find((p) => p.name === 'id')!.schema.pattern);
+    const lengths = Array.from({ length: 40 }, (_, n) => n).filter((n) =>
+      pattern.test('A'.repeat(n)),
+    );
+    expect(lengths).toEqual([16, 22]);
+    expect(pattern.test(`${'A'.repeat(15)}.`)).toBe(false);
+  });
+
   test('request bodies and parameters carry the validators: keys and required-ness', () => {
     for (const route of served(app)) {
       const op = doc.paths[docPath(prefix, route.path)][route.method];

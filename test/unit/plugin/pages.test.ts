@@ -2,7 +2,9 @@
  * The server-rendered pages as a browser uses them: form posts with a cookie jar.
  */
 import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { newId } from '../../../src/session/token';
 import { call, errorOf, Jar } from '../../support/inject';
+import { session, stored } from '../../support/store-fixtures';
 
 let app: TestApp;
 let seq = 0;
@@ -218,4 +220,37 @@ describe('a page route that fails answers an HTML page with its status, not JSON
     expect(res.statusCode).toBe(413);
     expect(JSON.parse(res.payload).code).toBe('HF_REQUEST_INVALID');
   });
+});
+
+test('the account page signs out a format 4 session (16-char id) and ignores ids of other lengths', async () => {
+  const address = email('compact');
+  const jar = new Jar();
+  const reg = await call(app.server, jar, 'POST', '/auth/register', {
+    email: address,
+    password: PASSWORD,
+  });
+  const userId = JSON.parse(reg.payload).user.id as string;
+  const shard = Number(String(jar.cookies.get('holdfast')).split('.')[0]);
+  const compact = session(userId, app.clock.now, { id: newId(12) });
+  const oddLength = session(userId, app.clock.now, { id: newId(12).slice(0, 15) });
+  for (const s of [compact, oddLength]) await app.engine.create(shard, stored(s), 10);
+  const crumb = /name='crumb' value='([^']+)'/.exec(
+    (await call(app.server, jar, 'GET', '/account')).payload,
+  )![1];
+  for (const id of [oddLength.id, compact.id]) {
+    const r = await call(
+      app.server,
+      jar,
+      'POST',
+      `/account/sessions/${id}/revoke`,
+      form({ crumb }),
+      FORM,
+    );
+    expect([r.statusCode, r.headers.location]).toEqual([303, '/account?done=revoked']);
+  }
+  // The 16-char one ended; the 15-char id is no session id, so nothing was asked of the store.
+  const left = (await app.sessions.list(userId)).map((s) => s.id);
+  expect(left).toContain(oddLength.id);
+  expect(left).not.toContain(compact.id);
+  expect(left).toHaveLength(2);
 });

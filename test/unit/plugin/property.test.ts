@@ -24,6 +24,8 @@ test('any cookie value is a valid session or "no session" (401): never a 400/500
   const value = fc.oneof(
     fc.string({ maxLength: 200 }),
     fc.stringMatching(/^[0-9]{1,5}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/),
+    // Well-formed format 4 tokens (16-char ids) that name no session.
+    fc.stringMatching(/^[0-9]{1,5}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/),
     fc
       .integer({ min: 0, max: token.length - 1 })
       .chain((i) =>

@@ -26,6 +26,16 @@ describe('tokens', () => {
     );
   });
 
+  it('format 4 ids are 96 bits: exactly 16 base64url chars, from the CSPRNG, all different', () => {
+    const ids = Array.from({ length: 1000 }, () => newId(12));
+    expect(ids.filter((id) => !/^[A-Za-z0-9_-]{16}$/.test(id))).toEqual([]);
+    expect(ids.map((id) => Buffer.from(id, 'base64url').length)).toEqual(ids.map(() => 12));
+    expectRandom(
+      ids.map((id) => Buffer.from(id, 'base64url')),
+      96,
+    );
+  });
+
   it('an id and the secret issued with it share nothing (no reused or derived buffer)', () => {
     const seq = Array.from({ length: 300 }, () => [
       Buffer.from(newId(), 'base64url'),
@@ -38,7 +48,18 @@ describe('tokens', () => {
     const id = newId();
     const secret = newSecret();
     expect(parseToken(formatToken(7, id, secret), 256)).toEqual({ shard: 7, id, secret });
+    // Format 4's 16-char ids and older 22-char ones are both tokens (they live side by side).
+    const compact = newId(12);
+    expect(parseToken(formatToken(7, compact, secret), 256)).toEqual({
+      shard: 7,
+      id: compact,
+      secret,
+    });
     for (const bad of [
+      // Every id length but 16 and 22 is refused.
+      ...[0, 1, 15, 17, 18, 19, 20, 21, 23, 32].map((n) => formatToken(7, 'A'.repeat(n), secret)),
+      formatToken(7, `${compact.slice(0, 15)}.`, secret),
+      formatToken(7, `${id.slice(0, 21)}+`, secret),
       formatToken(256, id, secret), // shard outside the deployment
       `7.${id}.${secret}x`,
       `7.${id}`,
