@@ -16,6 +16,7 @@ import {
   encodeSeries,
   encodeSession,
   decodeOrCount,
+  touchSession,
 } from '../record-codec';
 
 interface Entry {
@@ -107,9 +108,12 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
   ): Promise<boolean> {
     const d = this.shard(shard);
     const s = this.read(d, id);
-    if (!s || s.expiresAt <= now) return false;
-    const next = { ...s, lastSeenAt, expiresAt };
-    d.sessions.set(id, { value: encodeSession(next), dropAt: expiresAt + SWEEP_GRACE_MS });
+    const stored = d.sessions.get(id);
+    if (!s || !stored || s.expiresAt <= now) return false;
+    // In place at the record's own touch offset, like touch-5.lua: a format 4 record keeps 16
+    // bytes of the hash, so it cannot be re-encoded from its decoded form.
+    const value = touchSession(stored.value, lastSeenAt, expiresAt);
+    d.sessions.set(id, { value, dropAt: expiresAt + SWEEP_GRACE_MS });
     d.live.set(id, expiresAt);
     return true;
   }
