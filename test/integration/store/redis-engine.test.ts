@@ -34,6 +34,7 @@ import {
   session,
   sha256,
   stored,
+  storedAs,
   storedHash,
 } from '../../support/store-fixtures';
 
@@ -469,7 +470,7 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
       const created = await durability.track(() => engine.create(shard, stored(s), 50));
       // The write happened on the master: reported as pending, not as a failure.
       expect(created).toEqual({ value: [], pending: ['create'] });
-      expect(await engine.get(shard, s.id, Date.now())).toEqual(stored(s));
+      expect(await engine.get(shard, s.id, Date.now())).toEqual(storedAs(s, formatOf(engine)));
       // A revocation sends WAIT again (WAIT_RETRIES) before it is left pending.
       const retried = durability.retried.pending;
       const started = Date.now();
@@ -493,8 +494,12 @@ describe('RedisEngine on a cluster (3 masters, 3 replicas)', () => {
 
       const next = session(userId, Date.now());
       expect(await engine.create(shard, stored(next), 50)).toEqual([]);
-      expect(await engine.get(shard, next.id, Date.now())).toEqual(stored(next));
-      expect(await engine.get(shard, first.id, Date.now())).toEqual(stored(first));
+      expect(await engine.get(shard, next.id, Date.now())).toEqual(
+        storedAs(next, formatOf(engine)),
+      );
+      expect(await engine.get(shard, first.id, Date.now())).toEqual(
+        storedAs(first, formatOf(engine)),
+      );
       const onTarget = await moved.target.command(['EXISTS', engine.keys.session(shard, next.id)]);
       expect(onTarget).toBe(1);
     });
@@ -558,7 +563,7 @@ describe('RedisEngine when the store is down', () => {
             intervalMs: 100,
           },
         );
-        expect(back).toEqual(stored(s));
+        expect(back).toEqual(storedAs(s, formatOf(engine)));
       },
     );
   });
