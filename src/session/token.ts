@@ -55,8 +55,17 @@ export function hashSecret(secret: string): Buffer {
   return hash('sha256', secret, 'buffer');
 }
 
-/** Constant-time comparison of a presented secret with a stored hash. */
+/** Bytes of SHA-256(secret) a format 4 session record keeps (record-codec.ts). */
+const STORED_PREFIX = 16;
+
+/**
+ * Constant-time comparison of a presented secret with a stored hash: the whole SHA-256 (session
+ * format 3) or its first 16 bytes (format 4). Any other length never matches, an empty one
+ * included.
+ */
 export function secretMatches(secret: string, storedHash: Buffer): boolean {
   const presented = hashSecret(secret);
-  return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
+  const n = storedHash.length;
+  if (n !== presented.length && n !== STORED_PREFIX) return false;
+  return timingSafeEqual(presented.subarray(0, n), storedHash);
 }

@@ -6,7 +6,16 @@ import { bytesToIp, ipToBytes } from './ip-bytes';
  * offsets let Lua update timestamps with SETRANGE and read the owner without parsing JSON.
  * The Lua scripts rely on these offsets (0-based here, 1-based in Lua); change them together.
  *
- * Session, format 3 (docs/adr/001-session-record-layout.md, ADR 040, ADR 041):
+ * Session, format 4 (docs/adr/001-session-record-layout.md, ADR 265), written on a fresh store:
+ *   0 version (4) | 1 flags (as format 3) | 2 createdAt | 8 lastSeenAt | 14 expiresAt
+ *   20 absoluteExpiresAt (all u48 big-endian ms) | 26..41 the first 16 bytes of SHA-256(secret)
+ *   | 42 uid length | uid | ip length | ip | ua length | ua | [series length | series] when bit 7
+ *   | credentialVersion (n bytes). Fixed part 45 bytes: a typical record (as below) is 92 bytes,
+ *   96 in Redis. 16 bytes of the hash of a 256-bit random secret still leave 2^128 work to forge
+ *   a cookie from a copy of Redis; the timestamps come first so their offsets (touch: 8) do not
+ *   depend on the hash's length.
+ * Session, format 3 (ADR 040, ADR 041), still read and written (an operator switches a store
+ *   to format 4):
  *   0 version (3) | 1 flags: method code (bits 0-3), credential-version byte count n (bits 4-6),
  *   has series (bit 7) | 2..33 SHA-256(secret) | 34 createdAt | 40 lastSeenAt | 46 expiresAt
  *   52 absoluteExpiresAt (all u48 big-endian ms) | 58 uid length | uid (UTF-8)
@@ -16,18 +25,58 @@ import { bytesToIp, ipToBytes } from './ip-bytes';
  *   48 bytes), not the raw header. Fixed part 61 bytes; a typical record (22-char user id, IPv4,
  *   "Chrome 120 on Windows", credential version 0, no series) is 108 bytes, so Redis allocates
  *   112 bytes for the value (a value of n bytes takes n + 4 with its sds header, and the classes
- *   are 112, 128, 160): the version costs no byte until a user's first credential change and one
- *   byte up to 255 changes; a remember-me session carries its series id (23 bytes more).
+ *   are 96, 112, 128, 160): the version costs no byte until a user's first credential change and
+ *   one byte up to 255 changes; a remember-me session carries its series id (23 bytes more).
  *   Format 2 (no credential version, no series link) and format 1 read as malformed: counted,
  *   treated as no session.
  * Series, format 2:
  *   0 version | 1..32 token hash | 33..64 previous hash | 65 has previous | 66 rotatedAt | 72 expiresAt
  *   78 credentialVersion (u32) | 82 uid length | uid
  */
+export type { SessionFormat } from './engine';
+/** The session formats this version reads and writes, oldest first. */
 export const SESSION_FORMATS: readonly SessionFormat[] = [3, 4];
-export const SESSION_FORMAT = 3;
+/** The newest session format: what a fresh store writes. */
+export const SESSION_FORMAT: SessionFormat = 4;
 export const SERIES_FORMAT = 2;
-export const OFFSET = { lastSeenAt: 40, expiresAt: 46, uidLength: 58 } as const;
+
+interface SessionLayout {
+  /** Where the stored hash starts and how many of SHA-256's bytes it keeps. */
+  readonly hash: number;
+  readonly hashLength: number;
+  readonly createdAt: number;
+  /** lastSeenAt then expiresAt: where encodeTouch's 12 bytes go. */
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly uidLength: number;
+  /** The fixed part: everything up to uidLength plus the three length bytes of uid, ip, ua. */
+  readonly minLength: number;
+}
+
+/** Byte offsets (0-based) of each session format; includes/session-record.lua mirrors them. */
+export const SESSION_LAYOUT: Readonly<Record<SessionFormat, SessionLayout>> = {
+  3: {
+    hash: 2,
+    hashLength: 32,
+    createdAt: 34,
+    lastSeenAt: 40,
+    expiresAt: 46,
+    absoluteExpiresAt: 52,
+    uidLength: 58,
+    minLength: 61,
+  },
+  4: {
+    hash: 26,
+    hashLength: 16,
+    createdAt: 2,
+    lastSeenAt: 8,
+    expiresAt: 14,
+    absoluteExpiresAt: 20,
+    uidLength: 42,
+    minLength: 45,
+  },
+};
 
 const METHODS: readonly AuthMethod[] = ['password', 'remember', 'oauth', 'rotation'];
 const HASH_LEN = 32;
@@ -50,7 +99,13 @@ export function decodeOrCount<T>(stats: EngineStats, decode: () => T): T | null 
   }
 }
 
-export function encodeSession(s: StoredSession): Buffer {
+/**
+ * `s.secretHash` is the whole SHA-256 (32 bytes); format 4 keeps its first 16, and also takes
+ * those 16 alone, so a decoded format 4 session encodes back to the same bytes.
+ */
+export function encodeSession(s: StoredSession, format: SessionFormat = SESSION_FORMAT): Buffer {
+  const at = SESSION_LAYOUT[format] as SessionLayout | undefined;
+  if (!at) throw new TypeError(`session format must be one of ${SESSION_FORMATS.join(', ')}`);
   const uid = shortBytes(s.userId, 'userId', true);
   const ip = ipToBytes(s.ip);
   const ua = shortBytes(s.userAgent, 'userAgent');
@@ -59,16 +114,17 @@ export function encodeSession(s: StoredSession): Buffer {
   const version = versionBytes(s.credentialVersion);
   const seriesLength = series === null ? 0 : 1 + series.length;
   const buf = Buffer.alloc(
-    58 + 3 + uid.length + ip.length + ua.length + seriesLength + version.length,
+    at.minLength + uid.length + ip.length + ua.length + seriesLength + version.length,
   );
-  buf[0] = SESSION_FORMAT;
+  buf[0] = format;
   buf[1] = methodCode(s.method) | (version.length << 4) | (series === null ? 0 : SERIES_FLAG);
-  hash(s.secretHash).copy(buf, 2);
-  buf.writeUIntBE(s.createdAt, 34, 6);
-  buf.writeUIntBE(s.lastSeenAt, 40, 6);
-  buf.writeUIntBE(s.expiresAt, 46, 6);
-  buf.writeUIntBE(s.absoluteExpiresAt, 52, 6);
-  let o = 58;
+  const secretHash = s.secretHash.length === at.hashLength ? s.secretHash : hash(s.secretHash);
+  secretHash.copy(buf, at.hash, 0, at.hashLength);
+  buf.writeUIntBE(s.createdAt, at.createdAt, 6);
+  buf.writeUIntBE(s.lastSeenAt, at.lastSeenAt, 6);
+  buf.writeUIntBE(s.expiresAt, at.expiresAt, 6);
+  buf.writeUIntBE(s.absoluteExpiresAt, at.absoluteExpiresAt, 6);
+  let o = at.uidLength;
   for (const part of series === null ? [uid, ip, ua] : [uid, ip, ua, series]) {
     buf[o++] = part.length;
     part.copy(buf, o);
@@ -78,16 +134,17 @@ export function encodeSession(s: StoredSession): Buffer {
   return buf;
 }
 
+/**
+ * Reads format 3 or 4. `secretHash` is what the record keeps: all 32 bytes of SHA-256 (format 3)
+ * or its first 16 (format 4); token.ts secretMatches compares either.
+ */
 export function decodeSession(id: string, buf: Buffer): StoredSession {
-  if (buf.length < 61)
-    throw new MalformedRecord(`session record of ${buf.length} bytes is too short`);
-  if (buf[0] !== SESSION_FORMAT)
-    throw new MalformedRecord(`session record format ${buf[0]} is not ${SESSION_FORMAT}`);
+  const at = layoutOf(buf);
   const method = METHODS[buf[1] & 0x0f];
   if (!method) throw new MalformedRecord(`unknown method code ${buf[1] & 0x0f}`);
   const versionLength = (buf[1] >> 4) & 0x07;
   if (versionLength > 4) throw new MalformedRecord('credential version longer than 4 bytes');
-  const reader = shortReader(buf, 58);
+  const reader = shortReader(buf, at.uidLength);
   const userId = reader();
   if (!userId) throw new MalformedRecord('session record has no user id');
   const ip = bytesToIp(reader.bytes());
@@ -101,11 +158,11 @@ export function decodeSession(id: string, buf: Buffer): StoredSession {
     id,
     userId,
     method,
-    secretHash: Buffer.from(buf.subarray(2, 34)),
-    createdAt: buf.readUIntBE(34, 6),
-    lastSeenAt: buf.readUIntBE(40, 6),
-    expiresAt: buf.readUIntBE(46, 6),
-    absoluteExpiresAt: buf.readUIntBE(52, 6),
+    secretHash: Buffer.from(buf.subarray(at.hash, at.hash + at.hashLength)),
+    createdAt: buf.readUIntBE(at.createdAt, 6),
+    lastSeenAt: buf.readUIntBE(at.lastSeenAt, 6),
+    expiresAt: buf.readUIntBE(at.expiresAt, 6),
+    absoluteExpiresAt: buf.readUIntBE(at.absoluteExpiresAt, 6),
     ip,
     userAgent,
     credentialVersion: versionLength ? buf.readUIntBE(reader.offset(), versionLength) : 0,
@@ -113,12 +170,35 @@ export function decodeSession(id: string, buf: Buffer): StoredSession {
   };
 }
 
-/** The 12 bytes written at OFFSET.lastSeenAt by a renewal: lastSeenAt then expiresAt. */
+/** The format of a session record, or null when it is none this version reads. */
+export function sessionFormatOf(buf: Buffer): SessionFormat | null {
+  const format = buf[0] as SessionFormat;
+  const at = SESSION_LAYOUT[format] as SessionLayout | undefined;
+  return at && buf.length >= at.minLength ? format : null;
+}
+
+/** The 12 bytes written at the record's lastSeenAt offset by a renewal: lastSeenAt then expiresAt. */
 export function encodeTouch(lastSeenAt: number, expiresAt: number): Buffer {
   const buf = Buffer.alloc(12);
   buf.writeUIntBE(lastSeenAt, 0, 6);
   buf.writeUIntBE(expiresAt, 6, 6);
   return buf;
+}
+
+/** Where encodeTouch's bytes go in this record (40 in format 3, 8 in format 4). */
+export function touchOffset(buf: Buffer): number {
+  return layoutOf(buf).lastSeenAt;
+}
+
+/**
+ * A copy of a stored record renewed in place, as touch-5.lua's SETRANGE does: every other byte,
+ * the stored hash included, stays as written (a format 4 record cannot be re-encoded from its
+ * decoded form, which keeps 16 bytes of the hash).
+ */
+export function touchSession(buf: Buffer, lastSeenAt: number, expiresAt: number): Buffer {
+  const next = Buffer.from(buf);
+  encodeTouch(lastSeenAt, expiresAt).copy(next, touchOffset(buf));
+  return next;
 }
 
 export function encodeSeries(s: StoredSeries): Buffer {
@@ -176,6 +256,16 @@ function methodCode(m: AuthMethod): number {
   const code = METHODS.indexOf(m);
   if (code < 0) throw new TypeError(`unknown auth method ${m}`);
   return code;
+}
+
+function layoutOf(buf: Buffer): SessionLayout {
+  const format = sessionFormatOf(buf);
+  if (format !== null) return SESSION_LAYOUT[format];
+  if (SESSION_LAYOUT[buf[0] as SessionFormat])
+    throw new MalformedRecord(`session record of ${buf.length} bytes is too short`);
+  throw new MalformedRecord(
+    `session record format ${buf[0]} is not one of ${SESSION_FORMATS.join(', ')}`,
+  );
 }
 
 function hash(h: Buffer): Buffer {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { RedisSettings } from '../../src/config/settings';
 import type { StoredSeries, StoredSession } from '../../src/store/engine';
 import { hashSecret, newId, newSecret } from '../../src/session/token';
+import { SESSION_FORMAT, SESSION_LAYOUT, type SessionFormat } from '../../src/store/record-codec';
 
 export const MINUTE = 60_000;
 /** A realistic user agent (60 characters), as in the memory budget of docs/performance.md. */
@@ -94,4 +95,27 @@ export function redisSettings(overrides: Partial<RedisSettings> = {}): RedisSett
     },
     ...overrides,
   };
+}
+
+/** The bytes of SHA-256(secret) a session record of `format` keeps (all 32, or the first 16). */
+export function storedHash(secret: string, format: SessionFormat = SESSION_FORMAT): Buffer {
+  return sha256(secret).subarray(0, SESSION_LAYOUT[format].hashLength);
+}
+
+/** What an engine reads back of a session it wrote in `format`: the stored part of the hash. */
+export function storedAs(
+  s: StoredSession & { secret?: string },
+  format: SessionFormat = SESSION_FORMAT,
+): StoredSession {
+  const hashLength = SESSION_LAYOUT[format].hashLength;
+  return { ...stored(s), secretHash: Buffer.from(s.secretHash.subarray(0, hashLength)) };
+}
+
+/**
+ * The session format an engine writes: its `sessionFormat` once engines carry one, else the
+ * newest (what an engine without the setting writes).
+ */
+export function formatOf(engine: object): SessionFormat {
+  const own = (engine as { sessionFormat?: SessionFormat }).sessionFormat;
+  return own ?? SESSION_FORMAT;
 }

@@ -17,6 +17,7 @@ import {
   encodeSession,
   decodeOrCount,
   SESSION_FORMAT,
+  touchSession,
 } from '../record-codec';
 
 interface Entry {
@@ -66,7 +67,10 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
   async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[] | null> {
     const d = this.shard(shard);
     if (this.stale(d, s.userId, s.credentialVersion)) return null;
-    d.sessions.set(s.id, { value: encodeSession(s), dropAt: s.expiresAt + SWEEP_GRACE_MS });
+    d.sessions.set(s.id, {
+      value: encodeSession(s, this.sessionFormat),
+      dropAt: s.expiresAt + SWEEP_GRACE_MS,
+    });
     d.live.set(s.id, s.expiresAt);
     const ids = this.liveIds(d, s.userId).filter((id) => id !== s.id);
     ids.push(s.id);
@@ -110,9 +114,12 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
   ): Promise<boolean> {
     const d = this.shard(shard);
     const s = this.read(d, id);
-    if (!s || s.expiresAt <= now) return false;
-    const next = { ...s, lastSeenAt, expiresAt };
-    d.sessions.set(id, { value: encodeSession(next), dropAt: expiresAt + SWEEP_GRACE_MS });
+    const stored = d.sessions.get(id);
+    if (!s || !stored || s.expiresAt <= now) return false;
+    // In place at the record's own touch offset, like touch-5.lua: a format 4 record keeps 16
+    // bytes of the hash, so it cannot be re-encoded from its decoded form.
+    const value = touchSession(stored.value, lastSeenAt, expiresAt);
+    d.sessions.set(id, { value, dropAt: expiresAt + SWEEP_GRACE_MS });
     d.live.set(id, expiresAt);
     return true;
   }
@@ -124,7 +131,7 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
     if (this.stale(d, old.userId, next.credentialVersion)) return false;
     this.dropSession(d, oldId);
     d.sessions.set(next.id, {
-      value: encodeSession(next),
+      value: encodeSession(next, this.sessionFormat),
       dropAt: next.expiresAt + SWEEP_GRACE_MS,
     });
     d.live.set(next.id, next.expiresAt);

@@ -226,7 +226,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
 
   private createAt(shard: number, s: StoredSession, maxPerUser: number): Promise<unknown> {
     const k = this.shardKeys(shard);
-    const record = encodeSession(s);
+    const record = encodeSession(s, this.sessionFormat);
     return this.write(
       'create',
       'create',
@@ -393,7 +393,7 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
   }
 
   async rotate(shard: number, oldId: string, next: StoredSession, now: number): Promise<boolean> {
-    const record = encodeSession(next);
+    const record = encodeSession(next, this.sessionFormat);
     const code = await this.forRecord('rotate', shard, oldId, 'session', (at) =>
       this.rotateAt(at, oldId, next, record, now),
     );

@@ -42,7 +42,7 @@ test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, t
     'keyPrefix',
     env.HOLDFAST_STORE__REDIS__KEY_PREFIX,
     'format',
-    'session-3 series-2',
+    'session-4 series-2',
     'liveBuckets',
     '64',
     'userBuckets',

@@ -20,7 +20,15 @@ import {
   type RedisClusterHandle,
   type RedisNode,
 } from '../../harness';
-import { MINUTE, newUserId, redisSettings, session, stored } from '../../support/store-fixtures';
+import {
+  formatOf,
+  MINUTE,
+  newUserId,
+  redisSettings,
+  session,
+  stored,
+  storedAs,
+} from '../../support/store-fixtures';
 
 const provider = getProvider();
 
@@ -158,7 +166,7 @@ describe('store requests while slots migrate, and the causes of 503s (3 masters)
     const m = await migrate(cluster, sessionKey);
     await m.move([sessionKey]);
     expect(await replyOf(m.source, ['GET', sessionKey])).toBe('ASK');
-    expect(await e.get(shard, s1.id, Date.now())).toEqual(stored(s1));
+    expect(await e.get(shard, s1.id, Date.now())).toEqual(storedAs(s1, formatOf(e)));
 
     // The user's record slot: every key moved, the slot not handed over yet (ASK for all).
     const userKey = `{${e.keys.prefix}:u:${account.id}}`;
@@ -201,7 +209,7 @@ describe('store requests while slots migrate, and the causes of 503s (3 masters)
     expect(created).toEqual([]);
     expect(touched).toBe(true);
     expect(read?.id).toBe(s1.id);
-    expect(await e.get(shard, s2.id, Date.now())).toEqual(stored(s2));
+    expect(await e.get(shard, s2.id, Date.now())).toEqual(storedAs(s2, formatOf(e)));
     expect((await users.findById(account.id))?.roles).toEqual(['admin']);
     expect(await replyOf(m.target, ['EXISTS', e.keys.session(shard, s2.id)])).toBe('ok');
 

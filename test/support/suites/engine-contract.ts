@@ -5,9 +5,19 @@
  */
 import type { SessionEngine, StoredSession } from '../../../src/store/engine';
 import type { KeyLayout } from '../../../src/store/keys';
-import { encodeSession } from '../../../src/store/record-codec';
+import { encodeSession, SESSION_LAYOUT } from '../../../src/store/record-codec';
 import { randomMix } from '../count-model';
-import { MINUTE, newUserId, series, session, sha256, stored } from '../store-fixtures';
+import {
+  formatOf,
+  MINUTE,
+  newUserId,
+  series,
+  session,
+  sha256,
+  stored,
+  storedAs,
+  storedHash,
+} from '../store-fixtures';
 
 /** Direct access to the store under the engine (a real client, never a mock). */
 export interface RawStore {
@@ -51,6 +61,8 @@ export function engineContract(factory: ContractFactory): void {
   });
 
   const shardOf = (userId: string) => t.keys.shardOf(userId);
+  /** What the engine reads back of a session it wrote (its format keeps 32 or 16 hash bytes). */
+  const readBack = (s: StoredSession & { secret?: string }) => storedAs(s, formatOf(engine));
   async function created(userId = newUserId(), overrides: Partial<StoredSession> = {}) {
     const s = session(userId, now, overrides);
     expect(await engine.create(shardOf(userId), stored(s), 50)).toEqual([]);
@@ -60,7 +72,7 @@ export function engineContract(factory: ContractFactory): void {
   describe('create and get', () => {
     it('returns what was stored', async () => {
       const s = await created();
-      expect(await engine.get(shardOf(s.userId), s.id, now)).toEqual(stored(s));
+      expect(await engine.get(shardOf(s.userId), s.id, now)).toEqual(readBack(s));
     });
 
     it('returns null for an unknown id', async () => {
@@ -83,7 +95,7 @@ export function engineContract(factory: ContractFactory): void {
       // Policy (renewal throttling) is not the engine's: an early touch is applied as given.
       expect(await engine.touch(shard, s.id, now + 1000, now + 10 * MINUTE, now + 1000)).toBe(true);
       expect(await engine.get(shard, s.id, now + 1000)).toEqual({
-        ...stored(s),
+        ...readBack(s),
         lastSeenAt: now + 1000,
         expiresAt: now + 10 * MINUTE,
       });
@@ -259,7 +271,7 @@ export function engineContract(factory: ContractFactory): void {
       const b = await created(userId, { expiresAt: now + 1000 });
       const c = await created(userId);
       await created();
-      expect(await engine.listUser(shard, userId, now)).toEqual([a, b, c].map(stored));
+      expect(await engine.listUser(shard, userId, now)).toEqual([a, b, c].map(readBack));
       expect((await engine.listUser(shard, userId, now + 2000)).map((s) => s.id)).toEqual([
         a.id,
         c.id,
@@ -449,7 +461,7 @@ export function engineContract(factory: ContractFactory): void {
       const next = session(userId, now, { method: 'rotation' });
       expect(await engine.rotate(shard, a.id, stored(next), now)).toBe(true);
       expect(await engine.get(shard, a.id, now)).toBeNull();
-      expect(await engine.get(shard, next.id, now)).toEqual(stored(next));
+      expect(await engine.get(shard, next.id, now)).toEqual(readBack(next));
       expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([next.id, b.id]);
       expect(await engine.count(now)).toEqual({ sessions: 2, users: 1, expired: 0 });
     });
@@ -466,7 +478,7 @@ export function engineContract(factory: ContractFactory): void {
       const e = await created(userId, { expiresAt: now + 100 });
       expect(await engine.rotate(shard, e.id, stored(next), now + 100)).toBe(false);
       expect(await engine.get(shard, next.id, now)).toBeNull();
-      expect(await engine.listUser(shard, userId, now)).toEqual([stored(e)]);
+      expect(await engine.listUser(shard, userId, now)).toEqual([readBack(e)]);
     });
   });
 
@@ -562,7 +574,7 @@ export function engineContract(factory: ContractFactory): void {
       }
       const fresh = session(userId, now, { credentialVersion: 1 });
       expect(await engine.create(shard, stored(fresh), 50)).toEqual([]);
-      expect(await engine.get(shard, fresh.id, now)).toEqual(stored(fresh));
+      expect(await engine.get(shard, fresh.id, now)).toEqual(readBack(fresh));
 
       // Never lowered; and another user is not concerned.
       await engine.revokeUser(shard, userId, fresh.id, 0);
@@ -813,12 +825,12 @@ export function engineContract(factory: ContractFactory): void {
       expect(slots.size).toBe(1);
     });
 
-    it('keeps SHA-256 of the cookie secret, never the secret', async () => {
+    it('keeps SHA-256 of the cookie secret (all or its first 16 bytes), never the secret', async () => {
       if (!t.raw) return;
       const s = await created();
       const raw = await t.raw.get(t.keys.session(shardOf(s.userId), s.id));
       expect(raw).not.toBeNull();
-      expect(raw!.includes(sha256(s.secret))).toBe(true);
+      expect(raw!.includes(storedHash(s.secret, formatOf(engine)))).toBe(true);
       expect(raw!.includes(Buffer.from(s.secret))).toBe(false);
       expect(raw!.includes(Buffer.from(s.secret, 'base64url'))).toBe(false);
     });
@@ -827,10 +839,12 @@ export function engineContract(factory: ContractFactory): void {
       if (!t.raw) return;
       const userId = newUserId();
       const shard = shardOf(userId);
-      const good = encodeSession(stored(session(userId, now)));
+      const format = formatOf(engine);
+      const good = encodeSession(stored(session(userId, now)), format);
       const wrongVersion = Buffer.from(good);
       wrongVersion[0] = 9;
-      const noUid = Buffer.concat([good.subarray(0, 58), Buffer.from([0, 0, 0])]);
+      const uidAt = SESSION_LAYOUT[format].uidLength;
+      const noUid = Buffer.concat([good.subarray(0, uidAt), Buffer.from([0, 0, 0])]);
       const cases: Array<Buffer | string> = [
         JSON.stringify({ userId, expiresAt: now + MINUTE }),
         wrongVersion,

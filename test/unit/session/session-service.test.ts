@@ -7,6 +7,7 @@ import { encodeSession } from '../../../src/store/record-codec';
 import type { SessionEngine } from '../../../src/store/engine';
 import { KeyLayout, shardUnder } from '../../../src/store/keys';
 import { MemoryEngine } from '../../../src/store/memory/memory-engine';
+import { formatOf, storedHash } from '../../support/store-fixtures';
 
 const MIN = 60_000;
 const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest();
@@ -37,21 +38,23 @@ describe('SessionService', () => {
     expect(parsed.id).toBe(session.id);
     expect(parsed.secret).toHaveLength(43); // 256 bits
     const stored = await engine.get(parsed.shard, parsed.id, clock.now);
-    // The stored hash is SHA-256 of the cookie's secret, computed here independently: a
-    // reversible transform (or none) fails, and the record as packed holds no form of the secret.
-    expect(stored!.secretHash).toEqual(sha256(parsed.secret));
-    const record = encodeSession(stored!);
+    // The stored hash is SHA-256 of the cookie's secret (all of it, or its first 16 bytes in
+    // format 4), computed here independently: a reversible transform (or none) fails, and the
+    // record as packed holds no form of the secret.
+    const format = formatOf(engine);
+    expect(stored!.secretHash).toEqual(storedHash(parsed.secret, format));
+    const record = encodeSession(stored!, format);
     for (const form of secretForms(parsed.secret)) expect(record.includes(form)).toBe(false);
-    expect(record.includes(sha256(parsed.secret))).toBe(true);
+    expect(record.includes(storedHash(parsed.secret, format))).toBe(true);
     expect(service.stats.created.password).toBe(1);
 
     // The same for a rotated session and a remember-me series.
     const next = (await service.rotate(stored!, client))!;
     const rotated = parseToken(next.token, 16)!;
     const again = await engine.get(rotated.shard, rotated.id, clock.now);
-    expect(again!.secretHash).toEqual(sha256(rotated.secret));
+    expect(again!.secretHash).toEqual(storedHash(rotated.secret, format));
     for (const form of secretForms(rotated.secret)) {
-      expect(encodeSession(again!).includes(form)).toBe(false);
+      expect(encodeSession(again!, format).includes(form)).toBe(false);
     }
     const remember = parseToken(
       (await service.create('user-1', client, 'password', { remember: true })).rememberToken!,

@@ -86,10 +86,32 @@ describe('tokens', () => {
     expect(secretMatches(secret, Buffer.alloc(16))).toBe(false);
     expect(secretMatches(secret, Buffer.concat([stored, Buffer.alloc(1)]))).toBe(false);
     // One flipped bit anywhere in the stored hash fails: the whole digest is compared.
-    for (const i of [0, 15, 31]) {
+    for (const i of [0, 15, 16, 31]) {
       const flipped = Buffer.from(stored);
       flipped[i] ^= 1;
       expect(secretMatches(secret, flipped)).toBe(false);
     }
+  });
+
+  it('compare a secret with the first 16 bytes of its SHA-256 (session format 4)', () => {
+    const secret = newSecret();
+    const prefix = hashSecret(secret).subarray(0, 16);
+    expect(secretMatches(secret, prefix)).toBe(true);
+    expect(secretMatches(newSecret(), prefix)).toBe(false);
+    // The first 16 bytes, not any other 16: the last half of the digest does not match.
+    expect(secretMatches(secret, hashSecret(secret).subarray(16))).toBe(false);
+    for (const i of [0, 7, 15]) {
+      const flipped = Buffer.from(prefix);
+      flipped[i] ^= 1;
+      expect(secretMatches(secret, flipped)).toBe(false);
+    }
+  });
+
+  it('never match a stored hash of any other length, an empty or short one above all', () => {
+    const secret = newSecret();
+    const digest = hashSecret(secret);
+    for (const n of [0, 1, 8, 15, 17, 24, 31])
+      expect(secretMatches(secret, digest.subarray(0, n))).toBe(false);
+    expect(secretMatches(secret, Buffer.concat([digest, digest]))).toBe(false);
   });
 });

@@ -1,33 +1,59 @@
--- Reads a packed session record (src/store/record-codec.ts, format 3) at its fixed offsets.
--- Lua strings are 1-based: codec byte offset n is position n + 1 here.
---   1 version (3) | 2 flags (bit 7: has series) | 41..52 lastSeenAt, expiresAt (touch writes
---   them) | 47..52 expiresAt (u48 big-endian ms) | 59 uid length | 60.. uid, then length-prefixed
---   ip, device label and (with bit 7) series id
+-- Reads a packed session record (src/store/record-codec.ts, formats 3 and 4) at its fixed
+-- offsets. Lua strings are 1-based: codec byte offset n is position n + 1 here.
+--   format 3: 1 version (3) | 2 flags (bit 7: has series) | 41..52 lastSeenAt, expiresAt (touch
+--     writes them) | 47..52 expiresAt (u48 big-endian ms) | 59 uid length | 60.. uid
+--   format 4: 1 version (4) | 2 flags | 9..20 lastSeenAt, expiresAt | 15..20 expiresAt
+--     | 43 uid length | 44.. uid
+--   then, in both, length-prefixed ip, device label and (with bit 7) series id.
 -- Any other version, formats 1 and 2 included, reads as malformed (nil below).
 
+-- Per version: minimum length, position of expiresAt, position of the uid length byte, and the
+-- 0-based codec offset of lastSeenAt (SETRANGE takes 0-based offsets).
+local SESSION_LAYOUTS = {
+  [3] = { min = 61, deadline = 47, uid = 59, touch = 40 },
+  [4] = { min = 45, deadline = 15, uid = 43, touch = 8 },
+}
+
+-- The record's layout, or nil when the record is malformed.
+local function sessionLayout(rec)
+  local layout = SESSION_LAYOUTS[string.byte(rec, 1)]
+  if layout and #rec >= layout.min then return layout end
+  return nil
+end
+
 local function validSession(rec)
-  return #rec >= 61 and string.byte(rec, 1) == 3
+  return sessionLayout(rec) ~= nil
 end
 
 -- The stored idle deadline, or nil when the record is malformed.
 local function sessionDeadline(rec)
-  if not validSession(rec) then return nil end
-  return (struct.unpack('>I6', rec, 47))
+  local layout = sessionLayout(rec)
+  if not layout then return nil end
+  return (struct.unpack('>I6', rec, layout.deadline))
+end
+
+-- The 0-based offset (for SETRANGE) of lastSeenAt, followed by expiresAt; nil when malformed.
+local function touchOffset(rec)
+  local layout = sessionLayout(rec)
+  return layout and layout.touch
 end
 
 -- The owner's user id, or nil when the record is malformed.
 local function sessionOwner(rec)
-  if not validSession(rec) then return nil end
-  local len = string.byte(rec, 59)
-  if len == 0 or 59 + len > #rec then return nil end
-  return string.sub(rec, 60, 59 + len)
+  local layout = sessionLayout(rec)
+  if not layout then return nil end
+  local at = layout.uid
+  local len = string.byte(rec, at)
+  if len == 0 or at + len > #rec then return nil end
+  return string.sub(rec, at + 1, at + len)
 end
 
 -- The remember-me series the session belongs to: '' for none, nil when the record is malformed.
 local function sessionSeries(rec)
-  if not validSession(rec) then return nil end
+  local layout = sessionLayout(rec)
+  if not layout then return nil end
   if string.byte(rec, 2) < 128 then return '' end
-  local pos = 59
+  local pos = layout.uid
   for _ = 1, 3 do -- skip uid, ip, device label
     local len = string.byte(rec, pos)
     if not len then return nil end
