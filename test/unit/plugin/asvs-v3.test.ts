@@ -110,7 +110,7 @@ test('V3.2.4 tokens are random (CSPRNG): 20 logins give 20 unrelated tokens', as
   const parsed = tokens.map((t) => parseToken(t, app.settings.store.redis.shards)!);
   expectRandom(
     parsed.map((p) => Buffer.from(p.id, 'base64url')),
-    128,
+    96,
   );
   expectRandom(
     parsed.map((p) => Buffer.from(p.secret, 'base64url')),
