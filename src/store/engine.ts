@@ -13,7 +13,10 @@ export type SessionFormat = 3 | 4;
 /** How a session was established; stored as one byte. */
 export type AuthMethod = 'password' | 'remember' | 'oauth' | 'rotation';
 
-/** A session as stored. `secretHash` is SHA-256 of the cookie secret: the secret is never stored. */
+/**
+ * A session as stored. `secretHash` is SHA-256 of the cookie secret (32 bytes; read back from a
+ * format-4 record, its first 16): the secret is never stored.
+ */
 export interface StoredSession {
   readonly id: string;
   readonly userId: string;
