@@ -39,18 +39,23 @@ import {
   median,
   ROOT,
   PASSWORD,
+  runBench,
+  runLength,
   signInAll as signInAllOn,
   startRedis,
   startStack,
+  stopAll,
   stopStack,
   waitForHttp,
   type Measured,
   type Stack,
 } from './lib/stacks';
 
-const QUICK = Boolean(process.env.BENCH_QUICK);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 6));
-const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 5 : 10));
+const {
+  quick: QUICK,
+  rounds: ROUNDS,
+  duration: DURATION,
+} = runLength({ rounds: 6, duration: 10 }, { rounds: 3, duration: 5 });
 /** A first, unmeasured run per stack: the JIT and the connection pools warm up. */
 const WARMUP = QUICK ? 3 : 5;
 const CONNECTIONS = 50;
@@ -220,12 +225,8 @@ async function main(): Promise<void> {
         `written to ${path.relative(process.cwd(), OUT)} in ${Math.round((Date.now() - began) / 1000)} s`,
     );
   } finally {
-    await Promise.all(stacks.map(stopStack));
-    await redis.stop();
+    await stopAll(stacks, redis);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -46,19 +46,23 @@ import {
   holdfastEnv,
   median,
   ROOT,
+  runBench,
+  runLength,
   signInAll,
   startRedis,
   startStack,
-  stopStack,
+  stopAll,
   waitForHttp,
   waitForListening,
   type Measured,
   type Stack,
 } from './lib/stacks';
 
-const QUICK = Boolean(process.env.BENCH_QUICK);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
-const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 3 : 10));
+const {
+  quick: QUICK,
+  rounds: ROUNDS,
+  duration: DURATION,
+} = runLength({ rounds: 3, duration: 10 }, { rounds: 2, duration: 3 });
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 5));
 const CONNECTIONS = 50;
 const OUT = process.env.BENCH_OUT ?? path.join(__dirname, 'results', 'latest.json');
@@ -329,8 +333,10 @@ async function main(): Promise<void> {
       `written to ${path.relative(process.cwd(), OUT)} in ${Math.round((Date.now() - began) / 1000)} s`,
     );
   } finally {
-    await Promise.all(planned.map((p) => stopStack(p.stack)));
-    await redis.stop();
+    await stopAll(
+      planned.map((p) => p.stack),
+      redis,
+    );
   }
 }
 
@@ -338,7 +344,4 @@ const secondsSince = (t: number): number => Math.round((Date.now() - t) / 1000);
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(main);
