@@ -58,12 +58,8 @@ import {
   type Stack,
 } from './lib/stacks';
 
-const {
-  quick: QUICK,
-  rounds: ROUNDS,
-  duration: DURATION,
-} = runLength({ rounds: 3, duration: 10 }, { rounds: 2, duration: 3 });
-const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 5));
+const RUN = runLength({ rounds: 3, duration: 10 }, { rounds: 2, duration: 3 });
+const WARMUP = Number(process.env.BENCH_WARMUP ?? (RUN.quick ? 1 : 5));
 const CONNECTIONS = 50;
 const OUT = process.env.BENCH_OUT ?? path.join(__dirname, 'results', 'latest.json');
 /** Commands that are not the stacks' work: the bench's own INFO, replication, health checks. */
@@ -141,7 +137,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-bench-'));
   console.log(
     `side by side: ${names.length} stacks, ${CONNECTIONS} connections with one session each, ` +
-      `${ROUNDS} rounds of ${DURATION} s after ${WARMUP} s of warm-up${QUICK ? ' (quick)' : ''}; logs in ${dir}`,
+      `${RUN.rounds} rounds of ${RUN.duration} s after ${WARMUP} s of warm-up${RUN.quick ? ' (quick)' : ''}; logs in ${dir}`,
   );
   const redis = await startRedis(process.env.BENCH_REDIS ?? 'cluster');
   console.log(`${secondsSince(began)} s: ${redis.label}`);
@@ -254,12 +250,12 @@ async function main(): Promise<void> {
 
     const got = new Map<StackName, { m: Measured[]; calls: Map<string, number>[] }>();
     for (const p of live) got.set(p.name, { m: [], calls: [] });
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= RUN.rounds; round++) {
       // Reversed every other round, so a drift in machine load favours no stack.
       const order = round % 2 ? live : [...live].reverse();
       for (const p of order) {
         const before = await commandCalls(masters);
-        const m = await cannon(p.stack, p.route, DURATION);
+        const m = await cannon(p.stack, p.route, RUN.duration);
         const calls = delta(await commandCalls(masters), before);
         if (m.non2xx > 0 || m.errors > 0)
           throw new Error(`${p.name}: ${m.non2xx} non-2xx answers, ${m.errors} errors`);
@@ -309,9 +305,9 @@ async function main(): Promise<void> {
         loadAverage: { start: loadStart.map(round1), end: os.loadavg().map(round1) },
       },
       settings: {
-        quick: QUICK,
-        rounds: ROUNDS,
-        secondsPerRound: DURATION,
+        quick: RUN.quick,
+        rounds: RUN.rounds,
+        secondsPerRound: RUN.duration,
         warmupSeconds: WARMUP,
         connections: CONNECTIONS,
         sessionsPerStack: CONNECTIONS,
