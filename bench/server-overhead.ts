@@ -39,20 +39,21 @@ import {
   median,
   ROOT,
   PASSWORD,
+  runBench,
+  runLength,
   signInAll as signInAllOn,
   startRedis,
   startStack,
+  stopAll,
   stopStack,
   waitForHttp,
   type Measured,
   type Stack,
 } from './lib/stacks';
 
-const QUICK = Boolean(process.env.BENCH_QUICK);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 6));
-const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 5 : 10));
+const RUN = runLength({ rounds: 6, duration: 10 }, { rounds: 3, duration: 5 });
 /** A first, unmeasured run per stack: the JIT and the connection pools warm up. */
-const WARMUP = QUICK ? 3 : 5;
+const WARMUP = RUN.quick ? 3 : 5;
 const CONNECTIONS = 50;
 const REDIS = process.env.BENCH_REDIS ?? 'cluster';
 const OUT = process.env.BENCH_OUT ?? path.join(__dirname, 'results', 'server-overhead.json');
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
   const profArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   console.log(
     `holdfast server overhead: GET /auth/me, ${CONNECTIONS} connections with one session each, ` +
-      `${ROUNDS} rounds of ${DURATION} s per stack${QUICK ? ' (quick)' : ''}; logs in ${dir}`,
+      `${RUN.rounds} rounds of ${RUN.duration} s per stack${RUN.quick ? ' (quick)' : ''}; logs in ${dir}`,
   );
   const redis = await startRedis(REDIS);
   const stacks: Stack[] = [];
@@ -148,12 +149,12 @@ async function main(): Promise<void> {
       `\n| round | first | ${start.name} req/s | ${library.name} req/s | ratio | CPU µs/req start | CPU µs/req library | together: start req/s | library req/s | ratio |`,
     );
     console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= RUN.rounds; round++) {
       // Alternate which stack goes first, so a drift in machine load favours neither.
       const order = round % 2 ? [start, library] : [library, start];
       const got = new Map<string, Measured>();
       for (const stack of order) {
-        const m = await cannon(stack, DURATION);
+        const m = await cannon(stack, RUN.duration);
         if (m.non2xx > 0 || m.errors > 0)
           throw new Error(`${stack.name}: ${m.non2xx} non-2xx answers, ${m.errors} errors`);
         got.set(stack.name, m);
@@ -163,7 +164,10 @@ async function main(): Promise<void> {
       const ratio = s.rps / l.rps;
       ratios.push(ratio);
       // Then both at once, 50 connections each: whatever else runs on the machine slows both alike.
-      const [ts, tl] = await Promise.all([cannon(start, DURATION), cannon(library, DURATION)]);
+      const [ts, tl] = await Promise.all([
+        cannon(start, RUN.duration),
+        cannon(library, RUN.duration),
+      ]);
       for (const m of [ts, tl])
         if (m.non2xx > 0 || m.errors > 0)
           throw new Error(`together: ${m.non2xx} non-2xx answers, ${m.errors} errors`);
@@ -198,8 +202,8 @@ async function main(): Promise<void> {
       redis: redis.label,
       connections: CONNECTIONS,
       sessionsPerStack: CONNECTIONS,
-      secondsPerRound: DURATION,
-      quick: QUICK,
+      secondsPerRound: RUN.duration,
+      quick: RUN.quick,
       startStackExtraSettings: startExtra,
       startStackAccessLogLines: accessLines,
       rounds,
@@ -220,12 +224,8 @@ async function main(): Promise<void> {
         `written to ${path.relative(process.cwd(), OUT)} in ${Math.round((Date.now() - began) / 1000)} s`,
     );
   } finally {
-    await Promise.all(stacks.map(stopStack));
-    await redis.stop();
+    await stopAll(stacks, redis);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -26,10 +26,11 @@ import {
   checkSessions,
   holdfastEnv,
   PASSWORD,
+  runBench,
   signInAll,
   startRedis,
   startStack,
-  stopStack,
+  stopAll,
   waitForHttp,
   type Stack,
 } from './lib/stacks';
@@ -163,12 +164,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await Promise.all(stacks.map(stopStack));
-    await redis.stop();
+    await stopAll(stacks, redis);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -46,20 +46,20 @@ import {
   holdfastEnv,
   median,
   ROOT,
+  runBench,
+  runLength,
   signInAll,
   startRedis,
   startStack,
-  stopStack,
+  stopAll,
   waitForHttp,
   waitForListening,
   type Measured,
   type Stack,
 } from './lib/stacks';
 
-const QUICK = Boolean(process.env.BENCH_QUICK);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
-const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 3 : 10));
-const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 5));
+const RUN = runLength({ rounds: 3, duration: 10 }, { rounds: 2, duration: 3 });
+const WARMUP = Number(process.env.BENCH_WARMUP ?? (RUN.quick ? 1 : 5));
 const CONNECTIONS = 50;
 const OUT = process.env.BENCH_OUT ?? path.join(__dirname, 'results', 'latest.json');
 /** Commands that are not the stacks' work: the bench's own INFO, replication, health checks. */
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-bench-'));
   console.log(
     `side by side: ${names.length} stacks, ${CONNECTIONS} connections with one session each, ` +
-      `${ROUNDS} rounds of ${DURATION} s after ${WARMUP} s of warm-up${QUICK ? ' (quick)' : ''}; logs in ${dir}`,
+      `${RUN.rounds} rounds of ${RUN.duration} s after ${WARMUP} s of warm-up${RUN.quick ? ' (quick)' : ''}; logs in ${dir}`,
   );
   const redis = await startRedis(process.env.BENCH_REDIS ?? 'cluster');
   console.log(`${secondsSince(began)} s: ${redis.label}`);
@@ -250,12 +250,12 @@ async function main(): Promise<void> {
 
     const got = new Map<StackName, { m: Measured[]; calls: Map<string, number>[] }>();
     for (const p of live) got.set(p.name, { m: [], calls: [] });
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= RUN.rounds; round++) {
       // Reversed every other round, so a drift in machine load favours no stack.
       const order = round % 2 ? live : [...live].reverse();
       for (const p of order) {
         const before = await commandCalls(masters);
-        const m = await cannon(p.stack, p.route, DURATION);
+        const m = await cannon(p.stack, p.route, RUN.duration);
         const calls = delta(await commandCalls(masters), before);
         if (m.non2xx > 0 || m.errors > 0)
           throw new Error(`${p.name}: ${m.non2xx} non-2xx answers, ${m.errors} errors`);
@@ -305,9 +305,9 @@ async function main(): Promise<void> {
         loadAverage: { start: loadStart.map(round1), end: os.loadavg().map(round1) },
       },
       settings: {
-        quick: QUICK,
-        rounds: ROUNDS,
-        secondsPerRound: DURATION,
+        quick: RUN.quick,
+        rounds: RUN.rounds,
+        secondsPerRound: RUN.duration,
         warmupSeconds: WARMUP,
         connections: CONNECTIONS,
         sessionsPerStack: CONNECTIONS,
@@ -329,8 +329,10 @@ async function main(): Promise<void> {
       `written to ${path.relative(process.cwd(), OUT)} in ${Math.round((Date.now() - began) / 1000)} s`,
     );
   } finally {
-    await Promise.all(planned.map((p) => stopStack(p.stack)));
-    await redis.stop();
+    await stopAll(
+      planned.map((p) => p.stack),
+      redis,
+    );
   }
 }
 
@@ -338,7 +340,4 @@ const secondsSince = (t: number): number => Math.round((Date.now() - t) / 1000);
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -263,3 +263,37 @@ export async function holdfastEnv(redis: RedisTarget): Promise<NodeJS.ProcessEnv
     HOLDFAST_SHUTDOWN__DRAIN_DELAY: '0s',
   };
 }
+
+/** Rounds, and seconds per stack per round. */
+export interface RunLength {
+  readonly rounds: number;
+  readonly duration: number;
+}
+
+/**
+ * How long this run is: BENCH_ROUNDS and BENCH_DURATION over the bench's own defaults, the quick
+ * ones when BENCH_QUICK is set.
+ */
+export function runLength(full: RunLength, quick: RunLength): RunLength & { quick: boolean } {
+  const isQuick = Boolean(process.env.BENCH_QUICK);
+  const defaults = isQuick ? quick : full;
+  return {
+    quick: isQuick,
+    rounds: Number(process.env.BENCH_ROUNDS ?? defaults.rounds),
+    duration: Number(process.env.BENCH_DURATION ?? defaults.duration),
+  };
+}
+
+/** The end of every run, failed or not: the server processes first, then the Redis they use. */
+export async function stopAll(stacks: readonly Stack[], redis: RedisTarget): Promise<void> {
+  await Promise.all(stacks.map(stopStack));
+  await redis.stop();
+}
+
+/** Runs a bench's main: a failure is printed and sets the exit code, so `make` fails too. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -11,7 +11,7 @@ import type { Logger } from '../../src/log/logger';
 import { holdfastPlugin } from '../../src/plugin';
 import { createServices } from '../../src/server/services';
 import type { SessionService } from '../../src/session';
-import { MemoryEngine, StoreEngine } from '../../src/store';
+import { MemoryEngine, RedisEngine, StoreEngine } from '../../src/store';
 import type { AccountTokens, HashQueue, ThrottleStore, UserStore } from '../../src/users';
 import { canary, testLogger } from '../harness/logs';
 
@@ -41,25 +41,25 @@ export function testSettings(overrides: object = {}): Settings {
   return loadSettings({ env: { NODE_ENV: 'test' }, overrides });
 }
 
+export interface TestAppOptions {
+  settings?: Settings;
+  engine?: StoreEngine;
+  users?: UserStore;
+  throttle?: ThrottleStore;
+  pages?: boolean;
+  /** Register the plugin under this route prefix (`routes: { prefix }`). */
+  prefix?: string;
+  extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
+  /** The host app's hooks, given to createServices. */
+  hooks?: AccountHooks;
+  /** The services' logger (a failed send is logged there). */
+  logger?: Logger;
+  /** Listen on this port (default: any free one). */
+  port?: number;
+}
+
 /** A Hapi server with the Holdfast plugin on the given engine (memory by default). */
-export async function buildTestApp(
-  opts: {
-    settings?: Settings;
-    engine?: StoreEngine;
-    users?: UserStore;
-    throttle?: ThrottleStore;
-    pages?: boolean;
-    /** Register the plugin under this route prefix (`routes: { prefix }`). */
-    prefix?: string;
-    extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
-    /** The host app's hooks, given to createServices. */
-    hooks?: AccountHooks;
-    /** The services' logger (a failed send is logged there). */
-    logger?: Logger;
-    /** Listen on this port (default: any free one). */
-    port?: number;
-  } = {},
-): Promise<TestApp> {
+export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const settings = opts.settings ?? testSettings();
   const clock = { now: Date.now() };
   const engine = opts.engine ?? new MemoryEngine(settings.store.redis.shards, () => clock.now);
@@ -107,5 +107,37 @@ export async function buildTestApp(
     verification,
     notifications,
     tokens,
+  };
+}
+
+/** The test app on a Redis engine of its own; `stop` leaves the Redis under it to the caller. */
+export interface RedisTestApp extends TestApp {
+  engine: RedisEngine;
+  /** Stops the server, then the engine (in that order: in-flight requests still reach Redis). */
+  stop: () => Promise<void>;
+}
+
+/** Starts a RedisEngine on `settings.store.redis` and builds the test app on it. */
+export async function buildRedisTestApp(
+  settings: Settings,
+  opts: Omit<TestAppOptions, 'settings' | 'engine'> = {},
+): Promise<RedisTestApp> {
+  const engine = new RedisEngine(settings.store.redis);
+  await engine.start();
+  let app: TestApp;
+  try {
+    app = await buildTestApp({ ...opts, settings, engine });
+  } catch (err) {
+    // The caller never gets the engine to stop: stop it here, or jest waits on its sockets.
+    await engine.stop();
+    throw err;
+  }
+  return {
+    ...app,
+    engine,
+    stop: async () => {
+      await app.server.stop();
+      await engine.stop();
+    },
   };
 }

@@ -1,8 +1,8 @@
 /** The test app (app.ts) on a real Redis Cluster from the harness, for the shared suites. */
-import { RedisEngine } from '../../src/store';
 import { getProvider, RedisClusterHandle } from '../harness';
 import type { ClusterOptions } from '../harness';
-import { buildTestApp, TestApp, testSettings } from './app';
+import { buildRedisTestApp, RedisTestApp, TestApp, testSettings } from './app';
+import { seedList } from './seeds';
 
 /**
  * `build` starts a cluster of this shape, a Redis engine on it and the app (no pages); `stop`
@@ -13,23 +13,19 @@ export function clusterApp(shape: Pick<ClusterOptions, 'masters' | 'replicasPerM
   stop: (app: TestApp | undefined) => Promise<void>;
 } {
   let cluster: RedisClusterHandle | undefined;
-  let engine: RedisEngine | undefined;
+  let built: RedisTestApp | undefined;
   return {
     build: async () => {
       cluster = await getProvider().cluster(shape);
       const settings = testSettings({
-        store: {
-          type: 'redis',
-          redis: { mode: 'cluster', nodes: cluster.seeds.map((s) => `${s.host}:${s.port}`) },
-        },
+        store: { type: 'redis', redis: { mode: 'cluster', nodes: seedList(cluster) } },
       });
-      engine = new RedisEngine(settings.store.redis);
-      await engine.start();
-      return buildTestApp({ settings, engine, pages: false });
+      built = await buildRedisTestApp(settings, { pages: false });
+      return built;
     },
-    stop: async (app) => {
-      await app?.server.stop();
-      await engine?.stop();
+    // The suites hand back the app `build` returned: the one kept here, with its engine.
+    stop: async () => {
+      await built?.stop();
       await cluster?.stop();
     },
   };

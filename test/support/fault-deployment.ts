@@ -27,6 +27,7 @@ import {
   type LoadSession,
 } from './load';
 import { canary, spawnHoldfast, waitReady, type HoldfastProcess } from './process';
+import { seedList } from './seeds';
 
 /** Seconds of steady load before the fault and again after full health (`make reliability`: 20). */
 export const FAULT_SECONDS = Number(process.env.FAULT_SECONDS ?? 2);
@@ -99,7 +100,7 @@ export class FaultDeployment {
       HOLDFAST_COOKIE__PASSWORD: this.cookiePassword,
       HOLDFAST_STORE__TYPE: 'redis',
       HOLDFAST_STORE__REDIS__MODE: 'cluster',
-      HOLDFAST_STORE__REDIS__NODES: this.cluster.seeds.map((s) => `${s.host}:${s.port}`).join(','),
+      HOLDFAST_STORE__REDIS__NODES: seedList(this.cluster).join(','),
       HOLDFAST_STORE__REDIS__KEY_PREFIX: this.prefix,
       // Every create, rotate and revoke acknowledged by a replica: what a failover must keep.
       HOLDFAST_STORE__REDIS__DURABILITY__REPLICAS: '1',

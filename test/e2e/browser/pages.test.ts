@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { getProvider, RedisNode } from '../../harness';
-import { RedisEngine } from '../../../src/store';
-import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app';
 import { call, Jar } from '../../support/inject';
 
 jest.setTimeout(180_000);
@@ -31,8 +30,7 @@ const SCHEMES = ['light', 'dark'] as const;
 const BACKGROUND = { light: 'rgb(255, 255, 255)', dark: 'rgb(18, 18, 18)' };
 
 let node: RedisNode;
-let engine: RedisEngine;
-let app: TestApp;
+let app: RedisTestApp;
 let browser: Browser;
 let base: string;
 const audited: string[] = [];
@@ -47,9 +45,7 @@ beforeAll(async () => {
     // A provider button on the login and register pages (never followed here).
     oauth: { github: { clientId: 'id', clientSecret: 'secret' } },
   });
-  engine = new RedisEngine(settings.store.redis);
-  await engine.start();
-  app = await buildTestApp({ settings, engine, prefix: PREFIX });
+  app = await buildRedisTestApp(settings, { prefix: PREFIX });
   await app.server.start();
   base = `http://127.0.0.1:${app.server.info.port}${PREFIX}`;
   browser = await launchChromium();
@@ -58,8 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await app?.server.stop();
-  await engine?.stop();
+  await app?.stop();
   await node?.destroy();
 });
 

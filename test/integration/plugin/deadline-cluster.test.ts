@@ -6,11 +6,11 @@
  * could not finish in time, or the change with `Holdfast-Durability: pending` when it was made and
  * not yet acknowledged. A bound on behaviour derived from the settings, not a speed benchmark.
  */
-import { RedisEngine } from '../../../src/store';
 import { ANSWER_MARGIN_MS } from '../../../src/store/deadline';
 import { storeUnavailable } from '../../../src/store/redis/unavailable';
 import { getProvider, RedisClusterHandle } from '../../harness';
-import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app';
+import { seedList } from '../../support/seeds';
 import { freeze } from '../../support/freeze';
 import { call, Jar } from '../../support/inject';
 
@@ -23,8 +23,7 @@ const WAIT_TIMEOUT_MS = 1500;
 const BOUND_MS = COMMAND_TIMEOUT_MS + ANSWER_MARGIN_MS;
 
 let cluster: RedisClusterHandle;
-let engine: RedisEngine;
-let app: TestApp;
+let app: RedisTestApp;
 
 beforeAll(async () => {
   // A node timeout far above the freezes here: the frozen master must stay master (no failover).
@@ -38,7 +37,7 @@ beforeAll(async () => {
       type: 'redis',
       redis: {
         mode: 'cluster',
-        nodes: cluster.seeds.map((s) => `${s.host}:${s.port}`),
+        nodes: seedList(cluster),
         // One shard: every session lives in the slot of {hf:0}, on one known master.
         shards: 1,
         durability: { replicas: 1, timeout: `${WAIT_TIMEOUT_MS}ms` },
@@ -46,14 +45,11 @@ beforeAll(async () => {
       },
     },
   });
-  engine = new RedisEngine(settings.store.redis);
-  await engine.start();
-  app = await buildTestApp({ settings, engine, pages: false });
+  app = await buildRedisTestApp(settings, { pages: false });
 });
 
 afterAll(async () => {
-  await app?.server.stop();
-  await engine?.stop();
+  await app?.stop();
   await cluster?.stop();
 });
 

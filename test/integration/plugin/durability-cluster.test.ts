@@ -5,11 +5,11 @@
  * made but pending (header, metric, 202 for a revocation), never as a 503.
  */
 import { Metrics } from '../../../src/metrics';
-import { RedisEngine } from '../../../src/store';
 import { deadlines } from '../../../src/store/deadline';
 import { durability } from '../../../src/store/durability';
 import { getProvider, RedisClusterHandle, RedisNode } from '../../harness';
-import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app';
+import { seedList } from '../../support/seeds';
 import { freeze } from '../../support/freeze';
 import { call, Jar } from '../../support/inject';
 
@@ -19,8 +19,7 @@ const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a new password!';
 
 let cluster: RedisClusterHandle;
-let engine: RedisEngine;
-let app: TestApp;
+let app: RedisTestApp;
 let metrics: Metrics;
 
 beforeAll(async () => {
@@ -30,21 +29,18 @@ beforeAll(async () => {
       type: 'redis',
       redis: {
         mode: 'cluster',
-        nodes: cluster.seeds.map((s) => `${s.host}:${s.port}`),
+        nodes: seedList(cluster),
         durability: { replicas: 1, timeout: '100ms' },
         commandTimeout: '2s',
       },
     },
   });
-  engine = new RedisEngine(settings.store.redis);
-  await engine.start();
-  app = await buildTestApp({ settings, engine, pages: false });
+  app = await buildRedisTestApp(settings, { pages: false });
   metrics = new Metrics({ defaultMetrics: false });
 });
 
 afterAll(async () => {
-  await app?.server.stop();
-  await engine?.stop();
+  await app?.stop();
   await cluster?.stop();
 });
 

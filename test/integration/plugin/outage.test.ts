@@ -1,13 +1,11 @@
 import { getProvider, RedisNode } from '../../harness';
-import { RedisEngine } from '../../../src/store';
-import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app';
 import { call, Jar } from '../../support/inject';
 
 jest.setTimeout(120_000);
 
 let node: RedisNode;
-let engine: RedisEngine;
-let app: TestApp;
+let app: RedisTestApp;
 
 beforeAll(async () => {
   node = await getProvider().standalone();
@@ -17,14 +15,11 @@ beforeAll(async () => {
       redis: { mode: 'standalone', nodes: [`${node.host}:${node.port}`], commandTimeout: '500ms' },
     },
   });
-  engine = new RedisEngine(settings.store.redis);
-  await engine.start();
-  app = await buildTestApp({ settings, engine, pages: false });
+  app = await buildRedisTestApp(settings, { pages: false });
 });
 
 afterAll(async () => {
-  await app?.server.stop();
-  await engine?.stop();
+  await app?.stop();
   await node?.destroy();
 });
 

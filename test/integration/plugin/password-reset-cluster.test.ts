@@ -7,6 +7,7 @@ import { getProvider, RedisClusterHandle } from '../../harness';
 import { RedisEngine } from '../../../src/store';
 import { linkIn, startSmtpServer, TestSmtpServer } from '../../support/smtp-server';
 import { testSettings } from '../../support/app';
+import { seedList } from '../../support/seeds';
 import { call, Jar } from '../../support/inject';
 import { buildResetApp, ResetApp, SAME_SITE } from '../../unit/plugin/reset-app';
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
     type: 'redis',
     redis: {
       mode: 'cluster',
-      nodes: cluster.seeds.map((s) => `${s.host}:${s.port}`),
+      nodes: seedList(cluster),
       keyPrefix: 'hfr',
     },
   };

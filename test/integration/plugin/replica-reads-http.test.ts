@@ -6,10 +6,10 @@
  */
 import { cookieNames } from '../../../src/auth/cookies';
 import { parseToken } from '../../../src/session/token';
-import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { getProvider, sleep } from '../../harness';
 import type { RedisClusterHandle } from '../../harness';
-import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app';
+import { seedList } from '../../support/seeds';
 
 jest.setTimeout(120_000);
 
@@ -17,12 +17,10 @@ const COMMAND_TIMEOUT = 1000;
 const MARGIN = 250;
 
 let cluster: RedisClusterHandle | undefined;
-let engine: RedisEngine | undefined;
-let app: TestApp | undefined;
+let app: RedisTestApp | undefined;
 
 afterAll(async () => {
-  await app?.server.stop();
-  await engine?.stop();
+  await app?.stop();
   await cluster?.stop();
 });
 
@@ -39,15 +37,14 @@ test('kill -9 of a master under authenticated load: every request 200, none late
       type: 'redis',
       redis: {
         mode: 'cluster',
-        nodes: cluster.seeds.map((s) => `${s.host}:${s.port}`),
+        nodes: seedList(cluster),
         commandTimeout: `${COMMAND_TIMEOUT}ms`,
         durability: { replicas: 1, timeout: '1s' },
       },
     },
   });
-  engine = new RedisEngine(settings.store.redis);
-  await engine.start();
-  app = await buildTestApp({ settings, engine, pages: false });
+  app = await buildRedisTestApp(settings, { pages: false });
+  const engine = app.engine;
   const name = cookieNames(settings.cookie).session;
   const client = { ip: '203.0.113.7', userAgent: 'Firefox 130 on Linux' };
   const cookies: string[] = [];

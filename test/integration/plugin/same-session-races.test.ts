@@ -5,9 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { cookieNames } from '../../../src/auth/cookies';
-import { RedisEngine } from '../../../src/store';
 import { getProvider, RedisNode } from '../../harness';
-import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app';
 import { call, Jar } from '../../support/inject';
 
 jest.setTimeout(120_000);
@@ -18,8 +17,7 @@ const RENEW_AFTER_MS = 60_000;
 const IDLE_TTL_MS = 30 * 60_000;
 
 let node: RedisNode;
-let engine: RedisEngine;
-let app: TestApp;
+let app: RedisTestApp;
 
 beforeAll(async () => {
   node = await getProvider().standalone();
@@ -27,14 +25,11 @@ beforeAll(async () => {
     session: { renewAfter: `${RENEW_AFTER_MS}ms`, idleTtl: `${IDLE_TTL_MS}ms` },
     store: { type: 'redis', redis: { mode: 'standalone', nodes: [`${node.host}:${node.port}`] } },
   });
-  engine = new RedisEngine(settings.store.redis);
-  await engine.start();
-  app = await buildTestApp({ settings, engine, pages: false });
+  app = await buildRedisTestApp(settings, { pages: false });
 });
 
 afterAll(async () => {
-  await app?.server.stop();
-  await engine?.stop();
+  await app?.stop();
   await node?.destroy();
 });
 
@@ -142,7 +137,9 @@ test('100 parallel requests while the session is revoked: 200 before, 401 for ev
   const inFlight = await Promise.all(during);
   expect(inFlight.filter((r) => r.status !== 200 && r.status !== 401)).toEqual([]);
   // Nothing brought it back: not a renewal, not the remember-me series (it ended with it).
-  expect(await engine.get(engine.keys.shardOf(userId), sessionId, app.clock.now)).toBeNull();
+  expect(
+    await app.engine.get(app.engine.keys.shardOf(userId), sessionId, app.clock.now),
+  ).toBeNull();
   expect((await timed(jar)).status).toBe(401);
   // Only the session registration made is left: none revived, none made from the remember-me series.
   const left = await app.sessions.list(userId);

@@ -5,9 +5,9 @@
  * logs anyone out.
  */
 import { Metrics } from '../../../src/metrics';
-import { RedisEngine, storeUnavailable } from '../../../src/store';
+import { storeUnavailable } from '../../../src/store';
 import { getProvider, RedisNode } from '../../harness';
-import { buildTestApp, TestApp, testSettings } from '../../support/app';
+import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app';
 import { call, Jar } from '../../support/inject';
 
 jest.setTimeout(120_000);
@@ -16,8 +16,7 @@ const PASSWORD = 'correct horse battery';
 const RENEW_AFTER_MS = 60_000;
 
 let node: RedisNode;
-let engine: RedisEngine;
-let app: TestApp;
+let app: RedisTestApp;
 let metrics: Metrics;
 
 beforeAll(async () => {
@@ -29,15 +28,12 @@ beforeAll(async () => {
       redis: { mode: 'standalone', nodes: [`${node.host}:${node.port}`], commandTimeout: '1s' },
     },
   });
-  engine = new RedisEngine(settings.store.redis);
-  await engine.start();
-  app = await buildTestApp({ settings, engine, pages: false });
+  app = await buildRedisTestApp(settings, { pages: false });
   metrics = new Metrics({ defaultMetrics: false });
 });
 
 afterAll(async () => {
-  await app?.server.stop();
-  await engine?.stop();
+  await app?.stop();
   await node?.destroy();
 });
 

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { getProvider, RedisClusterHandle } from '../../harness';
+import { seedList } from '../../support/seeds';
 
 jest.setTimeout(180_000);
 
@@ -69,7 +70,7 @@ class Client {
 
 beforeAll(async () => {
   cluster = await getProvider().cluster({ masters: 3, replicasPerMaster: 1 });
-  const seeds = cluster.seeds.map((s) => `${s.host}:${s.port}`).join(',');
+  const seeds = seedList(cluster).join(',');
   nodes.push(...(await Promise.all([startNode(seeds), startNode(seeds)])));
 });
 

@@ -15,7 +15,8 @@ import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { RedisUserStore } from '../../../src/users/redis-user-store';
 import { getProvider, notYet, waitUntil, type RedisClusterHandle } from '../../harness';
 import { startRedis, type RedisProcess } from '../../harness/redis-process';
-import { MINUTE, newUserId, redisSettings, session, stored } from '../../support/store-fixtures';
+import { redisSettings } from '../../support/store-fixtures';
+import { lostSessions, signInUsers, startStoreLoad } from '../../support/store-load';
 
 const run = promisify(execFile);
 /**
@@ -44,16 +45,7 @@ describe('adding a master and rebalancing under load', () => {
     await engine.start();
     const e = engine;
     const users = new RedisUserStore(() => e.connection.reads, e.keys.prefix);
-    const people = await Promise.all(
-      Array.from({ length: 200 }, async () => {
-        const userId = newUserId();
-        const shard = e.keys.shardOf(userId);
-        const s = session(userId, Date.now());
-        expect(await e.create(shard, stored(s), MAX_PER_USER)).toEqual([]);
-        const account = await users.create({ email: `${userId}@example.test`, passwordHash: null });
-        return { userId, shard, s, account, extra: [] as string[] };
-      }),
-    );
+    const people = await signInUsers(e, users, 200, MAX_PER_USER);
     const before = Object.values(storeUnavailable.counts).reduce((a, b) => a + b, 0);
 
     const seed = cluster.seeds[0];
@@ -85,39 +77,7 @@ describe('adding a master and rebalancing under load', () => {
     );
 
     const newId = String(await extra.command(['CLUSTER', 'MYID']));
-    const failures: string[] = [];
-    let requests = 0;
-    let failed = 0;
-    let stop = false;
-    const loop = async (i: number) => {
-      for (let n = 0; !stop; n++) {
-        const p = people[(i * 31 + n) % people.length];
-        const now = Date.now();
-        try {
-          const got = await e.get(p.shard, p.s.id, now);
-          if (!got) throw new Error(`lost ${p.s.id}`);
-          if (n % 3 === 0) {
-            if (!(await e.touch(p.shard, p.s.id, now, now + 30 * MINUTE, now)))
-              throw new Error(`touch lost ${p.s.id}`);
-          }
-          if (n % 5 === 0) {
-            const s = session(p.userId, now);
-            const evicted = await e.create(p.shard, stored(s), MAX_PER_USER);
-            if (evicted?.length !== 0) throw new Error(`create evicted ${String(evicted)}`);
-            p.extra.push(s.id);
-          }
-          if (n % 4 === 0 && (await users.findById(p.account.id))?.id !== p.account.id)
-            throw new Error(`user lost ${p.account.id}`);
-          requests++;
-        } catch (err) {
-          failed++;
-          if (failures.length < 20) failures.push((err as Error).message);
-        }
-        // Yield to I/O each round: a store that fails at once must not starve the event loop.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    };
-    const loops = Array.from({ length: 40 }, (_, i) => loop(i));
+    const load = startStoreLoad(e, users, people, { loops: 40, maxPerUser: MAX_PER_USER });
     const started = Date.now();
     const rebalance = await run(
       'redis-cli',
@@ -134,28 +94,19 @@ describe('adding a master and rebalancing under load', () => {
       throw new Error(`${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`.slice(-3000));
     });
     const ms = Date.now() - started;
-    stop = true;
-    await Promise.all(loops);
+    await load.stop();
 
     expect(rebalance.stdout).toContain('Moving');
     // Sessions did move: the new master holds some of them.
     expect(Number(await extra.command(['DBSIZE']))).toBeGreaterThan(0);
     console.log(
-      `rebalance ${ms} ms, ${requests} request rounds, ${failed} failures`,
-      failures.slice(0, 5),
+      `rebalance ${ms} ms, ${load.requests} request rounds, ${load.failed} failures`,
+      load.failures.slice(0, 5),
     );
-    expect(failures).toEqual([]);
-    expect(requests).toBeGreaterThan(100);
-    // Every session still reads back (the users concurrently: up to ~10k sessions).
-    const missing = await Promise.all(
-      people.map(async (p) => {
-        const gone: string[] = [];
-        for (const id of [p.s.id, ...p.extra])
-          if (!(await e.get(p.shard, id, Date.now()))) gone.push(id);
-        return gone;
-      }),
-    );
-    expect(missing.flat()).toEqual([]);
+    expect(load.failures).toEqual([]);
+    expect(load.requests).toBeGreaterThan(100);
+    // Every session still reads back.
+    expect(await lostSessions(e, people)).toEqual([]);
     const after = Object.values(storeUnavailable.counts).reduce((a, b) => a + b, 0);
     expect(after - before).toBe(0);
   }, 90_000);

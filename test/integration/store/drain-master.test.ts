@@ -18,7 +18,8 @@ import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { RedisUserStore } from '../../../src/users/redis-user-store';
 import { getProvider, notYet, waitUntil, type RedisClusterHandle } from '../../harness';
 import { startRedis, type RedisProcess } from '../../harness/redis-process';
-import { MINUTE, newUserId, redisSettings, session, stored } from '../../support/store-fixtures';
+import { redisSettings } from '../../support/store-fixtures';
+import { lostSessions, signInUsers, startStoreLoad } from '../../support/store-load';
 
 const run = promisify(execFile);
 /** Above the sessions one user can reach in a run, so no create evicts a session the loops read. */
@@ -113,55 +114,18 @@ describe('draining a master and removing it under load', () => {
     await engine.start();
     const e = engine;
     const users = new RedisUserStore(() => e.connection.reads, e.keys.prefix);
-    const people = await Promise.all(
-      Array.from({ length: 200 }, async () => {
-        const userId = newUserId();
-        const shard = e.keys.shardOf(userId);
-        const s = session(userId, Date.now());
-        expect(await e.create(shard, stored(s), MAX_PER_USER)).toEqual([]);
-        const account = await users.create({ email: `${userId}@example.test`, passwordHash: null });
-        return { userId, shard, s, account, extra: [] as string[] };
-      }),
-    );
+    const people = await signInUsers(e, users, 200, MAX_PER_USER);
     // The master to drain holds sessions, so the drain moves data under load.
     expect(Number(await x.command(['DBSIZE']))).toBeGreaterThan(0);
     const before = Object.values(storeUnavailable.counts).reduce((a, b) => a + b, 0);
 
-    const failures: string[] = [];
-    let requests = 0;
-    let failedRounds = 0;
-    let stop = false;
     /** Where the run is, named in each failure: during the drain, del-node, or after it. */
     let phase = 'drain';
-    const loop = async (i: number) => {
-      for (let n = 0; !stop; n++) {
-        const p = people[(i * 31 + n) % people.length];
-        const now = Date.now();
-        try {
-          const got = await e.get(p.shard, p.s.id, now);
-          if (!got) throw new Error(`lost ${p.s.id}`);
-          if (n % 3 === 0) {
-            if (!(await e.touch(p.shard, p.s.id, now, now + 30 * MINUTE, now)))
-              throw new Error(`touch lost ${p.s.id}`);
-          }
-          if (n % 5 === 0) {
-            const s = session(p.userId, now);
-            const evicted = await e.create(p.shard, stored(s), MAX_PER_USER);
-            if (evicted?.length !== 0) throw new Error(`create evicted ${String(evicted)}`);
-            p.extra.push(s.id);
-          }
-          if (n % 4 === 0 && (await users.findById(p.account.id))?.id !== p.account.id)
-            throw new Error(`user lost ${p.account.id}`);
-          requests++;
-        } catch (err) {
-          failedRounds++;
-          if (failures.length < 20) failures.push(`${phase}: ${(err as Error).message}`);
-        }
-        // Yield to I/O each round: a store that fails at once must not starve the event loop.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    };
-    const loops = Array.from({ length: 40 }, (_, i) => loop(i));
+    const load = startStoreLoad(e, users, people, {
+      loops: 40,
+      maxPerUser: MAX_PER_USER,
+      label: () => phase,
+    });
     const started = Date.now();
     const drain = await run(
       'redis-cli',
@@ -178,7 +142,7 @@ describe('draining a master and removing it under load', () => {
     await run('redis-cli', ['--cluster', 'del-node', existing, drainId], {
       timeout: 20_000,
     }).catch(failed);
-    const roundsAtRemoval = requests;
+    const roundsAtRemoval = load.requests;
     phase = 'removed';
     // Keep serving after the removal, refreshing the slot maps as MOVED or the 5 s timer would:
     // the clients still have the removed node in their pool, and it answers CLUSTER SLOTS with
@@ -189,13 +153,12 @@ describe('draining a master and removing it under load', () => {
       for (const c of [e.connection.reads, e.connection.writes])
         (c as unknown as { refreshSlotsCache(): void }).refreshSlotsCache();
     }
-    stop = true;
-    await Promise.all(loops);
+    await load.stop();
 
     console.log(
-      `drain ${drainedMs} ms, ${requests} request rounds (${requests - roundsAtRemoval} after ` +
-        `del-node), ${failedRounds} failures`,
-      failures.slice(0, 5),
+      `drain ${drainedMs} ms, ${load.requests} request rounds (${load.requests - roundsAtRemoval} ` +
+        `after del-node), ${load.failed} failures`,
+      load.failures.slice(0, 5),
     );
     expect(drain.stdout).toContain('Moving');
     // No slot left on it (a slot range would follow the link state).
@@ -203,18 +166,10 @@ describe('draining a master and removing it under load', () => {
     // The removed node is no longer part of the cluster.
     for (const node of cluster.nodes)
       expect(String(await node.command(['CLUSTER', 'NODES']))).not.toContain(drainId);
-    expect(failures).toEqual([]);
-    expect(requests).toBeGreaterThan(100);
-    expect(requests - roundsAtRemoval).toBeGreaterThan(0);
-    const missing = await Promise.all(
-      people.map(async (p) => {
-        const gone: string[] = [];
-        for (const id of [p.s.id, ...p.extra])
-          if (!(await e.get(p.shard, id, Date.now()))) gone.push(id);
-        return gone;
-      }),
-    );
-    expect(missing.flat()).toEqual([]);
+    expect(load.failures).toEqual([]);
+    expect(load.requests).toBeGreaterThan(100);
+    expect(load.requests - roundsAtRemoval).toBeGreaterThan(0);
+    expect(await lostSessions(e, people)).toEqual([]);
     for (const p of people) expect((await users.findById(p.account.id))?.id).toBe(p.account.id);
     const after = Object.values(storeUnavailable.counts).reduce((a, b) => a + b, 0);
     expect(after - before).toBe(0);
