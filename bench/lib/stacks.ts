@@ -1,9 +1,10 @@
 /**
- * What the HTTP benchmarks share (bench/server-overhead.ts, bench/side-by-side.ts): a Redis from
- * the test harness, server processes started from the build with their output in a file,
- * sign-in of one session per connection, and autocannon with one instance per connection so each
- * keeps its own cookie in a request built once (a per-request setupRequest would rebuild the
- * request in the load generator, on the cores the servers need). Loopback only, bounded in time.
+ * What the HTTP benchmarks share (bench/server-overhead.ts, bench/server-variants.ts,
+ * bench/side-by-side.ts): a Redis from the test harness, server processes started from the build
+ * with their output in a file, sign-in of one session per connection, and autocannon with one
+ * instance per connection so each keeps its own cookie in a request built once (a per-request
+ * setupRequest would rebuild the request in the load generator, on the cores the servers need).
+ * Run lengths, the final stop and the runner too. Loopback only, bounded in time.
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
