@@ -8,7 +8,9 @@
  * flight, default 100), BENCH_MEMORY_SESSIONS (default 100000), BENCH_SHARDS (default 256),
  * BENCH_ROUNDS (default 3), BENCH_MEMORY_ONLY (set: stop after the memory figures), BENCH_USER_IDS (`short`: 8-character ids as in earlier runs, the
  * default; `random`: 22-character random ids, as the user stores make them),
- * BENCH_SESSIONS_PER_USER (default 1: the memory pass gives each user this many sessions).
+ * BENCH_SESSIONS_PER_USER (default 1: the memory pass gives each user this many sessions),
+ * BENCH_SESSION_FORMAT (3: the memory pass writes format 3, as a store not yet upgraded does;
+ * default: the newest, as a new store does).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,7 @@ import { promisify } from 'node:util';
 import type { RedisSettings } from '../src/config/settings';
 import { durability } from '../src/store/durability';
 import type { StoredSession } from '../src/store/engine';
+import { layoutFormat } from '../src/store/redis/meta';
 import { RedisEngine } from '../src/store/redis/redis-engine';
 import { LIVE_BUCKETS, USER_BUCKETS } from '../src/store/keys';
 import type { RedisClient } from '../src/store/redis/connection';
@@ -31,6 +34,7 @@ const PREFILL = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RANDOM_USER_IDS = process.env.BENCH_USER_IDS === 'random';
 const SESSIONS_PER_USER = Number(process.env.BENCH_SESSIONS_PER_USER ?? 1);
+const SESSION_FORMAT_ASKED = process.env.BENCH_SESSION_FORMAT === '3' ? 3 : undefined;
 const BUDGET_BYTES = 400;
 const TARGET_BYTES = 330;
 
@@ -159,6 +163,14 @@ async function measureMemory(cluster: RedisClusterHandle) {
   const engine = new RedisEngine(settings(cluster, 'hfmem'), { name: 'bench' });
   await engine.start();
   try {
+    if (SESSION_FORMAT_ASKED) {
+      await engine.connection.writes.hset(
+        engine.keys.meta(),
+        'format',
+        layoutFormat(SESSION_FORMAT_ASKED),
+      );
+      await engine.refreshMeta();
+    }
     const before = await usedMemory(masters);
     const now = Date.now();
     const sessions: StoredSession[] = [];
