@@ -32,7 +32,8 @@ export class RedisTopology {
       clusterOk = /cluster_state:ok/.test(info);
       if (this.keys) {
         const view = parseClusterNodes(String(await masters[0].call('CLUSTER', 'NODES')));
-        this.slots ??= shardSlots(this.keys);
+        // Computed again when the count grows (ADR 260: the engine learns it from meta).
+        if (this.slots?.length !== this.keys.tokenShards) this.slots = shardSlots(this.keys);
         const report = view.length > 0 ? balanceReport(this.slots, view) : undefined;
         if (report) balance = { shardRatio: report.ratio, busiestMaster: report.busiest.address };
       }

@@ -37,7 +37,11 @@ export function hashSlot(key: string | Uint8Array): number {
   return crc16(bytes) % SLOT_COUNT;
 }
 
-/** The slot of every shard of a layout (index = shard): all of a shard's keys share its tag. */
+/**
+ * The slot of every shard of a layout (index = shard): all of a shard's keys share its tag. After
+ * the count grew (ADR 260), the grown count's shards: where the data lives, whatever the node's
+ * own setting still says.
+ */
 export function shardSlots(keys: KeyLayout): number[] {
-  return Array.from({ length: keys.shards }, (_, shard) => hashSlot(keys.tag(shard)));
+  return Array.from({ length: keys.tokenShards }, (_, shard) => hashSlot(keys.tag(shard)));
 }

@@ -81,10 +81,12 @@ test('resumes a split stopped halfway, with JSON progress lines, then both count
       await client.connection.writes.exists(client.keys.session(shardUnder(s.userId, 32), s.id)),
     ).toBe(1);
   }
-  // Nodes set to either count start; any other count is refused.
+  // Nodes set to either count start; any other count is refused. Both weigh the balance of the
+  // 32 shards the data lives under.
   for (const shards of [8, 32]) {
     const pre = await cli(['preflight'], await env(shards));
     expect(lineOf(pre.out, 'store.layout')).toMatch(/^PASS store\.layout/);
+    expect(lineOf(pre.out, 'store.balance')).toContain('the mean of 32 shards over 3 masters');
   }
   const other = await cli(['preflight'], await env(16));
   expect(lineOf(other.out, 'store.layout')).toMatch(/^FAIL store\.layout/);

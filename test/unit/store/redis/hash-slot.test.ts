@@ -41,4 +41,12 @@ describe('Redis Cluster hash slots', () => {
     for (const s of slots) expect(s).toBeGreaterThanOrEqual(0);
     for (const s of slots) expect(s).toBeLessThan(SLOT_COUNT);
   });
+
+  it('after the count grew, the shards the data lives under (ADR 260)', () => {
+    const keys = new KeyLayout('hf', 256);
+    keys.grownTo = 1024;
+    const slots = shardSlots(keys);
+    expect(slots).toHaveLength(1024);
+    expect(slots[1000]).toBe(hashSlot('hf:1000'));
+  });
 });
