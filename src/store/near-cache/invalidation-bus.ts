@@ -176,7 +176,9 @@ export class RedisBus implements InvalidationBus {
     const { reads } = this.connection();
     if (!(reads instanceof Cluster)) return [{ template: reads, channels: [this.channel(0)] }];
     const byNode = new Map<string, string[]>();
-    for (let shard = 0; shard < this.layout.shards; shard++) {
+    // Every shard the data lives under: after a growth (ADR 260) nodes still set to the old count
+    // serve cookies of the new shards, whose invalidations are published on their channels.
+    for (let shard = 0; shard < this.layout.tokenShards; shard++) {
       const channel = this.channel(shard);
       const owner = reads.slots[hashSlot(channel)]?.[0];
       if (!owner) throw new Error(`no master known for slot ${hashSlot(channel)}`);
@@ -273,11 +275,19 @@ export class RedisBus implements InvalidationBus {
     this.retry.unref();
   }
 
-  /** A failover or a slot migration moves channels to another master: subscribe there. */
+  /**
+   * A failover or a slot migration moves channels to another master, and a growth of the shard
+   * count (ADR 260) adds channels: subscribe again, everywhere.
+   */
   private verifyTopology(): void {
     if (!this.up) return;
     const { reads } = this.connection();
     if (!(reads instanceof Cluster)) return;
+    const subscribed = this.live.reduce((n, l) => n + l.channels.length, 0);
+    if (subscribed !== this.layout.tokenShards) {
+      this.lost(this.attempt);
+      return;
+    }
     for (const { template, channels } of this.live) {
       const key = nodeKey(template);
       if (channels.some((c) => reads.slots[hashSlot(c)]?.[0] !== key)) {

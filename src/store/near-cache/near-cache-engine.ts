@@ -65,8 +65,11 @@ export class NearCacheEngine implements SessionEngine {
     subscribed: false,
   };
   private readonly cache: LRUCache<string, Entry>;
-  /** Raised by every invalidation of a shard: a read that started before must not be cached. */
-  private readonly generations: Uint32Array;
+  /**
+   * Raised by every invalidation of a shard: a read that started before must not be cached. By
+   * shard, any shard: after a growth (ADR 260) cookies name shards above the configured count.
+   */
+  private readonly generations = new Map<number, number>();
   /** Raised on every subscription change and whole-cache drop (same purpose, every shard). */
   private epoch = 0;
   /** Hits found in this turn of the event loop, answered together in its check phase. */
@@ -78,7 +81,6 @@ export class NearCacheEngine implements SessionEngine {
     private readonly options: NearCacheOptions,
   ) {
     this.cache = new LRUCache({ max: options.maxEntries });
-    this.generations = new Uint32Array(inner.shards);
   }
 
   get kind(): SessionEngine['kind'] {
@@ -173,7 +175,7 @@ export class NearCacheEngine implements SessionEngine {
   private async read(shard: number, id: string, now: number): Promise<StoredSession | null> {
     this.cacheStats.misses++;
     const epoch = this.epoch;
-    const generation = this.generations[shard];
+    const generation = this.generations.get(shard);
     const started = performance.now();
     const session = await this.inner.get(shard, id, now);
     // Only a read that no invalidation overtook, made while subscribed, may be kept.
@@ -181,7 +183,7 @@ export class NearCacheEngine implements SessionEngine {
       session &&
       this.cacheStats.subscribed &&
       epoch === this.epoch &&
-      generation === this.generations[shard]
+      generation === this.generations.get(shard)
     ) {
       this.cache.set(id, { session, shard, until: started + this.options.staleness });
     }
@@ -277,8 +279,7 @@ export class NearCacheEngine implements SessionEngine {
   }
 
   private invalidate(inv: Invalidation): void {
-    if (inv.shard >= this.generations.length) return;
-    this.generations[inv.shard]++;
+    this.generations.set(inv.shard, (this.generations.get(inv.shard) ?? 0) + 1);
     if (inv.ids === 'all') {
       for (const [id, entry] of this.cache.entries()) {
         if (entry.shard === inv.shard) this.cache.delete(id);

@@ -8,9 +8,10 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import type { RedisSettings } from '../../../src/config/settings';
-import { KeyLayout } from '../../../src/store/keys';
 import { NearCacheEngine, RedisBus } from '../../../src/store/near-cache';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
+import { reshard } from '../../../src/store/redis/resharder';
+import { shardUnder } from '../../../src/store/keys';
 import { hashSlot } from '../../../src/store/redis/hash-slot';
 import {
   getProvider,
@@ -39,8 +40,8 @@ async function node(
   maxEntries = 100_000,
 ): Promise<Node> {
   const engine = new RedisEngine(settings, { name });
-  const layout = new KeyLayout(settings.keyPrefix, settings.shards);
-  const bus = new RedisBus(() => engine.connection, layout, { checkInterval: 200 });
+  // The engine's own layout, as services.ts gives it: it learns a growth of the count (ADR 260).
+  const bus = new RedisBus(() => engine.connection, engine.keys, { checkInterval: 200 });
   const cache = new NearCacheEngine(engine, bus, { staleness, maxEntries });
   await cache.start();
   await subscribed(cache);
@@ -107,6 +108,45 @@ describe('near cache on a Redis Cluster (3 masters + 3 replicas)', () => {
       expect(masters.some((m) => m.slots.some(([lo, hi]) => slot >= lo && slot <= hi))).toBe(true);
     }
   });
+
+  it('after the shard count grew, a node still set to the old count hears the new shards too', async () => {
+    // A store of its own: the growth is recorded in its meta.
+    const own = redisSettings({ mode: 'cluster', nodes: cluster.seeds, shards: 16 });
+    const a = await node(own, 'grow-a', 60_000);
+    const b = await node(own, 'grow-b', 60_000);
+    nodes.push(a, b);
+    // A user whose shard only the grown count has.
+    let userId = newUserId();
+    while (shardUnder(userId, own.shards * 2) < own.shards) userId = newUserId();
+    const shard = shardUnder(userId, own.shards * 2);
+    const channel = b.bus.channel(shard);
+    const owner = (await cluster.masterForKey(channel))!;
+    const listeners = async () =>
+      Number(((await owner.command(['PUBSUB', 'SHARDNUMSUB', channel])) as unknown[])[1]);
+    expect(await listeners()).toBe(0);
+    await a.engine.meta(); // the layout a first start records
+    await reshard(a.engine, own.shards * 2, { announceWaitMs: 0 });
+    // Both nodes stay set to 16; each learns the growth from its meta poll.
+    await waitUntil(
+      'subscribed to the grown count',
+      async () => ((await listeners()) === 2 ? true : notYet(`${await listeners()} listeners`)),
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    await subscribed(b.cache);
+    // A session of that shard, cached by B, revoked on A: B stops serving it at once (the
+    // staleness alone would keep it a minute).
+    const s = stored(session(userId, Date.now()));
+    await a.cache.create(shard, s, 50);
+    expect((await b.cache.get(shard, s.id, Date.now()))?.id).toBe(s.id);
+    expect(b.cache.holds(s.id)).toBe(true);
+    expect(await a.cache.revoke(shard, s.id)).toBe(true);
+    await waitUntil(
+      'invalidation heard',
+      () => Promise.resolve(b.cache.holds(s.id) ? notYet('still cached') : true),
+      { timeoutMs: 5_000, intervalMs: 10 },
+    );
+    expect(await b.cache.get(shard, s.id, Date.now())).toBeNull();
+  }, 60_000);
 
   it('a revocation on one node is seen on the other under load: p95 under 50 ms, p99 reported', async () => {
     // Staleness far above the target: only the invalidation can make a revocation visible in time.
