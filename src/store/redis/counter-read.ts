@@ -5,6 +5,7 @@ import { hashSlot } from './hash-slot';
 import { LUA_DIR, loadScriptDir } from './scripts';
 import type { LuaScript } from './scripts';
 import { replyCode } from './store-errors';
+import { causeOf } from './unavailable';
 
 /** Read with redirects followed, one key at a time: the path every key can take. */
 export type ReadOne = (key: string) => Promise<string | null>;
@@ -63,7 +64,11 @@ function groupByMaster(client: Cluster, keys: readonly string[]): Map<Redis | nu
   return groups;
 }
 
-/** The script's answer on one master, or undefined when it failed there (see readCounters). */
+/**
+ * The script's answer on one master, or undefined when it failed there (see readCounters). A
+ * timeout is thrown instead: the per-key path would ask the same frozen master again and wait a
+ * second commandTimeout before the count fails.
+ */
 async function onMaster(node: Redis, keys: string[]): Promise<Array<string | null> | undefined> {
   const s = countersScript();
   try {
@@ -76,7 +81,8 @@ async function onMaster(node: Redis, keys: string[]): Promise<Array<string | nul
     }
     if (!Array.isArray(reply) || reply.length !== keys.length) return undefined;
     return reply.map((v) => (v === null || v === undefined ? null : String(v)));
-  } catch {
+  } catch (err) {
+    if (causeOf(err) === 'timeout') throw err;
     return undefined;
   }
 }

@@ -9,6 +9,7 @@ import { readCounters } from '../../../src/store/redis/counter-read';
 import { hashSlot } from '../../../src/store/redis/hash-slot';
 import { RedisEngine } from '../../../src/store/redis/redis-engine';
 import { getProvider, type RedisClusterHandle, type RedisNode } from '../../harness';
+import { freeze } from '../../support/freeze';
 import { newUserId, redisSettings, session, stored } from '../../support/store-fixtures';
 
 const provider = getProvider();
@@ -96,6 +97,36 @@ describe('readCounters on a cluster (3 masters, 3 replicas)', () => {
     // Only the group the wrong master was asked for: the other masters answered for theirs.
     expect(one.length).toBeGreaterThan(0);
     expect(one.length).toBeLessThan(SHARDS);
+  });
+
+  it('a frozen master fails the read at its timeout: its keys are not asked for again one by one', async () => {
+    const own = new RedisEngine(
+      redisSettings({ mode: 'cluster', nodes: cluster.seeds, shards: SHARDS, commandTimeout: 600 }),
+    );
+    await own.start();
+    const { keys } = await seed(own);
+    const owner = await cluster.masterForKey(keys[0]);
+    const ownerSlots = new Set(
+      (await cluster.masters())
+        .find((m) => m.node === owner)!
+        .slots.flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)),
+    );
+    const one: string[] = [];
+    const thaw = freeze([owner]);
+    try {
+      const reads = own.connection.reads;
+      await expect(
+        readCounters(reads, keys, async (key) => {
+          one.push(key);
+          return reads.get(key);
+        }),
+      ).rejects.toThrow(/timed out/);
+      // The per-key path would wait a second timeout on the same frozen master.
+      expect(one.filter((key) => ownerSlots.has(hashSlot(key)))).toEqual([]);
+    } finally {
+      thaw();
+      await own.stop();
+    }
   });
 
   it('a count over the engine agrees with the sessions stored', async () => {
