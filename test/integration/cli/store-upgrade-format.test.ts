@@ -51,9 +51,15 @@ test('format 3 until the command, refused while an older build is connected, the
   await engine.start();
   const policy = new SessionPolicy(loadSettings({ env: { NODE_ENV: 'test' } }).session);
   const service = new SessionService(engine, engine.keys, policy);
-  const before = await service.create(newUserId(), client, 'password');
+  const firstUser = newUserId();
+  const before = await service.create(firstUser, client, 'password');
   expect(engine.sessionFormat).toBe(3);
   expect(idOf(before.token)).toHaveLength(22);
+  // Exactly what the earlier version writes, so its nodes read it during the rollout: a format 3
+  // record and a text user index.
+  const shard = engine.keys.shardOf(firstUser);
+  expect((await admin.getBuffer(engine.keys.session(shard, idOf(before.token))))?.[0]).toBe(3);
+  expect(await admin.hget(engine.keys.users(shard, firstUser), firstUser)).toBe(idOf(before.token));
 
   // A node of an earlier build (its connections carry no -f4 mark) is still connected.
   older = new Redis({ host: redis.host, port: redis.port, connectionName: 'holdfast-writes' });
