@@ -50,7 +50,10 @@ const clusterEnv = (extra: NodeJS.ProcessEnv = {}) =>
   });
 
 test('a healthy cluster passes with the production defaults, every node discovered from two seeds', async () => {
-  const r = await cli(['preflight'], await clusterEnv());
+  // The default key prefix too: shards land on slots by their tags, and one random test prefix in
+  // about 2,000 puts 103 of 256 shards on one of 3 even masters, past store.balance's 1.2x (a
+  // warning, rightly). Under "hf" the busiest holds 1.08x the mean.
+  const r = await cli(['preflight'], await clusterEnv({ HOLDFAST_STORE__REDIS__KEY_PREFIX: 'hf' }));
   expect(r.code).toBe(0);
   expect(r.out.filter((l) => /^(FAIL|WARN|WAIT)/.test(l))).toEqual([]);
   expect(lineOf(r.out, 'store.reachable')).toMatch(/found 6 of 6 nodes answer/);
