@@ -867,16 +867,8 @@ export class RedisEngine implements SessionEngine, ExpirySweeping {
     await this.write(
       'moveUser',
       'reshard-import',
-      [
-        k.users(to, userId),
-        k.livePrefix(to),
-        k.sessionPrefix(to),
-        k.seriesUsers(to, userId),
-        k.seriesPrefix(to),
-        k.credentials(to, userId),
-        k.counter(to),
-        k.due(to),
-      ],
+      // The new place holds no split state of its own: every key of the user's place but that.
+      userPlace(k, to, userId).slice(0, 8),
       [userId, k.liveBuckets, epoch.toString(), sessions.length / 3, now, ...sessions, ...series],
       () => true,
     );
@@ -1131,7 +1123,8 @@ function counterOf(reads: RedisClient, key: string): Promise<string | null> {
 
 /**
  * Every key of a user on one shard, in the order revoke-user and reshard-release take them: what
- * ending all of a user's sessions and moving the user away both touch.
+ * ending all of a user's sessions and moving the user away both touch. reshard-import takes all
+ * but the last (the split state).
  */
 function userPlace(k: KeyLayout, shard: number, userId: string): string[] {
   return [
