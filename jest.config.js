@@ -5,6 +5,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   testTimeout: 30000,
+  // What a file leaves running fails the run by name, and never holds the process (see the reporter).
+  reporters: ['default', '<rootDir>/test/harness/open-handles-reporter.js'],
+  forceExit: true,
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
 };

@@ -67,8 +67,10 @@ export class RedisConnection {
     await Promise.all(
       [this.reads, this.writes].map(async (client) => {
         if (client.status !== 'end') await client.quit().catch(() => undefined);
-        // QUIT does not end the sentinel failover detector's subscriptions; disconnect() does.
-        if (this.settings.mode === 'sentinel') client.disconnect();
+        // A client that could not send QUIT (the store is down: no offline queue) is still
+        // reconnecting, and its timer would keep a stopping process alive; disconnect() ends it.
+        // QUIT does not end the sentinel failover detector's subscriptions either.
+        if (client.status !== 'end' || this.settings.mode === 'sentinel') client.disconnect();
       }),
     );
   }
