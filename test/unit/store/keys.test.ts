@@ -1,4 +1,31 @@
-import { KeyLayout, shardUnder } from '../../../src/store/keys';
+import { createHash } from 'node:crypto';
+import { KeyLayout, RECENT_USERS, shardUnder } from '../../../src/store/keys';
+
+describe('a user’s shard', () => {
+  /** The placement every stored session relies on, computed independently: SHA-256, first 4 bytes. */
+  const placed = (userId: string, shards: number) =>
+    createHash('sha256').update(userId).digest().readUInt32BE(0) % shards;
+
+  it('is the first 32 bits of SHA-256(user id) mod the shard count', () => {
+    for (const u of ['u', 'user-1', 'Zz9_-x'.repeat(4), 'é']) {
+      for (const shards of [1, 16, 256, 1024])
+        expect(shardUnder(u, shards)).toBe(placed(u, shards));
+    }
+  });
+
+  it('shardOf remembers at most RECENT_USERS users and answers as shardUnder, twice', () => {
+    const layout = new KeyLayout('hf', 256);
+    const remembered = () =>
+      (layout as unknown as { recentShards: Map<string, number> }).recentShards;
+    const users = Array.from({ length: 2 * RECENT_USERS + 5 }, (_, i) => `user-${i}`);
+    // The second pass answers from what the first one left.
+    for (const u of [...users, ...users]) {
+      expect(layout.shardOf(u)).toBe(placed(u, 256));
+      expect(remembered().size).toBeLessThanOrEqual(RECENT_USERS);
+    }
+    expect(remembered().get(users[users.length - 1])).toBe(placed(users[users.length - 1], 256));
+  });
+});
 
 describe('KeyLayout after the shard count grew (ADR 260)', () => {
   const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
