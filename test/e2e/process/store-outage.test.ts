@@ -26,10 +26,12 @@ test('kill Redis: ready false, 503 not 401, no crash; restart it: ready again, t
   const env = await productionEnv(redis(), { HOLDFAST_WORKERS: '2' });
   const port = Number(env.HOLDFAST_HTTP__PORT);
   node = spawnHoldfast(['start'], env, 'store-outage');
-  await waitFor('both workers ready', async () => {
-    await waitReady(port);
-    return childrenOf(node?.pid ?? 0).length === 2 ? true : undefined;
-  });
+  await waitFor('both workers started', async () =>
+    childrenOf(node?.pid ?? 0).length === 2 ? true : undefined,
+  );
+  // Both workers ready, not just the one that answered: a worker listens before its store
+  // connection is up and answers 503 until it is (a CI run registered on that worker).
+  await waitReady(port, 200, 60_000, 6);
   const workers = childrenOf(node.pid);
   // The first start recorded the layout that later starts are checked against (store.layout).
   const meta = await redis().command([
