@@ -67,12 +67,11 @@ export function spawnHoldfast(
     stderr += d;
     log.write(d);
   });
+  // The log ends when the pipes close, not at exit: workers share the primary's stdout and may
+  // still write after it exited (a CI run failed with "write after end").
+  child.once('close', () => log.end());
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
-    (resolve) =>
-      child.once('exit', (code, signal) => {
-        log.end();
-        resolve({ code, signal, at: Date.now() });
-      }),
+    (resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   return {
     child,
