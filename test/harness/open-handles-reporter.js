@@ -103,7 +103,9 @@ class OpenHandlesReporter {
   async onRunComplete() {
     if (process.env.JEST_WORKER_ID === undefined) return;
     // Sockets and servers that were closing as the last file ended get a moment to finish.
-    await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+    // A ref'd timer: with nothing else alive, an unref'd one would let the process end here,
+    // before jest prints its summary and sets the exit code.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const lines = [];
     const now = liveHandles();
     for (const [handle, file] of this.origin) {
