@@ -110,12 +110,13 @@ export async function withRedirects<T>(
   }
 }
 
-/** Waits before try n+1; false when that would pass the deadline. */
+/** Waits before try n+1; false when that would pass, or did pass, the deadline. */
 async function backoff(n: number, deadline: number): Promise<boolean> {
   const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (n - 1));
   if (Date.now() + delay > deadline) return false;
   await new Promise((resolve) => setTimeout(resolve, delay));
-  return true;
+  // A timer that fired late (a loaded machine) must not turn the store's reason into `deadline`.
+  return Date.now() < deadline;
 }
 
 function addressOf(node: Redis): string {
