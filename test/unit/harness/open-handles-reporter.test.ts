@@ -17,12 +17,18 @@ const Reporter = require('../../harness/open-handles-reporter.js') as new () => 
 const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});
 afterAll(() => quiet.mockRestore());
 
-it('names the file that left a server listening, and a timer by its delay and code', async () => {
+/** A run started and a file under way that has opened a listening server. */
+async function fileWithServer() {
   const reporter = new Reporter();
   await reporter.onRunStart();
   reporter.onTestFileStart();
   const server = net.createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
+  return { reporter, server };
+}
+
+it('names the file that left a server listening, and a timer by its delay and code', async () => {
+  const { reporter, server } = await fileWithServer();
   const timer = setInterval(function leftTicking() {}, 4321);
   try {
     reporter.onTestFileResult({ path: '/repo/test/left-open.test.ts' });
@@ -39,11 +45,7 @@ it('names the file that left a server listening, and a timer by its delay and co
 });
 
 it('passes a run whose files closed what they opened', async () => {
-  const reporter = new Reporter();
-  await reporter.onRunStart();
-  reporter.onTestFileStart();
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const { reporter, server } = await fileWithServer();
   const timer = setTimeout(() => {}, 4321);
   clearTimeout(timer);
   await new Promise((resolve) => server.close(resolve));
