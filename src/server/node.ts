@@ -50,11 +50,13 @@ export interface NodeOptions {
 const CONNECT_RETRY_MS = 1000;
 
 /**
- * Listens at once, then connects the store (ADR 170): a node whose store is away answers
- * /health/live, reports not ready with the reason, and serves 503 where the store is needed (the
- * engine refuses every call before it is connected), until the store answers. Resolves once it
- * listens and the first connection attempt has ended (either way), or at once while `storeGate`
- * is pending; `connected` settles when the store is in use (rejects on a fault a retry cannot fix).
+ * Connects the store, then listens (ADR 271): a worker that answers is one whose store is in use,
+ * so the workers of one node never disagree about readiness while the store is fine. When the
+ * first connection attempt fails, or while `storeGate` is pending, it listens anyway (ADR 170): a
+ * node whose store is away answers /health/live, reports not ready with the reason, and serves 503
+ * where the store is needed (the engine refuses every call before it is connected) until the store
+ * answers. Resolves once it listens; `connected` settles when the store is in use (rejects on a
+ * fault a retry cannot fix).
  */
 export async function startNode(settings: Settings, opts: NodeOptions): Promise<RunningNode> {
   const { logger } = opts;
@@ -83,31 +85,32 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
   );
 
   const server = await buildServer({ services, readiness, logger, metrics });
-  await server.start();
-  readiness.setListening(true);
-  logger.info({ address: server.info.uri }, 'listening');
 
   const stopConnecting = new AbortController();
   const signal = opts.signal
     ? AbortSignal.any([opts.signal, stopConnecting.signal])
     : stopConnecting.signal;
-  let firstAttempt!: () => void;
-  const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+  let mayListen!: () => void;
+  const listenNow = new Promise<void>((resolve) => (mayListen = resolve));
   const connected = (async () => {
     if (opts.storeGate) {
       await Promise.race([opts.storeGate, aborted(signal)]);
       if (signal.aborted) return;
       readiness.setWaiting('store not connected yet');
     }
-    const ok = await connectStore(services, logger, signal, readiness, firstAttempt);
+    const ok = await connectStore(services, logger, signal, readiness, mayListen);
     if (!ok) return;
     await storeHealth.start();
     sweeper?.start();
     readiness.setWaiting(undefined);
   })();
-  // Shutdown and the worker read the outcome; this only keeps an early failure from going unheard.
-  connected.catch(() => undefined).finally(firstAttempt);
-  if (!opts.storeGate) await attempted;
+  // Ready, stopped, or a fault the worker ends on: listen either way (the worker reads `connected`).
+  connected.catch(() => undefined).finally(mayListen);
+  if (!opts.storeGate) await listenNow;
+
+  await server.start();
+  readiness.setListening(true);
+  logger.info({ address: server.info.uri }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
@@ -175,15 +178,15 @@ function aborted(signal: AbortSignal): Promise<void> {
 
 /**
  * Connects the engine, retrying every second while the store is unreachable (readiness says why
- * meanwhile). False when stopped first; a fault a retry cannot fix (not StoreUnavailableError)
- * is thrown.
+ * meanwhile, and `onFailure` lets the node listen). False when stopped first; a fault a retry
+ * cannot fix (not StoreUnavailableError) is thrown.
  */
 async function connectStore(
   services: Services,
   logger: Logger,
   signal: AbortSignal,
   readiness: Readiness,
-  firstAttempt: () => void,
+  onFailure: () => void,
 ): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) return false;
@@ -200,8 +203,7 @@ async function connectStore(
         );
       }
       readiness.setWaiting(`store not connected yet: ${err.message}`);
-    } finally {
-      firstAttempt();
+      onFailure();
     }
     await Promise.race([new Promise((r) => setTimeout(r, CONNECT_RETRY_MS)), aborted(signal)]);
   }

@@ -52,7 +52,7 @@ async function run(): Promise<void> {
   };
   process.on('message', onPassed);
   const { settings, preflightPending } = await receiveSettings();
-  // Listens at once; the store is left alone until the primary's repeated preflight passed.
+  // While preflight is pending it listens at once, not ready, and leaves the store alone (ADR 170).
   const storeGate = preflightPending ? passed : undefined;
   if (!preflightPending) process.off('message', onPassed);
   // Buffered: the access log writes a line per request; every exit below flushes first.

@@ -3,7 +3,9 @@
  * it listens at once, live 200, ready 503 with the reason, 503 where the store is needed; Redis
  * started late by the harness on the configured port: ready by itself, sessions work. And a
  * storeGate (the primary's preflight still pending) keeps it off the store even when Redis answers.
+ * A Redis that answers slowly: the node listens only once its store is in use (ADR 271).
  */
+import net from 'node:net';
 import { loadSettings } from '../../../src/config';
 import { createLogger } from '../../../src/log/logger';
 import { RunningNode, startNode } from '../../../src/server';
@@ -13,15 +15,18 @@ jest.setTimeout(60_000);
 
 let redis: RedisProcess | undefined;
 let node: RunningNode | undefined;
+let relay: { close(): Promise<void> } | undefined;
 
 afterEach(async () => {
   await node?.shutdown('test over');
+  await relay?.close();
   await redis?.destroy();
   node = undefined;
+  relay = undefined;
   redis = undefined;
 });
 
-async function settingsFor(redisPort: number) {
+async function settingsFor(redisPort: number, env: NodeJS.ProcessEnv = {}) {
   return loadSettings({
     env: {
       NODE_ENV: 'test',
@@ -35,8 +40,43 @@ async function settingsFor(redisPort: number) {
       HOLDFAST_STORE__REDIS__COMMAND_TIMEOUT: '300ms',
       HOLDFAST_SHUTDOWN__DRAIN_DELAY: '0s',
       HOLDFAST_SHUTDOWN__TIMEOUT: '2s',
+      ...env,
     },
   });
+}
+
+/**
+ * A TCP relay on loopback to a real Redis that holds each new connection `holdMs` before passing
+ * bytes either way: a slow network, so connecting the store takes at least that long.
+ */
+async function slowRelay(redisPort: number, holdMs: number) {
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    client.pause();
+    setTimeout(() => {
+      if (client.destroyed) return;
+      const upstream = net.connect(redisPort, '127.0.0.1');
+      track(upstream);
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.resume();
+    }, holdMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
@@ -110,4 +150,35 @@ test('storeGate pending: the store is not touched even though Redis answers; rel
     (await fetch(`${base}/health/ready`)).status === 200 ? true : undefined,
   );
   expect(await redis.command(['CLIENT', 'LIST'])).toMatch(/name=holdfast-reads/);
+});
+
+test('Redis answers slowly: the node listens only once its store is in use, never answering 503 before', async () => {
+  redis = await startRedis();
+  const slow = await slowRelay(redis.port, 500);
+  relay = slow;
+  const httpPort = await freePort();
+  // A load balancer's probe from the moment the node is started: refused, then ready, nothing between.
+  const answers: number[] = [];
+  let probing = true;
+  const probe = (async () => {
+    while (probing) {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/health/ready`).catch(() => undefined);
+      if (r) answers.push(r.status);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  })();
+  const starting = startNode(
+    await settingsFor(slow.port, {
+      HOLDFAST_HTTP__PORT: String(httpPort),
+      HOLDFAST_STORE__REDIS__CONNECT_TIMEOUT: '5s',
+      HOLDFAST_STORE__REDIS__COMMAND_TIMEOUT: '5s',
+    }),
+    { logger: createLogger('silent'), healthIntervalMs: 200 },
+  );
+  node = await starting;
+  await until('three answers', async () => (answers.length >= 3 ? true : undefined));
+  probing = false;
+  await probe;
+  expect(answers.length).toBeGreaterThanOrEqual(3);
+  expect(answers.filter((status) => status !== 200)).toEqual([]);
 });
