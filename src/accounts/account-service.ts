@@ -27,6 +27,7 @@ import {
   ThrottledError,
 } from './errors';
 import type { AuthEvents } from './events';
+import type { RevocationRetry } from './revocation-retry';
 import { AccountHooks, HookRunner, LoginRefusedError, RegistrationRefusedError } from './hooks';
 import { BreachedPasswordLookup, PasswordContext, PasswordPolicy } from './password-policy';
 
@@ -79,6 +80,8 @@ export interface AccountDeps {
   readonly throttle: LoginThrottle;
   readonly hasher: PasswordHasher;
   readonly events: AuthEvents;
+  /** Finishes a written credential change's revocation when the store was away (ADR 272). */
+  readonly revocations: RevocationRetry;
   /** The host app's breach lookup (k-anonymity); none by default. See PasswordPolicy. */
   readonly breachedPassword?: BreachedPasswordLookup;
   /** How long the breach lookup may take before the password is accepted without it. */
@@ -105,6 +108,7 @@ export class AccountService {
   private readonly passwords: PasswordPolicy;
   private readonly clock: () => number;
   private readonly hooks: HookRunner;
+  private readonly revocations: RevocationRetry;
 
   constructor(deps: AccountDeps) {
     ({
@@ -114,6 +118,7 @@ export class AccountService {
       throttle: this.throttle,
       hasher: this.hasher,
       events: this.events,
+      revocations: this.revocations,
     } = deps);
     this.passwords = new PasswordPolicy({
       minLength: this.settings.password.minLength,
@@ -302,6 +307,7 @@ export class AccountService {
    * compare-and-set on the credential version read here, and the same step that ends the other
    * sessions raises the user's credential epoch: a login that checked the old password while this
    * ran cannot keep a session, and a racing re-hash cannot bring the old password back (ADR 040).
+   * When the store fails after the new password is written, the other sessions still end (ADR 272).
    */
   async changePassword(
     current: StoredSession,
@@ -321,7 +327,20 @@ export class AccountService {
       throw new CredentialsChangedError(
         'the password was changed elsewhere (or the account disabled) while this change ran: sign in again with the current password',
       );
-    const ended = await this.sessions.revokeAll(user.id, 'password', current.id, version);
+    const changed = async (ended: string[]) => {
+      this.events.record('passwordChanged', { userId: user.id, revokedSessions: ended.length });
+      await this.hooks.after('afterPasswordChange', { user: publicUser(user), client });
+    };
+    const ended = await this.revocations.revoke(
+      {
+        change: 'password-change',
+        userId: user.id,
+        reason: 'password',
+        exceptId: current.id,
+        epoch: version,
+      },
+      changed,
+    );
     // Every series ended above, this device's too: the new session belongs to none.
     // The current password was just checked: the new session counts as a re-authentication.
     const issued = await this.sessions.rotate(
@@ -335,8 +354,7 @@ export class AccountService {
         'HF_UNAUTHENTICATED',
         'this session ended while the password changed: log in again',
       );
-    this.events.record('passwordChanged', { userId: user.id, revokedSessions: ended.length });
-    await this.hooks.after('afterPasswordChange', { user: publicUser(user), client });
+    await changed(ended);
     return issued;
   }
 
@@ -348,8 +366,14 @@ export class AccountService {
   async disableUser(userId: string): Promise<boolean> {
     const version = await this.users.disable(userId);
     if (version === null) return false;
-    const ended = await this.sessions.revokeAll(userId, 'admin', undefined, version);
-    this.events.record('disabled', { userId, revokedSessions: ended.length });
+    const disabled = (ended: string[]) =>
+      this.events.record('disabled', { userId, revokedSessions: ended.length });
+    disabled(
+      await this.revocations.revoke(
+        { change: 'disable', userId, reason: 'admin', epoch: version },
+        disabled,
+      ),
+    );
     return true;
   }
 
@@ -361,8 +385,14 @@ export class AccountService {
   async deleteUser(userId: string, by: 'admin' | 'self' = 'admin'): Promise<boolean> {
     const version = await this.users.delete(userId);
     if (version === null) return false;
-    const ended = await this.sessions.revokeAll(userId, 'admin', undefined, version + 1);
-    this.events.record('deleted', { userId, revokedSessions: ended.length, by });
+    const deleted = (ended: string[]) =>
+      this.events.record('deleted', { userId, revokedSessions: ended.length, by });
+    deleted(
+      await this.revocations.revoke(
+        { change: 'delete', userId, reason: 'admin', epoch: version + 1 },
+        deleted,
+      ),
+    );
     return true;
   }
 
@@ -773,7 +803,11 @@ export class AccountService {
         version = (await this.users.clearPassword(user.id, this.clock())) ?? undefined;
         endedPassword = true;
       }
-      revoked = await this.sessions.revokeAll(user.id, 'password', undefined, version);
+      // When this meets an outage the user tries the link again: the address is still unproved.
+      revoked = await this.revocations.revoke(
+        { change: 'address-proved', userId: user.id, reason: 'password', epoch: version },
+        () => undefined,
+      );
       await this.users.markEmailVerified(user.id);
     }
     if (!owner && !(await this.users.linkIdentity(profile.provider, profile.id, user.id))) {

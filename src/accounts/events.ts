@@ -35,6 +35,10 @@ export type OAuthFailureCause =
   /** A re-authentication through a provider account that is not linked to the signed-in user. */
   | 'not_linked';
 
+/** A written credential change whose sessions must end (RevocationRetry, ADR 272). */
+export type CredentialChange =
+  'password-change' | 'password-reset' | 'disable' | 'delete' | 'address-proved';
+
 /** Account-level audit events (the session service emits created/revoked/theft for sessions). */
 export interface AuthEventMap {
   registered: [{ userId: string; method: 'password' | 'oauth' }];
@@ -122,6 +126,20 @@ export interface AuthEventMap {
   notified: [{ userId: string; kind: string; sent: boolean }];
   /** A remember-me token was replayed after rotation: series and sessions were revoked. */
   theft: [{ userId: string; seriesId: string }];
+  /**
+   * A credential change was written but ending the user's older sessions met a store outage: the
+   * request answered 503 and the revocation is retried in the background (ADR 272).
+   */
+  revocationDeferred: [{ change: CredentialChange; userId: string }];
+  /** A deferred revocation went through after `attempts` tries; the change's own event follows. */
+  revocationFinished: [{ change: CredentialChange; userId: string; attempts: number }];
+  /**
+   * A deferred revocation was given up: the node stopped first, or `error` (not an outage) came
+   * back. The user's older sessions may still work: `holdfast sessions revoke --user <id>` ends them.
+   */
+  revocationAbandoned: [
+    { change: CredentialChange; userId: string; attempts: number; error?: unknown },
+  ];
   /**
    * The host app's breach lookup failed or timed out, and a new password was accepted without it
    * (fail open). `message` is the lookup's error (it never sees the password).

@@ -10,6 +10,8 @@ export type {
 export { AccountAdmin, deleteOwnAccount } from './admin';
 export type { AccountSummary, UserRef } from './admin';
 export { AuthEvents, emptyAuthStats } from './events';
+export { REVOCATION_RETRY_MS, RevocationRetry } from './revocation-retry';
+export type { CredentialRevocation } from './revocation-retry';
 export { EmailVerification, VERIFY_PAGE } from './email-verification';
 export type { EmailVerificationDeps, ResendTarget } from './email-verification';
 export { SecurityNotifications } from './security-notifications';
@@ -17,6 +19,7 @@ export type { SecurityNotificationsDeps } from './security-notifications';
 export type {
   AuthEventMap,
   AuthStats,
+  CredentialChange,
   LoginFailureReason,
   OAuthFailureCause,
   ThrottleScope,

@@ -3,7 +3,7 @@ import type { Settings } from '../config';
 import { HoldfastError } from '../errors';
 import type { Logger } from '../log/logger';
 import { mailLink, Mailer, MailRenderer } from '../mail';
-import type { ClientInfo, SessionService } from '../session';
+import type { ClientInfo } from '../session';
 import {
   addressGroup,
   AccountTokens,
@@ -16,6 +16,7 @@ import {
 import type { AccountService } from './account-service';
 import { AccountTokenInvalidError } from './errors';
 import type { AuthEvents } from './events';
+import type { RevocationRetry } from './revocation-retry';
 
 /** The page an emailed reset link opens (under mail.linkBase, which carries any route prefix). */
 export const RESET_PAGE = '/reset-password';
@@ -35,7 +36,8 @@ export class ResetThrottledError extends HoldfastError {
 export interface PasswordResetDeps {
   readonly settings: Settings;
   readonly users: UserStore;
-  readonly sessions: SessionService;
+  /** Ends the account's sessions, in the background too when the store fails after the write. */
+  readonly revocations: RevocationRetry;
   readonly accounts: AccountService;
   readonly tokens: AccountTokens;
   readonly throttle: ThrottleStore;
@@ -132,7 +134,7 @@ export class PasswordReset {
     input: { token: unknown; password: unknown },
     client: ClientInfo,
   ): Promise<{ userId: string; revokedSessions: number }> {
-    const { tokens, users, sessions, events, hasher, accounts } = this.deps;
+    const { tokens, users, revocations, events, hasher, accounts } = this.deps;
     const record = await tokens.check('reset', input.token);
     const user = record ? await users.findById(record.userId) : null;
     if (!record || !user || user.disabled || user.credentialVersion !== record.credentialVersion)
@@ -148,13 +150,21 @@ export class PasswordReset {
     );
     // Changed (or disabled) since the token was checked: the link no longer stands for it.
     if (version === null) return this.refuse(client);
-    const ended = await sessions.revokeAll(user.id, 'password', undefined, version);
-    events.record('passwordReset', {
-      userId: user.id,
-      revokedSessions: ended.length,
-      ip: client.ip,
-    });
-    this.later(() => this.notify(user.id, 'password-reset'), 'password-reset');
+    const reset = (ended: string[]) => {
+      events.record('passwordReset', {
+        userId: user.id,
+        revokedSessions: ended.length,
+        ip: client.ip,
+      });
+      this.later(() => this.notify(user.id, 'password-reset'), 'password-reset');
+    };
+    // The token is used and the password written: an outage here must not leave the sessions of
+    // whoever the reset was meant to shut out (ADR 272).
+    const ended = await revocations.revoke(
+      { change: 'password-reset', userId: user.id, reason: 'password', epoch: version },
+      reset,
+    );
+    reset(ended);
     return { userId: user.id, revokedSessions: ended.length };
   }
 

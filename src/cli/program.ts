@@ -124,6 +124,9 @@ function withServices(
       // it reads the store, and the process exits right after.
       await services.verification?.idle();
       await services.notifications?.idle();
+      // A command's process ends here: a revocation deferred by an outage is the admin's to
+      // repeat (the command failed and said so), not a retry against a closed store.
+      services.revocations.stop();
       await services.store.stop();
       await services.mailer?.close();
     }

@@ -203,6 +203,21 @@ function auditLog(events: AuthEvents, log: NonNullable<HoldfastPluginOptions['lo
       ? log.info({ audit: 'mail_sent', ...e }, `mail sent: ${e.kind}`)
       : log.warn({ audit: 'mail_failed', ...e }, `mail failed: ${e.kind}`),
   );
+  events.on('revocationDeferred', (e) =>
+    log.warn(
+      { audit: 'revocation_deferred', ...e },
+      `${e.change} written, but the user's other sessions could not be ended yet (store unavailable): retrying every second`,
+    ),
+  );
+  events.on('revocationFinished', (e) =>
+    log.info({ audit: 'revocation_finished', ...e }, `${e.change}: the user's sessions ended`),
+  );
+  events.on('revocationAbandoned', ({ error, ...e }) =>
+    log.error(
+      { audit: 'revocation_abandoned', ...e, ...(error ? { err: error } : {}) },
+      `${e.change}: the user's other sessions were not ended and may still work: run holdfast sessions revoke --user ${e.userId}`,
+    ),
+  );
   events.on('breachCheckFailed', (e) =>
     log.warn(
       { audit: 'breach_check_failed', ...e },

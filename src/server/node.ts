@@ -125,11 +125,13 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
       await connected.catch(() => undefined);
       storeHealth.stop();
       await sweeper?.stop();
-      // Mail already promised (a reset or verification link, a notice) goes out before the store
-      // and mailer close, within shutdown.timeout: a hung mail server does not hold the node.
+      // Mail already promised (a reset or verification link, a notice) goes out, and revocations
+      // retried since an outage land, before the store and mailer close, within shutdown.timeout:
+      // a hung mail server or a store still away does not hold the node.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all([
+          services.revocations.idle(),
           services.passwordReset?.idle(),
           services.verification?.idle(),
           services.notifications?.idle(),
@@ -137,6 +139,7 @@ export async function startNode(settings: Settings, opts: NodeOptions): Promise<
         new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
       ]);
       clearTimeout(timer);
+      services.revocations.stop();
       await services.engine.stop();
       await services.mailer?.close();
       logger.info('stopped');

@@ -6,6 +6,7 @@ import {
   BreachedPasswordLookup,
   PasswordReset,
   EmailVerification,
+  RevocationRetry,
   SecurityNotifications,
 } from '../accounts';
 import type { Settings } from '../config';
@@ -60,6 +61,11 @@ export interface Services {
   readonly accounts: AccountService;
   /** Disable, enable, delete, revoke and show accounts by id or email (the CLI's, ADR 150). */
   readonly admin: AccountAdmin;
+  /**
+   * Revocations of written credential changes that met a store outage, retried in the background
+   * (ADR 272). A host app that stops its server calls `stop()` before stopping the engine.
+   */
+  readonly revocations: RevocationRetry;
   /** This process's bound on concurrent password hashing (settings.password.maxConcurrentHashes). */
   readonly hashing: HashQueue;
   /** Account audit events (also carries the session service's theft events). */
@@ -158,6 +164,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
   );
   const throttleStore = options.throttle ?? stores.throttle;
   const hasher = new PasswordHasher(settings.password.cost, hashing);
+  const revocations = new RevocationRetry(sessions, events);
   const accounts = new AccountService({
     settings,
     sessions,
@@ -165,6 +172,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     throttle: new LoginThrottle(throttleStore, settings.throttle),
     hasher,
     events,
+    revocations,
     breachedPassword: options.breachedPassword,
     breachedPasswordTimeoutMs: options.breachedPasswordTimeoutMs,
     clock: options.clock,
@@ -188,7 +196,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     ? new PasswordReset({
         settings,
         users,
-        sessions,
+        revocations,
         accounts,
         tokens,
         throttle: throttleStore,
@@ -225,6 +233,7 @@ export function createServices(settings: Settings, options: ServicesOptions = {}
     users,
     accounts,
     admin,
+    revocations,
     hashing,
     events,
     metrics,

@@ -13,6 +13,7 @@ import { buildRedisTestApp, RedisTestApp, testSettings } from '../../support/app
 import { seedList } from '../../support/seeds';
 import { freeze } from '../../support/freeze';
 import { call, Jar } from '../../support/inject';
+import { NotYet, waitUntil } from '../../harness';
 
 jest.setTimeout(180_000);
 
@@ -83,6 +84,7 @@ let seq = 0;
 interface SignedUp {
   readonly jar: Jar;
   readonly email: string;
+  readonly id: string;
 }
 
 async function signedUp(): Promise<SignedUp> {
@@ -90,7 +92,7 @@ async function signedUp(): Promise<SignedUp> {
   const jar = new Jar();
   const r = await call(app.server, jar, 'POST', '/auth/register', { email, password: PASSWORD });
   expect(r.statusCode).toBe(201);
-  return { jar, email };
+  return { jar, email, id: JSON.parse(r.payload).user.id };
 }
 
 /** A logout (a), a password change (b), a login (c) and a registration, timed, with `nodes` frozen. */
@@ -162,4 +164,48 @@ test('every replica frozen: each WAIT is fitted inside the deadline, and the cha
   await cluster.waitForHealthy({ replicasPerMaster: 1 });
   // The logout was made: its cookie is refused.
   expect((await call(app.server, a.jar, 'GET', '/auth/me')).statusCode).toBe(401);
+});
+
+test('a new password written while the sessions master is frozen: 503, and once it thaws the other device is signed out by the background retry (ADR 272)', async () => {
+  const sessionsMaster = await cluster.masterForKey('{hf:0}');
+  // A user whose record lives on another master: the password write lands, the revocation cannot.
+  let b = await signedUp();
+  while ((await cluster.masterForKey(`{hf:u:${b.id}}`)).port === sessionsMaster.port)
+    b = await signedUp();
+  const other = new Jar();
+  const login = await call(app.server, other, 'POST', '/auth/login', {
+    email: b.email,
+    password: PASSWORD,
+  });
+  expect(login.statusCode).toBe(200);
+  const newPassword = 'a new password!';
+
+  const thaw = freeze([sessionsMaster]);
+  let changed: Timed;
+  try {
+    changed = await timed(b.jar, 'POST', '/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword,
+    });
+  } finally {
+    thaw();
+  }
+  expectUnavailable(changed);
+  // Nobody asks again: the other device's session ends by itself once the master answers.
+  await waitUntil(
+    "the other device's session refused",
+    async () => {
+      const me = await call(app.server, other, 'GET', '/auth/me');
+      return me.statusCode === 401 ? true : new NotYet(`GET /auth/me ${me.statusCode}`);
+    },
+    { timeoutMs: 15_000, intervalMs: 100 },
+  );
+  // The change was written: the new password signs in, the old one does not; the device that
+  // made the change (answered 503) stays signed in.
+  const signIn = (password: string) =>
+    call(app.server, new Jar(), 'POST', '/auth/login', { email: b.email, password });
+  expect((await signIn(newPassword)).statusCode).toBe(200);
+  expect((await signIn(PASSWORD)).statusCode).toBe(401);
+  expect((await call(app.server, b.jar, 'GET', '/auth/me')).statusCode).toBe(200);
+  await cluster.waitForHealthy({ replicasPerMaster: 1 });
 });
