@@ -327,11 +327,7 @@ export class AccountService {
       throw new CredentialsChangedError(
         'the password was changed elsewhere (or the account disabled) while this change ran: sign in again with the current password',
       );
-    const changed = async (ended: string[]) => {
-      this.events.record('passwordChanged', { userId: user.id, revokedSessions: ended.length });
-      await this.hooks.after('afterPasswordChange', { user: publicUser(user), client });
-    };
-    const ended = await this.revocations.revoke(
+    await this.revocations.revoke(
       {
         change: 'password-change',
         userId: user.id,
@@ -339,7 +335,10 @@ export class AccountService {
         exceptId: current.id,
         epoch: version,
       },
-      changed,
+      async (ended) => {
+        this.events.record('passwordChanged', { userId: user.id, revokedSessions: ended.length });
+        await this.hooks.after('afterPasswordChange', { user: publicUser(user), client });
+      },
     );
     // Every series ended above, this device's too: the new session belongs to none.
     // The current password was just checked: the new session counts as a re-authentication.
@@ -354,7 +353,6 @@ export class AccountService {
         'HF_UNAUTHENTICATED',
         'this session ended while the password changed: log in again',
       );
-    await changed(ended);
     return issued;
   }
 
@@ -366,13 +364,9 @@ export class AccountService {
   async disableUser(userId: string): Promise<boolean> {
     const version = await this.users.disable(userId);
     if (version === null) return false;
-    const disabled = (ended: string[]) =>
-      this.events.record('disabled', { userId, revokedSessions: ended.length });
-    disabled(
-      await this.revocations.revoke(
-        { change: 'disable', userId, reason: 'admin', epoch: version },
-        disabled,
-      ),
+    await this.revocations.revoke(
+      { change: 'disable', userId, reason: 'admin', epoch: version },
+      (ended) => this.events.record('disabled', { userId, revokedSessions: ended.length }),
     );
     return true;
   }
@@ -385,13 +379,9 @@ export class AccountService {
   async deleteUser(userId: string, by: 'admin' | 'self' = 'admin'): Promise<boolean> {
     const version = await this.users.delete(userId);
     if (version === null) return false;
-    const deleted = (ended: string[]) =>
-      this.events.record('deleted', { userId, revokedSessions: ended.length, by });
-    deleted(
-      await this.revocations.revoke(
-        { change: 'delete', userId, reason: 'admin', epoch: version + 1 },
-        deleted,
-      ),
+    await this.revocations.revoke(
+      { change: 'delete', userId, reason: 'admin', epoch: version + 1 },
+      (ended) => this.events.record('deleted', { userId, revokedSessions: ended.length, by }),
     );
     return true;
   }

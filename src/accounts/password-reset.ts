@@ -150,21 +150,19 @@ export class PasswordReset {
     );
     // Changed (or disabled) since the token was checked: the link no longer stands for it.
     if (version === null) return this.refuse(client);
-    const reset = (ended: string[]) => {
-      events.record('passwordReset', {
-        userId: user.id,
-        revokedSessions: ended.length,
-        ip: client.ip,
-      });
-      this.later(() => this.notify(user.id, 'password-reset'), 'password-reset');
-    };
     // The token is used and the password written: an outage here must not leave the sessions of
     // whoever the reset was meant to shut out (ADR 272).
     const ended = await revocations.revoke(
       { change: 'password-reset', userId: user.id, reason: 'password', epoch: version },
-      reset,
+      (ids) => {
+        events.record('passwordReset', {
+          userId: user.id,
+          revokedSessions: ids.length,
+          ip: client.ip,
+        });
+        this.later(() => this.notify(user.id, 'password-reset'), 'password-reset');
+      },
     );
-    reset(ended);
     return { userId: user.id, revokedSessions: ended.length };
   }
 

@@ -15,6 +15,9 @@ export interface CredentialRevocation {
   readonly epoch?: number;
 }
 
+/** What a change does once its sessions ended: its audit event, hook and notice. */
+type Done = (ended: string[]) => void | Promise<void>;
+
 /** How long the background waits between attempts. */
 export const REVOCATION_RETRY_MS = 1000;
 
@@ -23,7 +26,7 @@ export const REVOCATION_RETRY_MS = 1000;
  * new password, a disable or a delete lives in the user store and cannot be taken back; when the
  * session store then fails to end the user's older sessions (an outage, the request's deadline),
  * the request still answers 503, and this keeps trying in the background, every retryMs, until the
- * store takes it or the node stops. Only then does `finished` run: the audit event and notice the
+ * store takes it or the node stops. Only then does `done` run: the audit event and notice the
  * change would have had. Without it an attacker's session outlived the password that was changed
  * to shut them out. Lost if the process dies meanwhile (the ADR says what covers that).
  */
@@ -38,20 +41,21 @@ export class RevocationRetry {
   ) {}
 
   /**
-   * The ended session ids. When the store is away: throws its StoreUnavailableError as usual and
-   * goes on in the background, then calls `finished` with what ended.
+   * Ends the sessions, then runs `done` with the ended ids (the change's event, hook, notice) and
+   * answers them. When the store is away: throws its StoreUnavailableError as usual and goes on
+   * in the background; `done` runs once that lands.
    */
-  async revoke(
-    r: CredentialRevocation,
-    finished: (ended: string[]) => void | Promise<void>,
-  ): Promise<string[]> {
+  async revoke(r: CredentialRevocation, done: Done): Promise<string[]> {
+    let ended: string[];
     try {
-      return await this.attempt(r);
+      ended = await this.attempt(r);
     } catch (err) {
       if (err instanceof StoreUnavailableError && !this.stopping.signal.aborted)
-        this.retry(r, finished);
+        this.retry(r, done);
       throw err;
     }
+    await done(ended);
+    return ended;
   }
 
   /** Resolves once nothing is left to retry (tests; a stopping node waits within its timeout). */
@@ -68,7 +72,7 @@ export class RevocationRetry {
     return this.sessions.revokeAll(r.userId, r.reason, r.exceptId, r.epoch);
   }
 
-  private retry(r: CredentialRevocation, finished: (ended: string[]) => void | Promise<void>) {
+  private retry(r: CredentialRevocation, done: Done) {
     const { change, userId } = r;
     this.events.record('revocationDeferred', { change, userId });
     const run = (async () => {
@@ -86,13 +90,13 @@ export class RevocationRetry {
           return;
         }
         this.events.record('revocationFinished', { change, userId, attempts });
-        await finished(ended);
+        await done(ended);
         return;
       }
       this.events.record('revocationAbandoned', { change, userId, attempts });
     })();
     this.pending.add(run);
-    // `finished` is the callers' audit and hooks, which record their own failures.
+    // `done` is the callers' audit and hooks, which record their own failures.
     void run.catch(() => undefined).finally(() => this.pending.delete(run));
   }
 }
