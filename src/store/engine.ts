@@ -136,6 +136,9 @@ export interface SessionEngine {
    * Stores a new session. Past `maxPerUser`, the user's oldest sessions are revoked (with their
    * remember-me series); returns their ids. Null, and nothing written, when the user's credential
    * epoch is above `session.credentialVersion` (the credentials changed since they were read).
+   * A version above the epoch is a credential change whose revocation never landed (ADR 273): the
+   * epoch rises to it and every session and series made under an older version ends first (their
+   * ids lead the returned list).
    */
   create(shard: number, session: StoredSession, maxPerUser: number): Promise<string[] | null>;
   /** One read. Null when absent, expired (deadline checked here, not only by TTL) or malformed. */

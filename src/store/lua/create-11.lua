@@ -27,11 +27,18 @@
   ARGV[7] live buckets (LIVE_BUCKETS)
   ARGV[8] the session's credential version
 
-  Returns: the evicted sids (array, oldest first); -2 when the user's credential epoch is above
-  ARGV[8] (nothing written).
+  A credential version above the user's epoch means a credential change (a new password) whose
+  revocation never landed: the store failed after the change was written, and the process that
+  retried it died (ADR 273). This login finishes it first, as revoke-user would have: the epoch
+  rises to ARGV[8], and every session and series made under an older version ends (their ids
+  lead the returned list). A record under this version, or one that does not parse, stays.
+
+  Returns: the ended sids (array: those of the finished revocation, then the evicted ones, oldest
+  first); -2 when the user's credential epoch is above ARGV[8] (nothing written).
 ]]
 -- @include "includes/read-record.lua"
 -- @include "includes/session-record.lua"
+-- @include "includes/series-record.lua"
 -- @include "includes/user-index.lua"
 -- @include "includes/buckets.lua"
 -- @include "includes/credentials.lua"
@@ -41,11 +48,33 @@
 local sid, uid = ARGV[2], ARGV[3]
 local moving = reshardState(KEYS[11], uid)
 if moving then return moving end
-if tonumber(ARGV[8]) < credentialEpoch(KEYS[6], uid) then return -2 end
+local version, epoch = tonumber(ARGV[8]), credentialEpoch(KEYS[6], uid)
+if version < epoch then return -2 end
 
 local prefix = KEYS[4]
 local liveBuckets = tonumber(ARGV[7])
 countOpen(KEYS[9], KEYS[10])
+local evicted = {}
+if version > epoch then
+  redis.call('HSET', KEYS[6], uid, ARGV[8])
+  for _, id in ipairs(indexGet(KEYS[3], uid)) do
+    local rec = readRecord(prefix .. id)
+    local made = rec and sessionCredentialVersion(rec)
+    if made and made < version then
+      redis.call('DEL', prefix .. id)
+      liveRemove(liveKey(KEYS[5], id, liveBuckets), id)
+      evicted[#evicted + 1] = id
+    end
+  end
+  for _, series in ipairs(indexGet(KEYS[8], uid)) do
+    local rec = readRecord(KEYS[7] .. series)
+    local parsed = rec and parseSeries(rec)
+    if parsed and parsed.credentialVersion < version then
+      redis.call('DEL', KEYS[7] .. series)
+      indexRemove(KEYS[8], uid, series)
+    end
+  end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', tonumber(ARGV[4]) + tonumber(ARGV[5]))
 liveAdd(KEYS[2], liveBucket(sid, liveBuckets), ARGV[4], sid)
 
@@ -56,7 +85,6 @@ for _, id in ipairs(indexGet(KEYS[3], uid)) do
 end
 ids[#ids + 1] = sid
 
-local evicted = {}
 local over = #ids - tonumber(ARGV[6])
 if over > 0 then
   local own = sessionSeries(ARGV[1])

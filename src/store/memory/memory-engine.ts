@@ -67,6 +67,7 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
   async create(shard: number, s: StoredSession, maxPerUser: number): Promise<string[] | null> {
     const d = this.shard(shard);
     if (this.stale(d, s.userId, s.credentialVersion)) return null;
+    const finished = this.finishRevocation(d, s.userId, s.credentialVersion);
     d.sessions.set(s.id, {
       value: encodeSession(s, this.sessionFormat),
       dropAt: s.expiresAt + SWEEP_GRACE_MS,
@@ -77,7 +78,7 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
     const over = ids.length - maxPerUser;
     if (over <= 0) {
       d.users.set(s.userId, ids);
-      return [];
+      return finished;
     }
     // The new session's siblings (same remember-me series) go first, then the oldest (ADR 216).
     const own = s.seriesId;
@@ -97,7 +98,7 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
       s.userId,
       ids.filter((id) => !victims.has(id)),
     );
-    return evicted;
+    return [...finished, ...evicted];
   }
 
   async get(shard: number, id: string, now: number): Promise<StoredSession | null> {
@@ -292,6 +293,26 @@ export class MemoryEngine implements SessionEngine, ExpirySweeping {
   /** True when the user's credential epoch is above `version`: nothing may be created with it. */
   private stale(d: Shard, userId: string, version: number): boolean {
     return version < (d.credentials.get(userId) ?? 0);
+  }
+
+  /**
+   * A version above the user's epoch: a credential change whose revocation never landed (ADR
+   * 273). Raises the epoch and ends what older versions made, as create-11.lua does.
+   */
+  private finishRevocation(d: Shard, userId: string, version: number): string[] {
+    if (version <= (d.credentials.get(userId) ?? 0)) return [];
+    d.credentials.set(userId, version);
+    const now = this.clock();
+    const ended = (d.users.get(userId) ?? []).filter(
+      (id) => (this.read(d, id)?.credentialVersion ?? version) < version,
+    );
+    for (const id of ended) this.dropSession(d, id);
+    for (const id of d.seriesUsers.get(userId) ?? []) {
+      if ((this.readSeries(d, id, now)?.credentialVersion ?? version) >= version) continue;
+      d.series.delete(id);
+      this.unindex(d.seriesUsers, userId, id);
+    }
+    return ended;
   }
 
   /** Ends the remember-me series a (revoked) session belongs to. */

@@ -120,6 +120,24 @@ describe('session records of format 3 and 4 in the Lua scripts (standalone Redis
       expect(await engine.listUser(shard, userId, now)).toEqual([]);
     });
 
+    it('a create above the epoch reads each record’s credential version: older ones end, one at the version stays (ADR 273)', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const old = await made(format, userId);
+      const kept = await made(format, userId);
+      // Two bytes of version, as a user past 255 credential changes has; the epoch is still 0.
+      await rewrite({ ...kept, credentialVersion: 300 }, format);
+      const next = session(userId, now, { credentialVersion: 300 });
+      expect(await engine.create(shard, stored(next), 50)).toEqual([old.id]);
+      expect(await engine.get(shard, old.id, now)).toBeNull();
+      expect((await engine.listUser(shard, userId, now)).map((x) => x.id)).toEqual([
+        kept.id,
+        next.id,
+      ]);
+      const later = session(userId, now, { credentialVersion: 301 });
+      expect(await engine.create(shard, stored(later), 50)).toEqual([kept.id, next.id]);
+    });
+
     it('rotate replaces a live record and refuses an expired one', async () => {
       const userId = newUserId();
       const shard = shardOf(userId);

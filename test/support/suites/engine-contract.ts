@@ -613,6 +613,39 @@ export function engineContract(factory: ContractFactory): void {
       for (const s of attempts) expect(await engine.get(shard, s.id, now)).toBeNull();
     });
 
+    it('a create above the epoch finishes a revocation that never landed: older sessions and series end, the epoch rises (ADR 273)', async () => {
+      const userId = newUserId();
+      const shard = shardOf(userId);
+      const a = await created(userId);
+      const b = await created(userId);
+      const r = series(userId, now, 'token-r');
+      expect(await engine.createSeries(shard, r, 50)).toBe(true);
+      const other = await created();
+      // A new password (version 2) was written; its revokeUser never ran. The first login under it:
+      const next = session(userId, now, { credentialVersion: 2 });
+      expect(await engine.create(shard, stored(next), 50)).toEqual([a.id, b.id]);
+      for (const s of [a, b]) expect(await engine.get(shard, s.id, now)).toBeNull();
+      expect((await engine.listUser(shard, userId, now)).map((s) => s.id)).toEqual([next.id]);
+      expect(
+        await engine.useSeries(shard, r.id, sha256('token-r'), sha256('n'), now, GRACE),
+      ).toEqual({ result: 'missing' });
+      if (t.raw) expect(await t.raw.exists(t.keys.series(shard, r.id))).toBe(false);
+      // The epoch rose with it: a login that read the old version gets nothing.
+      const stale = session(userId, now, { credentialVersion: 1 });
+      expect(await engine.create(shard, stored(stale), 50)).toBeNull();
+      // At the epoch nothing more ends; a series under it is kept too.
+      const r2 = series(userId, now, 'token-2', { credentialVersion: 2 });
+      expect(await engine.createSeries(shard, r2, 50)).toBe(true);
+      expect(
+        await engine.create(shard, stored(session(userId, now, { credentialVersion: 2 })), 50),
+      ).toEqual([]);
+      expect(await engine.get(shardOf(other.userId), other.id, now)).not.toBeNull();
+      expect(await engine.count(now)).toEqual({ sessions: 3, users: 2, expired: 0 });
+      expect(
+        await engine.useSeries(shard, r2.id, sha256('token-2'), sha256('n'), now, GRACE),
+      ).toMatchObject({ result: 'rotated', credentialVersion: 2 });
+    });
+
     it('series: refused below the epoch; use passes the series version on; a raise ends them all', async () => {
       const userId = newUserId();
       const shard = shardOf(userId);

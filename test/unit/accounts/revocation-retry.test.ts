@@ -155,3 +155,23 @@ test('a failure that is not an outage is the caller’s alone: nothing is retrie
   await s.revocations.idle();
   expect(s.seen).toEqual([]);
 });
+
+test('the retrying process is gone: the next sign-in with the new password ends what the old one left (ADR 273)', async () => {
+  const s = setup();
+  const { user, current, other } = await twoDevices(s);
+  s.fault.revoke = outage();
+  await expect(
+    s.accounts.changePassword(
+      current,
+      { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+      client,
+    ),
+  ).rejects.toBeInstanceOf(StoreUnavailableError);
+  s.revocations.stop(); // as if the node died before the store came back
+  await s.revocations.idle();
+  s.fault.revoke = null;
+  expect((await s.sessions.list(user.id)).map((x) => x.id)).toEqual([current.id, other.id]);
+
+  const fresh = await s.accounts.login({ email: user.email, password: NEW_PASSWORD }, client);
+  expect((await s.sessions.list(user.id)).map((x) => x.id)).toEqual([fresh.issued.session.id]);
+});

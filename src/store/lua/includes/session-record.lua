@@ -63,3 +63,14 @@ local function sessionSeries(rec)
   if not len or len == 0 or pos + len > #rec then return nil end
   return string.sub(rec, pos + 1, pos + len)
 end
+
+-- The credential version the session was made under (its last n bytes, n in the flags' bits 4-6;
+-- none: 0), or nil when the record is malformed.
+local function sessionCredentialVersion(rec)
+  if not sessionLayout(rec) then return nil end
+  local n = math.floor(string.byte(rec, 2) / 16) % 8
+  if n > 4 then return nil end
+  local version = 0
+  for i = #rec - n + 1, #rec do version = version * 256 + string.byte(rec, i) end
+  return version
+end
