@@ -30,7 +30,9 @@ export interface User {
   /**
    * Goes up by one at every credential change (password change or reset, disable): sessions carry
    * the version they were made under, and the session store refuses any below the user's latest
-   * (ADR 040). A re-hash of the same password does not change it. 0 for a new user.
+   * (ADR 040). A re-hash of the same password does not change it. 0 for a new user. Only a
+   * credential change may raise it: a sign-in under a version above the store's epoch ends every
+   * session made under an older one (ADR 273).
    */
   readonly credentialVersion: number;
   /** A disabled user cannot sign in; disabling ends every session and remember-me series. */
