@@ -9,7 +9,7 @@ import { REVOCATION_RETRY_MS } from '../../../src/accounts';
 import { StoreUnavailableError } from '../../../src/errors';
 import { createServices } from '../../../src/server/services';
 import type { ClientInfo } from '../../../src/session';
-import type { SessionEngine } from '../../../src/store/engine';
+import type { SessionEngine, StoredSession } from '../../../src/store/engine';
 import { MemoryEngine } from '../../../src/store';
 import { testSettings } from '../../support/app';
 
@@ -65,18 +65,20 @@ async function twoDevices(s: ReturnType<typeof setup>) {
   return { user: reg.user, current: reg.issued!.session, other: other.issued.session };
 }
 
+/** The user's password changed from PASSWORD to NEW_PASSWORD by the session `current`. */
+const changePassword = (s: ReturnType<typeof setup>, current: StoredSession) =>
+  s.accounts.changePassword(
+    current,
+    { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+    client,
+  );
+
 test('a password change written during an outage: 503 for the request, then the other session ends once the store is back', async () => {
   const s = setup();
   const { user, current, other } = await twoDevices(s);
   s.fault.revoke = outage();
   const started = Date.now();
-  await expect(
-    s.accounts.changePassword(
-      current,
-      { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
-      client,
-    ),
-  ).rejects.toBeInstanceOf(StoreUnavailableError);
+  await expect(changePassword(s, current)).rejects.toBeInstanceOf(StoreUnavailableError);
   // The new password is written, and the other device is still signed in: for now.
   expect((await s.users.findById(user.id))?.credentialVersion).toBe(user.credentialVersion + 1);
   expect((await s.sessions.list(user.id)).map((x) => x.id)).toContain(other.id);
@@ -160,13 +162,7 @@ test('the retrying process is gone: the next sign-in with the new password ends 
   const s = setup();
   const { user, current, other } = await twoDevices(s);
   s.fault.revoke = outage();
-  await expect(
-    s.accounts.changePassword(
-      current,
-      { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
-      client,
-    ),
-  ).rejects.toBeInstanceOf(StoreUnavailableError);
+  await expect(changePassword(s, current)).rejects.toBeInstanceOf(StoreUnavailableError);
   s.revocations.stop(); // as if the node died before the store came back
   await s.revocations.idle();
   s.fault.revoke = null;
