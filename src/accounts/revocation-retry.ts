@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailableError } from '../errors';
 import type { SessionService } from '../session';
+import { deadlines } from '../store/deadline';
 import type { RevokeReason } from '../session/events';
 import type { AuthEvents, CredentialChange } from './events';
 
@@ -75,7 +76,8 @@ export class RevocationRetry {
   private retry(r: CredentialRevocation, done: Done) {
     const { change, userId } = r;
     this.events.record('revocationDeferred', { change, userId });
-    const run = (async () => {
+    // Outside the request's deadline (spent by now), or every attempt would fail at once.
+    const run = deadlines.detached(async () => {
       const { signal } = this.stopping;
       let attempts = 1;
       // Unref'd: the retry never keeps a process alive that has nothing else to do.
@@ -94,7 +96,7 @@ export class RevocationRetry {
         return;
       }
       this.events.record('revocationAbandoned', { change, userId, attempts });
-    })();
+    });
     this.pending.add(run);
     // `done` is the callers' audit and hooks, which record their own failures.
     void run.catch(() => undefined).finally(() => this.pending.delete(run));

@@ -72,6 +72,14 @@ export class RequestDeadlines {
   }
 
   /**
+   * Starts `fn` outside any deadline: work that goes on after the request answered (a retried
+   * revocation, ADR 272) must not carry a deadline that has passed into every later attempt.
+   */
+  detached<T>(fn: () => T): T {
+    return this.scopes.exit(fn);
+  }
+
+  /**
    * Runs work that is not store work with the deadline paused: the deadline bounds the waiting for
    * the store, and a password hash (and its queue) slowed by a busy machine must not turn a
    * healthy store's login into a 503. The time `work` took is added to the deadline.

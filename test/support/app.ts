@@ -4,6 +4,7 @@ import type {
   AccountHooks,
   AccountService,
   AuthEvents,
+  BreachedPasswordLookup,
   EmailVerification,
   SecurityNotifications,
 } from '../../src/accounts';
@@ -52,6 +53,8 @@ export interface TestAppOptions {
   extra?: Partial<Parameters<typeof holdfastPlugin.register>[1]>;
   /** The host app's hooks, given to createServices. */
   hooks?: AccountHooks;
+  /** The host app's breach lookup, given to createServices (a test's step between two writes). */
+  breachedPassword?: BreachedPasswordLookup;
   /** The services' logger (a failed send is logged there). */
   logger?: Logger;
   /** Listen on this port (default: any free one). */
@@ -70,6 +73,7 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       throttle: opts.throttle,
       clock: () => clock.now,
       hooks: opts.hooks,
+      breachedPassword: opts.breachedPassword,
       logger: opts.logger,
     });
   const server = Hapi.server({ host: '127.0.0.1', port: opts.port ?? 0, debug: false });

@@ -114,6 +114,20 @@ describe('RequestDeadlines', () => {
     expect(a).toBeLessThanOrEqual(100);
     expect(b).toBeGreaterThan(4000);
   });
+
+  it('detached work (a retry after the answer) carries no deadline, also after it awaits', async () => {
+    const d = new RequestDeadlines();
+    const seen = await d.run(5, async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      expect(() => d.check()).toThrow(DeadlineError);
+      return d.detached(async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        d.check();
+        return d.remaining();
+      });
+    });
+    expect(seen).toBe(Infinity);
+  });
 });
 
 describe('withRedirects under a request deadline', () => {
