@@ -12,6 +12,7 @@ export default {
     'src/users/throttle.ts',
     'src/accounts/account-service.ts',
     'src/accounts/password-policy.ts',
+    'src/accounts/revocation-retry.ts',
   ],
   testRunner: 'jest',
   jest: {

@@ -80,8 +80,10 @@ export class RevocationRetry {
     const run = deadlines.detached(async () => {
       const { signal } = this.stopping;
       let attempts = 1;
-      // Unref'd: the retry never keeps a process alive that has nothing else to do.
-      while (await sleep(this.retryMs, true, { signal, ref: false }).catch(() => false)) {
+      for (;;) {
+        // Unref'd: the retry never keeps a process alive that has nothing else to do.
+        await sleep(this.retryMs, undefined, { signal, ref: false }).catch(() => undefined);
+        if (signal.aborted) break;
         attempts++;
         let ended: string[];
         try {

@@ -119,9 +119,13 @@ test('a disable and a delete during an outage: their sessions end in the backgro
 test('stopped while the store is still away: the revocation is given up and said so', async () => {
   const s = setup();
   const { user } = await twoDevices(s);
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
   s.fault.revoke = outage();
   await expect(s.accounts.disableUser(user.id)).rejects.toBeInstanceOf(StoreUnavailableError);
   while (s.fault.failed < 2) await new Promise((resolve) => setTimeout(resolve, 50)); // one retry
+  // Waiting for the next attempt holds no process open (an unref'd timer is not listed).
+  expect(timers()).toBe(before);
   s.revocations.stop();
   await s.revocations.idle();
   expect(s.seen).toEqual([
