@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../../errors';
 import type { Services } from '../../server/services';
 import { UserExistsError, UserInputError } from '../../users';
 import type { Out } from '../output';
@@ -39,8 +40,26 @@ export async function usersEnd(
   out: Out,
 ): Promise<number> {
   const user = await services.admin.find({ email });
-  const done = user !== null && (await services.admin[action]({ userId: user.id }));
-  if (!user || !done) throw new UserInputError('email', 'no user has this address');
+  if (!user) throw new UserInputError('email', 'no user has this address');
+  const deferred: string[] = [];
+  const note = (e: { userId: string }) => deferred.push(e.userId);
+  services.events.on('revocationDeferred', note);
+  let done: boolean;
+  try {
+    done = await services.admin[action]({ userId: user.id });
+  } catch (err) {
+    // Written, but the sessions did not end (ADR 272): a repeated delete would find no user, and
+    // this process does not stay to retry, so the line says what ends them.
+    if (!(err instanceof StoreUnavailableError) || !deferred.includes(user.id)) throw err;
+    throw new StoreUnavailableError(
+      `users ${action}`,
+      err.message,
+      `user ${user.id} ${action}d, but their sessions were not ended: once the store answers, run holdfast sessions revoke --user ${user.id}; session store unavailable`,
+    );
+  } finally {
+    services.events.off('revocationDeferred', note);
+  }
+  if (!done) throw new UserInputError('email', 'no user has this address');
   out(json ? JSON.stringify({ id: user.id, email: user.email, [`${action}d`]: true }) : user.id);
   return 0;
 }
