@@ -82,6 +82,7 @@ export class RevocationRetry {
       let attempts = 1;
       for (;;) {
         // Unref'd: the retry never keeps a process alive that has nothing else to do.
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: `ref: false` is asserted in a process of its own, which the mutant switch does not reach; `signal` only makes stop() prompt (a stopped retry attempts nothing either way).
         await sleep(this.retryMs, undefined, { signal, ref: false }).catch(() => undefined);
         if (signal.aborted) break;
         attempts++;
