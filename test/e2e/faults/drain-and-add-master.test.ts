@@ -9,12 +9,14 @@ import {
   addNode,
   moveSlotsTo,
   nodeId,
+  NotYet,
   rebalance,
   removeNode,
   sleep,
   slotsOwned,
   type LocalCluster,
   type RedisProcess,
+  waitUntil,
 } from '../../harness';
 import {
   expectHeld,
@@ -58,6 +60,19 @@ test('drain a master and remove it, then add a master and rebalance: 0 × 401, 0
   const drainOut = await rebalance(d.cluster, { [drained.id]: 0 });
   expect(drainOut).toContain('Moving');
   expect(await slotsOwned(d.cluster.nodes[0], drained.id)).toBe(0);
+  // Every node's view, not one: a node still mapping a slot to the drained master when it is
+  // removed kept that slot failed (cluster_slots_ok 16383) past the 30 s below in one CI run.
+  const { master: gone, replica: goneReplica, id: goneId } = drained;
+  const { cluster } = d;
+  await waitUntil(
+    'every node sees the drained master without slots',
+    async () => {
+      const stay = cluster.nodes.filter((n) => n !== gone && n !== goneReplica);
+      const owned = await Promise.all(stay.map((n) => slotsOwned(n, goneId)));
+      return owned.every((n) => n === 0) ? true : new NotYet(`slots by view: ${owned.join(', ')}`);
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
   await removeNode(d.cluster, drained.master);
   await removeNode(d.cluster, drained.replica);
   await d.cluster.waitForHealthy({ replicasPerMaster: 1, timeoutMs: 30_000 });
